@@ -1,0 +1,84 @@
+/**
+ * Kernel names, inputs and attributes of the shared kernel layer: the one file every backend
+ * registration, the gradients and the ops read (the tfjs-core kernel_names.ts pattern).
+ *
+ * Every forward kernel returns its visible outputs followed by one `workspace` tensor: a flat
+ * float32 buffer whose layout belongs to the backend that produced it (gate activations, cell
+ * states, hidden states: whatever its backward kernel needs). The gradient config is therefore
+ * backend-independent: it hands the workspace back, untouched, to the same backend's backward
+ * kernel. A forward kernel run outside any gradient scope may return an empty workspace.
+ */
+import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+export type RnnActivation = 'tanh' | 'relu' | 'linear';
+
+/** Sequence kernels: the whole sequence in one call, BPTT fused in the gradient. */
+export const LstmSequence = 'RnnMigrateLstmSequence';
+export const GruSequence = 'RnnMigrateGruSequence';
+export const RnnSequence = 'RnnMigrateRnnSequence';
+export const LstmSequenceGrad = 'RnnMigrateLstmSequenceGrad';
+export const GruSequenceGrad = 'RnnMigrateGruSequenceGrad';
+export const RnnSequenceGrad = 'RnnMigrateRnnSequenceGrad';
+
+/** Step kernels: one timestep, used by cell.step and the legacy Recur.step. */
+export const LstmStep = 'RnnMigrateLstmStep';
+export const GruStep = 'RnnMigrateGruStep';
+export const RnnStep = 'RnnMigrateRnnStep';
+export const LstmStepGrad = 'RnnMigrateLstmStepGrad';
+export const GruStepGrad = 'RnnMigrateGruStepGrad';
+export const RnnStepGrad = 'RnnMigrateRnnStepGrad';
+
+export type CellKind = 'lstm' | 'gru' | 'rnn';
+
+/**
+ * Sequence inputs. `x` is [batch, time, in] ([time, batch, in] with timeMajor); `mask` is an
+ * optional float32 [batch, time] of 0/1 (always batch-major). `c0` is present for LSTM only.
+ * Weights use the canonical (tf.layers / Keras) layout documented in DESIGN.md.
+ */
+export interface SequenceInputs extends NamedTensorInfoMap {
+  x: TensorInfo;
+  kernel: TensorInfo;
+  recurrentKernel: TensorInfo;
+  bias: TensorInfo;
+  h0: TensorInfo;
+}
+export interface LstmSequenceInputs extends SequenceInputs {
+  c0: TensorInfo;
+}
+
+export interface SequenceAttrs {
+  timeMajor: boolean;
+  /** Process from the last step to the first; outputs stay aligned with their inputs. */
+  reverse: boolean;
+  /** False when no gradient can be taken: the kernel may skip filling the workspace. */
+  saveForBackward: boolean;
+  /** RNN only. */
+  activation?: RnnActivation;
+  [key: string]: boolean | string | undefined;
+}
+
+/**
+ * Sequence outputs, in order:
+ *   LSTM: [output, hT, cT, workspace]; GRU and RNN: [output, hT, workspace].
+ * `output` has the layout of `x` with the feature axis = hidden. A masked step outputs zeros and
+ * keeps the carry; hT/cT are each row's state after its last valid step.
+ *
+ * Sequence grad inputs: the forward inputs (mask included when present), plus
+ *   `workspace`, `output`, `hT` (and `cT`), and the upstream gradients `dOutput`, `dhT` (and `dcT`).
+ * Sequence grad outputs, in order: [dx, dKernel, dRecurrentKernel, dBias, dh0] (+ dc0 for LSTM).
+ */
+export const LSTM_SEQUENCE_OUTPUTS = 4;
+export const GRU_SEQUENCE_OUTPUTS = 3;
+export const RNN_SEQUENCE_OUTPUTS = 3;
+
+/**
+ * Step inputs: `x` [batch, in], `h` [batch, hidden] (+ `c` for LSTM), the weights.
+ * Step outputs: LSTM [h, c, workspace]; GRU and RNN [h, workspace].
+ * Step grad inputs: the forward inputs plus `workspace`, the forward outputs (`hOut`, `cOut`) and
+ * `dh` (+ `dc`); outputs [dx, dKernel, dRecurrentKernel, dBias, dhPrev] (+ dcPrev for LSTM).
+ */
+export interface StepAttrs {
+  saveForBackward: boolean;
+  activation?: RnnActivation;
+  [key: string]: boolean | string | undefined;
+}
