@@ -33,6 +33,9 @@ export type CellKind = 'lstm' | 'gru' | 'rnn';
 /**
  * Sequence inputs. `x` is [batch, time, in] ([time, batch, in] with timeMajor); `mask` is an
  * optional float32 [batch, time] of 0/1 (always batch-major). `c0` is present for LSTM only.
+ * The ops always pass `mask`, an empty tensor (size 0) standing for "no mask", because a gradient
+ * config saves its inputs by name and the engine cannot save an absent input; kernels treat an
+ * absent or empty mask alike.
  * Weights use the canonical (tf.layers / Keras) layout documented in DESIGN.md.
  */
 export interface SequenceInputs extends NamedTensorInfoMap {
@@ -41,6 +44,7 @@ export interface SequenceInputs extends NamedTensorInfoMap {
   recurrentKernel: TensorInfo;
   bias: TensorInfo;
   h0: TensorInfo;
+  mask?: TensorInfo;
 }
 export interface LstmSequenceInputs extends SequenceInputs {
   c0: TensorInfo;

@@ -1,0 +1,137 @@
+/**
+ * The ops of the kernel layer: what cells, sequence layers and the legacy Recur call. Each op runs
+ * the fused kernel registered for the active backend (through the kernel registry, so its fused
+ * gradient is recorded on the tape) and falls back to the composite implementation from tfjs ops
+ * where no backend registration exists. Both paths compute the same math (DESIGN.md).
+ *
+ * The ops do not validate their input (the runtime layer does, with RnnShapeError); they never
+ * leak tensors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import {
+  GruSequence,
+  GruStep,
+  LstmSequence,
+  LstmStep,
+  RnnSequence,
+  RnnStep,
+  type RnnActivation,
+  type SequenceAttrs,
+  type StepAttrs,
+} from './kernel_names.js';
+import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
+import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
+import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
+
+export type { RnnActivation } from './kernel_names.js';
+
+export interface SequenceOptions {
+  /** [batch, time] float 0/1, always batch-major; 0 = keep the carry and output zeros. */
+  mask?: Tensor2D;
+  /** x and output are [time, batch, features] instead of [batch, time, features]. */
+  timeMajor?: boolean;
+  /** Run from the last step to the first; output[t] stays aligned with x[t]. */
+  reverse?: boolean;
+}
+
+interface SequenceWeights {
+  kernel: Tensor2D;
+  recurrentKernel: Tensor2D;
+}
+
+function hasFusedKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) != null;
+}
+
+/**
+ * Whether the engine will record the kernel on a gradient tape (its own test: a tape is active
+ * and we are not inside another kernel). Without one the kernel keeps no workspace.
+ */
+function gradientWillBeRecorded(): boolean {
+  const state = tf.engine().state;
+  return state.gradientDepth > 0 && state.kernelDepth === 0;
+}
+
+function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAttrs | StepAttrs): Tensor[] {
+  return tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as Tensor[];
+}
+
+/**
+ * Runs a fused sequence kernel. The mask input is always present because a gradient config saves
+ * its inputs by name and cannot save an absent one: an empty tensor stands for "no mask".
+ * The trailing workspace output is dropped here (the tape keeps its own reference when recording).
+ */
+function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: SequenceOptions, activation?: RnnActivation): Tensor[] {
+  const noMask = options.mask ? null : tf.tensor1d([], 'float32');
+  const attrs: SequenceAttrs = {
+    timeMajor: options.timeMajor ?? false,
+    reverse: options.reverse ?? false,
+    saveForBackward: gradientWillBeRecorded(),
+  };
+  if (activation) attrs.activation = activation;
+  const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? noMask! }, attrs);
+  noMask?.dispose();
+  outputs[outputs.length - 1].dispose();
+  return outputs.slice(0, -1);
+}
+
+function runFusedStep(kernelName: string, inputs: NamedTensorMap, activation?: RnnActivation): Tensor[] {
+  const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded() };
+  if (activation) attrs.activation = activation;
+  const outputs = runFused(kernelName, inputs, attrs);
+  outputs[outputs.length - 1].dispose();
+  return outputs.slice(0, -1);
+}
+
+export function lstmSequence(
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D } & SequenceOptions,
+): { output: Tensor3D; h: Tensor2D; c: Tensor2D } {
+  if (!hasFusedKernel(LstmSequence)) return lstmSequenceComposite(a);
+  const { x, kernel, recurrentKernel, bias, h0, c0 } = a;
+  const [output, h, c] = runFusedSequence(LstmSequence, { x, kernel, recurrentKernel, bias, h0, c0 }, a);
+  return { output: output as Tensor3D, h: h as Tensor2D, c: c as Tensor2D };
+}
+
+export function gruSequence(
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor2D /* [2, 3H] */; h0: Tensor2D } & SequenceOptions,
+): { output: Tensor3D; h: Tensor2D } {
+  if (!hasFusedKernel(GruSequence)) return gruSequenceComposite(a);
+  const { x, kernel, recurrentKernel, bias, h0 } = a;
+  const [output, h] = runFusedSequence(GruSequence, { x, kernel, recurrentKernel, bias, h0 }, a);
+  return { output: output as Tensor3D, h: h as Tensor2D };
+}
+
+export function rnnSequence(
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; activation: RnnActivation } & SequenceOptions,
+): { output: Tensor3D; h: Tensor2D } {
+  if (!hasFusedKernel(RnnSequence)) return rnnSequenceComposite(a);
+  const { x, kernel, recurrentKernel, bias, h0 } = a;
+  const [output, h] = runFusedSequence(RnnSequence, { x, kernel, recurrentKernel, bias, h0 }, a, a.activation);
+  return { output: output as Tensor3D, h: h as Tensor2D };
+}
+
+export function lstmStep(
+  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D },
+): { h: Tensor2D; c: Tensor2D } {
+  if (!hasFusedKernel(LstmStep)) return lstmStepComposite(a);
+  const { x, h, c, kernel, recurrentKernel, bias } = a;
+  const [hNext, cNext] = runFusedStep(LstmStep, { x, h, c, kernel, recurrentKernel, bias });
+  return { h: hNext as Tensor2D, c: cNext as Tensor2D };
+}
+
+export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor2D /* [2, 3H] */ }): { h: Tensor2D } {
+  if (!hasFusedKernel(GruStep)) return gruStepComposite(a);
+  const { x, h, kernel, recurrentKernel, bias } = a;
+  const [hNext] = runFusedStep(GruStep, { x, h, kernel, recurrentKernel, bias });
+  return { h: hNext as Tensor2D };
+}
+
+export function rnnStep(
+  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor1D; activation: RnnActivation },
+): { h: Tensor2D } {
+  if (!hasFusedKernel(RnnStep)) return rnnStepComposite(a);
+  const { x, h, kernel, recurrentKernel, bias } = a;
+  const [hNext] = runFusedStep(RnnStep, { x, h, kernel, recurrentKernel, bias }, a.activation);
+  return { h: hNext as Tensor2D };
+}
