@@ -1,0 +1,80 @@
+/**
+ * Finds the user's `file:line:column` in a stack trace: the first frame that is not inside this
+ * package (its src/ while developing, its dist/ once installed, under node_modules/rnn-migrate or
+ * anywhere else) and not inside Node itself or tfjs. Only called once a problem is detected, so
+ * the hot path never captures a stack.
+ */
+import { fileURLToPath } from 'node:url';
+
+/** This package's root, from this module's own location: <root>/src/legacy or <root>/dist/legacy. */
+const packageRoot = (() => {
+  try {
+    return fileURLToPath(new URL('../../', import.meta.url)).replace(/[\\/]+$/, '');
+  } catch {
+    return null; // not a file: URL (a bundler): fall back to the node_modules pattern alone
+  }
+})();
+
+const ownDirectories =
+  packageRoot === null ? [] : ['src', 'dist'].map((dir) => `${packageRoot}/${dir}/`.replace(/\\/g, '/'));
+
+/** Frames we never blame: an installed copy of this package, tfjs, Node and the test runner's internals. */
+const foreignFramePatterns: readonly RegExp[] = [
+  /[\\/]node_modules[\\/]rnn-migrate[\\/]/,
+  /[\\/]node_modules[\\/]@tensorflow[\\/]/,
+  /[\\/]node_modules[\\/](?:vitest|@vitest|tinypool|tsx)[\\/]/,
+  /^node:/,
+];
+
+/** `at fn (location)` or `at location`, where location is `path:line:column`. */
+const frameLocation = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?\s*$/;
+
+export interface CallSite {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export function parseStackFrames(stack: string): CallSite[] {
+  const sites: CallSite[] = [];
+  for (const line of stack.split('\n')) {
+    const match = frameLocation.exec(line);
+    if (!match) continue;
+    let file = match[1]!;
+    if (file.startsWith('async ')) file = file.slice('async '.length);
+    if (file.startsWith('file://')) {
+      try {
+        file = fileURLToPath(file);
+      } catch {
+        // keep the URL as it is
+      }
+    }
+    sites.push({ file, line: Number(match[2]), column: Number(match[3]) });
+  }
+  return sites;
+}
+
+function isOwnOrForeign(file: string): boolean {
+  const normalized = file.replace(/\\/g, '/');
+  if (ownDirectories.some((dir) => normalized.startsWith(dir))) return true;
+  return foreignFramePatterns.some((pattern) => pattern.test(file));
+}
+
+/** The first user frame of `stack` as `file:line:column`, or `'<unknown>'` when there is none. */
+export function userSiteFromStack(stack: string | undefined): string {
+  if (!stack) return '<unknown>';
+  const frame = parseStackFrames(stack).find((site) => !isOwnOrForeign(site.file));
+  return frame ? `${frame.file}:${frame.line}:${frame.column}` : '<unknown>';
+}
+
+/** The user's call site of the current call into this package. */
+export function captureUserSite(): string {
+  const previousLimit = Error.stackTraceLimit;
+  // Deep tfjs scopes (tidy inside minimize inside a training loop) push the user frame far down.
+  Error.stackTraceLimit = 100;
+  try {
+    return userSiteFromStack(new Error().stack);
+  } finally {
+    Error.stackTraceLimit = previousLimit;
+  }
+}
