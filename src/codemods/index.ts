@@ -1,0 +1,44 @@
+/**
+ * Programmatic API of the codemods: the CLI (rewrite and lint modes) and jscodeshift's own runner
+ * both go through these functions and the transforms under ./transforms.
+ */
+import { analyzeFile, LEGACY_ENTRY } from './analysis/index.js';
+import { migrateFile } from './transforms/lib/migrate.js';
+import { byPosition, type Finding } from './findings.js';
+
+export { CodemodParseError } from './errors.js';
+export { rules, manualReasons, type RuleId, type RuleMeta, type ManualReason } from './rules.js';
+export type { Finding } from './findings.js';
+export { dialectFor, parserFor } from './parser.js';
+export { default as legacyToBlocked } from './transforms/legacy-to-blocked.js';
+
+export interface MigrateOptions {
+  /** Mark each site left for manual migration once with `// rnn-migrate(TODO:<reason>)`. */
+  insertTodos?: boolean;
+}
+
+export interface MigrateResult {
+  /** The rewritten source; `=== source` when nothing changed. */
+  output: string;
+  changed: boolean;
+  /** The sites left for manual migration (rule `manual-migration`). */
+  findings: Finding[];
+}
+
+/** Cheap text prefilter: false means the file certainly has no legacy use. */
+export function mayUseLegacy(source: string): boolean {
+  return source.includes(LEGACY_ENTRY);
+}
+
+/** Lint: every legacy use in the file. Throws CodemodParseError on a syntax error. */
+export function analyzeSource(source: string, filePath: string): Finding[] {
+  if (!mayUseLegacy(source)) return [];
+  return analyzeFile(source, filePath).sort(byPosition);
+}
+
+/** Rewrite: the migrated source and the sites left for manual migration. Throws CodemodParseError. */
+export function migrateSource(source: string, filePath: string, options: MigrateOptions = {}): MigrateResult {
+  if (!mayUseLegacy(source)) return { output: source, changed: false, findings: [] };
+  const { output, findings } = migrateFile(source, filePath, options);
+  return { output, changed: output !== source, findings: findings.sort(byPosition) };
+}

@@ -1,0 +1,71 @@
+/**
+ * The one table of lint rule ids and manual-migration reasons. The CLI's reporters, the SARIF
+ * rule list and MIGRATION.md's anchors all read from here, so an id never drifts between them.
+ */
+
+export type RuleId = 'legacy-import' | 'legacy-step-loop' | 'legacy-reset' | 'legacy-state' | 'manual-migration';
+
+export interface RuleMeta {
+  id: RuleId;
+  description: string;
+  /** Anchor in MIGRATION.md that explains the pattern and its fix. */
+  docs: string;
+}
+
+export const rules: Readonly<Record<RuleId, RuleMeta>> = Object.freeze({
+  'legacy-import': {
+    id: 'legacy-import',
+    description: "Imports from 'rnn-migrate/legacy' (the mutable, per-timestep Recur API).",
+    docs: 'MIGRATION.md#legacy-import',
+  },
+  'legacy-step-loop': {
+    id: 'legacy-step-loop',
+    description: 'A loop over timesteps calling recur.step(): becomes one blocked call on the whole sequence.',
+    docs: 'MIGRATION.md#legacy-step-loop',
+  },
+  'legacy-reset': {
+    id: 'legacy-reset',
+    description: 'recur.reset() or reset(model): with explicit carries the reset disappears or becomes a fresh carry.',
+    docs: 'MIGRATION.md#legacy-reset',
+  },
+  'legacy-state': {
+    id: 'legacy-state',
+    description: 'A read or write of recur.state: becomes an explicit carry variable.',
+    docs: 'MIGRATION.md#legacy-state',
+  },
+  'manual-migration': {
+    id: 'manual-migration',
+    description: 'A legacy site the codemod cannot prove safe to rewrite; it is left as it was.',
+    docs: 'MIGRATION.md#manual-migration',
+  },
+});
+
+/** Stable ids of the reasons a site is left for manual migration (used in TODO comments and reports). */
+export type ManualReason =
+  | 'early-exit'
+  | 'state-read-mid-loop'
+  | 'escaping-closure'
+  | 'dynamic-property'
+  | 'cross-file-recur'
+  | 'recur-escapes'
+  | 'unsupported-loop'
+  | 'lone-step'
+  | 'unknown-cell-output'
+  | 'opaque-reset'
+  | 'state-across-methods';
+
+export const manualReasons: Readonly<Record<ManualReason, string>> = Object.freeze({
+  'early-exit': 'the loop can stop before the end of the sequence (break, return or throw inside it)',
+  'state-read-mid-loop': 'recur.state is read or written inside the step loop',
+  'escaping-closure': 'recur.step() runs inside a function that escapes, so when it runs is unknown',
+  'dynamic-property': 'the Recur is reached through a computed property name',
+  'cross-file-recur': 'the Recur comes from elsewhere (a parameter, an import, an export), its construction is not visible',
+  'recur-escapes': 'the Recur (or the object holding it) is handed to code the codemod cannot see',
+  'unsupported-loop': 'the loop does not have one of the shapes the codemod rewrites',
+  'lone-step': 'recur.step() is called outside a loop over a sequence',
+  'unknown-cell-output': 'the last step output of a user-written cell cannot be read from its carry',
+  'opaque-reset': 'reset(model) is given an object whose Recurs are not visible',
+  'state-across-methods': 'state survives between method calls of a class-held Recur',
+});
+
+export const manualReasonDocs = (reason: ManualReason): string => `MIGRATION.md#${reason}`;

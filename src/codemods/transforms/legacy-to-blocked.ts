@@ -1,0 +1,12 @@
+import type { API, FileInfo, Options } from 'jscodeshift';
+import { migrateFile } from './lib/migrate.js';
+
+/**
+ * jscodeshift transform: rewrites loop-over-timesteps code written against 'rnn-migrate/legacy'
+ * into blocked calls with explicit carries. Options: `insertTodos` (boolean).
+ * Returns undefined when nothing changed (jscodeshift then reports the file as unmodified).
+ */
+export default function legacyToBlocked(file: FileInfo, _api: API, options: Options): string | undefined {
+  const { output } = migrateFile(file.source, file.path, { insertTodos: Boolean(options['insertTodos']) });
+  return output === file.source ? undefined : output;
+}
