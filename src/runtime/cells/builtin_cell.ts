@@ -1,0 +1,152 @@
+/**
+ * What the three built-in cells share: canonical weights held as tf.Variables (the tf.layers /
+ * Keras layout, see DESIGN.md), their initialisation, get/setWeights, validation of step and
+ * sequence calls. The math of each cell lives in the kernel layer (src/runtime/kernels); the
+ * subclasses only route a validated call to their step and sequence ops.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { formatShape } from '../errors.js';
+import { tidyResult } from '../tidy.js';
+import {
+  type CarryTemplate,
+  checkCarry,
+  checkMask,
+  checkSequenceInput,
+  checkSize,
+  checkStepInput,
+  checkWeights,
+} from '../validation.js';
+import type {
+  Carry,
+  RecurrentCell,
+  SequenceCallOptions,
+  SequenceResult,
+  StepResult,
+} from './cell.js';
+import { glorotUniform, orthogonal } from './initializers.js';
+
+export interface CellOptions {
+  /** Makes the random initial weights reproducible. */
+  seed?: number;
+}
+
+/** How a built-in cell differs from the others: gate count, bias layout, carry entries. */
+export interface CellSpec {
+  /** Gate blocks in the kernels: RNN 1, GRU 3 (z, r, n), LSTM 4 (i, f, g, o). */
+  gates: number;
+  /** The canonical bias shape for this hidden size. */
+  biasShape: (hiddenSize: number) => number[];
+  /** Initial bias values (zeros unless the cell says otherwise, e.g. the LSTM forget gate). */
+  initialBias?: (hiddenSize: number) => tf.Tensor;
+  carryKeys: readonly string[];
+}
+
+export type WeightSpec = ReadonlyArray<{ name: string; shape: readonly number[] }>;
+
+export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell<TCarry> {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  /** [inputSize, gates * hiddenSize] */
+  readonly kernel: tf.Variable<tf.Rank.R2>;
+  /** [hiddenSize, gates * hiddenSize] */
+  readonly recurrentKernel: tf.Variable<tf.Rank.R2>;
+  /** [gates * hiddenSize], or [2, 3 * hiddenSize] for GRU. */
+  readonly bias: tf.Variable;
+  private readonly carryKeys: readonly string[];
+  private readonly carryTemplate: CarryTemplate;
+
+  protected constructor(inputSize: number, hiddenSize: number, spec: CellSpec, options: CellOptions) {
+    const context = `new ${new.target.name}`;
+    this.inputSize = checkSize(inputSize, context, 'inputSize');
+    this.hiddenSize = checkSize(hiddenSize, context, 'hiddenSize');
+    this.carryKeys = spec.carryKeys;
+    this.carryTemplate = Object.fromEntries(spec.carryKeys.map((key) => [key, [hiddenSize]]));
+    const width = spec.gates * hiddenSize;
+    const seed = options.seed;
+    // tf.variable keeps the initial value's data; the tidy only frees the intermediates.
+    [this.kernel, this.recurrentKernel, this.bias] = tf.tidy(() => [
+      tf.variable(glorotUniform([inputSize, width], seed)),
+      tf.variable(orthogonal([hiddenSize, width], seed === undefined ? undefined : seed + 1)),
+      tf.variable(spec.initialBias?.(hiddenSize) ?? tf.zeros(spec.biasShape(hiddenSize))),
+    ]) as [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R2>, tf.Variable];
+  }
+
+  /** The canonical weight list: names and shapes, in getWeights order. */
+  weightSpec(): WeightSpec {
+    return [
+      { name: 'kernel', shape: this.kernel.shape },
+      { name: 'recurrentKernel', shape: this.recurrentKernel.shape },
+      { name: 'bias', shape: this.bias.shape },
+    ];
+  }
+
+  initialCarry(batchSize: number): TCarry {
+    checkSize(batchSize, `${this.constructor.name}.initialCarry`, 'batchSize');
+    return Object.fromEntries(
+      this.carryKeys.map((key) => [key, tf.zeros([batchSize, this.hiddenSize])]),
+    ) as unknown as TCarry;
+  }
+
+  /** One timestep through the cell's step kernel. `output` is the new `carry.h`. */
+  step(x: tf.Tensor2D, carry: TCarry): StepResult<TCarry> {
+    const context = `${this.constructor.name}.step`;
+    const batch = checkStepInput(x, this.inputSize, context);
+    checkCarry(carry, this.carryTemplate, batch, context);
+    const next = this.runStep(x, carry);
+    return { output: next.h as tf.Tensor2D, carry: next };
+  }
+
+  /**
+   * The whole sequence through the cell's fused sequence kernel (one recorded kernel, BPTT fused
+   * in its gradient). `Recurrence` calls this for built-in cells instead of looping over `step`.
+   */
+  sequence(x: tf.Tensor3D, carry: TCarry, options: SequenceCallOptions = {}): SequenceResult<TCarry> {
+    const context = `${this.constructor.name}.sequence`;
+    const timeMajor = options.timeMajor ?? false;
+    const { batch, time } = checkSequenceInput(x, this.inputSize, timeMajor, context);
+    checkCarry(carry, this.carryTemplate, batch, context);
+    if (options.mask !== undefined) checkMask(options.mask, batch, time, context);
+    return tidyResult(() => {
+      // A bool or int mask becomes float32 here; the tidy frees that copy.
+      const mask = options.mask === undefined ? undefined : checkMask(options.mask, batch, time, context);
+      return this.runSequence(x, carry, { mask, timeMajor, reverse: options.reverse ?? false });
+    });
+  }
+
+  getWeights(): tf.Tensor[] {
+    // The variables themselves, as tf.layers does: no copy to dispose, but do not dispose them.
+    return [this.kernel, this.recurrentKernel, this.bias];
+  }
+
+  setWeights(weights: tf.Tensor[]): void {
+    checkWeights(weights, this.weightSpec(), `${this.constructor.name}.setWeights`);
+    const variables = this.trainableVariables();
+    variables.forEach((variable, i) => {
+      // Assigning a variable to itself would release its data before re-reading it.
+      if (weights[i] !== variable) variable.assign(weights[i]);
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [this.kernel, this.recurrentKernel, this.bias];
+  }
+
+  dispose(): void {
+    for (const variable of this.trainableVariables()) {
+      if (!variable.isDisposed) variable.dispose();
+    }
+  }
+
+  toString(): string {
+    return `${this.constructor.name}(${this.inputSize} → ${this.hiddenSize}, kernel ${formatShape(this.kernel.shape)})`;
+  }
+
+  /** Validated inputs to the step kernel. */
+  protected abstract runStep(x: tf.Tensor2D, carry: TCarry): TCarry;
+  /** Validated inputs (float32 mask) to the sequence kernel. */
+  protected abstract runSequence(
+    x: tf.Tensor3D,
+    carry: TCarry,
+    options: Required<Omit<SequenceCallOptions, 'mask'>> & { mask?: tf.Tensor2D },
+  ): SequenceResult<TCarry>;
+}

@@ -1,0 +1,14 @@
+export type {
+  Carry,
+  CarryOf,
+  HiddenCarry,
+  LSTMCarry,
+  RecurrentCell,
+  SequenceCallOptions,
+  SequenceResult,
+  StepResult,
+} from './cell.js';
+export { BuiltinCell, type CellOptions } from './builtin_cell.js';
+export { RNNCell, type RNNCellOptions, type RnnActivation } from './rnn_cell.js';
+export { LSTMCell, type LSTMCellOptions } from './lstm_cell.js';
+export { GRUCell, type GRUCellOptions } from './gru_cell.js';

@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { lstmSequence, lstmStep } from '../kernels/ops.js';
+import type { LSTMCarry, SequenceCallOptions, SequenceResult } from './cell.js';
+import { BuiltinCell, type CellOptions } from './builtin_cell.js';
+
+export type LSTMCellOptions = CellOptions;
+
+/**
+ * LSTM cell, Keras layout: kernel [in, 4H], recurrentKernel [H, 4H], bias [4H], gate blocks
+ * i, f, g, o (sigmoid, sigmoid, tanh, sigmoid): c' = f⊙c + i⊙g, h' = o⊙tanh(c').
+ * The forget-gate bias starts at 1 (Jozefowicz et al. 2015, Keras' unit_forget_bias).
+ */
+export class LSTMCell extends BuiltinCell<LSTMCarry> {
+  constructor(inputSize: number, hiddenSize: number, options: LSTMCellOptions = {}) {
+    super(
+      inputSize,
+      hiddenSize,
+      {
+        gates: 4,
+        biasShape: (h) => [4 * h],
+        initialBias: (h) => tf.concat([tf.zeros([h]), tf.ones([h]), tf.zeros([2 * h])]),
+        carryKeys: ['h', 'c'],
+      },
+      options,
+    );
+  }
+
+  protected runStep(x: tf.Tensor2D, carry: LSTMCarry): LSTMCarry {
+    return lstmStep({ x, h: carry.h, c: carry.c, ...this.weights() });
+  }
+
+  protected runSequence(
+    x: tf.Tensor3D,
+    carry: LSTMCarry,
+    options: SequenceCallOptions,
+  ): SequenceResult<LSTMCarry> {
+    const { output, h, c } = lstmSequence({ x, h0: carry.h, c0: carry.c, ...this.weights(), ...options });
+    return { output, carry: { h, c } };
+  }
+
+  private weights() {
+    return { kernel: this.kernel, recurrentKernel: this.recurrentKernel, bias: this.bias as tf.Tensor1D };
+  }
+}

@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { RnnActivation } from '../kernels/kernel_names.js';
+import { rnnSequence, rnnStep } from '../kernels/ops.js';
+import type { HiddenCarry, SequenceCallOptions, SequenceResult } from './cell.js';
+import { BuiltinCell, type CellOptions } from './builtin_cell.js';
+
+export type { RnnActivation };
+
+export interface RNNCellOptions extends CellOptions {
+  /** Default 'tanh' (as tf.layers.simpleRNN). */
+  activation?: RnnActivation;
+}
+
+const ACTIVATIONS: readonly RnnActivation[] = ['tanh', 'relu', 'linear'];
+
+/** Elman cell, Keras layout: kernel [in, H], recurrentKernel [H, H], bias [H]; h' = act(xK + hR + b). */
+export class RNNCell extends BuiltinCell<HiddenCarry> {
+  readonly activation: RnnActivation;
+
+  constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
+    // Checked before any variable exists, so a bad option leaks nothing.
+    const activation = options.activation ?? 'tanh';
+    if (!ACTIVATIONS.includes(activation)) {
+      throw new TypeError(
+        `new RNNCell: activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}.`,
+      );
+    }
+    super(inputSize, hiddenSize, { gates: 1, biasShape: (h) => [h], carryKeys: ['h'] }, options);
+    this.activation = activation;
+  }
+
+  protected runStep(x: tf.Tensor2D, carry: HiddenCarry): HiddenCarry {
+    return rnnStep({ x, h: carry.h, ...this.weights() });
+  }
+
+  protected runSequence(
+    x: tf.Tensor3D,
+    carry: HiddenCarry,
+    options: SequenceCallOptions,
+  ): SequenceResult<HiddenCarry> {
+    const { output, h } = rnnSequence({ x, h0: carry.h, ...this.weights(), ...options });
+    return { output, carry: { h } };
+  }
+
+  private weights() {
+    return {
+      kernel: this.kernel,
+      recurrentKernel: this.recurrentKernel,
+      bias: this.bias as tf.Tensor1D,
+      activation: this.activation,
+    };
+  }
+}
