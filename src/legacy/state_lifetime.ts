@@ -1,0 +1,90 @@
+/**
+ * Where a stored state came from and when its tensors may be released.
+ *
+ * tfjs records gradients on a tape: `engine.state.activeTape`, a fresh array each time a
+ * top-level gradient computation (tf.grad, variableGrads, optimizer.minimize) starts, shared by
+ * any nested ones, while `engine.state.gradientDepth > 0`. The tape's identity therefore names
+ * "the current gradient computation", and tagging each stored state with it tells the checker
+ * whether a step inside a loss starts from a state produced by steps outside that loss.
+ */
+import { engine, type Tensor } from '@tensorflow/tfjs-core';
+import type { Carry } from '../runtime/index.js';
+
+/** Identifies one top-level gradient computation; `null` = no gradient is being recorded. */
+export type GradientScopeId = number | null;
+
+const gradientScopeIds = new WeakMap<object, number>();
+let nextGradientScopeId = 1;
+
+export function currentGradientScope(): GradientScopeId {
+  const state = engine().state;
+  if (state.gradientDepth === 0 || state.activeTape == null) return null;
+  let id = gradientScopeIds.get(state.activeTape);
+  if (id === undefined) {
+    id = nextGradientScopeId++;
+    gradientScopeIds.set(state.activeTape, id);
+  }
+  return id;
+}
+
+/** A state produced by `Recur.step` (hand-set states have no provenance: the user chose them). */
+export interface StepProvenance {
+  /** The gradient computation whose steps produced it. */
+  scope: GradientScopeId;
+  /** The Recur that owns (and will release) its tensors. */
+  owner: object;
+}
+
+/** Keyed by the carry object, so provenance travels with a state handed to another Recur. */
+const provenance = new WeakMap<Carry, StepProvenance>();
+
+export function stepProvenance(carry: Carry): StepProvenance | undefined {
+  return provenance.get(carry);
+}
+
+export function recordStepProvenance(carry: Carry, owner: object, scope: GradientScopeId): void {
+  provenance.set(carry, { scope, owner });
+}
+
+export function carryTensors(carry: Carry): Tensor[] {
+  return Object.values(carry);
+}
+
+export function isCarryDisposed(carry: Carry): boolean {
+  for (const key in carry) if (carry[key]!.isDisposed) return true;
+  return false;
+}
+
+/**
+ * Replaced states waiting for the gradient computation that may still read them to finish.
+ * The engine disposes a loss's intermediates before running backprop and keeps its own clones
+ * of what gradient functions save, but a custom gradient may close over its inputs, so a state
+ * replaced while a tape is recording is released only once that tape is over.
+ */
+const pendingRelease: { tensors: Tensor[]; scope: number }[] = [];
+
+/** Disposes `carry` now, or when the current gradient computation is over. */
+export function releaseCarry(carry: Carry): void {
+  const scope = currentGradientScope();
+  const tensors = carryTensors(carry);
+  if (scope === null) {
+    for (const tensor of tensors) tensor.dispose();
+  } else {
+    pendingRelease.push({ tensors, scope });
+  }
+}
+
+/** Disposes the pending states whose gradient computation has ended. Cheap when none wait. */
+export function flushPendingReleases(): void {
+  if (pendingRelease.length === 0) return;
+  const scope = currentGradientScope();
+  let kept = 0;
+  for (const entry of pendingRelease) {
+    if (entry.scope === scope) {
+      pendingRelease[kept++] = entry;
+    } else {
+      for (const tensor of entry.tensors) tensor.dispose();
+    }
+  }
+  pendingRelease.length = kept;
+}
