@@ -14,9 +14,22 @@ export {
   Recurrence,
   RnnShapeError,
   scan,
+  // Importers: weights trained in PyTorch or tf.layers.
+  canonicalWeightsFromTorch,
+  cellFromLayersLayer,
+  fromLayersLayer,
+  gruCellFromTorch,
+  lstmCellFromTorch,
+  rnnCellFromTorch,
 } from './runtime/index.js';
 export type {
   ApplyOptions,
+  CanonicalWeights,
+  LayersRecurrentLayer,
+  TorchImportOptions,
+  TorchKind,
+  TorchStateDict,
+  TorchTensorLike,
   BidirectionalCarry,
   BidirectionalOptions,
   Carry,

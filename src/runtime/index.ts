@@ -15,3 +15,4 @@ export {
 } from './recurrence.js';
 export { Bidirectional, type BidirectionalCarry, type BidirectionalOptions, type MergeMode } from './bidirectional.js';
 export { scan, type ScanOptions } from './scan.js';
+export * from './importers/index.js';

@@ -1,0 +1,12 @@
+export {
+  canonicalWeightsFromTorch,
+  gruCellFromTorch,
+  lstmCellFromTorch,
+  rnnCellFromTorch,
+  type CanonicalWeights,
+  type TorchImportOptions,
+  type TorchKind,
+  type TorchStateDict,
+  type TorchTensorLike,
+} from './torch.js';
+export { cellFromLayersLayer, fromLayersLayer, type LayersRecurrentLayer } from './layers.js';
