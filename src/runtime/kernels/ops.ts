@@ -23,6 +23,8 @@ import {
 import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
+// The fused kernels and their gradients, registered once for the backends that have them.
+import './register.js';
 
 export type { RnnActivation } from './kernel_names.js';
 

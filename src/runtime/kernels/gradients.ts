@@ -1,0 +1,68 @@
+/**
+ * The gradients of the fused kernels: one backend-independent GradConfig per forward kernel. Each
+ * hands the saved inputs, the forward outputs (the opaque workspace included) and the upstream
+ * gradients to the matching *Grad kernel of the active backend, which runs the whole BPTT at once.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
+import {
+  GruSequence,
+  GruSequenceGrad,
+  GruStep,
+  GruStepGrad,
+  LstmSequence,
+  LstmSequenceGrad,
+  LstmStep,
+  LstmStepGrad,
+  RnnSequence,
+  RnnSequenceGrad,
+  RnnStep,
+  RnnStepGrad,
+} from './kernel_names.js';
+
+interface FusedGradientSpec {
+  kernelName: string;
+  gradKernelName: string;
+  /** Forward inputs in the order the Grad kernel returns their gradients (mask excluded). */
+  differentiableInputs: string[];
+  /** Names of the forward outputs, workspace last. */
+  outputs: string[];
+  /** Names under which the upstream gradients of the visible outputs reach the Grad kernel. */
+  upstream: string[];
+  hasMask: boolean;
+}
+
+const weights = ['x', 'kernel', 'recurrentKernel', 'bias'];
+
+const specs: FusedGradientSpec[] = [
+  { kernelName: LstmSequence, gradKernelName: LstmSequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true },
+  { kernelName: GruSequence, gradKernelName: GruSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
+  { kernelName: RnnSequence, gradKernelName: RnnSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
+  { kernelName: LstmStep, gradKernelName: LstmStepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], upstream: ['dh', 'dc'], hasMask: false },
+  { kernelName: GruStep, gradKernelName: GruStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], upstream: ['dh'], hasMask: false },
+  { kernelName: RnnStep, gradKernelName: RnnStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], upstream: ['dh'], hasMask: false },
+];
+
+function gradConfig(spec: FusedGradientSpec): GradConfig {
+  const savedInputs = spec.hasMask ? [...spec.differentiableInputs, 'mask'] : spec.differentiableInputs;
+  return {
+    kernelName: spec.kernelName,
+    inputsToSave: savedInputs,
+    outputsToSave: spec.outputs.map(() => true),
+    gradFunc: (dys, saved, attrs) => {
+      const upstream = dys as Tensor[]; // the engine fills zeros for outputs nobody used
+      const gradInputs: NamedTensorMap = {};
+      [...savedInputs, ...spec.outputs].forEach((name, i) => (gradInputs[name] = saved[i]));
+      spec.upstream.forEach((name, i) => (gradInputs[name] = upstream[i]));
+      // All gradients at once, eagerly: the per-input closures below only hand them out.
+      const grads = tf.engine().runKernel(spec.gradKernelName, gradInputs, attrs) as Tensor[];
+      const closures: Record<string, () => Tensor> = {};
+      spec.differentiableInputs.forEach((name, i) => (closures[name] = () => grads[i]));
+      if (spec.hasMask) closures.mask = () => tf.zerosLike(gradInputs.mask);
+      return closures;
+    },
+  };
+}
+
+/** One GradConfig per forward kernel name. */
+export const fusedGradientConfigs: GradConfig[] = specs.map(gradConfig);

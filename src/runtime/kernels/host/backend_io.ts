@@ -1,0 +1,40 @@
+/**
+ * How a host kernel reads its inputs and hands back its outputs on a given tfjs backend: the only
+ * backend-specific part of the host kernels.
+ */
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+
+export interface HostTensorIO {
+  /** The values of `tensor` as float32 (never mutated by the kernels). */
+  read(backend: KernelBackend, tensor: TensorInfo): Float32Array;
+  /** A new float32 output of `shape` holding `values` (ownership of `values` may pass on). */
+  write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo;
+}
+
+function readFloat32(backend: KernelBackend, tensor: TensorInfo): Float32Array {
+  const values = backend.readSync(tensor.dataId);
+  return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+}
+
+/** tfjs-backend-cpu: readSync returns the tensor's own array; makeTensorInfo adopts `values`. */
+export const cpuTensorIO: HostTensorIO = {
+  read: readFloat32,
+  write(backend, shape, values) {
+    const cpu = backend as unknown as { makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo };
+    return cpu.makeTensorInfo(shape, 'float32', values);
+  },
+};
+
+/**
+ * tfjs-backend-wasm: readSync copies out of the wasm heap (a view would be detached when the
+ * heap grows while outputs are allocated); makeOutput mallocs on the heap and copies `values` in.
+ */
+export const wasmTensorIO: HostTensorIO = {
+  read: readFloat32,
+  write(backend, shape, values) {
+    const wasm = backend as unknown as {
+      makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo;
+    };
+    return wasm.makeOutput(shape, 'float32', undefined, values);
+  },
+};

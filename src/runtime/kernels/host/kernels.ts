@@ -1,0 +1,221 @@
+/**
+ * The host kernels as tfjs KernelConfigs: one generic sequence/step forward and backward kernel
+ * function, driven by a small adapter per cell, for any backend given its HostTensorIO.
+ */
+import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  GruSequence,
+  GruSequenceGrad,
+  GruStep,
+  GruStepGrad,
+  LstmSequence,
+  LstmSequenceGrad,
+  LstmStep,
+  LstmStepGrad,
+  RnnSequence,
+  RnnSequenceGrad,
+  RnnStep,
+  RnnStepGrad,
+  type RnnActivation,
+} from '../kernel_names.js';
+import type { HostTensorIO } from './backend_io.js';
+import { gruBackward, gruForward } from './gru.js';
+import { hostMathFor, type HostMath } from './host_math.js';
+import { lstmBackward, lstmForward } from './lstm.js';
+import { rnnBackward, rnnForward } from './rnn.js';
+import { maskOrNull, type SequenceGeometry } from './sequence.js';
+
+/** A cell's inputs with its carries as a list ([h] or [h, c]) so one driver serves all cells. */
+interface CellData {
+  x: Float32Array;
+  kernel: Float32Array;
+  recurrentKernel: Float32Array;
+  bias: Float32Array;
+  carries: Float32Array[];
+  mask: Float32Array | null;
+}
+
+interface CellGradients {
+  dx: Float32Array;
+  dKernel: Float32Array;
+  dRecurrentKernel: Float32Array;
+  dBias: Float32Array;
+  dCarries: Float32Array[];
+}
+
+interface HostCell {
+  forward(g: SequenceGeometry, a: CellData, activation: RnnActivation, save: boolean, math: HostMath): { output: Float32Array; carries: Float32Array[]; workspace: Float32Array };
+  backward(
+    g: SequenceGeometry,
+    a: CellData,
+    activation: RnnActivation,
+    workspace: Float32Array,
+    dOutput: Float32Array | null,
+    dCarries: (Float32Array | null)[],
+    math: HostMath,
+  ): CellGradients;
+}
+
+const lstmCell: HostCell = {
+  forward(g, a, _activation, save, math) {
+    const r = lstmForward(g, { ...a, h0: a.carries[0], c0: a.carries[1] }, save, math);
+    return { output: r.output, carries: [r.h, r.c], workspace: r.workspace };
+  },
+  backward(g, a, _activation, workspace, dOutput, [dh, dc], math) {
+    const r = lstmBackward(g, { ...a, h0: a.carries[0], c0: a.carries[1] }, workspace, { dOutput, dh, dc }, math);
+    return { ...r, dBias: r.dInputBias, dCarries: [r.dh0, r.dc0] };
+  },
+};
+
+const gruCell: HostCell = {
+  forward(g, a, _activation, save, math) {
+    const r = gruForward(g, { ...a, h0: a.carries[0] }, save, math);
+    return { output: r.output, carries: [r.h], workspace: r.workspace };
+  },
+  backward(g, a, _activation, workspace, dOutput, [dh], math) {
+    const r = gruBackward(g, { ...a, h0: a.carries[0] }, workspace, { dOutput, dh }, math);
+    const dBias = new Float32Array(r.dInputBias.length * 2); // [2, 3H]: input row, recurrent row
+    dBias.set(r.dInputBias, 0);
+    dBias.set(r.dRecurrentBias, r.dInputBias.length);
+    return { ...r, dBias, dCarries: [r.dh0] };
+  },
+};
+
+const rnnCell: HostCell = {
+  forward(g, a, activation, save, math) {
+    const r = rnnForward(g, { ...a, h0: a.carries[0] }, activation, save, math);
+    return { output: r.output, carries: [r.h], workspace: r.workspace };
+  },
+  backward(g, a, activation, workspace, dOutput, [dh], math) {
+    const r = rnnBackward(g, { ...a, h0: a.carries[0] }, activation, workspace, { dOutput, dh }, math);
+    return { ...r, dBias: r.dInputBias, dCarries: [r.dh0] };
+  },
+};
+
+interface CellKernelNames {
+  sequence: string;
+  sequenceGrad: string;
+  step: string;
+  stepGrad: string;
+  /** Carry names: sequence inputs (h0, c0), step inputs (h, c). */
+  sequenceCarries: string[];
+  stepCarries: string[];
+}
+
+const cells: [HostCell, CellKernelNames][] = [
+  [lstmCell, { sequence: LstmSequence, sequenceGrad: LstmSequenceGrad, step: LstmStep, stepGrad: LstmStepGrad, sequenceCarries: ['h0', 'c0'], stepCarries: ['h', 'c'] }],
+  [gruCell, { sequence: GruSequence, sequenceGrad: GruSequenceGrad, step: GruStep, stepGrad: GruStepGrad, sequenceCarries: ['h0'], stepCarries: ['h'] }],
+  [rnnCell, { sequence: RnnSequence, sequenceGrad: RnnSequenceGrad, step: RnnStep, stepGrad: RnnStepGrad, sequenceCarries: ['h0'], stepCarries: ['h'] }],
+];
+
+/** Upstream gradient names of the carries: dh0 → dhT for sequences, h → dh for steps. */
+const sequenceUpstream = (carry: string) => `d${carry[0]}T`;
+const stepUpstream = (carry: string) => `d${carry}`;
+
+function readCell(io: HostTensorIO, backend: KernelBackend, inputs: Inputs, carryNames: string[]): CellData {
+  const read = (t: TensorInfo) => io.read(backend, t);
+  return {
+    x: read(inputs.x),
+    kernel: read(inputs.kernel),
+    recurrentKernel: read(inputs.recurrentKernel),
+    bias: read(inputs.bias),
+    carries: carryNames.map((name) => read(inputs[name])),
+    mask: inputs.mask !== undefined ? maskOrNull(read(inputs.mask)) : null,
+  };
+}
+
+function sequenceGeometry(inputs: Inputs, carryName: string, attrs: NamedAttrMap): SequenceGeometry {
+  const [d0, d1, inputSize] = inputs.x.shape;
+  const timeMajor = attrs.timeMajor === true;
+  return { batch: timeMajor ? d1 : d0, time: timeMajor ? d0 : d1, inputSize, hidden: inputs[carryName].shape[1], timeMajor, reverse: attrs.reverse === true };
+}
+
+function stepGeometry(inputs: Inputs, carryName: string): SequenceGeometry {
+  const [batch, inputSize] = inputs.x.shape;
+  return { batch, time: 1, inputSize, hidden: inputs[carryName].shape[1], timeMajor: false, reverse: false };
+}
+
+function activationOf(attrs: NamedAttrMap): RnnActivation {
+  return (attrs.activation as RnnActivation | undefined) ?? 'tanh';
+}
+
+/** Kernel inputs by name; the ops always pass every input the kernel reads (mask aside). */
+type Inputs = Record<string, TensorInfo>;
+interface KernelParams {
+  inputs: Inputs;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}
+
+/** All forward and backward host kernels of the three cells for one backend. */
+export function hostKernelConfigs(backendName: string, io: HostTensorIO): KernelConfig[] {
+  const configs: KernelConfig[] = [];
+  for (const [cell, names] of cells) {
+    const carryShape = (inputs: Inputs, carry: string) => inputs[carry].shape;
+
+    const sequence = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
+      const kb = backend as KernelBackend;
+      const g = sequenceGeometry(inputs, names.sequenceCarries[0], attrs);
+      const a = readCell(io, kb, inputs, names.sequenceCarries);
+      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName));
+      const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
+      return [
+        io.write(kb, outputShape, r.output),
+        ...r.carries.map((values, i) => io.write(kb, carryShape(inputs, names.sequenceCarries[i]), values)),
+        io.write(kb, [r.workspace.length], r.workspace),
+      ];
+    };
+
+    const sequenceGrad = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
+      const kb = backend as KernelBackend;
+      const g = sequenceGeometry(inputs, names.sequenceCarries[0], attrs);
+      const a = readCell(io, kb, inputs, names.sequenceCarries);
+      const upstream = names.sequenceCarries.map((c) => (inputs[sequenceUpstream(c)] ? io.read(kb, inputs[sequenceUpstream(c)]) : null));
+      const dOutput = inputs.dOutput ? io.read(kb, inputs.dOutput) : null;
+      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName));
+      return writeGradients(io, kb, inputs, names.sequenceCarries, r);
+    };
+
+    const step = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
+      const kb = backend as KernelBackend;
+      const g = stepGeometry(inputs, names.stepCarries[0]);
+      const a = readCell(io, kb, inputs, names.stepCarries);
+      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName));
+      // With one timestep the output is the new h (r.carries[0]); return the carries only.
+      return [
+        ...r.carries.map((values, i) => io.write(kb, carryShape(inputs, names.stepCarries[i]), values)),
+        io.write(kb, [r.workspace.length], r.workspace),
+      ];
+    };
+
+    const stepGrad = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
+      const kb = backend as KernelBackend;
+      const g = stepGeometry(inputs, names.stepCarries[0]);
+      const a = readCell(io, kb, inputs, names.stepCarries);
+      // The step's h output is the sequence output of a one-step sequence.
+      const upstream = names.stepCarries.map((c, i) => (i > 0 && inputs[stepUpstream(c)] ? io.read(kb, inputs[stepUpstream(c)]) : null));
+      const dOutput = inputs.dh ? io.read(kb, inputs.dh) : null;
+      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName));
+      return writeGradients(io, kb, inputs, names.stepCarries, r);
+    };
+
+    configs.push(
+      { kernelName: names.sequence, backendName, kernelFunc: sequence as unknown as KernelFunc },
+      { kernelName: names.sequenceGrad, backendName, kernelFunc: sequenceGrad as unknown as KernelFunc },
+      { kernelName: names.step, backendName, kernelFunc: step as unknown as KernelFunc },
+      { kernelName: names.stepGrad, backendName, kernelFunc: stepGrad as unknown as KernelFunc },
+    );
+  }
+  return configs;
+}
+
+/** [dx, dKernel, dRecurrentKernel, dBias, ...dCarries], each shaped like its input. */
+function writeGradients(io: HostTensorIO, backend: KernelBackend, inputs: Inputs, carryNames: string[], r: CellGradients): TensorInfo[] {
+  return [
+    io.write(backend, inputs.x.shape, r.dx),
+    io.write(backend, inputs.kernel.shape, r.dKernel),
+    io.write(backend, inputs.recurrentKernel.shape, r.dRecurrentKernel),
+    io.write(backend, inputs.bias.shape, r.dBias),
+    ...r.dCarries.map((values, i) => io.write(backend, inputs[carryNames[i]].shape, values)),
+  ];
+}

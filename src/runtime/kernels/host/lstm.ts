@@ -1,0 +1,123 @@
+/**
+ * LSTM on the host, forward and cuDNN-style backward (gate blocks i, f, g, o; logistic sigmoid):
+ *   z = x·K + b + h·R;  i = σ(z_i), f = σ(z_f), g = tanh(z_g), o = σ(z_o)
+ *   c' = f⊙c + i⊙g;     h' = o⊙tanh(c')
+ *
+ * Workspace (float32, all blocks in x's row layout, N = batch·time rows):
+ *   [ gates N×4H: i, f, g, o after activation | hPrev N×H | cPrev N×H ]
+ * hPrev/cPrev are the carry each step started from; c' is recomputed as f⊙cPrev + i⊙g.
+ */
+import type { HostMath } from './host_math.js';
+import {
+  backwardSteps,
+  carryGradient,
+  forwardSteps,
+  projectInputs,
+  sigmoid,
+  weightGradients,
+  type HostCellInputs,
+  type HostForwardResult,
+  type HostUpstream,
+  type SequenceGeometry,
+  type WeightGradients,
+} from './sequence.js';
+
+export interface LstmHostInputs extends HostCellInputs {
+  c0: Float32Array;
+}
+export interface LstmHostForward extends HostForwardResult {
+  c: Float32Array;
+}
+export interface LstmHostUpstream extends HostUpstream {
+  dc: Float32Array | null;
+}
+
+export function lstmWorkspaceSize(g: SequenceGeometry): number {
+  return g.batch * g.time * 6 * g.hidden;
+}
+
+export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
+  const H = g.hidden;
+  const G = 4 * H;
+  const rows = g.batch * g.time;
+  const workspace = projectInputs(g, math, a, G, saveForBackward ? lstmWorkspaceSize(g) : 0);
+  const gates = workspace.subarray(0, rows * G);
+  const hPrev = workspace.subarray(rows * G, rows * (G + H));
+  const cPrev = workspace.subarray(rows * (G + H), rows * (G + 2 * H));
+
+  const h = Float32Array.from(a.h0);
+  const c = Float32Array.from(a.c0);
+  const output = new Float32Array(rows * H);
+  const bias = a.bias;
+  const saveCarry = (b: number, row: number) => {
+    hPrev.set(h.subarray(b * H, b * H + H), row * H);
+    cPrev.set(c.subarray(b * H, b * H + H), row * H);
+  };
+  const cellRow = (b: number, row: number, recurrent: Float32Array) => {
+    const z = row * G;
+    const r = b * G;
+    const carry = b * H;
+    for (let j = 0; j < H; j++) {
+      const i = sigmoid(gates[z + j] + recurrent[r + j] + bias[j]);
+      const f = sigmoid(gates[z + H + j] + recurrent[r + H + j] + bias[H + j]);
+      const gg = Math.tanh(gates[z + 2 * H + j] + recurrent[r + 2 * H + j] + bias[2 * H + j]);
+      const o = sigmoid(gates[z + 3 * H + j] + recurrent[r + 3 * H + j] + bias[3 * H + j]);
+      const cNext = f * c[carry + j] + i * gg;
+      const hNext = o * Math.tanh(cNext);
+      gates[z + j] = i;
+      gates[z + H + j] = f;
+      gates[z + 2 * H + j] = gg;
+      gates[z + 3 * H + j] = o;
+      c[carry + j] = cNext;
+      h[carry + j] = hNext;
+      output[row * H + j] = hNext;
+    }
+  };
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow, saveForBackward ? saveCarry : null);
+  return { output, h, c, workspace: saveForBackward ? workspace : new Float32Array(0) };
+}
+
+export function lstmBackward(
+  g: SequenceGeometry,
+  a: LstmHostInputs,
+  workspace: Float32Array,
+  upstream: LstmHostUpstream,
+  math: HostMath,
+): WeightGradients & { dh0: Float32Array; dc0: Float32Array } {
+  const H = g.hidden;
+  const G = 4 * H;
+  const rows = g.batch * g.time;
+  const gates = workspace.subarray(0, rows * G);
+  const hPrev = workspace.subarray(rows * G, rows * (G + H));
+  const cPrev = workspace.subarray(rows * (G + H), rows * (G + 2 * H));
+  const { dOutput } = upstream;
+
+  const dh = carryGradient(upstream.dh, g.batch * H);
+  const dc = carryGradient(upstream.dc, g.batch * H);
+  // Gradient of the gate pre-activations = of x·K + b and of h·R alike.
+  const dGates = new Float32Array(rows * G);
+  const cellRow = (b: number, row: number, dGatesStep: Float32Array) => {
+    const z = row * G;
+    const s = b * G;
+    const carry = b * H;
+    for (let j = 0; j < H; j++) {
+      const i = gates[z + j];
+      const f = gates[z + H + j];
+      const gg = gates[z + 2 * H + j];
+      const o = gates[z + 3 * H + j];
+      const cBefore = cPrev[row * H + j];
+      const tanhC = Math.tanh(f * cBefore + i * gg);
+      const dhTotal = dh[carry + j] + (dOutput ? dOutput[row * H + j] : 0);
+      const dcTotal = dc[carry + j] + dhTotal * o * (1 - tanhC * tanhC);
+      dGatesStep[s + j] = dcTotal * gg * i * (1 - i);
+      dGatesStep[s + H + j] = dcTotal * cBefore * f * (1 - f);
+      dGatesStep[s + 2 * H + j] = dcTotal * i * (1 - gg * gg);
+      dGatesStep[s + 3 * H + j] = dhTotal * tanhC * o * (1 - o);
+      dc[carry + j] = dcTotal * f;
+      dh[carry + j] = 0; // h reaches the next step only through h·R
+    }
+  };
+  backwardSteps(g, math, a.mask, dh, a.recurrentKernel, G, dGates, cellRow);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates);
+  return { ...weights, dh0: dh, dc0: dc };
+}

@@ -1,0 +1,90 @@
+/**
+ * Simple RNN on the host, forward and cuDNN-style backward:
+ *   h' = act(x·K + h·R + b),  act ∈ tanh | relu | linear
+ *
+ * Workspace (float32, all blocks in x's row layout, N = batch·time rows):
+ *   [ activated N×H: h' before masking | hPrev N×H ]
+ */
+import type { RnnActivation } from '../kernel_names.js';
+import type { HostMath } from './host_math.js';
+import {
+  backwardSteps,
+  carryGradient,
+  forwardSteps,
+  projectInputs,
+  weightGradients,
+  type HostCellInputs,
+  type HostForwardResult,
+  type HostUpstream,
+  type SequenceGeometry,
+  type WeightGradients,
+} from './sequence.js';
+
+function activate(v: number, activation: RnnActivation): number {
+  return activation === 'tanh' ? Math.tanh(v) : activation === 'relu' ? (v > 0 ? v : 0) : v;
+}
+
+/** act'(z) written in terms of a = act(z). */
+function activationSlope(a: number, activation: RnnActivation): number {
+  return activation === 'tanh' ? 1 - a * a : activation === 'relu' ? (a > 0 ? 1 : 0) : 1;
+}
+
+export function rnnWorkspaceSize(g: SequenceGeometry): number {
+  return g.batch * g.time * 2 * g.hidden;
+}
+
+export function rnnForward(
+  g: SequenceGeometry,
+  a: HostCellInputs,
+  activation: RnnActivation,
+  saveForBackward: boolean,
+  math: HostMath,
+): HostForwardResult {
+  const H = g.hidden;
+  const rows = g.batch * g.time;
+  const workspace = projectInputs(g, math, a, H, saveForBackward ? rnnWorkspaceSize(g) : 0);
+  const activated = workspace.subarray(0, rows * H);
+  const hPrev = workspace.subarray(rows * H, rows * 2 * H);
+
+  const h = Float32Array.from(a.h0);
+  const output = new Float32Array(rows * H);
+  const saveCarry = (b: number, row: number) => hPrev.set(h.subarray(b * H, b * H + H), row * H);
+  const cellRow = (b: number, row: number, recurrent: Float32Array) => {
+    for (let j = 0; j < H; j++) {
+      const hNext = activate(activated[row * H + j] + recurrent[b * H + j] + a.bias[j], activation);
+      activated[row * H + j] = hNext;
+      h[b * H + j] = hNext;
+      output[row * H + j] = hNext;
+    }
+  };
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, H, cellRow, saveForBackward ? saveCarry : null);
+  return { output, h, workspace: saveForBackward ? workspace : new Float32Array(0) };
+}
+
+export function rnnBackward(
+  g: SequenceGeometry,
+  a: HostCellInputs,
+  activation: RnnActivation,
+  workspace: Float32Array,
+  upstream: HostUpstream,
+  math: HostMath,
+): WeightGradients & { dh0: Float32Array } {
+  const H = g.hidden;
+  const rows = g.batch * g.time;
+  const activated = workspace.subarray(0, rows * H);
+  const hPrev = workspace.subarray(rows * H, rows * 2 * H);
+  const { dOutput } = upstream;
+
+  const dh = carryGradient(upstream.dh, g.batch * H);
+  const dPreActivation = new Float32Array(rows * H);
+  const cellRow = (b: number, row: number, dStep: Float32Array) => {
+    for (let j = 0; j < H; j++) {
+      const dhTotal = dh[b * H + j] + (dOutput ? dOutput[row * H + j] : 0);
+      dStep[b * H + j] = dhTotal * activationSlope(activated[row * H + j], activation);
+      dh[b * H + j] = 0; // h reaches the next step only through h·R
+    }
+  };
+  backwardSteps(g, math, a.mask, dh, a.recurrentKernel, H, dPreActivation, cellRow);
+  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dPreActivation, dPreActivation);
+  return { ...weights, dh0: dh };
+}

@@ -1,0 +1,200 @@
+/**
+ * What the three host cells share: the geometry of a sequence (how timestep t of batch row b is
+ * found in x's own layout, so masks, reverse and time-major are indexing, never copies) and the
+ * epilogue of the cuDNN-style backward pass (weight and input gradients as batched matmuls after
+ * the reverse loop).
+ */
+import type { HostMath } from './host_math.js';
+
+export interface SequenceGeometry {
+  batch: number;
+  time: number;
+  inputSize: number;
+  hidden: number;
+  timeMajor: boolean;
+  reverse: boolean;
+}
+
+/** Row of x (and of output, and of every per-timestep workspace block) holding (b, t). */
+export function rowOf(g: SequenceGeometry, b: number, t: number): number {
+  return g.timeMajor ? t * g.batch + b : b * g.time + t;
+}
+
+/** The timestep processed k-th. */
+export function timeAt(g: SequenceGeometry, k: number): number {
+  return g.reverse ? g.time - 1 - k : k;
+}
+
+/** `mask` is [batch, time] (batch-major whatever the layout of x), or null for "all valid". */
+export function isValid(mask: Float32Array | null, g: SequenceGeometry, b: number, t: number): boolean {
+  return mask === null || mask[b * g.time + t] !== 0;
+}
+
+/** An absent or empty mask tensor means no mask. */
+export function maskOrNull(mask: Float32Array | undefined): Float32Array | null {
+  return mask && mask.length > 0 ? mask : null;
+}
+
+export function sigmoid(v: number): number {
+  return 1 / (1 + Math.exp(-v));
+}
+
+/** An upstream gradient that may be absent (null: zeros), copied so it can be updated in place. */
+export function carryGradient(upstream: Float32Array | null, size: number): Float32Array {
+  return upstream ? Float32Array.from(upstream) : new Float32Array(size);
+}
+
+/** Inputs every host cell reads (LSTM adds c0); weights in the canonical layout. */
+export interface HostCellInputs {
+  x: Float32Array;
+  kernel: Float32Array;
+  recurrentKernel: Float32Array;
+  bias: Float32Array;
+  h0: Float32Array;
+  mask: Float32Array | null;
+}
+
+export interface HostForwardResult {
+  /** In x's layout, hidden features; zeros at masked steps. */
+  output: Float32Array;
+  /** Each row's carry after its last valid step. */
+  h: Float32Array;
+  /** Empty unless saveForBackward. */
+  workspace: Float32Array;
+}
+
+/** Upstream gradients; null stands for zeros. */
+export interface HostUpstream {
+  dOutput: Float32Array | null;
+  dh: Float32Array | null;
+}
+
+/**
+ * The first pass of every forward: x·K for all timesteps as one matmul, written into the first
+ * [N, gates] block of a new workspace of `workspaceSize` floats (just that block when nothing is
+ * saved for backward). The cells turn each row into its gate activations in place.
+ */
+export function projectInputs(g: SequenceGeometry, math: HostMath, a: HostCellInputs, gates: number, workspaceSize: number): Float32Array {
+  const rows = g.batch * g.time;
+  const workspace = new Float32Array(Math.max(workspaceSize, rows * gates));
+  math.matmul(a.x, a.kernel, workspace.subarray(0, rows * gates), rows, g.inputSize, gates);
+  return workspace;
+}
+
+/**
+ * The forward time loop: per step the one matmul h·R ([batch, gates]) then `cellRow` for every
+ * valid row. `h` is the hidden carry, updated in place by `cellRow`; `beforeRow` runs for every
+ * row, masked or not, before its step (to record the carry it started from).
+ */
+export function forwardSteps(
+  g: SequenceGeometry,
+  math: HostMath,
+  mask: Float32Array | null,
+  h: Float32Array,
+  recurrentKernel: Float32Array,
+  gates: number,
+  cellRow: (b: number, row: number, recurrent: Float32Array) => void,
+  beforeRow: ((b: number, row: number) => void) | null,
+): void {
+  const recurrent = new Float32Array(g.batch * gates);
+  for (let k = 0; k < g.time; k++) {
+    const t = timeAt(g, k);
+    math.matmul(h, recurrentKernel, recurrent, g.batch, g.hidden, gates);
+    for (let b = 0; b < g.batch; b++) {
+      const row = rowOf(g, b, t);
+      beforeRow?.(b, row);
+      if (isValid(mask, g, b, t)) cellRow(b, row, recurrent); // else: output 0, carry kept
+    }
+  }
+}
+
+/**
+ * The backward time loop, last processed step first. For each valid row `cellRow` reads the
+ * carry gradient dh[b] (plus dOutput at that row), writes its gradient of h·R into
+ * dRecurrentStep[b] and leaves in dh[b] the gradient reaching the previous h by any other path
+ * (0 for LSTM and RNN, z⊙dh for GRU). The loop then adds dRecurrentStep · Rᵀ to dh and records
+ * dRecurrentStep in dRecurrentProjection (x's row layout). Masked rows pass dh through.
+ */
+export function backwardSteps(
+  g: SequenceGeometry,
+  math: HostMath,
+  mask: Float32Array | null,
+  dh: Float32Array,
+  recurrentKernel: Float32Array,
+  gates: number,
+  dRecurrentProjection: Float32Array,
+  cellRow: (b: number, row: number, dRecurrentStep: Float32Array) => void,
+): void {
+  const H = g.hidden;
+  const dRecurrentStep = new Float32Array(g.batch * gates);
+  const dhRecurrent = new Float32Array(g.batch * H);
+  for (let k = g.time - 1; k >= 0; k--) {
+    const t = timeAt(g, k);
+    dRecurrentStep.fill(0);
+    for (let b = 0; b < g.batch; b++) {
+      if (!isValid(mask, g, b, t)) continue;
+      const row = rowOf(g, b, t);
+      cellRow(b, row, dRecurrentStep);
+      dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), row * gates);
+    }
+    math.matmul(dRecurrentStep, recurrentKernel, dhRecurrent, g.batch, gates, H, { transposeB: true });
+    for (let b = 0; b < g.batch; b++) {
+      if (!isValid(mask, g, b, t)) continue;
+      for (let j = b * H; j < (b + 1) * H; j++) dh[j] += dhRecurrent[j];
+    }
+  }
+}
+
+export interface WeightGradients {
+  dx: Float32Array;
+  dKernel: Float32Array;
+  dRecurrentKernel: Float32Array;
+  /** Column sums of dInputProjection: the gradient of the input bias. */
+  dInputBias: Float32Array;
+  /** Column sums of dRecurrentProjection: the gradient of the recurrent bias (GRU). */
+  dRecurrentBias: Float32Array;
+}
+
+/**
+ * After the reverse loop, every remaining gradient is a batched matmul over all N = batch·time
+ * rows at once:
+ *   dKernel = xᵀ · dInputProjection,  dx = dInputProjection · Kᵀ,
+ *   dRecurrentKernel = hPrevᵀ · dRecurrentProjection,
+ * where dInputProjection [N, G] is the gradient of x·K + b, dRecurrentProjection [N, G] that of
+ * h·R (+ b1), hPrev [N, H] the carry each step started from, all in x's row layout.
+ */
+export function weightGradients(
+  math: HostMath,
+  g: SequenceGeometry,
+  gates: number,
+  x: Float32Array,
+  kernel: Float32Array,
+  hPrev: Float32Array,
+  dInputProjection: Float32Array,
+  dRecurrentProjection: Float32Array,
+): WeightGradients {
+  const rows = g.batch * g.time;
+  const { inputSize, hidden } = g;
+  const dKernel = new Float32Array(inputSize * gates);
+  const dRecurrentKernel = new Float32Array(hidden * gates);
+  const dx = new Float32Array(rows * inputSize);
+  math.matmul(x, dInputProjection, dKernel, inputSize, rows, gates, { transposeA: true });
+  math.matmul(hPrev, dRecurrentProjection, dRecurrentKernel, hidden, rows, gates, { transposeA: true });
+  math.matmul(dInputProjection, kernel, dx, rows, gates, inputSize, { transposeB: true });
+  return {
+    dx,
+    dKernel,
+    dRecurrentKernel,
+    dInputBias: columnSums(dInputProjection, rows, gates),
+    dRecurrentBias: dRecurrentProjection === dInputProjection ? new Float32Array(0) : columnSums(dRecurrentProjection, rows, gates),
+  };
+}
+
+function columnSums(values: Float32Array, rows: number, columns: number): Float32Array {
+  const sums = new Float64Array(columns);
+  for (let r = 0; r < rows; r++) {
+    const base = r * columns;
+    for (let j = 0; j < columns; j++) sums[j] += values[base + j];
+  }
+  return Float32Array.from(sums);
+}

@@ -1,0 +1,127 @@
+/**
+ * Random inputs and losses shared by the kernel tests: each cell's sequence and step op, fused
+ * (through ops.ts and the registry) or composite (the tfjs-op implementation called directly).
+ */
+import { tf } from '../../helpers/backends.js';
+import * as ops from '../../../src/runtime/kernels/ops.js';
+import { gruSequenceComposite, gruStepComposite } from '../../../src/runtime/kernels/composite/gru.js';
+import { lstmSequenceComposite, lstmStepComposite } from '../../../src/runtime/kernels/composite/lstm.js';
+import { rnnSequenceComposite, rnnStepComposite } from '../../../src/runtime/kernels/composite/rnn.js';
+import type { RnnActivation } from '../../../src/runtime/kernels/kernel_names.js';
+
+export type CellName = 'lstm' | 'gru' | 'rnn';
+export const cellNames: CellName[] = ['lstm', 'gru', 'rnn'];
+export type Implementation = 'fused' | 'composite';
+
+export interface SequenceCase {
+  cell: CellName;
+  batch: number;
+  time: number;
+  inputSize: number;
+  hidden: number;
+  timeMajor: boolean;
+  reverse: boolean;
+  masked: boolean;
+  activation: RnnActivation;
+  seed: number;
+}
+
+const gateCount: Record<CellName, number> = { lstm: 4, gru: 3, rnn: 1 };
+
+/** The differentiable inputs of a case, in a fixed order (c0 for LSTM only). */
+export function differentiableNames(cell: CellName): string[] {
+  return cell === 'lstm' ? ['x', 'kernel', 'recurrentKernel', 'bias', 'h0', 'c0'] : ['x', 'kernel', 'recurrentKernel', 'bias', 'h0'];
+}
+
+let seedCounter = 0;
+const normal = (shape: number[], seed: number, scale = 0.5) => tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed + seedCounter++), scale);
+
+export function makeSequenceInputs(c: SequenceCase): { tensors: Record<string, tf.Tensor>; mask?: tf.Tensor2D } {
+  seedCounter = 0;
+  const G = gateCount[c.cell] * c.hidden;
+  const xShape = c.timeMajor ? [c.time, c.batch, c.inputSize] : [c.batch, c.time, c.inputSize];
+  const tensors: Record<string, tf.Tensor> = {
+    x: normal(xShape, c.seed, 1),
+    kernel: normal([c.inputSize, G], c.seed),
+    recurrentKernel: normal([c.hidden, G], c.seed),
+    bias: normal(c.cell === 'gru' ? [2, G] : [G], c.seed),
+    h0: normal([c.batch, c.hidden], c.seed),
+  };
+  if (c.cell === 'lstm') tensors.c0 = normal([c.batch, c.hidden], c.seed);
+  let mask: tf.Tensor2D | undefined;
+  if (c.masked) {
+    // Random 0/1 with each row's first processed step valid and some rows ending early.
+    const values = Array.from({ length: c.batch * c.time }, (_, i) => ((i * 7 + c.seed) % 5 === 0 ? 0 : 1));
+    mask = tf.tensor2d(values, [c.batch, c.time]);
+  }
+  return { tensors, mask };
+}
+
+type Outputs = { output: tf.Tensor; h: tf.Tensor; c?: tf.Tensor };
+
+export function runSequence(implementation: Implementation, c: SequenceCase, t: Record<string, tf.Tensor>, mask?: tf.Tensor2D): Outputs {
+  const common = {
+    x: t.x as tf.Tensor3D,
+    kernel: t.kernel as tf.Tensor2D,
+    recurrentKernel: t.recurrentKernel as tf.Tensor2D,
+    h0: t.h0 as tf.Tensor2D,
+    mask,
+    timeMajor: c.timeMajor,
+    reverse: c.reverse,
+  };
+  const fused = implementation === 'fused';
+  switch (c.cell) {
+    case 'lstm': {
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D };
+      return fused ? ops.lstmSequence(a) : lstmSequenceComposite(a);
+    }
+    case 'gru': {
+      const a = { ...common, bias: t.bias as tf.Tensor2D };
+      return fused ? ops.gruSequence(a) : gruSequenceComposite(a);
+    }
+    case 'rnn': {
+      const a = { ...common, bias: t.bias as tf.Tensor1D, activation: c.activation };
+      return fused ? ops.rnnSequence(a) : rnnSequenceComposite(a);
+    }
+  }
+}
+
+/** One step: x [batch, in] and the carry h (and c) named like the sequence's x, h0, c0. */
+export function runStep(implementation: Implementation, c: SequenceCase, t: Record<string, tf.Tensor>): { h: tf.Tensor; c?: tf.Tensor } {
+  const common = { x: t.x as tf.Tensor2D, kernel: t.kernel as tf.Tensor2D, recurrentKernel: t.recurrentKernel as tf.Tensor2D, h: t.h0 as tf.Tensor2D };
+  const fused = implementation === 'fused';
+  switch (c.cell) {
+    case 'lstm': {
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D };
+      return fused ? ops.lstmStep(a) : lstmStepComposite(a);
+    }
+    case 'gru': {
+      const a = { ...common, bias: t.bias as tf.Tensor2D };
+      return fused ? ops.gruStep(a) : gruStepComposite(a);
+    }
+    case 'rnn': {
+      const a = { ...common, bias: t.bias as tf.Tensor1D, activation: c.activation };
+      return fused ? ops.rnnStep(a) : rnnStepComposite(a);
+    }
+  }
+}
+
+/**
+ * A scalar that weighs every visible output with fixed random weights, so every upstream
+ * gradient (output, h, c) is non-zero and distinct.
+ */
+export function weightedSum(outputs: Record<string, tf.Tensor | undefined>, seed: number): tf.Scalar {
+  let total: tf.Scalar = tf.scalar(0);
+  let i = 0;
+  for (const name of Object.keys(outputs).sort()) {
+    const value = outputs[name];
+    if (!value) continue;
+    const weights = tf.randomUniform(value.shape, -1, 1, 'float32', seed * 31 + i++);
+    total = tf.add(total, tf.sum(tf.mul(value, weights)));
+  }
+  return total;
+}
+
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}

@@ -1,0 +1,100 @@
+import { expect, it } from 'vitest';
+import { describeBackends, tf } from '../../helpers/backends.js';
+import {
+  cellNames,
+  differentiableNames,
+  makeSequenceInputs,
+  maxAbsDiff,
+  runSequence,
+  runStep,
+  weightedSum,
+  type Implementation,
+  type SequenceCase,
+} from './cases.js';
+
+const TOLERANCE = 1e-5;
+
+// Random sizes (fixed seeds) crossed with every layout option.
+const sequenceCases: SequenceCase[] = cellNames.flatMap((cell, cellIndex) =>
+  [
+    { timeMajor: false, reverse: false, masked: false },
+    { timeMajor: true, reverse: false, masked: true },
+    { timeMajor: false, reverse: true, masked: true },
+    { timeMajor: true, reverse: true, masked: false },
+  ].map((layout, i) => {
+    const seed = 11 + cellIndex * 13 + i * 5;
+    return {
+      cell,
+      batch: 1 + (seed % 4),
+      time: 2 + (seed % 5),
+      inputSize: 1 + ((seed * 3) % 5),
+      hidden: 1 + ((seed * 7) % 6),
+      activation: (['tanh', 'relu', 'linear'] as const)[i % 3],
+      seed,
+      ...layout,
+    };
+  }),
+);
+
+const label = (c: SequenceCase) =>
+  `${c.cell} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}${c.cell === 'rnn' ? ` ${c.activation}` : ''}`;
+
+function sequenceOutputsAndGradients(implementation: Implementation, c: SequenceCase) {
+  const { tensors, mask } = makeSequenceInputs(c);
+  const names = differentiableNames(c.cell);
+  const outputs = runSequence(implementation, c, tensors, mask);
+  const loss = (...xs: tf.Tensor[]) => {
+    const inputs = Object.fromEntries(names.map((n, i) => [n, xs[i]]));
+    const out = runSequence(implementation, c, inputs, mask);
+    return weightedSum({ output: out.output, h: out.h, c: out.c }, c.seed);
+  };
+  const grads = tf.grads(loss)(names.map((n) => tensors[n]));
+  return { outputs, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
+}
+
+describeBackends('fused kernels agree with the composite implementation', () => {
+  for (const c of sequenceCases) {
+    it(`sequence ${label(c)}: outputs, h, c and every gradient`, () => {
+      tf.tidy(() => {
+        const fused = sequenceOutputsAndGradients('fused', c);
+        const composite = sequenceOutputsAndGradients('composite', c);
+        expect(fused.outputs.output.shape).toEqual(composite.outputs.output.shape);
+        for (const key of ['output', 'h', 'c'] as const) {
+          const f = fused.outputs[key];
+          const r = composite.outputs[key];
+          if (!f || !r) continue;
+          expect(maxAbsDiff(f, r), key).toBeLessThanOrEqual(TOLERANCE);
+        }
+        for (const name of differentiableNames(c.cell)) {
+          expect(fused.grads[name].shape, name).toEqual(composite.grads[name].shape);
+          expect(maxAbsDiff(fused.grads[name], composite.grads[name]), `d${name}`).toBeLessThanOrEqual(TOLERANCE);
+        }
+      });
+    });
+  }
+
+  for (const cell of cellNames) {
+    it(`${cell} step: outputs and every gradient`, () => {
+      tf.tidy(() => {
+        const c: SequenceCase = { cell, batch: 3, time: 1, inputSize: 4, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 5 };
+        const { tensors } = makeSequenceInputs(c);
+        const x = tf.squeeze(tensors.x, [1]);
+        const names = differentiableNames(cell);
+        const inputs: Record<string, tf.Tensor> = { ...tensors, x };
+        const result = (implementation: Implementation) => {
+          const step = runStep(implementation, c, inputs);
+          const grads = tf.grads((...xs: tf.Tensor[]) => {
+            const out = runStep(implementation, c, Object.fromEntries(names.map((n, i) => [n, xs[i]])));
+            return weightedSum({ h: out.h, c: out.c }, 3);
+          })(names.map((n) => inputs[n]));
+          return { step, grads };
+        };
+        const fused = result('fused');
+        const composite = result('composite');
+        expect(maxAbsDiff(fused.step.h, composite.step.h)).toBeLessThanOrEqual(TOLERANCE);
+        if (cell === 'lstm') expect(maxAbsDiff(fused.step.c!, composite.step.c!)).toBeLessThanOrEqual(TOLERANCE);
+        names.forEach((name, i) => expect(maxAbsDiff(fused.grads[i], composite.grads[i]), `d${name}`).toBeLessThanOrEqual(TOLERANCE));
+      });
+    });
+  }
+});
