@@ -1,0 +1,108 @@
+// Entry of the rnn-migrate command: parses the command line with yargs into RunOptions and runs
+// them. Returns the exit code instead of exiting, so tests call it in-process.
+import yargs, { type Argv } from 'yargs';
+import { cliOptionTable, kebabCase, type CliFlags } from './cli-options.js';
+import { processIo, type CliIo } from './io.js';
+import { defaultWorkers, type Mode, type RunOptions } from './options.js';
+import { parseShard, ShardSyntaxError } from './discovery/shard.js';
+import { run, toolVersion, UsageError } from './run.js';
+
+const examples: [string, string][] = [
+  ['$0 --dry src/', 'Show the migration as a diff; write nothing'],
+  ['$0 src/', 'Migrate in place (the git tree must be clean, or --force)'],
+  ['$0 --check .', 'Lint: list every legacy use, exit 1 when any is found'],
+  ['$0 --check --format sarif -o rnn-migrate.sarif .', 'SARIF 2.1.0 for code scanning'],
+  ['$0 --check --baseline rnn-migrate-baseline.json --update-baseline .', 'Record the legacy use there is today'],
+  ['$0 --check --baseline rnn-migrate-baseline.json --shard 2/4 .', 'CI machine 2 of 4: fail only on new usage'],
+];
+
+const epilogue = [
+  'Exit codes: 0 nothing to report; 1 findings, files needing manual migration or files not processed;',
+  '2 usage or internal error (a refused dirty tree included). Without paths the help is printed and the exit code is 2.',
+  "A site the codemod cannot prove safe is left as it was and reported with a reason; '// rnn-migrate-ignore' opts a site out.",
+].join('\n');
+
+function parser(io: CliIo): Argv {
+  let argv = yargs()
+    .scriptName('rnn-migrate')
+    .usage('$0 [paths..]', 'Migrate TensorFlow.js code from the mutable Recur API (rnn-migrate/legacy) to blocked, stateless calls.')
+    .positional('paths', { type: 'string', array: true, describe: 'Files and folders (folders are walked, honouring .gitignore)' })
+    .conflicts('dry', 'print')
+    .conflicts('dry', 'check')
+    .conflicts('print', 'check')
+    .strict()
+    .exitProcess(false)
+    .version(toolVersion())
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(120, io.stdout.columns ?? 120))
+    .epilogue(epilogue);
+  for (const [name, option] of Object.entries(cliOptionTable(io.env))) argv = argv.option(kebabCase(name), option);
+  for (const [command, description] of examples) argv = argv.example(command, description);
+  return argv;
+}
+
+function modeOf(flags: Pick<CliFlags, 'dry' | 'print' | 'check'>): Mode {
+  if (flags.check) return 'check';
+  if (flags.dry) return 'dry';
+  if (flags.print) return 'print';
+  return 'rewrite';
+}
+
+export function toRunOptions(flags: CliFlags, paths: string[]): RunOptions {
+  const { dry: _dry, print: _print, check: _check, shard, ignorePattern, progress, workers, ...shared } = flags;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+    throw new UsageError(`--workers expects a whole number of at least 1, got ${workers}`);
+  }
+  if (!Number.isInteger(flags.maxWarnings) || flags.maxWarnings < -1) {
+    throw new UsageError(`--max-warnings expects a whole number of at least -1, got ${flags.maxWarnings}`);
+  }
+  return {
+    ...shared,
+    paths,
+    mode: modeOf(flags),
+    workers: workers ?? defaultWorkers(),
+    ignorePatterns: ignorePattern,
+    progress: progress ? 'auto' : 'never',
+    ...(shard === undefined ? {} : { shard: parseShard(shard) }),
+  };
+}
+
+interface Parsed {
+  error?: Error;
+  flags: CliFlags & { paths?: string[]; _: (string | number)[] };
+  output: string;
+}
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const cli = parser(io);
+  const parsed = await new Promise<Parsed>((resolve) => {
+    void cli.parse(argv, {}, (error, flags, output) => {
+      resolve({ error: error ?? undefined, flags: flags as unknown as Parsed['flags'], output });
+    });
+  });
+  if (parsed.error) {
+    io.stderr.write(`rnn-migrate: ${parsed.error.message}\nRun rnn-migrate --help for the options.\n`);
+    return 2;
+  }
+  if (parsed.output !== '') {
+    // --help or --version
+    io.stdout.write(`${parsed.output}\n`);
+    return 0;
+  }
+  const paths = [...(parsed.flags.paths ?? []), ...parsed.flags._.map(String)];
+  if (paths.length === 0) {
+    io.stderr.write(`${await cli.getHelp()}\n\nrnn-migrate: no paths given.\n`);
+    return 2;
+  }
+  try {
+    return await run(toRunOptions(parsed.flags, paths), io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ShardSyntaxError) {
+      io.stderr.write(`rnn-migrate: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`rnn-migrate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,98 @@
+// The work on one file, the same in this thread and in a worker: lint it or migrate it, make sure
+// a rewritten file still parses and keeps its line endings, and give each finding a fingerprint
+// that survives edits elsewhere in the file.
+import { createHash } from 'node:crypto';
+import type * as Codemods from '../../codemods/index.js';
+import type { Finding } from '../../codemods/index.js';
+
+export type CodemodsApi = Pick<typeof Codemods, 'analyzeSource' | 'migrateSource' | 'parserFor' | 'CodemodParseError'>;
+
+export interface FileTask {
+  /** Absolute path. */
+  path: string;
+  /** Repository-relative, '/'-separated: what reports and fingerprints name. */
+  relPath: string;
+  source: string;
+  mode: 'check' | 'migrate';
+  insertTodos: boolean;
+}
+
+export interface ReportedFinding extends Finding {
+  /** Stable across edits elsewhere in the file: rule, path, the site's line text, occurrence. */
+  fingerprint: string;
+}
+
+export interface FileError {
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export interface FileOutcome {
+  /** Lint mode: every legacy use. Migrate mode: the sites left for manual migration. */
+  findings: ReportedFinding[];
+  /** Migrate mode: the rewritten source, present only when it differs. */
+  output?: string;
+  error?: FileError;
+}
+
+/** CRLF sources keep CRLF; a byte-order mark stays. */
+export function keepLineEndings(source: string, output: string): string {
+  let result = output;
+  const crlf = source.match(/\r\n/g)?.length ?? 0;
+  const lf = source.match(/\n/g)?.length ?? 0;
+  if (crlf > 0 && crlf * 2 >= lf) result = result.replace(/\r?\n/g, '\r\n');
+  if (source.startsWith('\uFEFF') && !result.startsWith('\uFEFF')) result = `\uFEFF${result}`;
+  return result;
+}
+
+export function fingerprintFindings(relPath: string, source: string, findings: Finding[]): ReportedFinding[] {
+  if (findings.length === 0) return [];
+  const lines = source.split(/\r?\n/);
+  const seen = new Map<string, number>();
+  return findings.map((finding) => {
+    const lineText = (lines[finding.line - 1] ?? '').trim().replace(/\s+/g, ' ');
+    const key = `${finding.ruleId}\0${lineText}`;
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    const fingerprint = createHash('sha256')
+      .update(`${relPath}\0${key}\0${occurrence}`)
+      .digest('hex')
+      .slice(0, 32);
+    return { ...finding, fingerprint };
+  });
+}
+
+function errorOf(error: unknown, codemods: CodemodsApi): FileError {
+  if (error instanceof codemods.CodemodParseError) {
+    const message = error.message.replace(/^.*?:\d+:\d+: /, '');
+    return { message: `syntax error: ${message}`, line: error.line, column: error.column };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { message: `internal error: ${message}` };
+}
+
+export function processSource(task: FileTask, codemods: CodemodsApi): FileOutcome {
+  const { source, relPath } = task;
+  try {
+    if (task.mode === 'check') {
+      return { findings: fingerprintFindings(relPath, source, codemods.analyzeSource(source, relPath)) };
+    }
+    const migrated = codemods.migrateSource(source, relPath, { insertTodos: task.insertTodos });
+    const findings = fingerprintFindings(relPath, source, migrated.findings);
+    if (!migrated.changed) return { findings };
+    const output = keepLineEndings(source, migrated.output);
+    try {
+      codemods.parserFor(relPath).parse(output);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        findings,
+        error: { message: `the rewritten file would not parse (${reason}); left untouched` },
+      };
+    }
+    return { findings, output };
+  } catch (error) {
+    return { findings: [], error: errorOf(error, codemods) };
+  }
+}
