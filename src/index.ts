@@ -3,6 +3,9 @@
  * take a whole [batch, time, features] sequence and return the carry explicitly.
  * See DESIGN.md ("Pinned: rnn-migrate") for the contract.
  */
+// Side effect: registers the fused kernels (cpu, wasm) and their fused BPTT gradients.
+import './runtime/kernels/register.js';
+
 export {
   Bidirectional,
   GRU,

@@ -1,4 +1,8 @@
 /** The runtime barrel: what src/index.ts publishes, plus helpers other areas share (formatShape). */
+// The fused cpu/wasm kernels and their gradients: whoever reaches the cells (the main entry, the
+// legacy entry) gets them registered. Without it the ops fall back to the composite kernels.
+import './kernels/register.js';
+
 export * from './cells/index.js';
 export { RnnShapeError, formatShape } from './errors.js';
 export {

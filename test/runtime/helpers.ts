@@ -55,3 +55,10 @@ export function finiteDifferences(loss: () => tf.Scalar, variable: tf.Variable, 
   original.dispose();
   return gradient;
 }
+
+/** A variable holding `value`, which is released (the variable keeps the data). */
+export function variableOf(value: tf.Tensor): tf.Variable {
+  const variable = tf.variable(value);
+  value.dispose();
+  return variable;
+}
