@@ -38,7 +38,7 @@ export function expectClose(actual: tf.Tensor | number[], expected: tf.Tensor | 
  */
 export function finiteDifferences(loss: () => tf.Scalar, variable: tf.Variable, epsilon = 1e-2): number[] {
   const original = variable.clone();
-  const base = original.dataSync().slice();
+  const base = Float32Array.from(original.dataSync());
   const gradient: number[] = [];
   const evaluate = (values: Float32Array) => {
     tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
