@@ -35,8 +35,8 @@ export class StaleStateError extends Error {
   }
 }
 
-const FIX = 'call reset() at the start of the loss function, or migrate this call site to the ' +
-  "blocked API with `npx rnn-migrate <file>` (see 'rnn-migrate --dry')";
+const MIGRATE = 'or migrate this call site to the blocked API, where carries are explicit, with ' +
+  '`npx rnn-migrate <file>`';
 
 /** The exact messages users see; docs/readme/legacy.md quotes them. */
 export const CHECKER_MESSAGES: Readonly<Record<CheckerCode, string>> = {
@@ -45,12 +45,14 @@ export const CHECKER_MESSAGES: Readonly<Record<CheckerCode, string>> = {
     'variableGrads, optimizer.minimize) but starts from a state produced outside it (warm-up ' +
     'steps run outside the loss, or the state of a previous batch or minimize call). Backprop ' +
     'stops at that state, so the gradients are silently truncated and depend on call history. ' +
-    `Fix: ${FIX}.`,
+    'Fix: call reset() (or assign recur.state) at the start of the loss function so that every ' +
+    `step runs inside it, ${MIGRATE}.`,
   'disposed-state':
     'rnn-migrate disposed-state: the state stored in this Recur was disposed behind its back ' +
-    '(tf.dispose of recur.state, or a state object shared with another Recur that replaced or ' +
-    'reset and released it). The step starts from zeros instead. Fix: clone a state you want to ' +
-    `keep (tf.clone), never dispose recur.state yourself, and ${FIX}.`,
+    '(tf.dispose of recur.state, a hand-set state made inside a tf.tidy that has ended, or a ' +
+    'state object shared with another Recur that replaced or reset and released it). In warn ' +
+    'mode the step starts from zeros. Fix: call reset() instead of disposing recur.state, clone a ' +
+    `state you want to keep or share (tf.clone), ${MIGRATE}.`,
 };
 
 const defaultOnWarning = (warning: CheckerWarning): void => {

@@ -16,7 +16,7 @@ import {
   type RNNCellOptions,
   type RecurrentCell,
 } from '../runtime/index.js';
-import { reportProblem } from './checker.js';
+import { checkerMode, reportProblem } from './checker.js';
 import {
   currentGradientScope,
   flushPendingReleases,
@@ -115,7 +115,7 @@ export class Recur<TCell extends AnyCell = AnyCell> {
       this.#state = state = null;
     }
     const scope = currentGradientScope();
-    if (state !== null && scope !== null) {
+    if (state !== null && scope !== null && checkerMode() !== 'off') {
       const origin = stepProvenance(state);
       // A hand-set state has no provenance: the user chose it (e.g. a trainable initial state).
       if (origin !== undefined && origin.scope !== scope) reportProblem('stale-state');
