@@ -39,7 +39,7 @@ describeBackends('Bidirectional', () => {
       new GRU(IN, H, { seed: 4, returnSequences: false, reverse: true }),
     );
     const x = randn([BATCH, TIME, IN]);
-    const carry = { forward: { h: randn([BATCH, H]) }, backward: { h: randn([BATCH, H]) } };
+    const carry = { forward: { h: randn([BATCH, H]) as tf.Tensor2D }, backward: { h: randn([BATCH, H]) as tf.Tensor2D } };
     const result = bi.apply(x, carry);
     expect(result.output.shape).toEqual([BATCH, 2 * H]);
     tf.tidy(() => expectClose(result.output, tf.concat([result.carry.forward.h, result.carry.backward.h], 1)));
