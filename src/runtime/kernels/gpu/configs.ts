@@ -1,0 +1,124 @@
+/**
+ * The kernel configs of one GPU backend: the sequence and step kernels of every cell, forward and
+ * backward, over the shared driver (sequence.ts). A step is a time-major sequence of length 1.
+ */
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  GruSequence,
+  GruSequenceGrad,
+  GruStep,
+  GruStepGrad,
+  LstmSequence,
+  LstmSequenceGrad,
+  LstmStep,
+  LstmStepGrad,
+  RnnSequence,
+  RnnSequenceGrad,
+  RnnStep,
+  RnnStepGrad,
+  type CellKind,
+  type RnnActivation,
+} from '../kernel_names.js';
+import type { GpuBackend, GpuRunner } from './runner.js';
+import { gpuSequenceBackward, gpuSequenceForward } from './sequence.js';
+
+type Inputs = Record<string, TensorInfo | undefined>;
+
+const KERNEL_NAMES: Record<CellKind, { sequence: string; sequenceGrad: string; step: string; stepGrad: string }> = {
+  lstm: { sequence: LstmSequence, sequenceGrad: LstmSequenceGrad, step: LstmStep, stepGrad: LstmStepGrad },
+  gru: { sequence: GruSequence, sequenceGrad: GruSequenceGrad, step: GruStep, stepGrad: GruStepGrad },
+  rnn: { sequence: RnnSequence, sequenceGrad: RnnSequenceGrad, step: RnnStep, stepGrad: RnnStepGrad },
+};
+
+function activationOf(attrs: NamedAttrMap | undefined): RnnActivation {
+  return ((attrs?.activation as RnnActivation | undefined) ?? 'tanh');
+}
+
+/** [batch, in] → [1, batch, in]: a step as a time-major sequence of one timestep. */
+function asSequenceOfOne(x: TensorInfo): TensorInfo {
+  return { ...x, shape: [1, ...x.shape] };
+}
+
+export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuBackend) => GpuRunner): KernelConfig[] {
+  const configs: KernelConfig[] = [];
+  for (const kind of ['lstm', 'gru', 'rnn'] as CellKind[]) {
+    const names = KERNEL_NAMES[kind];
+    const withBackend = (body: (runner: GpuRunner, inputs: Inputs, attrs: NamedAttrMap) => TensorInfo[]): KernelFunc =>
+      (({ inputs, backend, attrs }) =>
+        body(makeRunner(backend as GpuBackend), inputs as Inputs, (attrs ?? {}) as NamedAttrMap)) as KernelFunc;
+
+    const sequence = withBackend((runner, i, attrs) =>
+      gpuSequenceForward(
+        runner,
+        { x: i.x!, kernel: i.kernel!, recurrentKernel: i.recurrentKernel!, bias: i.bias!, h0: i.h0!, c0: i.c0, mask: i.mask },
+        {
+          kind,
+          timeMajor: !!attrs.timeMajor,
+          reverse: !!attrs.reverse,
+          saveForBackward: attrs.saveForBackward !== false,
+          activation: activationOf(attrs),
+        },
+      ),
+    );
+    const sequenceGrad = withBackend((runner, i, attrs) =>
+      gpuSequenceBackward(
+        runner,
+        {
+          x: i.x!,
+          kernel: i.kernel!,
+          recurrentKernel: i.recurrentKernel!,
+          bias: i.bias!,
+          h0: i.h0!,
+          c0: i.c0,
+          mask: i.mask,
+          workspace: i.workspace!,
+          dOutput: i.dOutput,
+          dhT: i.dhT!,
+          dcT: i.dcT,
+        },
+        { kind, timeMajor: !!attrs.timeMajor, reverse: !!attrs.reverse, saveForBackward: true, activation: activationOf(attrs) },
+      ),
+    );
+    const step = withBackend((runner, i, attrs) => {
+      const [sequenceOutput, ...rest] = gpuSequenceForward(
+        runner,
+        { x: asSequenceOfOne(i.x!), kernel: i.kernel!, recurrentKernel: i.recurrentKernel!, bias: i.bias!, h0: i.h!, c0: i.c },
+        {
+          kind,
+          timeMajor: true,
+          reverse: false,
+          saveForBackward: attrs.saveForBackward !== false,
+          activation: activationOf(attrs),
+        },
+      );
+      // [h, (c), workspace]; the one-step output sequence is not a step output.
+      runner.backend.disposeData(sequenceOutput.dataId);
+      return rest;
+    });
+    const stepGrad = withBackend((runner, i, attrs) => {
+      const [dx, ...rest] = gpuSequenceBackward(
+        runner,
+        {
+          x: asSequenceOfOne(i.x!),
+          kernel: i.kernel!,
+          recurrentKernel: i.recurrentKernel!,
+          bias: i.bias!,
+          h0: i.h!,
+          c0: i.c,
+          workspace: i.workspace!,
+          dhT: i.dh!,
+          dcT: i.dc,
+        },
+        { kind, timeMajor: true, reverse: false, saveForBackward: true, activation: activationOf(attrs) },
+      );
+      return [{ ...dx, shape: dx.shape.slice(1) }, ...rest];
+    });
+    configs.push(
+      { kernelName: names.sequence, backendName, kernelFunc: sequence },
+      { kernelName: names.sequenceGrad, backendName, kernelFunc: sequenceGrad },
+      { kernelName: names.step, backendName, kernelFunc: step },
+      { kernelName: names.stepGrad, backendName, kernelFunc: stepGrad },
+    );
+  }
+  return configs;
+}

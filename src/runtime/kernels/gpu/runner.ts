@@ -1,0 +1,106 @@
+/**
+ * What the GPU sequence kernels need from a backend: run one of our shaders (shaders.ts), and call
+ * the backend's own kernels (matmul, transpose, concat, slice, sum) by name through the kernel
+ * registry, so the user's copy of @tensorflow/tfjs-backend-webgl / -webgpu does the work and this
+ * package never imports a backend at runtime.
+ */
+import { getKernel, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { ShaderSpec } from './shaders.js';
+
+/** The part of the webgl and webgpu backends' surface the kernels use. */
+export interface GpuBackend extends KernelBackend {
+  makeTensorInfo(shape: number[], dtype: 'float32', values?: Float32Array): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+export interface GpuRunner {
+  readonly backendName: string;
+  readonly backend: GpuBackend;
+  /** Runs `spec` on flat inputs; returns its flat float32 output [spec.outputSize]. */
+  run(spec: ShaderSpec, inputs: TensorInfo[], uniformValues: number[]): TensorInfo;
+}
+
+/**
+ * Backend kernels plus a list of the intermediates they produced, disposed together at the end
+ * of a kernel (except what the kernel returns).
+ */
+export class GpuScope {
+  private readonly intermediates: TensorInfo[] = [];
+
+  constructor(readonly runner: GpuRunner) {}
+
+  track(info: TensorInfo): TensorInfo {
+    this.intermediates.push(info);
+    return info;
+  }
+
+  /** Disposes every tracked tensor except `keep`. */
+  close(keep: TensorInfo[]): void {
+    // By object, not dataId: a reshape shares its input's data (with one more reference).
+    const kept = new Set(keep);
+    for (const info of this.intermediates) {
+      if (!kept.has(info)) this.runner.backend.disposeData(info.dataId);
+    }
+    this.intermediates.length = 0;
+  }
+
+  /** Disposes one tracked tensor early (inside a long loop). */
+  release(info: TensorInfo): void {
+    const at = this.intermediates.indexOf(info);
+    if (at >= 0) this.intermediates.splice(at, 1);
+    this.runner.backend.disposeData(info.dataId);
+  }
+
+  /**
+   * Runs a shader on the named tensors it declares (a shader declares only what it reads: WebGPU
+   * drops unused bindings from the pipeline layout, and binding them is a validation error).
+   */
+  shader(spec: ShaderSpec, available: Record<string, TensorInfo | undefined>, uniformValues: number[] = []): TensorInfo {
+    const inputs = spec.variableNames.map((name) => {
+      const input = available[name];
+      if (!input) throw new Error(`rnn-migrate: shader ${spec.key} reads '${name}', which was not given`);
+      return input;
+    });
+    return this.track(this.runner.run(spec, inputs, uniformValues));
+  }
+
+  private kernel(name: string, inputs: TensorInfo[] | Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
+    const config = getKernel(name, this.runner.backendName);
+    if (!config) throw new Error(`rnn-migrate: the ${this.runner.backendName} backend has no '${name}' kernel`);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const out = config.kernelFunc({ inputs: inputs as any, attrs, backend: this.runner.backend }) as TensorInfo;
+    return this.track(out);
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.kernel('Reshape', { x }, { shape });
+  }
+
+  flat(x: TensorInfo): TensorInfo {
+    return this.reshape(x, [x.shape.reduce((a, b) => a * b, 1)]);
+  }
+
+  matMul(a: TensorInfo, b: TensorInfo, transposeA = false, transposeB = false): TensorInfo {
+    return this.kernel('BatchMatMul', { a, b }, { transposeA, transposeB });
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.kernel('Transpose', { x }, { perm });
+  }
+
+  concat(xs: TensorInfo[], axis: number): TensorInfo {
+    return this.kernel('Concat', xs, { axis });
+  }
+
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    return this.kernel('Slice', { x }, { begin, size });
+  }
+
+  sum(x: TensorInfo, axis: number[]): TensorInfo {
+    return this.kernel('Sum', { x }, { axis, keepDims: false });
+  }
+
+  empty(): TensorInfo {
+    return this.track(this.runner.backend.makeTensorInfo([0], 'float32', new Float32Array(0)));
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The GPU sequence kernels, forward and fused BPTT backward, for LSTM, GRU and RNN: one input
+ * projection matmul for the whole sequence, then per timestep one recurrent matmul through the
+ * backend and one gate shader (masks and reverse handled inside the shader); the backward pass runs
+ * per timestep one gate-gradient shader, one matmul and one carry-gradient shader, and the weight
+ * gradients at the end as three whole-sequence matmuls. The same code drives webgl and webgpu.
+ */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { CellKind, RnnActivation } from '../kernel_names.js';
+import { GpuScope, type GpuRunner } from './runner.js';
+import {
+  GATES,
+  STATE_BLOCKS,
+  type SequenceGeometry,
+  carryGradShader,
+  gateGradShader,
+  gateShader,
+  outputShader,
+  previousHiddenShader,
+} from './shaders.js';
+
+export interface GpuSequenceInputs {
+  x: TensorInfo;
+  kernel: TensorInfo;
+  recurrentKernel: TensorInfo;
+  bias: TensorInfo;
+  h0: TensorInfo;
+  c0?: TensorInfo;
+  /** [batch, time] 0/1, or absent / empty for no mask. */
+  mask?: TensorInfo;
+}
+
+export interface GpuSequenceOptions {
+  kind: CellKind;
+  timeMajor: boolean;
+  reverse: boolean;
+  saveForBackward: boolean;
+  activation?: RnnActivation;
+}
+
+const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+
+function geometryOf(inputs: GpuSequenceInputs, options: GpuSequenceOptions): SequenceGeometry {
+  const [d0, d1] = inputs.x.shape;
+  return {
+    kind: options.kind,
+    time: options.timeMajor ? d0 : d1,
+    batch: options.timeMajor ? d1 : d0,
+    hidden: inputs.h0.shape[1],
+    activation: options.activation ?? 'tanh',
+    timeMajor: options.timeMajor,
+    reverse: options.reverse,
+    hasMask: inputs.mask != null && sizeOf(inputs.mask) > 0,
+  };
+}
+
+/** The timestep processed k-th. */
+const timestepAt = (g: SequenceGeometry, k: number) => (g.reverse ? g.time - 1 - k : k);
+
+/** Flat [h0; c0]: the state the first processed step reads its carry from. */
+function initialState(scope: GpuScope, inputs: GpuSequenceInputs): TensorInfo {
+  const h0 = scope.flat(inputs.h0);
+  return inputs.c0 ? scope.concat([h0, scope.flat(inputs.c0)], 0) : h0;
+}
+
+/** x as [time·batch, in], time-major rows. */
+function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInfo): TensorInfo {
+  const xTm = g.timeMajor ? x : scope.transpose(x, [1, 0, 2]);
+  return scope.reshape(xTm, [g.time * g.batch, x.shape[2]]);
+}
+
+/** Forward: [output, hT, (cT), workspace]. */
+export function gpuSequenceForward(runner: GpuRunner, inputs: GpuSequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
+  const scope = new GpuScope(runner);
+  const g = geometryOf(inputs, options);
+  const { batch: B, hidden: H, time: T } = g;
+  const BH = B * H;
+  const K = STATE_BLOCKS[g.kind];
+  const validMask = g.hasMask ? scope.flat(inputs.mask!) : undefined;
+  const biasIn = scope.flat(inputs.bias);
+  const xProj = scope.flat(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel));
+  const gate = gateShader(g);
+
+  const states: TensorInfo[] = new Array(T);
+  let previous = initialState(scope, inputs);
+  for (let k = 0; k < T; k++) {
+    const t = timestepAt(g, k);
+    const hPrev = k === 0 ? inputs.h0 : scope.reshape(scope.slice(previous, [0], [BH]), [B, H]);
+    const hProj = scope.flat(scope.matMul(hPrev, inputs.recurrentKernel));
+    states[t] = scope.shader(gate, { xProj, hProj, biasIn, prevState: previous, validMask }, [t]);
+    previous = states[t];
+  }
+  const workspace = scope.concat(states, 0);
+  const output = scope.reshape(scope.shader(outputShader(g), { workspace, validMask }), [
+    inputs.x.shape[0],
+    inputs.x.shape[1],
+    H,
+  ]);
+  const lastBase = timestepAt(g, T - 1) * K * BH;
+  const carries = [scope.reshape(scope.slice(workspace, [lastBase], [BH]), [B, H])];
+  if (g.kind === 'lstm') carries.push(scope.reshape(scope.slice(workspace, [lastBase + BH], [BH]), [B, H]));
+  const kept = [output, ...carries, options.saveForBackward ? workspace : scope.empty()];
+  scope.close(kept);
+  return kept;
+}
+
+export interface GpuSequenceGradInputs extends GpuSequenceInputs {
+  workspace: TensorInfo;
+  /** Upstream gradient of the output sequence (layout of x), or absent for a step kernel. */
+  dOutput?: TensorInfo;
+  dhT: TensorInfo;
+  dcT?: TensorInfo;
+}
+
+/** Fused BPTT: [dx, dKernel, dRecurrentKernel, dBias, dh0, (dc0)]. */
+export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradInputs, options: GpuSequenceOptions): TensorInfo[] {
+  if (sizeOf(inputs.workspace) === 0) {
+    throw new Error(
+      'rnn-migrate: the forward kernel kept no workspace (saveForBackward was false), so its gradient cannot be computed',
+    );
+  }
+  const scope = new GpuScope(runner);
+  const g = geometryOf(inputs, options);
+  const { batch: B, hidden: H, time: T } = g;
+  const BH = B * H;
+  const GH = GATES[g.kind] * H;
+  const inputSize = inputs.x.shape[2];
+  const hasDOutput = inputs.dOutput != null && sizeOf(inputs.dOutput) > 0;
+  const validMask = g.hasMask ? scope.flat(inputs.mask!) : undefined;
+  const dOutput = hasDOutput ? scope.flat(inputs.dOutput!) : undefined;
+  const workspace = inputs.workspace;
+  const initState = initialState(scope, inputs);
+  const gateGrad = gateGradShader(g, hasDOutput);
+  const carryGrad = carryGradShader(g, hasDOutput);
+
+  let dhCarry = scope.flat(inputs.dhT);
+  let dcCarry = g.kind === 'lstm' ? scope.flat(inputs.dcT!) : undefined;
+  const gateGrads: TensorInfo[] = new Array(T);
+  for (let k = T - 1; k >= 0; k--) {
+    const t = timestepAt(g, k);
+    const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
+    const named = { workspace, initState, dOutput, dhCarry, dcCarry, validMask };
+    const dz = scope.shader(gateGrad, named, [t, prevStep]);
+    // GRU: the recurrent side is the second half of dz.
+    const dzRecurrent = g.kind === 'gru' ? scope.slice(dz, [B * GH], [B * GH]) : dz;
+    const dhRec = scope.flat(scope.matMul(scope.reshape(dzRecurrent, [B, GH]), inputs.recurrentKernel, false, true));
+    const carry = scope.shader(carryGrad, { ...named, dhRec }, [t]);
+    dhCarry = scope.slice(carry, [0], [BH]);
+    dcCarry = g.kind === 'lstm' ? scope.slice(carry, [BH], [BH]) : undefined;
+    gateGrads[t] = dz;
+  }
+  // [T, sides, B, G·H] → per side, rows in time-major order.
+  const allGateGrads = scope.concat(gateGrads, 0);
+  let dzInput: TensorInfo;
+  let dzRecurrent: TensorInfo;
+  let dBias: TensorInfo;
+  if (g.kind === 'gru') {
+    const bySide = scope.transpose(scope.reshape(allGateGrads, [T, 2, B * GH]), [1, 0, 2]);
+    dzInput = scope.reshape(scope.slice(bySide, [0, 0, 0], [1, T, B * GH]), [T * B, GH]);
+    dzRecurrent = scope.reshape(scope.slice(bySide, [1, 0, 0], [1, T, B * GH]), [T * B, GH]);
+    dBias = scope.sum(scope.reshape(bySide, [2, T * B, GH]), [1]);
+  } else {
+    dzInput = dzRecurrent = scope.reshape(allGateGrads, [T * B, GH]);
+    dBias = scope.sum(dzInput, [0]);
+  }
+  const previousHidden = scope.reshape(scope.shader(previousHiddenShader(g), { workspace, initState }), [T * B, H]);
+  const dRecurrentKernel = scope.matMul(previousHidden, dzRecurrent, true, false);
+  const dKernel = scope.matMul(timeMajorRows(scope, g, inputs.x), dzInput, true, false);
+  const dxRows = scope.reshape(scope.matMul(dzInput, inputs.kernel, false, true), [T, B, inputSize]);
+  const dx = g.timeMajor ? dxRows : scope.transpose(dxRows, [1, 0, 2]);
+  const kept = [
+    dx,
+    dKernel,
+    dRecurrentKernel,
+    dBias,
+    scope.reshape(dhCarry, [B, H]),
+    ...(dcCarry ? [scope.reshape(dcCarry, [B, H])] : []),
+  ];
+  scope.close(kept);
+  return kept;
+}

@@ -1,0 +1,57 @@
+/**
+ * The fused sequence and step kernels on the webgl backend: our shaders (gpu/shaders.ts, GLSL
+ * dialect) run as plain GPGPUProgram objects through backend.runWebGLProgram, so the user's own
+ * copy of @tensorflow/tfjs-backend-webgl compiles and caches them; nothing here imports it.
+ */
+import { getKernel, registerKernel, type DataType, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { gpuKernelConfigs } from '../gpu/configs.js';
+import { glsl } from '../gpu/dialect.js';
+import type { GpuBackend, GpuRunner } from '../gpu/runner.js';
+import type { ShaderSpec } from '../gpu/shaders.js';
+
+/** The GPGPUProgram interface of tfjs-backend-webgl (gpgpu_math.ts), as far as we use it. */
+interface WebGLProgram {
+  variableNames: string[];
+  outputShape: number[];
+  userCode: string;
+  customUniforms?: Array<{ name: string; type: 'int' }>;
+}
+
+interface WebGLBackendLike extends GpuBackend {
+  runWebGLProgram(program: WebGLProgram, inputs: TensorInfo[], outputDtype: DataType, customUniformValues?: number[][]): TensorInfo;
+}
+
+export function webglProgram(spec: ShaderSpec): WebGLProgram {
+  return {
+    variableNames: spec.variableNames,
+    outputShape: [spec.outputSize],
+    userCode: `
+      ${glsl.helpers}
+      void main() {
+        int index = getOutputCoords();
+        ${spec.body(glsl)}
+        setOutput(outValue);
+      }
+    `,
+    customUniforms: spec.uniforms.map((name) => ({ name, type: 'int' as const })),
+  };
+}
+
+function webglRunner(backend: GpuBackend): GpuRunner {
+  const webgl = backend as WebGLBackendLike;
+  return {
+    backendName: 'webgl',
+    backend,
+    run: (spec, inputs, uniformValues) =>
+      webgl.runWebGLProgram(webglProgram(spec), inputs, 'float32', uniformValues.map((v) => [v])),
+  };
+}
+
+export const webglKernelConfigs: KernelConfig[] = gpuKernelConfigs('webgl', webglRunner);
+
+/** Registers the webgl kernels (idempotent). */
+export function registerWebGLKernels(): void {
+  for (const config of webglKernelConfigs) {
+    if (!getKernel(config.kernelName, config.backendName)) registerKernel(config);
+  }
+}

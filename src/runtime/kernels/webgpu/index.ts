@@ -1,0 +1,94 @@
+/**
+ * The fused sequence and step kernels on the webgpu backend: our shaders (gpu/shaders.ts, WGSL
+ * dialect) run as plain WebGPUProgram objects through backend.runWebGPUProgram, so the user's own
+ * copy of @tensorflow/tfjs-backend-webgpu compiles and caches them; nothing here imports it.
+ *
+ * Device limits: a default WebGPU device allows 8 storage buffers per shader stage (the output
+ * and up to 7 inputs) and tfjs-webgpu does not check it: a program beyond it fails validation
+ * and silently yields garbage. Our largest shader reads 6 inputs; `webgpuProgram` asserts it.
+ */
+import { getKernel, registerKernel, type DataType, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { gpuKernelConfigs } from '../gpu/configs.js';
+import { wgsl } from '../gpu/dialect.js';
+import type { GpuBackend, GpuRunner } from '../gpu/runner.js';
+import type { ShaderSpec } from '../gpu/shaders.js';
+
+/** The WebGPUProgram interface of tfjs-backend-webgpu (webgpu_program.ts), as far as we use it. */
+interface WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  variableNames: string[];
+  uniforms?: string;
+  size: boolean;
+  getUserCode(): string;
+}
+
+interface WebGPUBackendLike extends GpuBackend {
+  device: { limits: { maxStorageBuffersPerShaderStage: number } };
+  runWebGPUProgram(
+    program: WebGPUProgram,
+    inputs: TensorInfo[],
+    outputDtype: DataType,
+    programDefinedUniform?: Array<{ type: 'int32'; data: number[] }>,
+  ): TensorInfo;
+}
+
+const WORKGROUP_SIZE = 64;
+/** What every WebGPU device offers (the spec's default maxStorageBuffersPerShaderStage). */
+export const DEFAULT_STORAGE_BUFFERS = 8;
+
+export function webgpuProgram(spec: ShaderSpec, storageBufferLimit = DEFAULT_STORAGE_BUFFERS): WebGPUProgram {
+  if (spec.variableNames.length + 1 > storageBufferLimit) {
+    throw new Error(
+      `rnn-migrate: shader ${spec.key} binds ${spec.variableNames.length + 1} storage buffers, ` +
+        `more than the device's ${storageBufferLimit}`,
+    );
+  }
+  return {
+    outputShape: [spec.outputSize],
+    shaderKey: spec.key,
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(spec.outputSize / WORKGROUP_SIZE), 1, 1],
+    workgroupSize: [WORKGROUP_SIZE, 1, 1],
+    variableNames: spec.variableNames,
+    uniforms: spec.uniforms.map((name) => `${name} : i32,`).join(' '),
+    size: true,
+    getUserCode: () => `
+      ${wgsl.helpers}
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          ${spec.body(wgsl)}
+          setOutputAtIndex(index, outValue);
+        }
+      }
+    `,
+  };
+}
+
+function webgpuRunner(backend: GpuBackend): GpuRunner {
+  const webgpu = backend as WebGPUBackendLike;
+  const limit = webgpu.device?.limits?.maxStorageBuffersPerShaderStage ?? DEFAULT_STORAGE_BUFFERS;
+  return {
+    backendName: 'webgpu',
+    backend,
+    run: (spec, inputs, uniformValues) =>
+      webgpu.runWebGPUProgram(
+        webgpuProgram(spec, limit),
+        inputs,
+        'float32',
+        uniformValues.map((v) => ({ type: 'int32', data: [v] })),
+      ),
+  };
+}
+
+export const webgpuKernelConfigs: KernelConfig[] = gpuKernelConfigs('webgpu', webgpuRunner);
+
+/** Registers the webgpu kernels (idempotent). */
+export function registerWebGPUKernels(): void {
+  for (const config of webgpuKernelConfigs) {
+    if (!getKernel(config.kernelName, config.backendName)) registerKernel(config);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The fused webgl and webgpu kernels (src/runtime/kernels/webgl, webgpu) against the cpu backend:
+ * outputs, final carries and every gradient ≤ 1e-4, for LSTM, GRU and RNN with masks, reverse and
+ * time-major input; the step kernels through cell.step; and proof that the fused kernel (not the
+ * composite fallback) is what ran.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import '../../src/runtime/kernels/gpu/register.js';
+import { GPU_BACKENDS, expectClose, onBackend, read, seeded } from './backends.js';
+import { type LayerCase, buildLayer, carryOf, forwardAndGradients, label } from './cases.js';
+
+const cases: LayerCase[] = [
+  { kind: 'lstm', batch: 3, time: 5, inputSize: 4, hidden: 6 },
+  { kind: 'gru', batch: 3, time: 5, inputSize: 4, hidden: 6 },
+  { kind: 'rnn', batch: 3, time: 5, inputSize: 4, hidden: 6 },
+  { kind: 'lstm', batch: 4, time: 6, inputSize: 3, hidden: 5, masked: true },
+  { kind: 'lstm', batch: 3, time: 4, inputSize: 3, hidden: 5, masked: true, reverse: true },
+  { kind: 'lstm', batch: 2, time: 3, inputSize: 3, hidden: 4, timeMajor: true, reverse: true },
+  { kind: 'gru', batch: 4, time: 6, inputSize: 3, hidden: 5, masked: true, reverse: true },
+  { kind: 'gru', batch: 2, time: 4, inputSize: 3, hidden: 5, masked: true, timeMajor: true },
+  { kind: 'rnn', batch: 3, time: 4, inputSize: 3, hidden: 5, masked: true, reverse: true, activation: 'relu' },
+  { kind: 'rnn', batch: 3, time: 4, inputSize: 3, hidden: 5, masked: true, activation: 'linear' },
+  // Wider than one 64-thread workgroup per shader, and odd sizes.
+  { kind: 'lstm', batch: 5, time: 7, inputSize: 9, hidden: 33, masked: true },
+  { kind: 'gru', batch: 5, time: 7, inputSize: 9, hidden: 33, reverse: true },
+];
+
+const FUSED_SEQUENCE = { lstm: 'RnnMigrateLstmSequence', gru: 'RnnMigrateGruSequence', rnn: 'RnnMigrateRnnSequence' };
+
+describe.each(GPU_BACKENDS)('fused %s kernels match cpu', (backend) => {
+  it.each(cases.map((c) => [label(c), c] as const))('%s', async (_name, c) => {
+    const want = await onBackend('cpu', () => forwardAndGradients(c));
+    const got = await onBackend(backend, () => forwardAndGradients(c));
+    expectClose(got.forward, want.forward, 1e-4, `${backend} forward`);
+    expectClose(got.grads, want.grads, 1e-4, `${backend} gradients`);
+  });
+
+  it.each(['lstm', 'gru', 'rnn'] as const)('runs the fused %s sequence kernel, not the composite', async (kind) => {
+    await onBackend(backend, async () => {
+      const c: LayerCase = { kind, batch: 2, time: 3, inputSize: 2, hidden: 3 };
+      const layer = buildLayer(c);
+      const x = tf.tensor3d(seeded(12, 1), [2, 3, 2]);
+      const profile = await tf.profile(() => layer.apply(x).output);
+      expect(profile.kernelNames).toContain(FUSED_SEQUENCE[kind]);
+      expect(profile.kernelNames).not.toContain('Sigmoid');
+      tf.dispose([x, profile.result as tf.Tensor]);
+      layer.dispose();
+    });
+  });
+
+  it.each(['lstm', 'gru', 'rnn'] as const)('%s cell.step and its gradient match cpu', async (kind) => {
+    const c: LayerCase = { kind, batch: 3, time: 1, inputSize: 4, hidden: 5 };
+    const stepOn = (name: string) =>
+      onBackend(name, async () => {
+        const layer = buildLayer(c);
+        const x = tf.tensor2d(seeded(12, 8), [3, 4]);
+        const carry = carryOf(c);
+        const keys = Object.keys(carry);
+        const loss = (xIn: tf.Tensor, ...carryIn: tf.Tensor[]) => {
+          const { output, carry: next } = layer.cell.step(xIn as tf.Tensor2D, Object.fromEntries(keys.map((k, i) => [k, carryIn[i]])));
+          return keys.reduce((acc: tf.Tensor, k, i) => tf.add(acc, tf.mul(tf.sum(next[k]), i + 2)), tf.sum(tf.square(output))) as tf.Scalar;
+        };
+        const forward = tf.tidy(() => {
+          const { output, carry: next } = layer.cell.step(x, carry);
+          return [output, ...keys.map((k) => next[k])];
+        });
+        const grads = tf.grads(loss)([x, ...keys.map((k) => carry[k])]);
+        const { grads: weightGrads } = tf.variableGrads(() => loss(x, ...keys.map((k) => carry[k])), layer.trainableVariables());
+        const out = {
+          forward: await read(...forward),
+          grads: await read(...grads, ...Object.values(weightGrads)),
+        };
+        tf.dispose([x, ...Object.values(carry)]);
+        layer.dispose();
+        return out;
+      });
+    const want = await stepOn('cpu');
+    const got = await stepOn(backend);
+    expectClose(got.forward, want.forward, 1e-4, `${backend} step forward`);
+    expectClose(got.grads, want.grads, 1e-4, `${backend} step gradients`);
+  });
+});
