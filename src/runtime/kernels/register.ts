@@ -9,6 +9,8 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { fusedGradientConfigs } from './gradients.js';
 import { cpuTensorIO, wasmTensorIO, type HostTensorIO } from './host/backend_io.js';
 import { hostKernelConfigs } from './host/kernels.js';
+// The webgl and webgpu kernels (issue 7) register themselves, guarded the same way.
+import './gpu/register.js';
 
 /** Registers each config whose kernel has no registration for its backend yet. */
 export function registerKernelsOnce(configs: KernelConfig[]): void {
