@@ -124,7 +124,7 @@ export class Recur<TCell extends AnyCell = AnyCell> {
     if (state !== null) checkStateBatch(state, batch, unbatched, x);
 
     const { output, nextState } = tf.tidy(() => {
-      const x2d = (unbatched ? x.expandDims(0) : x) as tf.Tensor2D;
+      const x2d = (unbatched ? tf.expandDims(x, 0) : x) as tf.Tensor2D;
       const carry: Carry = state === null ? this.cell.initialCarry(batch) : toBatched(state);
       const result = this.cell.step(x2d, carry);
       const stored: Record<string, tf.Tensor> = {};
@@ -133,10 +133,10 @@ export class Recur<TCell extends AnyCell = AnyCell> {
         // The output and carry.h are the same tensor: the caller owns the output, the Recur
         // owns its own handle on the same data (a clone shares the buffer).
         stored[key] = unbatched
-          ? tensor.squeeze([0])
+          ? tf.squeeze(tensor, [0])
           : tensor === result.output ? tf.clone(tensor) : tensor;
       }
-      return { output: unbatched ? result.output.squeeze([0]) : result.output, nextState: stored };
+      return { output: unbatched ? tf.squeeze(result.output, [0]) : result.output, nextState: stored };
     });
     for (const key in nextState) tf.keep(nextState[key]!);
     const next = nextState as RecurState<TCell>;
@@ -204,7 +204,7 @@ function toBatched<TCarry extends Carry>(state: TCarry): TCarry {
   const batched: Record<string, tf.Tensor> = {};
   for (const key in state) {
     const tensor = state[key]!;
-    batched[key] = tensor.rank === 1 ? tensor.expandDims(0) : tensor;
+    batched[key] = tensor.rank === 1 ? tf.expandDims(tensor, 0) : tensor;
   }
   return batched as unknown as TCarry;
 }
