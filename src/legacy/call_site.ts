@@ -4,7 +4,17 @@
  * anywhere else) and not inside Node itself or tfjs. Only called once a problem is detected, so
  * the hot path never captures a stack.
  */
-import { fileURLToPath } from 'node:url';
+
+/**
+ * A file: URL as a path. Not node:url's, so that the legacy entry also loads in browsers and
+ * bundlers (where it throws for non-file URLs, caught below).
+ */
+function fileURLToPath(url: string | URL): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'file:') throw new TypeError(`not a file: URL: ${String(url)}`);
+  const path = decodeURIComponent(parsed.pathname);
+  return /^\/[A-Za-z]:\//.test(path) ? path.slice(1) : path; // file:///C:/x → C:/x
+}
 
 /** This package's root, from this module's own location: <root>/src/legacy or <root>/dist/legacy. */
 const packageRoot = (() => {
