@@ -127,14 +127,14 @@ export class Recur<TCell extends AnyCell = AnyCell> {
       const x2d = (unbatched ? tf.expandDims(x, 0) : x) as tf.Tensor2D;
       const carry: Carry = state === null ? this.cell.initialCarry(batch) : toBatched(state);
       const result = this.cell.step(x2d, carry);
+      // Tensors the Recur must not take ownership of as they are: the caller's output (the
+      // built-in cells return carry.h itself) and anything a cell passed through unchanged.
+      const foreign = new Set<tf.Tensor>([result.output, x2d, ...Object.values(carry)]);
       const stored: Record<string, tf.Tensor> = {};
       for (const key in result.carry) {
         const tensor = result.carry[key] as tf.Tensor;
-        // The output and carry.h are the same tensor: the caller owns the output, the Recur
-        // owns its own handle on the same data (a clone shares the buffer).
-        stored[key] = unbatched
-          ? tf.squeeze(tensor, [0])
-          : tensor === result.output ? tf.clone(tensor) : tensor;
+        // A clone is a second handle on the same buffer, with its own lifetime.
+        stored[key] = unbatched ? tf.squeeze(tensor, [0]) : foreign.has(tensor) ? tf.clone(tensor) : tensor;
       }
       return { output: unbatched ? tf.squeeze(result.output, [0]) : result.output, nextState: stored };
     });

@@ -4,7 +4,7 @@
  * reported as disposed-state, never as tfjs's bare "Tensor is disposed".
  */
 import { afterEach, expect, it } from 'vitest';
-import { LSTM, RNN, StaleStateError, configureChecker } from '../../src/legacy/index.js';
+import { LSTM, RNN, Recur, StaleStateError, configureChecker, type RecurrentCell } from '../../src/legacy/index.js';
 import { describeBackends, tf } from '../helpers/backends.js';
 import { maxAbsDifference, randomTensor, recordWarnings } from './helpers.js';
 
@@ -142,6 +142,39 @@ describeBackends('legacy state lifetime', () => {
     expect(h0.isDisposed).toBe(false);
     tf.dispose([h0, x]);
     recur.cell.dispose();
+  });
+
+  it('a user-written cell that passes a carry entry through unchanged: the Recur never frees what it does not own', () => {
+    type CounterCarry = { h: tf.Tensor2D; c: tf.Tensor2D };
+    // h accumulates x; c is passed through untouched (the same tensor object comes back).
+    const counter: RecurrentCell<CounterCarry> = {
+      inputSize: 2,
+      hiddenSize: 2,
+      initialCarry: (b) => ({ h: tf.zeros([b, 2]), c: tf.zeros([b, 2]) }),
+      step: (x, carry) => {
+        const h = tf.add(carry.h, x) as tf.Tensor2D;
+        return { output: h, carry: { h, c: carry.c } };
+      },
+      getWeights: () => [],
+      setWeights: () => {},
+      trainableVariables: () => [],
+      dispose: () => {},
+    };
+    const recur = new Recur(counter);
+    const c0 = tf.ones([1, 2]) as tf.Tensor2D;
+    const x = tf.ones([1, 2]);
+    const h0 = tf.zeros([1, 2]) as tf.Tensor2D;
+    recur.state = { h: h0, c: c0 };
+    const before = tf.memory().numTensors;
+    for (let t = 0; t < 5; t++) tf.tidy(() => { recur.step(x); });
+    expect(c0.isDisposed).toBe(false);
+    expect(recur.state!.c.isDisposed).toBe(false);
+    expect(Array.from(recur.state!.h.dataSync())).toEqual([5, 5]);
+    expect(tf.memory().numTensors).toBe(before + 2); // the stored h and its own handle on c
+    recur.reset();
+    expect(c0.isDisposed).toBe(false);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([h0, c0, x]);
   });
 
   it('rejects a state that is not a carry of tensors, naming what came', () => {
