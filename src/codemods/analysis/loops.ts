@@ -67,6 +67,7 @@ export function loopAround(path: AnyPath): { kind: 'loop'; path: AnyPath } | { k
 const CONDITIONAL = /^(IfStatement|ConditionalExpression|LogicalExpression|SwitchStatement|TryStatement|ForStatement|ForOfStatement|ForInStatement|WhileStatement|DoWhileStatement|LabeledStatement)$/;
 
 function isUnconditionalIn(path: AnyPath, bodyNode: any): boolean {
+  if (path.node === bodyNode) return true;
   for (const ancestor of ancestors(path)) {
     if (ancestor.node === bodyNode) return true;
     if (isFunctionNode(ancestor.node) || CONDITIONAL.test(ancestor.node.type)) return false;
@@ -179,12 +180,13 @@ export function analyzeLoop(around: NonNullable<ReturnType<typeof loopAround>>, 
     const fromTensor = unstackedTensor(receiver, tfName);
     sequence = fromTensor ? { kind: 'tensor', node: fromTensor } : { kind: 'array', node: receiver };
     bodyNode = fn.body;
-    if (bodyNode.type === 'BlockStatement') bodyStatements = around.path.get('body', 'body').map((_: unknown, i: number) => around.path.get('body', 'body', i));
+    if (bodyNode.type === 'BlockStatement') bodyStatements = bodyNode.body.map((_: unknown, i: number) => around.path.get('body', 'body', i));
   } else {
     const loop = around.path.node;
     bodyNode = loop.body;
-    if (bodyNode.type !== 'BlockStatement') return { ok: false, reason: 'unsupported-loop' };
-    bodyStatements = bodyNode.body.map((_: unknown, i: number) => around.path.get('body', 'body', i));
+    bodyStatements = bodyNode.type === 'BlockStatement'
+      ? bodyNode.body.map((_: unknown, i: number) => around.path.get('body', 'body', i))
+      : [around.path.get('body')];
     if (loop.type === 'ForOfStatement') {
       form = 'for-of';
       if (loop.await) return { ok: false, reason: 'unsupported-loop' };
@@ -261,7 +263,7 @@ export function analyzeLoop(around: NonNullable<ReturnType<typeof loopAround>>, 
     steps.push(step);
   }
   if (!sequence) return { ok: false, reason: 'per-step' };
-  if (limit !== undefined && !isFullLength(limit, sequence, context.sameExpression)) {
+  if (limit !== undefined && !isFullLength(resolveShapeAlias(limit, around.path), sequence, context.sameExpression)) {
     sequence = { ...sequence, limit };
   }
 
@@ -342,7 +344,7 @@ function forIndex(loop: any): { name: string; bound: any } | undefined {
 function useOf(path: AnyPath, bodyStatements: AnyPath[], around: NonNullable<ReturnType<typeof loopAround>>): StepCall['use'] {
   const parent = path.parent;
   if (around.kind === 'callback' && around.path.node.body === path.node) return { kind: 'callback-result' };
-  const statement = bodyStatements.find((candidate) => candidate.node === parent.node || candidate.node === parent.parent?.parent?.node);
+  const statement = bodyStatements.find((candidate) => candidate.node === parent.node || candidate.node === parent.parent?.node);
   if (parent.node.type === 'ExpressionStatement' && statement) return { kind: 'discard', statement };
   if (parent.node.type === 'VariableDeclarator' && parent.node.id.type === 'Identifier' && statement?.node.type === 'VariableDeclaration' && statement.node.declarations.length === 1 && statement.node.kind !== 'var') {
     return { kind: 'declare', statement, name: parent.node.id.name };
@@ -374,4 +376,18 @@ function consumerOf(statement: AnyPath, declared: Map<string, StepCall>, _around
     if (value.type === 'Identifier' && declared.has(value.name)) return { statement, step: declared.get(value.name)!, kind: 'collect', target: unwrap(expression.callee).object };
   }
   return undefined;
+}
+
+/** `const [batch, time] = x.shape` makes `time` mean `x.shape[1]`: return that member form. */
+function resolveShapeAlias(bound: any, at: AnyPath): any {
+  bound = unwrap(bound);
+  if (bound?.type !== 'Identifier') return bound;
+  const binding = at.scope?.lookup(bound.name)?.getBindings()[bound.name]?.[0];
+  const pattern = binding?.parent?.node;
+  const declarator = binding?.parent?.parent?.node;
+  if (pattern?.type !== 'ArrayPattern' || pattern.elements[1] !== binding.node || declarator?.type !== 'VariableDeclarator') return bound;
+  if (declarator.kind === 'var') return bound;
+  const init = unwrap(declarator.init);
+  if (!isMember(init) || propertyName(init) !== 'shape') return bound;
+  return { type: 'MemberExpression', object: init, property: { type: 'NumericLiteral', value: 1 }, computed: true };
 }

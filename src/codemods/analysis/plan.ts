@@ -125,6 +125,7 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
     if (isMember(parent) && parent.property === path.node && !parent.computed) return;
     if ((parent.type === 'ObjectProperty' || parent.type === 'Property' || parent.type === 'ClassProperty') && parent.key === path.node && !parent.computed) return;
     if (parent.type === 'VariableDeclarator' && parent.id === path.node) return;
+    if (isFunctionNode(parent) && parent.params.includes(path.node)) return; // a parameter's declaration
     if (isTypePosition(path) || /^(ImportSpecifier|ImportDefaultSpecifier|ImportNamespaceSpecifier)$/.test(parent.type)) return;
     const holder = table.holderForReference(path);
     if (holder) {
@@ -137,6 +138,12 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
     if (isMember(parent) && parent.object === path.node) {
       const name = propertyName(parent);
       if (name === undefined) owned.forEach((holder) => markManual(holder, 'dynamic-property'));
+      const holderHere = owned.find((candidate) => candidate.name === name);
+      if (holderHere) {
+        const grand = path.parent.parent.node;
+        if (grand.type === 'AssignmentExpression' && grand.left === parent) return; // the construction
+        visitReference(path.parent, holderHere);
+      }
       return;
     }
     if (isLegacyResetCall(parent, path)) {
@@ -212,6 +219,11 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
   for (const site of sites) {
     if (hasIgnoreMark(site.path)) {
       site.ignored = true;
+      continue;
+    }
+    const holderReason = site.holders.map((holder) => plans.get(holder)!.manual).find(Boolean);
+    if (holderReason) {
+      site.manual = holderReason;
       continue;
     }
     if (site.kind === 'loop') {

@@ -1,4 +1,5 @@
 /** Turning generated code into nodes with the file's own parser, and the file's print style. */
+import { parse as babelParse } from '@babel/parser';
 import type { JSCodeshift } from 'jscodeshift';
 
 export interface PrintStyle {
@@ -15,15 +16,34 @@ export function printStyleOf(source: string): PrintStyle {
   return { quote, lineTerminator: source.includes('\r\n') ? '\r\n' : '\n' };
 }
 
-export function parseStatements(j: JSCodeshift, code: string): any[] {
-  const program = (j(code).get().node as any).program;
-  return program.body;
+export function parseStatements(_j: JSCodeshift, code: string): any[] {
+  // Parsed without recast: generated nodes must carry no source of their own to reuse.
+  const program = babelParse(code, { sourceType: 'module', plugins: ['typescript'], allowReturnOutsideFunction: true }).program;
+  return program.body.map(detach);
+}
+
+/**
+ * Strips what ties a generated node to the scratch source it was parsed from: recast would
+ * otherwise try to reuse that source's text and layout when printing it into the file.
+ */
+function detach<T>(node: T): T {
+  if (Array.isArray(node)) {
+    node.forEach(detach);
+    return node;
+  }
+  if (!node || typeof node !== 'object') return node;
+  const record = node as Record<string, unknown>;
+  for (const key of ['loc', 'start', 'end', 'range', 'tokens', 'extra']) delete record[key];
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (value && typeof value === 'object') detach(value);
+  }
+  return node;
 }
 
 export function parseExpression(j: JSCodeshift, code: string): any {
   const [statement] = parseStatements(j, `(${code});`);
   let expression = statement.expression;
   if (expression.type === 'ParenthesizedExpression') expression = expression.expression;
-  delete expression.extra; // drop the parenthesization we added
   return expression;
 }

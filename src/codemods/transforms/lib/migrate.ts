@@ -13,7 +13,7 @@ import type { HolderPlan, Site, StateEvent } from '../../analysis/plan.js';
 import type { Finding } from '../../findings.js';
 import { dialectFor } from '../../parser.js';
 import { parseExpression, parseStatements, printStyleOf } from './emit.js';
-import { insertTodo } from './todos.js';
+import { insertTodoLines } from './todos.js';
 import { migrateImports } from './imports.js';
 
 export interface MigrateFileOptions {
@@ -23,14 +23,14 @@ export interface MigrateFileOptions {
 export function migrateFile(source: string, filePath: string, options: MigrateFileOptions): { output: string; findings: Finding[] } {
   const analysis = analyzeTree(source, filePath);
   const manual = manualSites(analysis.plan);
-  const rewriter = new Rewriter(analysis, dialectFor(filePath) !== 'js');
-  const changed = rewriter.run();
-  let todosAdded = false;
-  if (options.insertTodos) for (const site of manual) todosAdded = insertTodo(analysis.j, site.path, site.reason) || todosAdded;
-  const findings = manual.map(manualFinding);
-  if (!changed && !todosAdded) return { output: source, findings };
-  const output = analysis.root.toSource(printStyleOf(source));
-  return { output, findings };
+  const findings = manual.map(manualFinding); // positions in the file as it was given
+  if (options.insertTodos && manual.length > 0) {
+    const marked = insertTodoLines(source, manual);
+    if (marked !== source) return { output: migrateFile(marked, filePath, {}).output, findings };
+  }
+  const changed = new Rewriter(analysis, dialectFor(filePath) !== 'js').run();
+  if (!changed) return { output: source, findings };
+  return { output: analysis.root.toSource(printStyleOf(source)), findings };
 }
 
 const CONDITIONAL = /^(IfStatement|ConditionalExpression|LogicalExpression|SwitchStatement|TryStatement|ForStatement|ForOfStatement|ForInStatement|WhileStatement|DoWhileStatement|OptionalCallExpression|OptionalMemberExpression)$/;
@@ -200,29 +200,29 @@ class Rewriter {
     }
 
     const statementPath = loop.form === 'for-of' || loop.form === 'for-index' ? loop.path : enclosingStatement(loop.path)!;
-    const generated = parseStatements(j, [...before, ...after].join('\n'));
     this.changed = true;
-
+    let replaced = loop.path;
+    if (!loop.hasResidual && loop.form === 'map') {
+      // tf.stack(xs.map(x => r.step(x)), 1) is the blocked output sequence itself.
+      const parent = loop.path.parent;
+      const single = loop.steps.length === 1 ? loop.steps[0]! : undefined;
+      const stacksIt = isCall(parent.node) && isMember(unwrap(parent.node.callee)) && unwrap(parent.node.callee).property.name === 'stack' &&
+        parent.node.arguments[0] === loop.path.node && isAxisOne(parent.node.arguments[1]);
+      if (stacksIt && single && resultNames.has(single) && expressionValue === stepsNames.get(single)) {
+        expressionValue = `${resultNames.get(single)}.output`;
+        replaced = parent;
+      }
+    }
+    const code = inlineSingleUseTemporaries([...before, ...after], expressionValue);
+    const generated = parseStatements(j, code.statements.join('\n'));
     if (loop.hasResidual) {
       this.keepLoopReadingSteps(loop, stepsNames);
       insertBefore(statementPath, generated);
       return;
     }
     if (loop.form === 'map' || loop.form === 'reduce') {
-      // The call is a value: it becomes the per-step outputs (map) or the last output (reduce).
-      const replacement = parseExpression(j, expressionValue ?? 'undefined');
-      const mapCall = loop.path;
-      const parent = mapCall.parent;
-      const stacksIt = loop.form === 'map' && isCall(parent.node) && isMember(unwrap(parent.node.callee)) &&
-        unwrap(parent.node.callee).property.name === 'stack' && parent.node.arguments[0] === mapCall.node && isAxisOne(parent.node.arguments[1]);
-      const single = loop.steps.length === 1 ? loop.steps[0]! : undefined;
-      if (stacksIt && single && resultNames.has(single) && before.length === 2 && before[1]!.startsWith(`const ${stepsNames.get(single)}`)) {
-        // tf.stack(xs.map(x => r.step(x)), 1) is the output sequence itself.
-        generated.splice(1, 1);
-        parent.replace(parseExpression(j, `${resultNames.get(single)}.output`));
-      } else {
-        mapCall.replace(replacement);
-      }
+      // The call is a value: the per-step outputs (map) or the last output (reduce).
+      replaced.replace(parseExpression(j, code.expression ?? 'undefined'));
       insertBefore(statementPath, generated);
       return;
     }
@@ -316,7 +316,8 @@ class Rewriter {
         this.changed = true;
       }
       if (event.kind === 'state-write') {
-        const value = isNullLiteral(event.value) ? undefined : this.sourceOf(event.value);
+        const assigned = event.path.node.right; // read now: a state read inside may have been rewritten
+        const value = isNullLiteral(assigned) ? undefined : this.sourceOf(assigned);
         const statement = event.path.parent;
         this.changed = true;
         if (carry.start === event) {
@@ -420,4 +421,36 @@ function insertBefore(path: AnyPath, statements: any[]): void {
     path.node.comments = path.node.comments.filter((comment: any) => !comment.leading);
   }
   path.insertBefore(...statements);
+}
+
+/**
+ * `const lstmResult = lstm.apply(…)` read once is written in place of its one use, so the common
+ * case reads `h = lstm.apply(tf.stack(xs, 1)).carry.h`. Generated names are fresh, so a
+ * whole-word replacement is exact.
+ */
+function inlineSingleUseTemporaries(statements: string[], expression: string | undefined): { statements: string[]; expression: string | undefined } {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let index = 0; index < statements.length; index++) {
+      const match = /^const (\w+) = (.*);$/s.exec(statements[index]!);
+      if (!match) continue;
+      const [, name, value] = match;
+      const word = new RegExp(`\\b${name}\\b`, 'g');
+      const others = [...statements.filter((_, other) => other !== index), expression ?? ''];
+      const uses = others.reduce((count, text) => count + (text.match(word)?.length ?? 0), 0);
+      if (uses === 0 && /\.unstack\(/.test(value!)) {
+        statements = statements.filter((_, other) => other !== index); // per-step outputs nobody reads
+        changed = true;
+        break;
+      }
+      if (uses !== 1) continue;
+      const replace = (text: string) => text.replace(word, () => value!);
+      statements = statements.filter((_, other) => other !== index).map(replace);
+      if (expression !== undefined) expression = replace(expression);
+      changed = true;
+      break;
+    }
+  }
+  return { statements, expression };
 }

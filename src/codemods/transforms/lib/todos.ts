@@ -1,20 +1,33 @@
-/** The fixed comment that marks a site left for manual migration, inserted once per statement. */
-import type { JSCodeshift } from 'jscodeshift';
-import { enclosingStatement, type AnyPath } from '../../analysis/ast.js';
+/**
+ * The fixed comment that marks a site left for manual migration, inserted once above its
+ * statement. Inserted as text (not through the AST) so the site itself stays byte for byte.
+ */
+import { enclosingStatement } from '../../analysis/ast.js';
+import type { ManualSite } from '../../analysis/index.js';
 import type { ManualReason } from '../../rules.js';
 
 export const TODO_PREFIX = 'rnn-migrate(TODO:';
 
-export const todoText = (reason: ManualReason): string => ` ${TODO_PREFIX}${reason}) see MIGRATION.md#${reason}`;
+export const todoComment = (reason: ManualReason): string => `// ${TODO_PREFIX}${reason}) see MIGRATION.md#${reason}`;
 
-/** Adds `// rnn-migrate(TODO:<reason>)` above the site's statement unless one is there already. */
-export function insertTodo(j: JSCodeshift, site: AnyPath, reason: ManualReason): boolean {
-  const statement = enclosingStatement(site);
-  if (!statement) return false;
-  const node = statement.node;
-  const comments: any[] = node.comments ?? [];
-  if (comments.some((comment) => String(comment.value).includes(TODO_PREFIX))) return false;
-  const todo = j.commentLine(todoText(reason), true, false);
-  node.comments = [...comments.filter((comment) => comment.leading), todo, ...comments.filter((comment) => !comment.leading)];
-  return true;
+/** The source with a TODO line above each manual site that lacks one. */
+export function insertTodoLines(source: string, sites: ManualSite[]): string {
+  const lineTerminator = source.includes('\r\n') ? '\r\n' : '\n';
+  const insertions = new Map<number, string>();
+  for (const site of sites) {
+    const statement = enclosingStatement(site.path) ?? site.path;
+    const start: number | undefined = statement.node.start;
+    if (start === undefined) continue;
+    const lineStart = source.lastIndexOf('\n', start - 1) + 1;
+    const indent = source.slice(lineStart, start);
+    if (!/^[ \t]*$/.test(indent)) continue; // the statement shares its line: no clean place for a comment
+    const previousLineStart = source.lastIndexOf('\n', lineStart - 2) + 1;
+    if (source.slice(previousLineStart, lineStart).includes(TODO_PREFIX)) continue;
+    if (!insertions.has(lineStart)) insertions.set(lineStart, `${indent}${todoComment(site.reason)}${lineTerminator}`);
+  }
+  let output = source;
+  for (const [offset, text] of [...insertions].sort((a, b) => b[0] - a[0])) {
+    output = output.slice(0, offset) + text + output.slice(offset);
+  }
+  return output;
 }
