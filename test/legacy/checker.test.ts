@@ -46,15 +46,23 @@ describeBackends('stale-state checker', () => {
     cleanup();
   });
 
-  it('fires for warm-up steps run outside the loss (tf.grad)', () => {
-    const warnings = recordWarnings('warn');
-    const { recur, xs, cleanup } = setup(2);
-    tf.tidy(() => { recur.step(xs[0]!); }); // warm-up outside the gradient
-    const x0 = xs[1]!;
-    tf.tidy(() => { tf.grad((x: tf.Tensor) => recur.step(x).sum())(x0); });
-    expect(warnings.map((w) => w.code)).toEqual(['stale-state']);
-    cleanup();
-  });
+  const gradientFunctions: Record<string, (loss: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor) => void> = {
+    'tf.grad': (loss, x) => tf.grad(loss)(x),
+    'tf.grads': (loss, x) => tf.grads((xIn: tf.Tensor) => loss(xIn))([x]),
+    'tf.valueAndGrad': (loss, x) => tf.valueAndGrad(loss)(x),
+    'tf.valueAndGrads': (loss, x) => tf.valueAndGrads((xIn: tf.Tensor) => loss(xIn))([x]),
+    'tf.variableGrads': (loss, x) => tf.variableGrads(() => loss(x)),
+  };
+  for (const [name, takeGradient] of Object.entries(gradientFunctions)) {
+    it(`fires for a warm-up step run outside the loss (${name})`, () => {
+      const warnings = recordWarnings('warn');
+      const { recur, xs, cleanup } = setup(2);
+      tf.tidy(() => { recur.step(xs[0]!); }); // warm-up outside the gradient
+      tf.tidy(() => { takeGradient((x) => recur.step(x).sum(), xs[1]!); });
+      expect(warnings.map((w) => w.code)).toEqual(['stale-state']);
+      cleanup();
+    });
+  }
 
   it('stays silent for reset at the start of the loss, for hand-set trainable initial states and for inference', () => {
     const warnings = recordWarnings('error'); // any report would throw
