@@ -3,12 +3,16 @@
  * backend-specific part of the host kernels.
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { HostMath } from './host_math.js';
+import { createWasmHostMath, type WasmBackendModule } from './wasm_math.js';
 
 export interface HostTensorIO {
   /** The values of `tensor` as float32 (never mutated by the kernels). */
   read(backend: KernelBackend, tensor: TensorInfo): Float32Array;
   /** A new float32 output of `shape` holding `values` (ownership of `values` may pass on). */
   write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo;
+  /** The backend's own matmul where it has a faster one than the JS GEMM. */
+  math?(backend: KernelBackend): HostMath | undefined;
 }
 
 function readFloat32(backend: KernelBackend, tensor: TensorInfo): Float32Array {
@@ -37,4 +41,17 @@ export const wasmTensorIO: HostTensorIO = {
     };
     return wasm.makeOutput(shape, 'float32', undefined, values);
   },
+  math(backend) {
+    const module = (backend as unknown as { wasm?: WasmBackendModule }).wasm;
+    if (!module?._BatchMatMul || !module.tfjs?.registerTensor) return undefined; // not the module we know
+    let math = wasmMathByModule.get(module);
+    if (!math) {
+      math = createWasmHostMath(module);
+      wasmMathByModule.set(module, math);
+    }
+    return math;
+  },
 };
+
+/** One wasm HostMath (and its heap arena) per backend instance's module. */
+const wasmMathByModule = new WeakMap<WasmBackendModule, HostMath>();

@@ -13,74 +13,165 @@ export interface MatmulOptions {
   accumulate?: boolean;
 }
 
+/**
+ * A right operand prepared once (packed, transposed, copied to the wasm heap) and multiplied by
+ * many left operands: the recurrent kernel inside the time loop.
+ */
+export interface PreparedMatmul {
+  /** c[m×n] = a[m×k] · op(b) (+ c with accumulate). */
+  run(a: Float32Array, c: Float32Array, m: number, accumulate?: boolean): void;
+  /** Frees what `prepareRight` allocated; the object is unusable afterwards. */
+  release(): void;
+}
+
 export interface HostMath {
   /**
    * c[m×n] = op(a)[m×k] · op(b)[k×n] (+ c with `accumulate`). All arrays are dense, row-major and
    * start at index 0 (pass `subarray` views for slices); `c` never aliases `a` or `b`.
    */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, options?: MatmulOptions): void;
+  /** Optional: prepare `op(b)` [k×n] for repeated products; `b` must not change until release. */
+  prepareRight?(b: Float32Array, k: number, n: number, options?: { transposeB?: boolean }): PreparedMatmul;
 }
 
-// Block sizes: a KC×NC panel of B (64×256 floats = 64 KiB) stays in L2 while the rows of A
-// stream past it.
-const KC = 64;
-const NC = 256;
+/** `math.prepareRight` where the implementation has one, else plain `matmul` calls. */
+export function prepareRight(math: HostMath, b: Float32Array, k: number, n: number, options: { transposeB?: boolean } = {}): PreparedMatmul {
+  if (math.prepareRight) return math.prepareRight(b, k, n, options);
+  return {
+    run: (a, c, m, accumulate = false) => math.matmul(a, b, c, m, k, n, { transposeB: options.transposeB, accumulate }),
+    release() {},
+  };
+}
 
-/** Cache-blocked matmul in plain JavaScript. */
+// --- JavaScript GEMM ------------------------------------------------------------------------------
+// op(b) is packed into strips of 4 columns ([k, 4] each, contiguous), folding transposeB into the
+// packing; each 4×4 tile of c is then accumulated in 16 locals over the whole k: 16 multiply-adds
+// per 8 loads where a row-axpy loop does 1 per 3. Sums are float64 (JS numbers) until stored.
+
+/** op(b) [k×n] as ⌈n/4⌉ strips of [k, 4], zero-padded. */
+function packRight(b: Float32Array, k: number, n: number, transposeB: boolean, out?: Float32Array): Float32Array {
+  const strips = Math.ceil(n / 4);
+  const packed = out && out.length >= strips * 4 * k ? out : new Float32Array(strips * 4 * k);
+  for (let s = 0; s < strips; s++) {
+    const base = s * 4 * k;
+    for (let q = 0; q < 4; q++) {
+      const j = s * 4 + q;
+      if (j >= n) {
+        for (let p = 0; p < k; p++) packed[base + p * 4 + q] = 0;
+      } else if (transposeB) {
+        const row = j * k;
+        for (let p = 0; p < k; p++) packed[base + p * 4 + q] = b[row + p];
+      } else {
+        for (let p = 0; p < k; p++) packed[base + p * 4 + q] = b[p * n + j];
+      }
+    }
+  }
+  return packed;
+}
+
+/** op(a) as row-major [m, k]: `a` itself, or its transpose written into `scratch`. */
+function leftRows(a: Float32Array, m: number, k: number, transposeA: boolean, scratch: Float32Array): Float32Array {
+  if (!transposeA) return a;
+  for (let p = 0; p < k; p++) {
+    const row = p * m;
+    for (let i = 0; i < m; i++) scratch[i * k + p] = a[row + i];
+  }
+  return scratch;
+}
+
+/** c[m×n] (+)= a[m×k] · packed, packed from packRight. */
+function gemmPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean): void {
+  const strips = Math.ceil(n / 4);
+  const keep = accumulate ? 1 : 0;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+    for (let s = 0; s < strips; s++) {
+      const base = s * 4 * k;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const q = base + p * 4;
+        const b0 = packed[q], b1 = packed[q + 1], b2 = packed[q + 2], b3 = packed[q + 3];
+        const x0 = a[a0 + p], x1 = a[a1 + p], x2 = a[a2 + p], x3 = a[a3 + p];
+        c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+        c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
+        c20 += x2 * b0; c21 += x2 * b1; c22 += x2 * b2; c23 += x2 * b3;
+        c30 += x3 * b0; c31 += x3 * b1; c32 += x3 * b2; c33 += x3 * b3;
+      }
+      const j = s * 4;
+      const r0 = i * n + j, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      if (j + 4 <= n) {
+        c[r0] = keep * c[r0] + c00; c[r0 + 1] = keep * c[r0 + 1] + c01; c[r0 + 2] = keep * c[r0 + 2] + c02; c[r0 + 3] = keep * c[r0 + 3] + c03;
+        c[r1] = keep * c[r1] + c10; c[r1 + 1] = keep * c[r1 + 1] + c11; c[r1 + 2] = keep * c[r1 + 2] + c12; c[r1 + 3] = keep * c[r1 + 3] + c13;
+        c[r2] = keep * c[r2] + c20; c[r2 + 1] = keep * c[r2 + 1] + c21; c[r2 + 2] = keep * c[r2 + 2] + c22; c[r2 + 3] = keep * c[r2 + 3] + c23;
+        c[r3] = keep * c[r3] + c30; c[r3 + 1] = keep * c[r3 + 1] + c31; c[r3 + 2] = keep * c[r3 + 2] + c32; c[r3 + 3] = keep * c[r3 + 3] + c33;
+      } else {
+        const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+        for (let r = 0; r < 4; r++) {
+          for (let q = 0; j + q < n; q++) c[r0 + r * n + q] = keep * c[r0 + r * n + q] + tile[r * 4 + q];
+        }
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const ai = i * k;
+    for (let s = 0; s < strips; s++) {
+      const base = s * 4 * k;
+      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      for (let p = 0; p < k; p++) {
+        const x = a[ai + p];
+        const q = base + p * 4;
+        c0 += x * packed[q]; c1 += x * packed[q + 1]; c2 += x * packed[q + 2]; c3 += x * packed[q + 3];
+      }
+      const j = s * 4;
+      const r = i * n + j;
+      c[r] = keep * c[r] + c0;
+      if (j + 1 < n) c[r + 1] = keep * c[r + 1] + c1;
+      if (j + 2 < n) c[r + 2] = keep * c[r + 2] + c2;
+      if (j + 3 < n) c[r + 3] = keep * c[r + 3] + c3;
+    }
+  }
+}
+
+// Scratch reused across calls (single-threaded: kernels never run concurrently).
+let packScratch: Float32Array = new Float32Array(0);
+let transposeScratch: Float32Array = new Float32Array(0);
+
+/** Register-blocked GEMM in plain JavaScript: the cpu backend's matmul, and the fallback. */
 export const jsHostMath: HostMath = {
   matmul(a, b, c, m, k, n, { transposeA = false, transposeB = false, accumulate = false } = {}) {
-    if (!accumulate) c.fill(0, 0, m * n);
-    if (m === 0 || n === 0 || k === 0) return;
-    if (transposeB && !transposeA) {
-      // Rows of a and rows of b are both contiguous: dot products.
-      for (let i = 0; i < m; i++) {
-        const aRow = i * k;
-        const cRow = i * n;
-        for (let j = 0; j < n; j++) {
-          const bRow = j * k;
-          let sum = 0;
-          for (let p = 0; p < k; p++) sum += a[aRow + p] * b[bRow + p];
-          c[cRow + j] += sum;
-        }
-      }
+    if (m === 0 || n === 0) return;
+    if (k === 0) {
+      if (!accumulate) c.fill(0, 0, m * n);
       return;
     }
-    // a(i, p) and b(p, j) through strides, so one blocked loop serves the other three layouts.
-    const aRowStride = transposeA ? 1 : k;
-    const aColStride = transposeA ? m : 1;
-    const bRowStride = transposeB ? 1 : n;
-    const bColStride = transposeB ? k : 1;
-    for (let j0 = 0; j0 < n; j0 += NC) {
-      const j1 = Math.min(n, j0 + NC);
-      for (let p0 = 0; p0 < k; p0 += KC) {
-        const p1 = Math.min(k, p0 + KC);
-        for (let i = 0; i < m; i++) {
-          const cRow = i * n;
-          const aBase = i * aRowStride;
-          for (let p = p0; p < p1; p++) {
-            const aip = a[aBase + p * aColStride];
-            if (aip === 0) continue;
-            const bBase = p * bRowStride;
-            if (bColStride === 1) {
-              for (let j = j0; j < j1; j++) c[cRow + j] += aip * b[bBase + j];
-            } else {
-              for (let j = j0; j < j1; j++) c[cRow + j] += aip * b[bBase + j * bColStride];
-            }
-          }
-        }
-      }
-    }
+    packScratch = packRight(b, k, n, transposeB, packScratch);
+    if (transposeA && transposeScratch.length < m * k) transposeScratch = new Float32Array(m * k);
+    gemmPacked(leftRows(a, m, k, transposeA, transposeScratch), packScratch, c, m, k, n, accumulate);
+  },
+  prepareRight(b, k, n, { transposeB = false } = {}) {
+    const packed = packRight(b, k, n, transposeB);
+    return {
+      run: (a, c, m, accumulate = false) => {
+        if (m > 0 && n > 0) gemmPacked(a, packed, c, m, k, n, accumulate);
+      },
+      release() {},
+    };
   },
 };
 
 const hostMathByBackend = new Map<string, HostMath>();
 
-/** Plugs a faster matmul into the host kernels of one backend (e.g. the wasm backend's own). */
+/** Plugs a matmul into the host kernels of one backend (overrides the backend's native one). */
 export function setHostMath(backendName: string, math: HostMath): void {
   hostMathByBackend.set(backendName, math);
 }
 
-/** The HostMath the host kernels of `backendName` use: the one set, else the JS one. */
-export function hostMathFor(backendName: string): HostMath {
-  return hostMathByBackend.get(backendName) ?? jsHostMath;
+/**
+ * The HostMath the host kernels of `backendName` use: the one set with setHostMath, else the
+ * backend's native one (`native`, e.g. the wasm backend's XNNPACK matmul), else the JS GEMM.
+ */
+export function hostMathFor(backendName: string, native?: () => HostMath | undefined): HostMath {
+  return hostMathByBackend.get(backendName) ?? native?.() ?? jsHostMath;
 }

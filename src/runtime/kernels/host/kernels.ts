@@ -157,7 +157,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const kb = backend as KernelBackend;
       const g = sequenceGeometry(inputs, names.sequenceCarries[0], attrs);
       const a = readCell(io, kb, inputs, names.sequenceCarries);
-      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName));
+      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName, () => io.math?.(kb)));
       const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
       return [
         io.write(kb, outputShape, r.output),
@@ -172,7 +172,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const a = readCell(io, kb, inputs, names.sequenceCarries);
       const upstream = names.sequenceCarries.map((c) => (inputs[sequenceUpstream(c)] ? io.read(kb, inputs[sequenceUpstream(c)]) : null));
       const dOutput = inputs.dOutput ? io.read(kb, inputs.dOutput) : null;
-      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName));
+      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName, () => io.math?.(kb)));
       return writeGradients(io, kb, inputs, names.sequenceCarries, r);
     };
 
@@ -180,7 +180,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const kb = backend as KernelBackend;
       const g = stepGeometry(inputs, names.stepCarries[0]);
       const a = readCell(io, kb, inputs, names.stepCarries);
-      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName));
+      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName, () => io.math?.(kb)));
       // With one timestep the output is the new h (r.carries[0]); return the carries only.
       return [
         ...r.carries.map((values, i) => io.write(kb, carryShape(inputs, names.stepCarries[i]), values)),
@@ -195,7 +195,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       // The step's h output is the sequence output of a one-step sequence.
       const upstream = names.stepCarries.map((c, i) => (i > 0 && inputs[stepUpstream(c)] ? io.read(kb, inputs[stepUpstream(c)]) : null));
       const dOutput = inputs.dh ? io.read(kb, inputs.dh) : null;
-      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName));
+      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName, () => io.math?.(kb)));
       return writeGradients(io, kb, inputs, names.stepCarries, r);
     };
 

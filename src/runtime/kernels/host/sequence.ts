@@ -4,7 +4,7 @@
  * epilogue of the cuDNN-style backward pass (weight and input gradients as batched matmuls after
  * the reverse loop).
  */
-import type { HostMath } from './host_math.js';
+import { prepareRight, type HostMath } from './host_math.js';
 
 export interface SequenceGeometry {
   batch: number;
@@ -97,14 +97,20 @@ export function forwardSteps(
   beforeRow: ((b: number, row: number) => void) | null,
 ): void {
   const recurrent = new Float32Array(g.batch * gates);
-  for (let k = 0; k < g.time; k++) {
-    const t = timeAt(g, k);
-    math.matmul(h, recurrentKernel, recurrent, g.batch, g.hidden, gates);
-    for (let b = 0; b < g.batch; b++) {
-      const row = rowOf(g, b, t);
-      beforeRow?.(b, row);
-      if (isValid(mask, g, b, t)) cellRow(b, row, recurrent); // else: output 0, carry kept
+  // R is packed (and, on wasm, moved to the heap) once for all T products.
+  const timesR = prepareRight(math, recurrentKernel, g.hidden, gates);
+  try {
+    for (let k = 0; k < g.time; k++) {
+      const t = timeAt(g, k);
+      timesR.run(h, recurrent, g.batch);
+      for (let b = 0; b < g.batch; b++) {
+        const row = rowOf(g, b, t);
+        beforeRow?.(b, row);
+        if (isValid(mask, g, b, t)) cellRow(b, row, recurrent); // else: output 0, carry kept
+      }
     }
+  } finally {
+    timesR.release();
   }
 }
 
@@ -128,20 +134,26 @@ export function backwardSteps(
   const H = g.hidden;
   const dRecurrentStep = new Float32Array(g.batch * gates);
   const dhRecurrent = new Float32Array(g.batch * H);
-  for (let k = g.time - 1; k >= 0; k--) {
-    const t = timeAt(g, k);
-    dRecurrentStep.fill(0);
-    for (let b = 0; b < g.batch; b++) {
-      if (!isValid(mask, g, b, t)) continue;
-      const row = rowOf(g, b, t);
-      cellRow(b, row, dRecurrentStep);
-      dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), row * gates);
+  // Rᵀ made explicit once: transposed products are the slow path of every backend matmul.
+  const timesRT = prepareRight(math, recurrentKernel, gates, H, { transposeB: true });
+  try {
+    for (let k = g.time - 1; k >= 0; k--) {
+      const t = timeAt(g, k);
+      dRecurrentStep.fill(0);
+      for (let b = 0; b < g.batch; b++) {
+        if (!isValid(mask, g, b, t)) continue;
+        const row = rowOf(g, b, t);
+        cellRow(b, row, dRecurrentStep);
+        dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), row * gates);
+      }
+      timesRT.run(dRecurrentStep, dhRecurrent, g.batch);
+      for (let b = 0; b < g.batch; b++) {
+        if (!isValid(mask, g, b, t)) continue;
+        for (let j = b * H; j < (b + 1) * H; j++) dh[j] += dhRecurrent[j];
+      }
     }
-    math.matmul(dRecurrentStep, recurrentKernel, dhRecurrent, g.batch, gates, H, { transposeB: true });
-    for (let b = 0; b < g.batch; b++) {
-      if (!isValid(mask, g, b, t)) continue;
-      for (let j = b * H; j < (b + 1) * H; j++) dh[j] += dhRecurrent[j];
-    }
+  } finally {
+    timesRT.release();
   }
 }
 
