@@ -1,0 +1,66 @@
+/**
+ * The package as a user gets it: `npm pack` (prepare builds dist with tsc), the tarball installed
+ * into a fresh project beside @tensorflow/tfjs from the npm registry, and a plain Node ESM file
+ * (no tsx, no bundler) that imports { LSTM } from 'rnn-migrate' and trains it with tf.train.adam.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), 'rnn-migrate-pack-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** npm without the npm_* variables of an enclosing `npm test`, which would steer the nested runs. */
+function npm(args: string[], cwd: string): string {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+  return execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+const TRAIN = `
+import * as tf from '@tensorflow/tfjs';
+import { LSTM } from 'rnn-migrate';
+
+const lstm = new LSTM(3, 8, { seed: 1, returnSequences: false });
+const x = tf.randomNormal([4, 5, 3], 0, 1, 'float32', 2);
+const y = tf.randomNormal([4, 8], 0, 0.5, 'float32', 3);
+const optimizer = tf.train.adam(0.05);
+const loss = () => tf.mean(tf.square(tf.sub(lstm.apply(x).output, y)));
+const losses = [];
+for (let i = 0; i < 10; i++) {
+  const value = optimizer.minimize(loss, true, lstm.trainableVariables());
+  losses.push(value.dataSync()[0]);
+  value.dispose();
+}
+console.log('RESULT ' + JSON.stringify({ losses, backend: tf.getBackend() }));
+`;
+
+it('npm pack → install beside @tensorflow/tfjs → a plain Node ESM file trains an LSTM', () => {
+  const packDir = join(workDir, 'pack');
+  const projectDir = join(workDir, 'project');
+  mkdirSync(packDir);
+  mkdirSync(projectDir);
+  npm(['pack', '--pack-destination', packDir, '--loglevel=error'], repoRoot);
+  const tarballs = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
+  expect(tarballs).toHaveLength(1);
+
+  writeFileSync(join(projectDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  // The tfjs version the repository is developed against, from the registry (the cache when it can).
+  const tfjsVersion = JSON.parse(readFileSync(join(repoRoot, 'node_modules/@tensorflow/tfjs/package.json'), 'utf8')).version;
+  npm(
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(packDir, tarballs[0]), `@tensorflow/tfjs@${tfjsVersion}`],
+    projectDir,
+  );
+
+  writeFileSync(join(projectDir, 'train.mjs'), TRAIN);
+  const stdout = execFileSync(process.execPath, ['train.mjs'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  expect(line, `train.mjs printed:\n${stdout}`).toBeDefined();
+  const { losses } = JSON.parse(line!.slice('RESULT '.length)) as { losses: number[] };
+  expect(losses).toHaveLength(10);
+  expect(losses.every(Number.isFinite)).toBe(true);
+  expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+}, 600_000);
