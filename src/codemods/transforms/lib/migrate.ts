@@ -213,7 +213,8 @@ class Rewriter {
         replaced = parent;
       }
     }
-    const code = inlineSingleUseTemporaries([...before, ...after], expressionValue);
+    const readInLoop = loop.hasResidual ? new Set(stepsNames.values()) : new Set<string>();
+    const code = inlineSingleUseTemporaries([...before, ...after], expressionValue, readInLoop);
     const generated = parseStatements(j, code.statements.join('\n'));
     if (loop.hasResidual) {
       this.keepLoopReadingSteps(loop, stepsNames);
@@ -428,7 +429,7 @@ function insertBefore(path: AnyPath, statements: any[]): void {
  * case reads `h = lstm.apply(tf.stack(xs, 1)).carry.h`. Generated names are fresh, so a
  * whole-word replacement is exact.
  */
-function inlineSingleUseTemporaries(statements: string[], expression: string | undefined): { statements: string[]; expression: string | undefined } {
+function inlineSingleUseTemporaries(statements: string[], expression: string | undefined, readElsewhere: Set<string>): { statements: string[]; expression: string | undefined } {
   let changed = true;
   while (changed) {
     changed = false;
@@ -436,6 +437,7 @@ function inlineSingleUseTemporaries(statements: string[], expression: string | u
       const match = /^const (\w+) = (.*);$/s.exec(statements[index]!);
       if (!match) continue;
       const [, name, value] = match;
+      if (readElsewhere.has(name!)) continue;
       const word = new RegExp(`\\b${name}\\b`, 'g');
       const others = [...statements.filter((_, other) => other !== index), expression ?? ''];
       const uses = others.reduce((count, text) => count + (text.match(word)?.length ?? 0), 0);
