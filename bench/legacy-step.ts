@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { LSTM, configureChecker } from 'rnn-migrate/legacy';
+// Internal: the checker's per-step test, timed on its own below (immune to the noise of a shared machine).
+import { currentGradientScope, startsFromStaleState } from '../src/legacy/state_lifetime.js';
 
 const backendIndex = process.argv.indexOf('--backend');
 const backend = backendIndex > 0 ? process.argv[backendIndex + 1]! : 'cpu';
@@ -33,7 +35,7 @@ function benchmark(inputSize: number, hiddenSize: number, batch: number): void {
   const xs = tf.tidy(() => tf.unstack(tf.randomNormal([batch, time, inputSize], 0, 1, 'float32', 1), 1));
   const variables = recur.cell.trainableVariables();
   const startTensors = tf.memory().numTensors;
-  console.log(`\nLSTM ${inputSize}→${hiddenSize}, batch ${batch}, ${time} steps per sequence, backend ${tf.getBackend()}`);
+  console.log(`LSTM ${inputSize}→${hiddenSize}, batch ${batch}, ${time} steps per sequence, backend ${tf.getBackend()}`);
 
   const bareCellStep = () =>
     tf.tidy(() => {
@@ -60,7 +62,7 @@ function benchmark(inputSize: number, hiddenSize: number, batch: number): void {
   const repeats = Math.max(2, Math.round(20 / (batch * hiddenSize / 64)));
   bareCellStep();
   const bare = median(Array.from({ length: rounds }, () => timeRound(bareCellStep, repeats)));
-  console.log(`${'bare cell.step, no Recur'.padEnd(26)} ${stepsPerSecond(bare)} steps/s`);
+  console.log(`${'bare cell.step, no Recur'.padEnd(32)} ${stepsPerSecond(bare)} steps/s`);
   for (const [name, run] of Object.entries(workloads)) {
     for (const mode of ['off', 'warn'] as const) {
       configureChecker({ mode });
@@ -77,7 +79,7 @@ function benchmark(inputSize: number, hiddenSize: number, batch: number): void {
       ratios.push(perMode.warn[round]! / perMode.off[round]!);
     }
     console.log(
-      `${('Recur ' + name).padEnd(26)} off ${stepsPerSecond(median(perMode.off))} steps/s   ` +
+      `${('Recur ' + name).padEnd(32)} off ${stepsPerSecond(median(perMode.off))} steps/s   ` +
         `warn ${stepsPerSecond(median(perMode.warn))} steps/s   ` +
         `warn costs ${((median(ratios) - 1) * 100).toFixed(1)}% (median of paired rounds)`,
     );
@@ -89,7 +91,32 @@ function benchmark(inputSize: number, hiddenSize: number, batch: number): void {
   if (leaked !== 0) console.log(`tensor count changed by ${leaked}`);
 }
 
-console.log('legacy Recur.step throughput, stale-state checker off vs warn');
+/** Nanoseconds per call of the test warn mode adds to each step inside a gradient computation. */
+function checkerTestNanoseconds(): number {
+  const recur = LSTM(4, 8);
+  const x = tf.ones([1, 4]);
+  const calls = 2_000_000;
+  let nanoseconds = 0;
+  tf.grad((xIn: tf.Tensor) => {
+    recur.reset();
+    const y = recur.step(xIn); // a state produced inside this gradient computation: not stale
+    const scope = currentGradientScope()!;
+    let stale = 0;
+    const start = performance.now();
+    for (let i = 0; i < calls; i++) if (startsFromStaleState(recur.state!, scope)) stale++;
+    nanoseconds = ((performance.now() - start) * 1e6) / calls;
+    if (stale !== 0) throw new Error('the checker saw a fresh state as stale');
+    return y.sum();
+  })(x);
+  recur.reset();
+  x.dispose();
+  recur.cell.dispose();
+  return nanoseconds;
+}
+
+console.log('legacy Recur.step throughput, stale-state checker off vs warn\n');
 benchmark(4, 8, 1); // tiny: the shim's bookkeeping is the largest share of a step
+console.log();
 benchmark(32, 64, 8);
 configureChecker({ mode: 'warn' });
+console.log(`\nthe checker's per-step test alone (warn mode, inside a gradient): ${checkerTestNanoseconds().toFixed(1)} ns per step`);

@@ -23,6 +23,7 @@ import {
   isCarryDisposed,
   recordStepProvenance,
   releaseCarry,
+  startsFromStaleState,
   stepProvenance,
 } from './state_lifetime.js';
 
@@ -115,10 +116,8 @@ export class Recur<TCell extends AnyCell = AnyCell> {
       this.#state = state = null;
     }
     const scope = currentGradientScope();
-    if (state !== null && scope !== null && checkerMode() !== 'off') {
-      const origin = stepProvenance(state);
-      // A hand-set state has no provenance: the user chose it (e.g. a trainable initial state).
-      if (origin !== undefined && origin.scope !== scope) reportProblem('stale-state');
+    if (state !== null && scope !== null && checkerMode() !== 'off' && startsFromStaleState(state, scope)) {
+      reportProblem('stale-state');
     }
     const batch = unbatched ? 1 : x.shape[0]!;
     if (state !== null) checkStateBatch(state, batch, unbatched, x);

@@ -42,6 +42,16 @@ export function stepProvenance(carry: Carry): StepProvenance | undefined {
   return provenance.get(carry);
 }
 
+/**
+ * Whether a step recorded in gradient computation `scope` starting from `carry` is stale: the
+ * carry was produced by steps outside that computation. Hand-set carries (no provenance) never
+ * are. This is the checker's whole per-step cost: one WeakMap lookup.
+ */
+export function startsFromStaleState(carry: Carry, scope: Exclude<GradientScopeId, null>): boolean {
+  const origin = provenance.get(carry);
+  return origin !== undefined && origin.scope !== scope;
+}
+
 export function recordStepProvenance(carry: Carry, owner: object, scope: GradientScopeId): void {
   provenance.set(carry, { scope, owner });
 }
