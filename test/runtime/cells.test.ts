@@ -69,5 +69,9 @@ describeBackends('cells', () => {
     cell.dispose();
     cell.dispose(); // idempotent
     expect(tf.memory().numTensors).toBe(before);
+    const x = tf.zeros([1, IN]) as tf.Tensor2D;
+    const h = tf.zeros([1, H]) as tf.Tensor2D;
+    expect(() => cell.step(x, { h })).toThrow(/GRUCell\.step: this cell was disposed/);
+    tf.dispose([x, h]);
   });
 });

@@ -90,6 +90,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
   /** One timestep through the cell's step kernel. `output` is the new `carry.h`. */
   step(x: tf.Tensor2D, carry: TCarry): StepResult<TCarry> {
     const context = `${this.constructor.name}.step`;
+    this.assertNotDisposed(context);
     const batch = checkStepInput(x, this.inputSize, context);
     checkCarry(carry, this.carryTemplate, batch, context);
     const next = this.runStep(x, carry);
@@ -102,6 +103,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
    */
   sequence(x: tf.Tensor3D, carry: TCarry, options: SequenceCallOptions = {}): SequenceResult<TCarry> {
     const context = `${this.constructor.name}.sequence`;
+    this.assertNotDisposed(context);
     const timeMajor = options.timeMajor ?? false;
     const { batch, time } = checkSequenceInput(x, this.inputSize, timeMajor, context);
     checkCarry(carry, this.carryTemplate, batch, context);
@@ -139,6 +141,12 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
 
   toString(): string {
     return `${this.constructor.name}(${this.inputSize} → ${this.hiddenSize}, kernel ${formatShape(this.kernel.shape)})`;
+  }
+
+  private assertNotDisposed(context: string): void {
+    if (this.trainableVariables().some((variable) => variable.isDisposed)) {
+      throw new Error(`${context}: this cell was disposed (its weights are released); build a new one.`);
+    }
   }
 
   /** Validated inputs to the step kernel. */
