@@ -74,7 +74,7 @@ export function cliOptionTable(env: NodeJS.ProcessEnv): CliOptionTable {
       describe: 'Lower the baseline to what remains (stale entries fail the run until pruned)',
     },
     shard: { type: 'string', group: scale, describe: "This CI machine's share of the files, i/n (no overlap, no gap)" },
-    workers: { type: 'number', group: scale, describe: 'Worker threads (default: cores - 1, at least 1)' },
+    workers: { type: 'number', group: scale, describe: 'Worker threads beside the main thread, which parses too (default: cores - 1, at least 1; 0: none)' },
     ignorePattern: {
       type: 'string',
       array: true,

@@ -5,7 +5,8 @@ import { cliOptionTable, kebabCase, type CliFlags } from './cli-options.js';
 import { processIo, type CliIo } from './io.js';
 import { defaultWorkers, type Mode, type RunOptions } from './options.js';
 import { parseShard, ShardSyntaxError } from './discovery/shard.js';
-import { run, toolVersion, UsageError } from './run.js';
+import { UsageError } from './usage-error.js';
+import { toolVersion } from './version.js';
 
 const examples: [string, string][] = [
   ['$0 --dry src/', 'Show the migration as a diff; write nothing'],
@@ -51,8 +52,8 @@ function modeOf(flags: Pick<CliFlags, 'dry' | 'print' | 'check'>): Mode {
 
 export function toRunOptions(flags: CliFlags, paths: string[]): RunOptions {
   const { dry: _dry, print: _print, check: _check, shard, ignorePattern, progress, workers, ...shared } = flags;
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
-    throw new UsageError(`--workers expects a whole number of at least 1, got ${workers}`);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
+    throw new UsageError(`--workers expects a whole number of at least 0, got ${workers}`);
   }
   if (!Number.isInteger(flags.maxWarnings) || flags.maxWarnings < -1) {
     throw new UsageError(`--max-warnings expects a whole number of at least -1, got ${flags.maxWarnings}`);
@@ -96,6 +97,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return 2;
   }
   try {
+    // Loaded only now: the codemods (jscodeshift, babel, recast) take a while to load, and
+    // --help and --version do not need them.
+    const { run } = await import('./run.js');
     return await run(toRunOptions(parsed.flags, paths), io);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ShardSyntaxError) {

@@ -35,7 +35,7 @@ export interface RunOptions {
   /** Drop baseline entries (and lower counts) that are no longer needed. */
   pruneBaseline: boolean;
   shard?: Shard;
-  /** Worker threads that parse and transform; 1 runs everything in this thread. */
+  /** Worker threads that parse and transform beside the main thread (which does too); 0: none. */
   workers: number;
   /** Extra ignore patterns (.gitignore syntax, relative to `cwd`). */
   ignorePatterns: string[];

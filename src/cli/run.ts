@@ -24,20 +24,15 @@ import { discoverFiles, MissingPathError } from './discovery/walk.js';
 import { findGitRoot, uncommittedChanges } from './git.js';
 import { chalkFor, type CliIo } from './io.js';
 import { defaultBaselineFile, type RunOptions } from './options.js';
-import { createProcessor } from './process/pool.js';
+import { processAll } from './process/pool.js';
 import type { FileError, FileOutcome, FileTask, ReportedFinding } from './process/process-file.js';
 import { Progress } from './progress.js';
 import { GithubReporter, reporters, type FileReport, type LintReport, type RunSummary } from './reporters/index.js';
 import { summaryLine } from './summary.js';
+import { UsageError } from './usage-error.js';
+import { toolVersion } from './version.js';
 import { writeFileInPlace } from './write.js';
 
-/** A mistake in how the CLI was called (exit 2). */
-export class UsageError extends Error {}
-
-export function toolVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
-}
 
 const toPosix = (path: string): string => (sep === '/' ? path : path.split(sep).join('/'));
 
@@ -137,29 +132,19 @@ export async function run(options: RunOptions, io: CliIo): Promise<number> {
     }
   }
 
-  const processor = createProcessor(options.workers, tasks.length);
   try {
-    await Promise.all(
-      tasks.map(async (task) => {
-        const outcome = await processor.process(task);
-        if (mode === 'rewrite' && outcome.output !== undefined && !outcome.error) {
-          try {
-            await writeFileInPlace(task.path, outcome.output);
-          } catch (error) {
-            outcome.error = { message: `cannot write: ${(error as Error).message}` };
-          }
+    await processAll(tasks, options.workers, async (task, outcome) => {
+      if (mode === 'rewrite' && outcome.output !== undefined && !outcome.error) {
+        try {
+          await writeFileInPlace(task.path, outcome.output);
+        } catch (error) {
+          outcome.error = { message: `cannot write: ${(error as Error).message}` };
         }
-        processed.push({
-          relPath: task.relPath,
-          path: task.path,
-          outcome,
-          ...(keepSource ? { source: task.source } : {}),
-        });
-        progress.tick();
-      }),
-    );
+      }
+      processed.push({ relPath: task.relPath, path: task.path, outcome, ...(keepSource ? { source: task.source } : {}) });
+      progress.tick();
+    });
   } finally {
-    await processor.close();
     progress.stop();
   }
   processed.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));

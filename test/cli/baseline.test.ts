@@ -45,7 +45,8 @@ describe('--baseline', () => {
     expect(stale.code).toBe(1);
     expect(stale.stdout).toMatch(/src\/b\.ts\n\s+error\s+baseline allows 1 legacy-import in this file but 0 remain: run with --prune-baseline/);
     const json = JSON.parse((await check('--format', 'json')).stdout);
-    expect(json.baseline.stale).toEqual([{ path: 'src/b.ts', ruleId: 'legacy-import', baseline: 1, actual: 0 }]);
+    expect(json.baseline.stale).toContainEqual({ path: 'src/b.ts', ruleId: 'legacy-import', baseline: 1, actual: 0 });
+    expect(json.baseline.stale.every((entry: { path: string }) => entry.path === 'src/b.ts')).toBe(true);
 
     const prune = await check('--prune-baseline');
     expect(prune.code).toBe(0);
@@ -61,7 +62,9 @@ describe('--baseline', () => {
     rmSync(join(dir, 'src/b.ts'));
     const result = await runCli(dir, ['--check', '--baseline', 'baseline.json', '--prune-baseline', '.']);
     expect(result.code).toBe(1); // a.ts grew: still reported after the prune
-    expect(readBaseline(dir)).toEqual({ 'src/a.ts': { 'legacy-import': { count: 1 } } });
+    const pruned = readBaseline(dir);
+    expect(Object.keys(pruned)).toEqual(['src/a.ts']);
+    expect(pruned['src/a.ts']?.['legacy-import']).toEqual({ count: 1 });
   });
 
   it('with --shard, judges and updates only the entries of its own files', async () => {

@@ -180,7 +180,7 @@ describe('discovery', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 80; i++) files[`src/file${i}.ts`] = i === 7 ? "import 'rnn-migrate/legacy';\n)(\n" : legacySource;
     const dir = makeRepo(files);
-    const inThread = await jsonReport(dir, ['--workers', '1', '.']);
+    const inThread = await jsonReport(dir, ['--workers', '0', '.']);
     const pooled = await jsonReport(dir, ['--workers', '2', '.']);
     expect(pooled.code).toBe(1);
     expect(pooled.report.summary.errors).toBe(1);

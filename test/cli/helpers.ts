@@ -63,7 +63,7 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs main() in-process in `cwd`, with workers=1 unless the args say otherwise. */
+/** Runs main() in-process in `cwd`, without worker threads unless the args ask for them. */
 export async function runCli(
   cwd: string,
   args: string[],
@@ -72,7 +72,7 @@ export async function runCli(
   const stdout = new Capture(options.tty);
   const stderr = new Capture(options.tty);
   const io: CliIo = { stdout, stderr, env: options.env ?? {}, cwd };
-  const withWorkers = args.some((arg) => arg.startsWith('--workers')) ? args : ['--workers', '1', ...args];
+  const withWorkers = args.some((arg) => arg.startsWith('--workers')) ? args : ['--workers', '0', ...args];
   const code = await main(withWorkers, io);
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -1,53 +1,61 @@
-// Where files are parsed and transformed: in this thread, or in a pool of worker threads (piscina)
-// when there are several workers and enough files to repay starting them. Discovery, reading and
-// the text prefilter stay in this thread, so only files that may use the legacy API travel.
+// Where files are parsed and transformed. Discovery, reading and the text prefilter stay in this
+// thread, so only files that may use the legacy API are processed here. This thread takes files
+// from the shared queue itself, and `workers` worker threads (piscina) join it when there are
+// enough files to repay their start-up (each loads jscodeshift): with the default of cores − 1
+// workers every core parses, and the first files are done before any worker is ready.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { processSource, type FileOutcome, type FileTask } from './process-file.js';
 
-export interface Processor {
-  process(task: FileTask): Promise<FileOutcome>;
-  close(): Promise<void>;
-}
-
-/** Below this many candidate files a worker's start-up (loading jscodeshift) costs more than it saves. */
+/** Below this many files a worker's start-up costs more than it saves. */
 export const minFilesForPool = 64;
 
-class InThreadProcessor implements Processor {
-  private codemods?: Promise<typeof import('../../codemods/index.js')>;
+/** Tasks handed to each worker at a time, so it never waits for this thread between two files. */
+const tasksInFlightPerWorker = 2;
 
-  async process(task: FileTask): Promise<FileOutcome> {
-    this.codemods ??= import('../../codemods/index.js');
-    return processSource(task, await this.codemods);
-  }
-
-  async close(): Promise<void> {}
+function createPool(threads: number): Piscina<FileTask, FileOutcome> {
+  // Under tsx (tests, the benchmark from source) the worker is TypeScript and needs the loader.
+  const fromSource = import.meta.url.endsWith('.ts');
+  return new Piscina({
+    filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    execArgv: fromSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
+  });
 }
 
-class PoolProcessor implements Processor {
-  private readonly pool: Piscina<FileTask, FileOutcome>;
+/**
+ * Processes every task, calling `done` as each finishes (in no particular order). `workers` is
+ * the number of worker threads beside this one; 0 keeps everything in this thread.
+ */
+export async function processAll(
+  tasks: readonly FileTask[],
+  workers: number,
+  done: (task: FileTask, outcome: FileOutcome) => Promise<void>,
+): Promise<void> {
+  // Writes (from `done`) overlap with parsing; they are all awaited at the end.
+  const pending: Promise<void>[] = [];
+  let next = 0;
+  const take = (): FileTask | undefined => (next < tasks.length ? tasks[next++] : undefined);
+  const threads = tasks.length >= minFilesForPool ? Math.min(workers, Math.floor(tasks.length / (minFilesForPool / 2))) : 0;
+  const pool = threads > 0 ? createPool(threads) : undefined;
 
-  constructor(threads: number) {
-    // Under tsx (tests, the benchmark from source) the worker is TypeScript and needs the loader.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const filename = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href;
-    this.pool = new Piscina({
-      filename,
-      minThreads: threads,
-      maxThreads: threads,
-      execArgv: fromSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
-    });
+  const inThisThread = async (): Promise<void> => {
+    const codemods = await import('../../codemods/index.js');
+    for (let task = take(); task !== undefined; task = take()) {
+      pending.push(done(task, processSource(task, codemods)));
+      // Let the workers' loops hand out their next files.
+      if (pool) await yieldToEventLoop();
+    }
+  };
+  const inWorker = async (): Promise<void> => {
+    for (let task = take(); task !== undefined; task = take()) pending.push(done(task, await pool!.run(task)));
+  };
+  try {
+    const workerLoops = pool ? Array.from({ length: threads * tasksInFlightPerWorker }, inWorker) : [];
+    await Promise.all([inThisThread(), ...workerLoops]);
+    await Promise.all(pending);
+  } finally {
+    await pool?.destroy();
   }
-
-  process(task: FileTask): Promise<FileOutcome> {
-    return this.pool.run(task);
-  }
-
-  async close(): Promise<void> {
-    await this.pool.destroy();
-  }
-}
-
-export function createProcessor(workers: number, candidateFiles: number): Processor {
-  if (workers <= 1 || candidateFiles < minFilesForPool) return new InThreadProcessor();
-  return new PoolProcessor(Math.min(workers, Math.ceil(candidateFiles / (minFilesForPool / 2))));
 }

@@ -1,0 +1,216 @@
+// npm run bench:cli — the CLI at repository scale against jscodeshift's own runner.
+//
+// Generates a git repository of 5,000 TypeScript files (5% of them using rnn-migrate/legacy) in
+// the OS temp dir, builds the package, then times, as child processes from start to exit:
+//   lint      rnn-migrate --check
+//   rewrite   rnn-migrate (in place, clean git tree)
+//   jscodeshift  jscodeshift's runner (bin/jscodeshift.js) applying the same transform
+//                (legacyToBlocked from the codemods) to the same files
+// Each rewrite runs on a fresh copy of the repository; the median of the runs is reported.
+// Options: --files N (default 5000), --legacy-share F (0.05), --runs N (3), --no-build.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const require = createRequire(import.meta.url);
+
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '5000' },
+    'legacy-share': { type: 'string', default: '0.05' },
+    runs: { type: 'string', default: '3' },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const fileCount = Number(values.files);
+const legacyShare = Number(values['legacy-share']);
+const runs = Number(values.runs);
+
+function plainModule(i: number): string {
+  return `import * as tf from '@tensorflow/tfjs';
+
+/** Module ${i}: a dense block with its own weights. */
+export class Block${i} {
+  private readonly kernel: tf.Variable;
+  private readonly bias: tf.Variable;
+
+  constructor(inputSize: number, outputSize: number) {
+    this.kernel = tf.variable(tf.randomNormal([inputSize, outputSize], 0, 0.1));
+    this.bias = tf.variable(tf.zeros([outputSize]));
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => x.matMul(this.kernel).add(this.bias).relu() as tf.Tensor2D);
+  }
+
+  dispose(): void {
+    this.kernel.dispose();
+    this.bias.dispose();
+  }
+}
+
+export function scale${i}(values: number[], factor = ${(i % 7) + 1}): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < values.length; k++) out.push(values[k]! * factor);
+  return out;
+}
+
+export const config${i} = { name: 'block-${i}', layers: ${(i % 5) + 1}, dropout: 0.${i % 10} } as const;
+`;
+}
+
+function legacyModule(i: number): string {
+  return `import * as tf from '@tensorflow/tfjs';
+import { LSTM } from 'rnn-migrate/legacy';
+
+/** Module ${i}: a stateful LSTM stepped over time. */
+const lstm = LSTM(8, 16);
+const readout = tf.variable(tf.randomNormal([16, 4], 0, 0.1));
+
+export function sequenceLoss${i}(inputs: tf.Tensor2D[], targets: tf.Tensor2D[]): tf.Scalar {
+  lstm.reset();
+  const losses: tf.Scalar[] = [];
+  for (let t = 0; t < inputs.length; t++) {
+    const h = lstm.step(inputs[t]!);
+    losses.push(tf.losses.meanSquaredError(targets[t]!, h.matMul(readout)) as tf.Scalar);
+  }
+  return tf.addN(losses).div(inputs.length) as tf.Scalar;
+}
+
+export function scale${i}(values: number[]): number[] {
+  return values.map((value) => value * ${(i % 7) + 1});
+}
+`;
+}
+
+function git(cwd: string, ...args: string[]): void {
+  execFileSync('git', args, { cwd, stdio: 'ignore' });
+}
+
+function generateRepository(dir: string): number {
+  const legacyEvery = Math.round(1 / legacyShare);
+  let legacy = 0;
+  for (let i = 0; i < fileCount; i++) {
+    const folder = join(dir, 'packages', `pkg${Math.floor(i / 100)}`, 'src');
+    if (i % 100 === 0) mkdirSync(folder, { recursive: true });
+    const isLegacy = i % legacyEvery === legacyEvery - 1;
+    if (isLegacy) legacy++;
+    writeFileSync(join(folder, `module${i}.ts`), isLegacy ? legacyModule(i) : plainModule(i));
+  }
+  writeFileSync(join(dir, '.gitignore'), 'node_modules/\ndist/\n');
+  git(dir, 'init', '-q');
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'user.email=bench@example.com', '-c', 'user.name=bench', 'commit', '-q', '-m', 'generated');
+  return legacy;
+}
+
+interface Timing {
+  seconds: number;
+  status: number | null;
+  stderr: string;
+}
+
+function timed(command: string, args: string[], cwd: string): Timing {
+  const started = performance.now();
+  const child = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, CI: 'true' } });
+  return { seconds: (performance.now() - started) / 1000, status: child.status, stderr: child.stderr };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function changedFiles(dir: string): number {
+  const out = execFileSync('git', ['status', '--porcelain'], { cwd: dir, encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).length;
+}
+
+// 1. Build (the benchmark times the shipped JavaScript, as `npx rnn-migrate` runs it).
+if (!values['no-build']) {
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json')], {
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    if (!existsSync(join(repoRoot, 'dist/cli/main.js'))) throw error;
+    console.warn('tsc reported type errors; timing the JavaScript it emitted anyway');
+  }
+}
+
+// 2. The repository, and a jscodeshift transform module that loads the same transform.
+const work = mkdtempSync(join(tmpdir(), 'rnn-migrate-bench-'));
+const base = join(work, 'base');
+mkdirSync(base);
+const legacyFiles = generateRepository(base);
+const transformFile = join(work, 'legacy-to-blocked.cjs');
+const codemodsEntry = pathToFileURL(join(repoRoot, 'dist/codemods/index.js')).href;
+writeFileSync(
+  transformFile,
+  `let codemods;\nmodule.exports = async function transform(file, api, options) {\n` +
+    `  codemods ??= await import(${JSON.stringify(codemodsEntry)});\n` +
+    `  return codemods.legacyToBlocked(file, api, options);\n};\n`,
+);
+const bin = join(repoRoot, 'bin/rnn-migrate.js');
+const jscodeshiftBin = join(repoRoot, 'node_modules/jscodeshift/bin/jscodeshift.js');
+
+function freshCopy(name: string): string {
+  const dir = join(work, name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(base, dir, { recursive: true });
+  return dir;
+}
+
+const rows: { name: string; seconds: number; changed?: number }[] = [];
+function measure(name: string, run: (attempt: number) => { timing: Timing; dir?: string }): void {
+  const seconds: number[] = [];
+  let changed: number | undefined;
+  for (let attempt = 0; attempt < runs; attempt++) {
+    const { timing, dir } = run(attempt);
+    if (timing.status === null || timing.status > 1) throw new Error(`${name} failed (${timing.status}):\n${timing.stderr}`);
+    seconds.push(timing.seconds);
+    if (dir !== undefined) changed = changedFiles(dir);
+  }
+  rows.push({ name, seconds: median(seconds), ...(changed === undefined ? {} : { changed }) });
+}
+
+measure('rnn-migrate --check (lint)', () => ({
+  timing: timed(process.execPath, [bin, '--check', '--format', 'json', '-o', join(work, 'report.json'), '--no-progress', '.'], base),
+}));
+measure('rnn-migrate (rewrite)', (attempt) => {
+  const dir = freshCopy(`ours-${attempt}`);
+  return { timing: timed(process.execPath, [bin, '--no-progress', '.'], dir), dir };
+});
+measure('jscodeshift runner (same transform)', (attempt) => {
+  const dir = freshCopy(`jscodeshift-${attempt}`);
+  return {
+    timing: timed(process.execPath, [jscodeshiftBin, '-t', transformFile, '--extensions=ts', '--parser=ts', '--no-babel', '--silent', '.'], dir),
+    dir,
+  };
+});
+
+const report = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8')) as { summary: { findings: number } };
+const cpu = cpus();
+console.log(
+  `\nrnn-migrate CLI benchmark: ${fileCount.toLocaleString('en-US')} files, ${legacyFiles} using rnn-migrate/legacy ` +
+    `(${report.summary.findings} lint findings); median of ${runs} runs, wall clock of the whole process`,
+);
+console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
+console.log('| run | seconds | files/s | files changed |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const row of rows) {
+  console.log(
+    `| ${row.name} | ${row.seconds.toFixed(2)} | ${Math.round(fileCount / row.seconds).toLocaleString('en-US')} | ${row.changed ?? '–'} |`,
+  );
+}
+const lint = rows[0]!;
+const ours = rows[1]!;
+const theirs = rows[2]!;
+console.log(
+  `\nlint ${Math.round(fileCount / lint.seconds).toLocaleString('en-US')} files/s (target ≥ 2,000); ` +
+    `rewrite ${(theirs.seconds / ours.seconds).toFixed(1)}× jscodeshift's runner (target ≥ 1×)`,
+);
+if (ours.changed !== theirs.changed) console.log(`note: rnn-migrate changed ${ours.changed} files, jscodeshift ${theirs.changed}`);
+rmSync(work, { recursive: true, force: true });
