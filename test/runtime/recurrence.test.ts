@@ -199,6 +199,24 @@ describeBackends('Recurrence', () => {
     layer.dispose();
   });
 
+  it('built-in layers reach their fused sequence kernel, cells their step kernel, through the registry', async () => {
+    const expected = { lstm: ['RnnMigrateLstmSequence', 'RnnMigrateLstmStep'], gru: ['RnnMigrateGruSequence', 'RnnMigrateGruStep'], rnn: ['RnnMigrateRnnSequence', 'RnnMigrateRnnStep'] };
+    for (const kind of KINDS) {
+      const layer = makeLayer(kind);
+      const x = randn([BATCH, TIME, IN]);
+      const sequence = await tf.profile(() => tf.dispose(layer.apply(x) as never));
+      expect(sequence.kernelNames).toContain(expected[kind][0]);
+      // One kernel for the whole sequence: no per-step matMul was recorded.
+      expect(sequence.kernelNames).not.toContain('BatchMatMul');
+      const x2 = tf.tidy(() => tf.squeeze(tf.slice(x, [0, 0, 0], [BATCH, 1, IN]), [1]) as tf.Tensor2D);
+      const carry = layer.initialCarry(BATCH);
+      const step = await tf.profile(() => tf.dispose(layer.cell.step(x2, carry as never) as never));
+      expect(step.kernelNames).toContain(expected[kind][1]);
+      tf.dispose([x, x2, carry] as never);
+      layer.dispose();
+    }
+  });
+
   it('built-in layers hold their built-in cell and expose the options', () => {
     const layers = [new RNN(2, 3, { activation: 'relu' }), new LSTM(2, 3), new GRU(2, 3, { reverse: true })];
     expect(layers[0].cell).toBeInstanceOf(RNNCell);
