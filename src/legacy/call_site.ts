@@ -5,10 +5,7 @@
  * the hot path never captures a stack.
  */
 
-/**
- * A file: URL as a path. Not node:url's, so that the legacy entry also loads in browsers and
- * bundlers (where it throws for non-file URLs, caught below).
- */
+/** A file: URL as a path. Not node:url's, so that the legacy entry also loads in browsers. */
 function fileURLToPath(url: string | URL): string {
   const parsed = new URL(url);
   if (parsed.protocol !== 'file:') throw new TypeError(`not a file: URL: ${String(url)}`);
@@ -16,12 +13,16 @@ function fileURLToPath(url: string | URL): string {
   return /^\/[A-Za-z]:\//.test(path) ? path.slice(1) : path; // file:///C:/x → C:/x
 }
 
-/** This package's root, from this module's own location: <root>/src/legacy or <root>/dist/legacy. */
+/**
+ * This package's root, from this module's own location (<root>/src/legacy or <root>/dist/legacy):
+ * a path under Node, the dev server's URL in a browser (whose stack frames are URLs too).
+ */
 const packageRoot = (() => {
   try {
-    return fileURLToPath(new URL('../../', import.meta.url)).replace(/[\\/]+$/, '');
+    const root = new URL('../../', import.meta.url);
+    return root.protocol === 'file:' ? fileURLToPath(root).replace(/[\\/]+$/, '') : root.href.replace(/\/+$/, '');
   } catch {
-    return null; // not a file: URL (a bundler): fall back to the node_modules pattern alone
+    return null; // a bundle without a hierarchical import.meta.url: the patterns below still apply
   }
 })();
 
@@ -32,12 +33,16 @@ const ownDirectories =
 const foreignFramePatterns: readonly RegExp[] = [
   /[\\/]node_modules[\\/]rnn-migrate[\\/]/,
   /[\\/]node_modules[\\/]@tensorflow[\\/]/,
+  /[\\/]node_modules[\\/]\.vite[\\/]/, // dependencies pre-bundled by a Vite dev server
   /[\\/]node_modules[\\/](?:vitest|@vitest|tinypool|tsx)[\\/]/,
   /^node:/,
 ];
 
-/** `at fn (location)` or `at location`, where location is `path:line:column`. */
-const frameLocation = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?\s*$/;
+/**
+ * V8: `    at fn (location)` or `    at location`; Firefox and Safari: `fn@location` or `@location`;
+ * where location is `file:line:column`.
+ */
+const frameLocation = /^\s*(?:at (?:.*? \()?|[^@\s]*@)(.+?):(\d+):(\d+)\)?\s*$/;
 
 export interface CallSite {
   file: string;
@@ -52,13 +57,9 @@ export function parseStackFrames(stack: string): CallSite[] {
     if (!match) continue;
     let file = match[1]!;
     if (file.startsWith('async ')) file = file.slice('async '.length);
-    if (file.startsWith('file://')) {
-      try {
-        file = fileURLToPath(file);
-      } catch {
-        // keep the URL as it is
-      }
-    }
+    if (file.startsWith('file://')) file = fileURLToPath(file);
+    // A dev server's cache-busting query (`recur.ts?v=3f2a`) is not part of the file's name.
+    file = file.replace(/\?[^/\\]*$/, '');
     sites.push({ file, line: Number(match[2]), column: Number(match[3]) });
   }
   return sites;
