@@ -193,6 +193,8 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
   for (const construction of table.unheldConstructions) strayManual.push({ path: construction.path, reason: 'recur-escapes' });
 
   for (const plan of plans.values()) {
+    // `export const lstm = LSTM(…)`: other files may step it or read its state.
+    if (plan.holder.declaration?.parent?.node.type === 'ExportNamedDeclaration' && plan.events.length > 0) plan.manual ??= 'cross-file-recur';
     plan.events.sort((a, b) => a.path.node.start - b.path.node.start);
     if (!plan.holder.constructionVisible && plan.events.length > 0) plan.manual ??= 'cross-file-recur';
   }
@@ -368,7 +370,10 @@ function planCarry(plan: HolderPlan): CarryPlan | ManualReason {
       if (carry.writes.has(event) && functionsBetween(event.path, block).any) carry.keeps.add(event);
     });
   } else {
-    if (holder.kind === 'field') return 'state-across-methods';
+    if (holder.kind === 'field') {
+      const inClosure = events.some((event) => [...ancestors(event.path)].some((ancestor) => isFunctionNode(ancestor.node) && ancestor.parent?.node.type !== 'ClassMethod' && ancestor.node.type !== 'ClassMethod' && !isSyncCallback(ancestor)));
+      return inClosure ? 'escaping-closure' : 'state-across-methods';
+    }
     if (!holder.declaration || !holder.constructionVisible) return 'cross-file-recur';
     if (!Array.isArray(holder.declaration.parentPath?.value)) return 'unsupported-loop';
     carry.scope = 'declaration';
