@@ -41,11 +41,8 @@ export function buildLayer(c: LayerCase): AnyLayer {
       : c.kind === 'gru'
         ? new GRU(c.inputSize, c.hidden, opts)
         : new RNN(c.inputSize, c.hidden, { ...opts, activation: c.activation ?? 'tanh' });
-  const shapes = layer.cell.getWeights().map((w: tf.Tensor) => {
-    const shape = w.shape;
-    w.dispose();
-    return shape;
-  });
+  // getWeights hands out the variables themselves: read their shapes, do not dispose them.
+  const shapes = layer.cell.getWeights().map((w: tf.Tensor) => w.shape);
   const weights = shapes.map((shape: number[], i: number) =>
     tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), 17 + i, 0.5), shape),
   );

@@ -55,7 +55,10 @@ export class GpuScope {
    * Runs a shader on the named tensors it declares (a shader declares only what it reads: WebGPU
    * drops unused bindings from the pipeline layout, and binding them is a validation error).
    */
-  shader(spec: ShaderSpec, available: Record<string, TensorInfo | undefined>, uniformValues: number[] = []): TensorInfo {
+  shader(spec: ShaderSpec, available: Record<string, TensorInfo | undefined>, uniformValues: number[]): TensorInfo {
+    if (uniformValues.length !== spec.uniforms.length) {
+      throw new Error(`rnn-migrate: shader ${spec.key} takes uniforms ${spec.uniforms.join(', ')}`);
+    }
     const inputs = spec.variableNames.map((name) => {
       const input = available[name];
       if (!input) throw new Error(`rnn-migrate: shader ${spec.key} reads '${name}', which was not given`);

@@ -87,11 +87,11 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: GpuSequenceInputs,
     const t = timestepAt(g, k);
     const hPrev = k === 0 ? inputs.h0 : scope.reshape(scope.slice(previous, [0], [BH]), [B, H]);
     const hProj = scope.flat(scope.matMul(hPrev, inputs.recurrentKernel));
-    states[t] = scope.shader(gate, { xProj, hProj, biasIn, prevState: previous, validMask }, [t]);
+    states[t] = scope.shader(gate, { xProj, hProj, biasIn, prevState: previous, validMask }, [t, T]);
     previous = states[t];
   }
   const workspace = scope.concat(states, 0);
-  const output = scope.reshape(scope.shader(outputShader(g), { workspace, validMask }), [
+  const output = scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [
     inputs.x.shape[0],
     inputs.x.shape[1],
     H,
@@ -140,11 +140,11 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
     const t = timestepAt(g, k);
     const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
     const named = { workspace, initState, dOutput, dhCarry, dcCarry, validMask };
-    const dz = scope.shader(gateGrad, named, [t, prevStep]);
+    const dz = scope.shader(gateGrad, named, [t, prevStep, T]);
     // GRU: the recurrent side is the second half of dz.
     const dzRecurrent = g.kind === 'gru' ? scope.slice(dz, [B * GH], [B * GH]) : dz;
     const dhRec = scope.flat(scope.matMul(scope.reshape(dzRecurrent, [B, GH]), inputs.recurrentKernel, false, true));
-    const carry = scope.shader(carryGrad, { ...named, dhRec }, [t]);
+    const carry = scope.shader(carryGrad, { ...named, dhRec }, [t, T]);
     dhCarry = scope.slice(carry, [0], [BH]);
     dcCarry = g.kind === 'lstm' ? scope.slice(carry, [BH], [BH]) : undefined;
     gateGrads[t] = dz;
@@ -163,7 +163,7 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
     dzInput = dzRecurrent = scope.reshape(allGateGrads, [T * B, GH]);
     dBias = scope.sum(dzInput, [0]);
   }
-  const previousHidden = scope.reshape(scope.shader(previousHiddenShader(g), { workspace, initState }), [T * B, H]);
+  const previousHidden = scope.reshape(scope.shader(previousHiddenShader(g), { workspace, initState }, [T]), [T * B, H]);
   const dRecurrentKernel = scope.matMul(previousHidden, dzRecurrent, true, false);
   const dKernel = scope.matMul(timeMajorRows(scope, g, inputs.x), dzInput, true, false);
   const dxRows = scope.reshape(scope.matMul(dzInput, inputs.kernel, false, true), [T, B, inputSize]);

@@ -15,6 +15,12 @@
 import type { CellKind, RnnActivation } from '../kernel_names.js';
 import type { ShaderDialect } from './dialect.js';
 
+/**
+ * The sequence length is a uniform, not a constant: a new length reuses the compiled programs
+ * (tfjs-webgpu caches pipelines by our key and the input ranks). Every shader declares it last.
+ */
+export const SEQ_LEN = 'seqLen';
+
 export interface ShaderSpec {
   /** Unique per compiled variant: the backend caches compiled programs by it. */
   key: string;
@@ -46,7 +52,7 @@ export const STATE_BLOCKS: Record<CellKind, number> = { lstm: 6, gru: 5, rnn: 2 
 export const CARRY_BLOCKS: Record<CellKind, number> = { lstm: 2, gru: 1, rnn: 1 };
 
 function geometryKey(g: SequenceGeometry): string {
-  return `${g.kind}_${g.activation}_b${g.batch}_t${g.time}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
+  return `${g.kind}_${g.activation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
 }
 
 /** Declares b, j (and blk) from `index` over a [blocks, B, H] output. */
@@ -62,7 +68,7 @@ function splitBlockIndex(d: ShaderDialect, g: SequenceGeometry): string {
 
 /** Declares `m`, the mask value of row b at timestep `t` (1 without a mask). */
 function maskValue(d: ShaderDialect, g: SequenceGeometry, t: string): string {
-  return d.float('m', g.hasMask ? `getValidMask(b * ${g.time} + ${t})` : '1.0');
+  return d.float('m', g.hasMask ? `getValidMask(b * ${d.uniform(SEQ_LEN)} + ${t})` : '1.0');
 }
 
 /** Index of element (b, j) of block `blk` of S_t in the workspace. */
@@ -72,10 +78,10 @@ function wsIndex(g: SequenceGeometry, t: string, blk: number | string): string {
 }
 
 /** Index of element (t, b, j) of a tensor with the layout of x and hidden features. */
-function sequenceIndex(g: SequenceGeometry, t: string): string {
+function sequenceIndex(d: ShaderDialect, g: SequenceGeometry, t: string): string {
   return g.timeMajor
     ? `(${t} * ${g.batch} + b) * ${g.hidden} + j`
-    : `(b * ${g.time} + ${t}) * ${g.hidden} + j`;
+    : `(b * ${d.uniform(SEQ_LEN)} + ${t}) * ${g.hidden} + j`;
 }
 
 function activate(activation: RnnActivation, v: string): string {
@@ -104,7 +110,7 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
     key: `rnnGate_${geometryKey(g)}`,
     variableNames: inputs,
     outputSize: STATE_BLOCKS[g.kind] * bh,
-    uniforms: ['step'],
+    uniforms: ['step', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       // Pre-activation of gate `gate` from the input side (with bias row 0) and the recurrent side.
@@ -161,11 +167,11 @@ export function outputShader(g: SequenceGeometry): ShaderSpec {
     key: `rnnOutput_${geometryKey(g)}`,
     variableNames: ['workspace', ...(g.hasMask ? ['validMask'] : [])],
     outputSize: g.time * g.batch * H,
-    uniforms: [],
+    uniforms: [SEQ_LEN],
     body: (d) => {
       const split = g.timeMajor
         ? [d.int('t', `index / ${g.batch * H}`), d.int('b', `(index - t * ${g.batch * H}) / ${H}`)]
-        : [d.int('b', `index / ${g.time * H}`), d.int('t', `(index - b * ${g.time * H}) / ${H}`)];
+        : [d.int('b', `index / (${d.uniform(SEQ_LEN)} * ${H})`), d.int('t', `(index - b * ${d.uniform(SEQ_LEN)} * ${H}) / ${H}`)];
       return [
         ...split,
         d.int('j', `index - (index / ${H}) * ${H}`),
@@ -183,7 +189,7 @@ export function previousHiddenShader(g: SequenceGeometry): ShaderSpec {
     key: `rnnPrevH_${geometryKey(g)}`,
     variableNames: ['workspace', 'initState'],
     outputSize: g.time * g.batch * H,
-    uniforms: [],
+    uniforms: [SEQ_LEN],
     body: (d) =>
       [
         d.int('t', `index / ${g.batch * H}`),
@@ -191,7 +197,7 @@ export function previousHiddenShader(g: SequenceGeometry): ShaderSpec {
         d.int('j', `index - (index / ${H}) * ${H}`),
         d.int('pt', g.reverse ? 't + 1' : 't - 1'),
         d.float('outValue', `getInitState(b * ${H} + j)`),
-        `if (pt >= 0 && pt < ${g.time}) { outValue = getWorkspace(${wsIndex(g, 'pt', 0)}); }`,
+        `if (pt >= 0 && pt < ${d.uniform(SEQ_LEN)}) { outValue = getWorkspace(${wsIndex(g, 'pt', 0)}); }`,
       ].join('\n'),
   };
 }
@@ -202,7 +208,7 @@ export function previousHiddenShader(g: SequenceGeometry): ShaderSpec {
  */
 function carryGradient(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boolean): string[] {
   const step = d.uniform('step');
-  const dOut = hasDOutput ? ` + m * getDOutput(${sequenceIndex(g, step)})` : '';
+  const dOut = hasDOutput ? ` + m * getDOutput(${sequenceIndex(d, g, step)})` : '';
   return [
     maskValue(d, g, step),
     d.float('dhc', `getDhCarry(b * ${g.hidden} + j)${dOut}`),
@@ -237,7 +243,7 @@ export function gateGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
     key: `rnnGateGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: inputs,
     outputSize: sides * g.batch * G * H,
-    uniforms: ['step', 'prevStep'],
+    uniforms: ['step', 'prevStep', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       const prev = d.uniform('prevStep');
@@ -299,7 +305,7 @@ export function carryGradShader(g: SequenceGeometry, hasDOutput: boolean): Shade
     key: `rnnCarryGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: inputs,
     outputSize: CARRY_BLOCKS[g.kind] * g.batch * g.hidden,
-    uniforms: ['step'],
+    uniforms: ['step', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       const lines = [
