@@ -71,6 +71,7 @@ class Rewriter {
         this.changed = true;
       }
     }
+    this.mergeDeclarationsWithFirstAssignment();
     if (this.tfNeeded && !this.tfName) this.addTfImport();
     if (this.changed || plan.holders.every((holderPlan) => !holderPlan.manual)) {
       this.changed = migrateImports(this.analysis) || this.changed;
@@ -296,7 +297,9 @@ class Rewriter {
         stepPath.replace(parseExpression(j, `${carryName}.h`));
         continue;
       }
-      stepPath.replace(parseExpression(j, `(${carryName} = ${call}.carry).h`));
+      // Only an expression fits here: store (and keep) the carry with a comma expression.
+      const [store, ...keep] = this.storeCarry(holder, `${call}.carry`, keeps).join(' ').split(';').map((part) => part.trim()).filter(Boolean);
+      stepPath.replace(parseExpression(j, keep.length > 0 ? `(${[store, ...keep, `${carryName}.h`].join(', ')})` : `(${carryName} = ${call}.carry).h`));
     }
   }
 
@@ -368,6 +371,23 @@ class Rewriter {
       } else {
         replaceStatement(statement, generated);
       }
+    }
+  }
+
+  /** `let lstmCarry; lstmCarry = value;` reads better as `let lstmCarry = value;`. */
+  private mergeDeclarationsWithFirstAssignment(): void {
+    const j = this.j;
+    for (const name of this.carryNames.values()) {
+      this.analysis.root.find(j.VariableDeclarator, { id: { name } }).forEach((declarator) => {
+        const declaration = declarator.parent;
+        if (declarator.node.init || declaration.node.declarations.length !== 1 || !Array.isArray(declaration.parentPath?.value)) return;
+        const siblings = declaration.parentPath.value;
+        const next = siblings[siblings.indexOf(declaration.node) + 1];
+        const assignment = next?.type === 'ExpressionStatement' ? next.expression : undefined;
+        if (assignment?.type !== 'AssignmentExpression' || assignment.operator !== '=' || assignment.left.type !== 'Identifier' || assignment.left.name !== name) return;
+        declarator.node.init = assignment.right;
+        siblings.splice(siblings.indexOf(next), 1);
+      });
     }
   }
 
