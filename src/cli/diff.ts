@@ -1,4 +1,5 @@
-// --dry: a git-style unified diff per changed file, coloured only when the chalk instance is.
+// --dry: a unified diff per changed file (a/ and b/ prefixes, so `git apply` and `patch -p1`
+// take it as it is), coloured only when the chalk instance is.
 import type { ChalkInstance } from 'chalk';
 import { createTwoFilesPatch } from 'diff';
 
@@ -14,5 +15,5 @@ export function unifiedDiff(relPath: string, before: string, after: string, chal
     if (line.startsWith('-')) return chalk.red(line);
     return line;
   });
-  return `diff --rnn-migrate a/${relPath} b/${relPath}\n${coloured.join('\n')}`;
+  return coloured.join('\n');
 }

@@ -5,7 +5,7 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { legacySource, makeRepo, plainSource, removeTempDirs, runCli, writeFiles } from './helpers.js';
+import { git, legacySource, makeRepo, plainSource, removeTempDirs, runCli, writeFiles } from './helpers.js';
 
 vi.mock('../../src/codemods/index.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../src/codemods/index.js')>();
@@ -129,6 +129,14 @@ describe('--dry and --print', () => {
     expect(result.stdout).toContain("+import { LSTM } from 'rnn-migrate';");
     expect(result.stdout).not.toContain('\u001b[');
     expect(result.stderr).toMatch(/--dry: 1 to change/);
+
+    // The diff is a patch git takes as it is: applied, it gives what the rewrite writes.
+    writeFileSync(join(dir, 'migration.patch'), result.stdout);
+    git(dir, 'apply', 'migration.patch');
+    const applied = read(dir, 'src/a.ts');
+    git(dir, 'checkout', '--', 'src/a.ts');
+    await runCli(dir, ['--force', 'src']);
+    expect(applied).toBe(read(dir, 'src/a.ts'));
   });
 
   it('--dry colours the diff on a terminal, but not with NO_COLOR', async () => {

@@ -49,7 +49,13 @@ export async function processAll(
     }
   };
   const inWorker = async (): Promise<void> => {
-    for (let task = take(); task !== undefined; task = take()) pending.push(done(task, await pool!.run(task)));
+    for (let task = take(); task !== undefined; task = take()) {
+      // A worker that dies (out of memory, say) costs its file, never the run.
+      const outcome = await pool!.run(task).catch(
+        (error: unknown): FileOutcome => ({ findings: [], error: { message: `internal error: ${String(error)}` } }),
+      );
+      pending.push(done(task, outcome));
+    }
   };
   try {
     const workerLoops = pool ? Array.from({ length: threads * tasksInFlightPerWorker }, inWorker) : [];
