@@ -11,8 +11,10 @@ import {
   Recurrence,
   RnnShapeError,
   formatShape,
+  type ApplyOptions,
   type Carry,
   type CarryOf,
+  type RecurrenceResult,
   type RNNCellOptions,
   type RecurrentCell,
 } from '../runtime/index.js';
@@ -138,7 +140,8 @@ export class Recur<TCell extends AnyCell = AnyCell> {
       return { output: unbatched ? tf.squeeze(result.output, [0]) : result.output, nextState: stored };
     });
     for (const key in nextState) tf.keep(nextState[key]!);
-    const next = nextState as RecurState<TCell>;
+    // Frozen: an entry swapped in by mutation (`recur.state.h = t`) would be disposed as the Recur's own.
+    const next = Object.freeze(nextState) as RecurState<TCell>;
     recordStepProvenance(next, this, scope);
     this.#replaceState(next);
     return output;
@@ -146,11 +149,12 @@ export class Recur<TCell extends AnyCell = AnyCell> {
 
   /**
    * The blocked call on this Recur's cell: `x` is `[batch, time, features]`, `carry` defaults to
-   * zeros. Stateless: `recur.state` is neither read nor changed.
+   * zeros, `options.mask` as for `Recurrence.apply`. Stateless: `recur.state` is neither read nor
+   * changed.
    */
-  apply(x: tf.Tensor3D, carry?: CarryOf<TCell>): { output: tf.Tensor; carry: CarryOf<TCell> } {
+  apply(x: tf.Tensor3D, carry?: CarryOf<TCell>, options?: ApplyOptions): RecurrenceResult<CarryOf<TCell>> {
     this.#blocked ??= new Recurrence(this.cell);
-    return this.#blocked.apply(x, carry) as { output: tf.Tensor; carry: CarryOf<TCell> };
+    return this.#blocked.apply(x, carry, options) as RecurrenceResult<CarryOf<TCell>>;
   }
 
   toString(): string {

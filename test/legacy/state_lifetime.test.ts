@@ -29,6 +29,10 @@ describeBackends('legacy state lifetime', () => {
     expect(recur.state!.h.isDisposed).toBe(false);
     expect(recur.state!.c.isDisposed).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
+    // The stored state is frozen: swap entries by assigning a whole new state instead.
+    expect(() => {
+      (recur.state as { h: tf.Tensor }).h = x;
+    }).toThrow(TypeError);
     // The caller's output and the stored h are separate handles: disposing one keeps the other.
     const output = recur.step(x);
     output.dispose();
