@@ -17,7 +17,13 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 /** npm without the npm_* variables of an enclosing `npm test`, which would steer the nested runs. */
 function npm(args: string[], cwd: string): string {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
-  return execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    return execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    // Show what npm (and the build it ran) printed, not only its exit code.
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`npm ${args.join(' ')} failed:\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`);
+  }
 }
 
 const TRAIN = `
