@@ -48,10 +48,15 @@ function isRecurrentCell(value: unknown): value is AnyCell {
   );
 }
 
+/** Duck-typed like the runtime's check, so a tensor from another copy of tfjs-core still counts. */
+export function isTensor(value: unknown): value is tf.Tensor {
+  return typeof value === 'object' && value !== null && 'dataId' in value && 'shape' in value && 'dtype' in value;
+}
+
 function isCarry(value: unknown): value is Carry {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || isTensor(value)) return false;
   const entries = Object.values(value);
-  return entries.length > 0 && entries.every((entry) => entry instanceof tf.Tensor);
+  return entries.length > 0 && entries.every(isTensor);
 }
 
 /**
@@ -170,7 +175,7 @@ export class Recur<TCell extends AnyCell = AnyCell> {
 
 /** Whether `x` is unbatched (rank 1); anything but rank 1 or 2 throws RnnShapeError. */
 function checkStepInput(x: unknown): x is tf.Tensor1D {
-  if (!(x instanceof tf.Tensor)) {
+  if (!isTensor(x)) {
     throw new TypeError(`Recur.step: x must be a tf.Tensor of shape [in] or [batch, in], got ${describe(x)}.`);
   }
   if (x.rank !== 1 && x.rank !== 2) {
@@ -215,7 +220,7 @@ function toBatched<TCarry extends Carry>(state: TCarry): TCarry {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (value instanceof tf.Tensor) return `a tensor of shape ${formatShape(value.shape)}`;
+  if (isTensor(value)) return `a tensor of shape ${formatShape(value.shape)}`;
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'Object'})` : typeof value;
 }

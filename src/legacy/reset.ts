@@ -1,5 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { Recur } from './recur.js';
+import { Recur, isTensor } from './recur.js';
 
 /**
  * Resets every Recur reachable from `model`: the value itself, its own enumerable fields, array
@@ -23,7 +22,7 @@ export function reset(model: unknown): number {
       resetCount++;
       continue; // its cell holds weights only
     }
-    if (value instanceof tf.Tensor || ArrayBuffer.isView(value)) continue;
+    if (isTensor(value) || ArrayBuffer.isView(value)) continue;
     if (value instanceof Map) {
       for (const [key, entry] of value) pending.push(key, entry);
     } else if (value instanceof Set) {
