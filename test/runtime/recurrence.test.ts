@@ -121,6 +121,36 @@ describeBackends('Recurrence', () => {
     });
   }
 
+  it('a user cell with its own `sequence`: Recurrence uses it, and picks each row’s last valid output', () => {
+    const inner = new GRUCell(IN, H, { seed: 4 });
+    let sequenceCalls = 0;
+    const withSequence: RecurrentCell<{ h: tf.Tensor2D }> = {
+      ...stepOnly(inner),
+      sequence: (x, carry, options) => {
+        sequenceCalls++;
+        return inner.sequence(x, carry, options);
+      },
+    };
+    const x = randn([BATCH, TIME, IN]);
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1], [0, 1, 1, 0, 0], [0, 0, 0, 0, 0]]);
+    for (const reverse of [false, true]) {
+      for (const timeMajor of [false, true]) {
+        const input = timeMajor ? tf.transpose(x, [1, 0, 2]) : x;
+        const options = { reverse, timeMajor, returnSequences: false };
+        const ours = new Recurrence(withSequence, options).apply(input, undefined, { mask });
+        const builtin = new Recurrence(inner, options).apply(input, undefined, { mask });
+        expectClose(ours.output, builtin.output);
+        // Row 1's last valid step is t = 2 going forwards, t = 1 in reverse; row 2 has none: zeros.
+        tf.tidy(() => expectClose(tf.slice(ours.output, [2, 0], [1, H]), tf.zeros([1, H])));
+        tf.dispose([ours, builtin] as never);
+        if (timeMajor) input.dispose();
+      }
+    }
+    expect(sequenceCalls).toBe(4);
+    tf.dispose([x, mask]);
+    inner.dispose();
+  });
+
   it('timeMajor is the transposed batch-major computation', () => {
     const batchMajor = new LSTM(IN, H, { seed: 3 });
     const timeMajor = new LSTM(IN, H, { seed: 3, timeMajor: true });
