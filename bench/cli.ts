@@ -4,14 +4,17 @@
 // the OS temp dir, builds the package, then times, as child processes from start to exit:
 //   lint      rnn-migrate --check
 //   rewrite   rnn-migrate (in place, clean git tree)
-//   jscodeshift  jscodeshift's runner (bin/jscodeshift.js) applying the same transform
-//                (legacyToBlocked from the codemods) to the same files
-// Each rewrite runs on a fresh copy of the repository; the median of the runs is reported.
-// Options: --files N (default 5000), --legacy-share F (0.05), --runs N (3), --no-build.
+//   jscodeshift  jscodeshift's runner (bin/jscodeshift.js, its default cpus − 1 workers) applying
+//                the same transform (legacyToBlocked from the codemods) to the same files, once
+//                as the transform is and once behind the same text prefilter as ours
+// Each rewrite runs on a fresh copy of the repository; the median of the runs is reported (the
+// jscodeshift rows, slow, run --jscodeshift-runs times).
+// Options: --files N (default 5000), --legacy-share F (0.05), --runs N (3), --jscodeshift-runs N
+// (1), --no-build.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,12 +27,14 @@ const { values } = parseArgs({
     files: { type: 'string', default: '5000' },
     'legacy-share': { type: 'string', default: '0.05' },
     runs: { type: 'string', default: '3' },
+    'jscodeshift-runs': { type: 'string', default: '1' },
     'no-build': { type: 'boolean', default: false },
   },
 });
 const fileCount = Number(values.files);
 const legacyShare = Number(values['legacy-share']);
 const runs = Number(values.runs);
+const jscodeshiftRuns = Number(values['jscodeshift-runs']);
 
 function plainModule(i: number): string {
   return `import * as tf from '@tensorflow/tfjs';
@@ -140,19 +145,28 @@ if (!values['no-build']) {
   }
 }
 
+const loadBefore = loadavg()[0]!.toFixed(1);
+
 // 2. The repository, and a jscodeshift transform module that loads the same transform.
 const work = mkdtempSync(join(tmpdir(), 'rnn-migrate-bench-'));
 const base = join(work, 'base');
 mkdirSync(base);
 const legacyFiles = generateRepository(base);
-const transformFile = join(work, 'legacy-to-blocked.cjs');
 const codemodsEntry = pathToFileURL(join(repoRoot, 'dist/codemods/index.js')).href;
-writeFileSync(
-  transformFile,
-  `let codemods;\nmodule.exports = async function transform(file, api, options) {\n` +
-    `  codemods ??= await import(${JSON.stringify(codemodsEntry)});\n` +
-    `  return codemods.legacyToBlocked(file, api, options);\n};\n`,
-);
+// jscodeshift require()s its transform; ours is ESM, so a CommonJS shim imports it.
+function transformShim(name: string, prefilter: boolean): string {
+  const file = join(work, name);
+  writeFileSync(
+    file,
+    `let codemods;\nmodule.exports = async function transform(file, api, options) {\n` +
+      `  codemods ??= await import(${JSON.stringify(codemodsEntry)});\n` +
+      (prefilter ? '  if (!codemods.mayUseLegacy(file.source)) return undefined;\n' : '') +
+      `  return codemods.legacyToBlocked(file, api, options);\n};\n`,
+  );
+  return file;
+}
+const transformFile = transformShim('legacy-to-blocked.cjs', false);
+const prefilteredTransformFile = transformShim('legacy-to-blocked-prefiltered.cjs', true);
 const bin = join(repoRoot, 'bin/rnn-migrate.js');
 const jscodeshiftBin = join(repoRoot, 'node_modules/jscodeshift/bin/jscodeshift.js');
 
@@ -164,10 +178,10 @@ function freshCopy(name: string): string {
 }
 
 const rows: { name: string; seconds: number; changed?: number }[] = [];
-function measure(name: string, run: (attempt: number) => { timing: Timing; dir?: string }): void {
+function measure(name: string, run: (attempt: number) => { timing: Timing; dir?: string }, times = runs): void {
   const seconds: number[] = [];
   let changed: number | undefined;
-  for (let attempt = 0; attempt < runs; attempt++) {
+  for (let attempt = 0; attempt < times; attempt++) {
     const { timing, dir } = run(attempt);
     if (timing.status === null || timing.status > 1) throw new Error(`${name} failed (${timing.status}):\n${timing.stderr}`);
     seconds.push(timing.seconds);
@@ -183,21 +197,32 @@ measure('rnn-migrate (rewrite)', (attempt) => {
   const dir = freshCopy(`ours-${attempt}`);
   return { timing: timed(process.execPath, [bin, '--no-progress', '.'], dir), dir };
 });
-measure('jscodeshift runner (same transform)', (attempt) => {
-  const dir = freshCopy(`jscodeshift-${attempt}`);
-  return {
-    timing: timed(process.execPath, [jscodeshiftBin, '-t', transformFile, '--extensions=ts', '--parser=ts', '--no-babel', '--silent', '.'], dir),
-    dir,
-  };
-});
+for (const [name, transform] of [
+  ['jscodeshift runner (same transform)', transformFile],
+  ['jscodeshift runner (same transform, text prefilter)', prefilteredTransformFile],
+] as const) {
+  measure(
+    name,
+    (attempt) => {
+      const dir = freshCopy(`jscodeshift-${attempt}`);
+      const args = [jscodeshiftBin, '-t', transform, '--extensions=ts', '--parser=ts', '--no-babel', '--silent', '.'];
+      return { timing: timed(process.execPath, args, dir), dir };
+    },
+    jscodeshiftRuns,
+  );
+}
 
 const report = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8')) as { summary: { findings: number } };
 const cpu = cpus();
 console.log(
   `\nrnn-migrate CLI benchmark: ${fileCount.toLocaleString('en-US')} files, ${legacyFiles} using rnn-migrate/legacy ` +
-    `(${report.summary.findings} lint findings); median of ${runs} runs, wall clock of the whole process`,
+    `(${report.summary.findings} lint findings); wall clock of the whole process, median of ${runs} runs ` +
+    `(jscodeshift: ${jscodeshiftRuns})`,
 );
-console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
+console.log(
+  `machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
+    `load average before/after ${loadBefore} / ${loadavg()[0]!.toFixed(1)}\n`,
+);
 console.log('| run | seconds | files/s | files changed |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const row of rows) {
@@ -208,9 +233,13 @@ for (const row of rows) {
 const lint = rows[0]!;
 const ours = rows[1]!;
 const theirs = rows[2]!;
+const theirsPrefiltered = rows[3]!;
 console.log(
   `\nlint ${Math.round(fileCount / lint.seconds).toLocaleString('en-US')} files/s (target ≥ 2,000); ` +
-    `rewrite ${(theirs.seconds / ours.seconds).toFixed(1)}× jscodeshift's runner (target ≥ 1×)`,
+    `rewrite ${(theirs.seconds / ours.seconds).toFixed(1)}× jscodeshift's runner, ` +
+    `${(theirsPrefiltered.seconds / ours.seconds).toFixed(1)}× with the prefilter (target ≥ 1×)`,
 );
-if (ours.changed !== theirs.changed) console.log(`note: rnn-migrate changed ${ours.changed} files, jscodeshift ${theirs.changed}`);
+for (const row of rows.slice(2)) {
+  if (row.changed !== ours.changed) console.log(`note: rnn-migrate changed ${ours.changed} files, ${row.name} ${row.changed}`);
+}
 rmSync(work, { recursive: true, force: true });
