@@ -3,8 +3,8 @@
  * which binding the file uses for tfjs. Only bindings of the legacy entry point count: a
  * same-named `LSTM` imported from elsewhere is someone else's.
  */
-import type { Collection, JSCodeshift } from 'jscodeshift';
 import { isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
+import type { NodeIndex } from './node-index.js';
 
 export const LEGACY_ENTRY = 'rnn-migrate/legacy';
 export const RUNTIME_ENTRY = 'rnn-migrate';
@@ -43,9 +43,9 @@ const isRequireOf = (node: any, test: (source: string) => boolean): boolean => {
   );
 };
 
-export function findLegacyBindings(j: JSCodeshift, root: Collection): LegacyBindings {
+export function findLegacyBindings(index: NodeIndex): LegacyBindings {
   const bindings: LegacyBindings = { named: new Map(), namespaces: new Set(), imports: [] };
-  root.find(j.ImportDeclaration).forEach((path) => {
+  index.of('ImportDeclaration').forEach((path) => {
     if (path.node.source.value !== LEGACY_ENTRY) return;
     bindings.imports.push({ path, style: 'import' });
     for (const specifier of path.node.specifiers ?? []) {
@@ -56,7 +56,7 @@ export function findLegacyBindings(j: JSCodeshift, root: Collection): LegacyBind
       }
     }
   });
-  root.find(j.VariableDeclarator).forEach((path) => {
+  index.of('VariableDeclarator').forEach((path) => {
     if (!isRequireOf(path.node.init, (source) => source === LEGACY_ENTRY)) return;
     const declaration = path.parentPath.parentPath;
     bindings.imports.push({ path: declaration, style: 'require' });
@@ -73,9 +73,9 @@ export function findLegacyBindings(j: JSCodeshift, root: Collection): LegacyBind
   return bindings;
 }
 
-export function findTfBinding(j: JSCodeshift, root: Collection): TfBinding {
+export function findTfBinding(index: NodeIndex): TfBinding {
   const binding: TfBinding = {};
-  root.find(j.ImportDeclaration).forEach((path) => {
+  index.of('ImportDeclaration').forEach((path) => {
     const source = String(path.node.source.value);
     if (!TFJS_PACKAGE.test(source) || (path.node as any).importKind === 'type') return;
     binding.packageName ??= source;
@@ -83,7 +83,7 @@ export function findTfBinding(j: JSCodeshift, root: Collection): TfBinding {
       if (specifier.type !== 'ImportSpecifier' && specifier.local) binding.namespace ??= String(specifier.local.name);
     }
   });
-  root.find(j.VariableDeclarator).forEach((path) => {
+  index.of('VariableDeclarator').forEach((path) => {
     if (path.node.id.type !== 'Identifier') return;
     if (!isRequireOf(path.node.init, (source) => TFJS_PACKAGE.test(source))) return;
     binding.namespace ??= path.node.id.name;

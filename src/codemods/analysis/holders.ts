@@ -3,9 +3,9 @@
  * (`this.encoder = …`, `encoder = …`) or an object property (`model.rnn`, `{ rnn: GRU(…) }`).
  * References to a holder are resolved by scope, so a shadowing local is never mistaken for it.
  */
-import type { Collection, JSCodeshift } from 'jscodeshift';
 import { isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
 import { legacyExportOf, type LegacyBindings } from './bindings.js';
+import type { NodeIndex } from './node-index.js';
 
 /** The cell a Recur wraps; built-in cells report their last output as `carry.h`. */
 export type CellKind = 'RNN' | 'LSTM' | 'GRU' | 'custom';
@@ -84,21 +84,20 @@ export class HolderTable {
   readonly unheldConstructions: Construction[] = [];
 
   constructor(
-    private readonly j: JSCodeshift,
-    private readonly root: Collection,
+    private readonly index: NodeIndex,
     private readonly bindings: LegacyBindings,
   ) {
     this.collect();
   }
 
   private collect(): void {
-    const { j, root, bindings } = this;
+    const { index, bindings } = this;
     const constructions: Construction[] = [];
-    root.find(j.CallExpression).forEach((path) => {
+    index.of('CallExpression').forEach((path) => {
       const found = constructionAt(bindings, path);
       if (found) constructions.push(found);
     });
-    root.find(j.NewExpression).forEach((path) => {
+    index.of('NewExpression').forEach((path) => {
       const found = constructionAt(bindings, path);
       if (found) constructions.push(found);
     });
@@ -112,7 +111,7 @@ export class HolderTable {
       }
     }
     // Recur-typed parameters, variables and fields whose construction happens elsewhere.
-    root.find(j.Identifier).forEach((path) => {
+    index.of('Identifier').forEach((path) => {
       if (!isRecurType((path.node as any).typeAnnotation, bindings)) return;
       const parent = path.parent.node;
       if (parent.type === 'VariableDeclarator' && parent.id === path.node) return; // a variable: its init decides
@@ -121,7 +120,7 @@ export class HolderTable {
       const scope = path.scope.lookup(path.node.name) ?? path.scope;
       this.holders.push({ kind: 'variable', key: path.node.name, name: path.node.name, cellKind: 'custom', constructions: [], scopeNode: scope.node, constructionVisible: false });
     });
-    root.find(j.ClassProperty).forEach((path) => {
+    index.of('ClassProperty').forEach((path) => {
       const node: any = path.node;
       const name = node.key?.type === 'Identifier' ? node.key.name : undefined;
       if (!name || node.value || !isRecurType(node.typeAnnotation, bindings)) return;

@@ -8,6 +8,7 @@ import { parserFor, withParseErrors } from '../parser.js';
 import { manualReasons, type ManualReason } from '../rules.js';
 import { findLegacyBindings, findTfBinding, LEGACY_ENTRY, type LegacyBindings, type TfBinding } from './bindings.js';
 import { HolderTable } from './holders.js';
+import { NodeIndex } from './node-index.js';
 import { buildPlan, type FilePlan } from './plan.js';
 import { enclosingStatement, type AnyPath } from './ast.js';
 
@@ -25,10 +26,11 @@ export interface FileAnalysis {
 export function analyzeTree(source: string, filePath: string): FileAnalysis {
   const j = jscodeshift.withParser(parserFor(filePath));
   const root = withParseErrors(filePath, () => j(source));
-  const bindings = findLegacyBindings(j, root);
-  const tf = findTfBinding(j, root);
-  const table = new HolderTable(j, root, bindings);
-  const plan = buildPlan(j, root, bindings, table, tf.namespace);
+  const index = new NodeIndex(j, root);
+  const bindings = findLegacyBindings(index);
+  const tf = findTfBinding(index);
+  const table = new HolderTable(index, bindings);
+  const plan = buildPlan(index, bindings, table, tf.namespace);
   return { j, root, bindings, tf, table, plan };
 }
 

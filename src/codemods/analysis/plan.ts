@@ -4,11 +4,11 @@
  * sites they form (step loops, single steps), which sites are safe, and where each Recur's
  * explicit carry lives and which events must read or write it.
  */
-import type { Collection, JSCodeshift } from 'jscodeshift';
 import { ancestors, enclosingStatement, isCall, isFunctionNode, isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
 import { legacyExportOf, type LegacyBindings } from './bindings.js';
 import { enclosingClassBody, isTypePosition, type Holder, type HolderTable } from './holders.js';
 import { analyzeLoop, loopAround, type StepLoop } from './loops.js';
+import type { NodeIndex } from './node-index.js';
 import type { ManualReason } from '../rules.js';
 
 export type StateEvent =
@@ -76,7 +76,7 @@ export function isSyncCallback(path: AnyPath): boolean {
   return name !== undefined && SYNC_CALLBACK_METHODS.has(name);
 }
 
-export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBindings, table: HolderTable, tfName: string | undefined): FilePlan {
+export function buildPlan(index: NodeIndex, bindings: LegacyBindings, table: HolderTable, tfName: string | undefined): FilePlan {
   const plans = new Map<Holder, HolderPlan>(table.holders.map((holder) => [holder, { holder, events: [] }]));
   const strayManual: FilePlan['strayManual'] = [];
   const legacyOnlyStatements: AnyPath[] = [];
@@ -120,7 +120,10 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
   const isLegacyResetCall = (parent: any, path: AnyPath): boolean =>
     isCall(parent) && parent.arguments.length === 1 && parent.arguments[0] === path.node && legacyExportOf(bindings, parent.callee, path.parent) === 'reset';
 
-  root.find(j.Identifier).forEach((path) => {
+  // Scope lookups are the expensive part: only names that can be a holder or its owner get one.
+  const interesting = new Set(table.holders.flatMap((holder) => (holder.kind === 'variable' ? [holder.name] : holder.owner ? [holder.owner] : [])));
+  index.of('Identifier').forEach((path) => {
+    if (!interesting.has(path.node.name)) return;
     const parent = path.parent.node;
     if (isMember(parent) && parent.property === path.node && !parent.computed) return;
     if ((parent.type === 'ObjectProperty' || parent.type === 'Property' || parent.type === 'ClassProperty') && parent.key === path.node && !parent.computed) return;
@@ -154,7 +157,7 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
     if (parent.type === 'VariableDeclarator' && parent.id === path.node) return;
     owned.forEach((holder) => markManual(holder, parent.type === 'ExportSpecifier' ? 'cross-file-recur' : 'recur-escapes'));
   });
-  root.find(j.MemberExpression).forEach((path) => {
+  index.of('MemberExpression').forEach((path) => {
     const object = unwrap(path.node.object);
     if (object.type !== 'ThisExpression') return;
     const holder = table.holderForReference(path);
@@ -167,7 +170,7 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
     }
   });
   // Class-held Recurs touched from outside the class (`model.encoder.step(x)`) are not followed.
-  root.find(j.MemberExpression).forEach((path) => {
+  index.of('MemberExpression').forEach((path) => {
     const name = propertyName(path.node);
     if (unwrap(path.node.object).type === 'ThisExpression' || !name) return;
     for (const holder of table.holders) {
@@ -175,7 +178,7 @@ export function buildPlan(j: JSCodeshift, root: Collection, bindings: LegacyBind
     }
   });
   // Calls to legacy functions that are not per-Recur.
-  root.find(j.CallExpression).forEach((path) => {
+  index.of('CallExpression').forEach((path) => {
     const exported = legacyExportOf(bindings, path.node.callee, path);
     if (exported === 'reset') {
       if (resetCalls.some((call) => call.call.node === path.node)) return;
