@@ -17,6 +17,7 @@ import {
   checkMask,
   checkSequenceInput,
   checkSize,
+  floatMask,
 } from './validation.js';
 
 export interface RecurrenceOptions {
@@ -103,7 +104,7 @@ export class Recurrence<TCell extends AnyCell> {
     if (carry !== undefined) checkCarry(carry, this.carryTemplate, batch, context);
     if (options.mask !== undefined) checkMask(options.mask, batch, time, context);
     return tidyResult(() => {
-      const mask = options.mask === undefined ? undefined : checkMask(options.mask, batch, time, context);
+      const mask = options.mask === undefined ? undefined : floatMask(options.mask);
       const start = carry ?? this.initialCarry(batch);
       return this.cell.sequence
         ? this.applyFused(x as tf.Tensor3D, start, mask)

@@ -161,11 +161,8 @@ export function checkCarry(
   }
 }
 
-/**
- * A mask [batch, time] (always batch-major, 1 = valid). bool and int masks are accepted and
- * converted; the returned float32 tensor is a new one in that case (call it inside tf.tidy).
- */
-export function checkMask(mask: unknown, batch: number, time: number, context: string): tf.Tensor2D {
+/** A mask [batch, time] (always batch-major, 1 = valid) of dtype float32, bool or int32. */
+export function checkMask(mask: unknown, batch: number, time: number, context: string): asserts mask is tf.Tensor2D {
   if (!isTensor(mask)) {
     throw new TypeError(`${context}: mask must be a tf.Tensor, got ${describeValue(mask)}.`);
   }
@@ -182,7 +179,11 @@ export function checkMask(mask: unknown, batch: number, time: number, context: s
       describeTensor(mask),
     );
   }
-  return (mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32')) as tf.Tensor2D;
+}
+
+/** The float32 0/1 mask the kernels take: the mask itself, or (bool, int) a new tensor: call inside tf.tidy. */
+export function floatMask(mask: tf.Tensor2D): tf.Tensor2D {
+  return mask.dtype === 'float32' ? mask : (tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D);
 }
 
 /** Weights for setWeights: the right count, each a live float32 tensor of the expected shape. */

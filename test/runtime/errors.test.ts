@@ -100,6 +100,7 @@ describeBackends('input validation', () => {
     const gru = new GRU(IN, H, { seed: 1 });
     const x = tf.randomNormal([BATCH, TIME, IN], 0, 1, 'float32', 3);
     const values = [[1, 1, 0], [1, 0, 0]];
+    const before = tf.memory().numTensors;
     const results = (['float32', 'bool', 'int32'] as const).map((dtype) => {
       const mask = tf.tensor2d(values, undefined, dtype);
       const result = gru.apply(x, undefined, { mask: mask as tf.Tensor2D });
@@ -107,7 +108,9 @@ describeBackends('input validation', () => {
       return result;
     });
     for (const result of results.slice(1)) expect(Array.from(result.output.dataSync())).toEqual(Array.from(results[0].output.dataSync()));
-    tf.dispose([x, results] as never);
+    tf.dispose(results as never);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
     gru.dispose();
   });
 

@@ -15,6 +15,7 @@ import {
   checkSize,
   checkStepInput,
   checkWeights,
+  floatMask,
 } from '../validation.js';
 import type {
   Carry,
@@ -110,7 +111,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
     if (options.mask !== undefined) checkMask(options.mask, batch, time, context);
     return tidyResult(() => {
       // A bool or int mask becomes float32 here; the tidy frees that copy.
-      const mask = options.mask === undefined ? undefined : checkMask(options.mask, batch, time, context);
+      const mask = options.mask === undefined ? undefined : floatMask(options.mask);
       return this.runSequence(x, carry, { mask, timeMajor, reverse: options.reverse ?? false });
     });
   }
