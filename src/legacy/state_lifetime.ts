@@ -84,17 +84,18 @@ export function releaseCarry(carry: Carry): void {
   }
 }
 
-/** Disposes the pending states whose gradient computation has ended. Cheap when none wait. */
+/**
+ * Disposes the pending states whose gradient computation has ended. Gradient computations run
+ * one after another (a new tape starts only at depth 0), so the queue holds finished ones first
+ * and the current one's at the end: the common case (nothing finished) is a single comparison.
+ */
 export function flushPendingReleases(): void {
   if (pendingRelease.length === 0) return;
   const scope = currentGradientScope();
-  let kept = 0;
-  for (const entry of pendingRelease) {
-    if (entry.scope === scope) {
-      pendingRelease[kept++] = entry;
-    } else {
-      for (const tensor of entry.tensors) tensor.dispose();
-    }
+  let finished = 0;
+  while (finished < pendingRelease.length && pendingRelease[finished]!.scope !== scope) {
+    for (const tensor of pendingRelease[finished]!.tensors) tensor.dispose();
+    finished++;
   }
-  pendingRelease.length = kept;
+  if (finished > 0) pendingRelease.splice(0, finished);
 }

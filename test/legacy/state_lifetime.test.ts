@@ -45,6 +45,25 @@ describeBackends('legacy state lifetime', () => {
     recur.cell.dispose();
   });
 
+  it('a state replaced while a gradient is recorded is released once that gradient computation is over', () => {
+    const recur = RNN(inputSize, hiddenSize);
+    const x = randomTensor([batch, inputSize], 10);
+    let replacedInsideLoss: tf.Tensor | undefined;
+    const grad = tf.grad((xIn: tf.Tensor) => {
+      recur.reset();
+      recur.step(xIn);
+      replacedInsideLoss = recur.state!.h;
+      const y = recur.step(xIn);
+      expect(replacedInsideLoss.isDisposed).toBe(false); // the tape may still need it
+      return y.sum();
+    })(x);
+    tf.tidy(() => { recur.step(x); }); // the next call into the shim, after the gradient
+    expect(replacedInsideLoss!.isDisposed).toBe(true);
+    recur.reset();
+    tf.dispose([grad, x]);
+    recur.cell.dispose();
+  });
+
   it('200 optimizer.minimize steps leave tf.memory().numTensors flat (with and without reset)', () => {
     for (const resetEachBatch of [true, false]) {
       configureChecker({ mode: 'off' }); // the stale variant would warn; memory is what is tested here
