@@ -17,16 +17,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { performance } from 'node:perf_hooks';
+import type { WasmBackendModule } from '../src/runtime/kernels/host/wasm_math.js';
 
-interface WasmModule {
-  HEAPF32: Float32Array;
-  HEAP32: Int32Array;
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-  _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number,
-    transposeA: number, transposeB: number, outId: number): void;
-  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
-}
+type WasmModule = WasmBackendModule;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,0 +1,78 @@
+/**
+ * Where the time of a host kernel goes: the LSTM/GRU/RNN host forward and backward called
+ * directly (no tfjs dispatch), with the backend's HostMath wrapped in a timer.
+ *
+ *   node --import tsx bench/profile-host.ts [--backend wasm|cpu] [--cell lstm] [--size 32x64x64x128] [--reps 10]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { parseSize, GATES, type CellKind } from './cases.js';
+import { hostMathFor, type HostMath } from '../src/runtime/kernels/host/host_math.js';
+import { wasmTensorIO } from '../src/runtime/kernels/host/backend_io.js';
+import { lstmBackward, lstmForward } from '../src/runtime/kernels/host/lstm.js';
+import { gruBackward, gruForward } from '../src/runtime/kernels/host/gru.js';
+import { rnnBackward, rnnForward } from '../src/runtime/kernels/host/rnn.js';
+
+const { values: args } = parseArgs({
+  options: { backend: { type: 'string', default: 'wasm' }, cell: { type: 'string', default: 'lstm' }, size: { type: 'string', default: '32x64x64x128' }, reps: { type: 'string', default: '10' } },
+});
+await tf.setBackend(args.backend!);
+const backend = tf.backend();
+const base = hostMathFor(args.backend!, () => (args.backend === 'wasm' ? wasmTensorIO.math?.(backend) : undefined));
+let matmulMs = 0;
+const timed: HostMath = {
+  matmul(...a: Parameters<HostMath['matmul']>) {
+    const t0 = performance.now();
+    base.matmul(...a);
+    matmulMs += performance.now() - t0;
+  },
+  prepareRight(b, k, n, options) {
+    const t0 = performance.now();
+    const prepared = base.prepareRight!(b, k, n, options);
+    matmulMs += performance.now() - t0;
+    return {
+      run(a, c, m, accumulate) {
+        const t1 = performance.now();
+        prepared.run(a, c, m, accumulate);
+        matmulMs += performance.now() - t1;
+      },
+      release: () => prepared.release(),
+    };
+  },
+};
+
+const cell = args.cell as CellKind;
+const { B, T, D, H } = parseSize(args.size!);
+const G = GATES[cell] * H;
+const rnd = (n: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * 0.2);
+const g = { batch: B, time: T, inputSize: D, hidden: H, timeMajor: false, reverse: false };
+const inputs = {
+  x: rnd(B * T * D), kernel: rnd(D * G), recurrentKernel: rnd(H * G), bias: rnd(cell === 'gru' ? 2 * G : G),
+  h0: new Float32Array(B * H), c0: new Float32Array(B * H), mask: null,
+};
+const dOutput = rnd(B * T * H);
+const forward = (math: HostMath) =>
+  cell === 'lstm' ? lstmForward(g, inputs, true, math) : cell === 'gru' ? gruForward(g, inputs, true, math) : rnnForward(g, inputs, 'tanh', true, math);
+const backward = (workspace: Float32Array, math: HostMath) =>
+  cell === 'lstm' ? lstmBackward(g, inputs, workspace, { dOutput, dh: null, dc: null }, math)
+    : cell === 'gru' ? gruBackward(g, inputs, workspace, { dOutput, dh: null }, math)
+      : rnnBackward(g, inputs, 'tanh', workspace, { dOutput, dh: null }, math);
+
+const rows: Array<{ fwd: number; fwdMatmul: number; bwd: number; bwdMatmul: number }> = [];
+for (let i = 0; i < 2 + Number(args.reps); i++) {
+  matmulMs = 0;
+  const t0 = performance.now();
+  const f = forward(timed);
+  const t1 = performance.now();
+  const fwdMatmul = matmulMs;
+  matmulMs = 0;
+  backward(f.workspace, timed);
+  const t2 = performance.now();
+  if (i >= 2) rows.push({ fwd: t1 - t0, fwdMatmul, bwd: t2 - t1, bwdMatmul: matmulMs });
+}
+const med = (k: keyof (typeof rows)[0]) => rows.map((r) => r[k]).sort((a, b) => a - b)[rows.length >> 1].toFixed(1);
+const flops = 2 * B * T * (D + H) * G;
+console.log(`${args.backend} ${cell} ${args.size}: forward ${med('fwd')} ms (matmul ${med('fwdMatmul')}), backward ${med('bwd')} ms (matmul ${med('bwdMatmul')}); forward ${(flops / 1e6).toFixed(0)} MFLOP`);

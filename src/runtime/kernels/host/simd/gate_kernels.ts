@@ -1,0 +1,267 @@
+/**
+ * The LSTM gate math of one timestep, for all batch rows at once, as WebAssembly SIMD (f32x4),
+ * built at run time by wasm_emitter.ts. JavaScript pays a libm call per Math.exp / Math.tanh
+ * (five per hidden unit and step in the LSTM forward): here they are 4-lane polynomials.
+ *
+ *   exp(x):  Cephes expf: x clamped to [-87.3, 88.3], n = round(x·log2 e), r = x − n·ln 2 (two
+ *            parts), degree-6 polynomial, times 2ⁿ built in the exponent bits (≈ 1 ulp)
+ *   σ(x) = 1 / (1 + exp(−x)),  tanh(x) = 1 − 2 / (exp(2x) + 1)   (absolute error ≲ 1e-7)
+ *
+ * All pointers are byte offsets into the module's memory (`SimdGateKernels.memory`); the buffers
+ * live in an arena there (see SimdArena). Hidden sizes must be multiples of 4.
+ */
+import { buildModule, Code, ValueTypes, type FunctionSpec } from './wasm_emitter.js';
+
+const { i32, v128 } = ValueTypes;
+
+const LOG2E = 1.44269504088896341;
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.12194440e-4;
+const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+
+/** Scratch v128 locals the transcendental macros clobber. */
+interface Scratch { x: number; n: number }
+
+/** Pushes exp(local `src`) (clobbers src and the scratch locals). */
+function exp(c: Code, src: number, s: Scratch): void {
+  c.get(src).splat(-87.3).max().splat(88.3).min().set(s.x);
+  c.get(s.x).splat(LOG2E).mul().nearest().set(s.n);
+  c.get(s.x).get(s.n).splat(LN2_HI).mul().sub().get(s.n).splat(LN2_LO).mul().sub().set(s.x);
+  c.splat(EXP_POLY[0]);
+  for (const p of EXP_POLY.slice(1)) c.get(s.x).mul().splat(p).add();
+  c.get(s.x).mul().get(s.x).mul().get(s.x).add().splat(1).add();
+  // 2ⁿ: (n + 127) << 23 read as float32
+  c.get(s.n).truncToI32x4().i32x4Splat(127).i32x4Add().i32(23).i32x4Shl();
+  c.mul();
+}
+
+/** Pushes σ(local src) (clobbers src). */
+function sigmoid(c: Code, src: number, s: Scratch): void {
+  c.splat(1);
+  c.get(src).neg().set(src);
+  exp(c, src, s);
+  c.splat(1).add().div();
+}
+
+/** Pushes tanh(local src) (clobbers src). */
+function tanh(c: Code, src: number, s: Scratch): void {
+  c.splat(1).splat(2);
+  c.get(src).splat(2).mul().set(src);
+  exp(c, src, s);
+  c.splat(1).add().div().sub();
+}
+
+/** Declares locals in order; params first. */
+class Locals {
+  readonly types: number[] = [];
+  constructor(private readonly paramCount: number) {}
+  add(type: number): number {
+    this.types.push(type);
+    return this.paramCount + this.types.length - 1;
+  }
+}
+
+/**
+ * Emits: for b in [0, batch): per-row pointers from the bases and strides, then for j in
+ * [0, hiddenBytes) step 16 the `inner` body, every pointer advancing by 16 bytes.
+ * `rows` lists [pointerLocal, baseParam, strideParam | null (stride = given constant factor·Hb)].
+ */
+function rowLoops(c: Code, batch: number, hiddenBytes: number, b: number, j: number,
+  rows: Array<{ ptr: number; base: number; stride: number | { hiddenFactor: number } }>, inner: () => void): void {
+  c.i32(0).set(b);
+  c.loop(() => {
+    for (const r of rows) {
+      c.get(r.base).get(b);
+      if (typeof r.stride === 'number') c.get(r.stride);
+      else c.get(hiddenBytes).i32(r.stride.hiddenFactor).i32Mul();
+      c.i32Mul().i32Add().set(r.ptr);
+    }
+    c.i32(0).set(j);
+    c.loop(() => {
+      inner();
+      for (const r of rows) c.get(r.ptr).i32(16).i32Add().set(r.ptr);
+      c.get(j).i32(16).i32Add().tee(j).get(hiddenBytes).i32LtU().brIf(0);
+    });
+    c.get(b).i32(1).i32Add().tee(b).get(batch).i32LtU().brIf(0);
+  });
+}
+
+/** Address of gate block k of the row at `ptr`: ptr + k·Hb (Hb·k precomputed in gateOffsets). */
+function gateAddress(c: Code, ptr: number, gateOffsets: number[], k: number): Code {
+  c.get(ptr);
+  if (k > 0) c.get(gateOffsets[k]).i32Add();
+  return c;
+}
+
+/**
+ * lstm_forward(z, zStride, recurrent, bias, c, h, out, outStride, batch, hiddenBytes):
+ * z rows hold x·K of this step (read) and receive the activations i, f, g, o (written);
+ * recurrent [batch, 4H] = h·R; c and h [batch, H] are updated in place; out rows get h'.
+ */
+function lstmForward(): FunctionSpec {
+  const P = { z: 0, zStride: 1, rec: 2, bias: 3, c: 4, h: 5, out: 6, outStride: 7, batch: 8, hb: 9 };
+  const L = new Locals(10);
+  const b = L.add(i32), j = L.add(i32);
+  const zp = L.add(i32), rp = L.add(i32), bp = L.add(i32), cp = L.add(i32), hp = L.add(i32), op = L.add(i32);
+  const off = [0, L.add(i32), L.add(i32), L.add(i32)];
+  const pre = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
+  const act = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
+  const cn = L.add(v128), tmp = L.add(v128);
+  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
+  const c = new Code();
+  for (let k = 1; k < 4; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
+  const zeroStride = L.add(i32); // bias rows do not advance with b
+  rowLoops(c, P.batch, P.hb, b, j, [
+    { ptr: zp, base: P.z, stride: P.zStride },
+    { ptr: rp, base: P.rec, stride: { hiddenFactor: 4 } },
+    { ptr: bp, base: P.bias, stride: zeroStride },
+    { ptr: cp, base: P.c, stride: { hiddenFactor: 1 } },
+    { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
+    { ptr: op, base: P.out, stride: P.outStride },
+  ], () => {
+    for (let k = 0; k < 4; k++) {
+      gateAddress(c, zp, off, k).load();
+      gateAddress(c, rp, off, k).load().add();
+      gateAddress(c, bp, off, k).load().add().set(pre[k]);
+    }
+    sigmoid(c, pre[0], s); c.set(act[0]);
+    sigmoid(c, pre[1], s); c.set(act[1]);
+    tanh(c, pre[2], s); c.set(act[2]);
+    sigmoid(c, pre[3], s); c.set(act[3]);
+    for (let k = 0; k < 4; k++) gateAddress(c, zp, off, k).get(act[k]).store();
+    // c' = f·c + i·g
+    c.get(act[1]).get(cp).load().mul().get(act[0]).get(act[2]).mul().add().tee(cn).set(tmp);
+    c.get(cp).get(cn).store();
+    // h' = o·tanh(c')
+    c.get(act[3]);
+    tanh(c, tmp, s);
+    c.mul().set(tmp);
+    c.get(hp).get(tmp).store();
+    c.get(op).get(tmp).store();
+  });
+  return { name: 'lstm_forward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+/**
+ * lstm_backward(gates, gStride, cPrev, cStride, dOut, dOutStride, dh, dc, dGates, dProj,
+ * dProjStride, batch, hiddenBytes): one step of the reverse loop. Reads the activations and the
+ * carry c the step started from, dh/dc [batch, H] (the carry gradients; dOut rows add to dh);
+ * writes the pre-activation gradients to dGates [batch, 4H] and to the dProj rows, dc ← dc·f,
+ * dh ← 0 (h reaches the previous step only through h·R, added by the caller).
+ */
+function lstmBackward(): FunctionSpec {
+  const P = { gates: 0, gStride: 1, cPrev: 2, cStride: 3, dOut: 4, dOutStride: 5, dh: 6, dc: 7, dGates: 8, dProj: 9, dProjStride: 10, batch: 11, hb: 12 };
+  const L = new Locals(13);
+  const b = L.add(i32), j = L.add(i32);
+  const gp = L.add(i32), cpp = L.add(i32), dop = L.add(i32), dhp = L.add(i32), dcp = L.add(i32), dgp = L.add(i32), dpp = L.add(i32);
+  const off = [0, L.add(i32), L.add(i32), L.add(i32)];
+  const act = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
+  const cPrev = L.add(v128), tanhC = L.add(v128), dhT = L.add(v128), dcT = L.add(v128), grad = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
+  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
+  const c = new Code();
+  for (let k = 1; k < 4; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
+  rowLoops(c, P.batch, P.hb, b, j, [
+    { ptr: gp, base: P.gates, stride: P.gStride },
+    { ptr: cpp, base: P.cPrev, stride: P.cStride },
+    { ptr: dop, base: P.dOut, stride: P.dOutStride },
+    { ptr: dhp, base: P.dh, stride: { hiddenFactor: 1 } },
+    { ptr: dcp, base: P.dc, stride: { hiddenFactor: 1 } },
+    { ptr: dgp, base: P.dGates, stride: { hiddenFactor: 4 } },
+    { ptr: dpp, base: P.dProj, stride: P.dProjStride },
+  ], () => {
+    const [i, f, g, o] = act;
+    for (let k = 0; k < 4; k++) gateAddress(c, gp, off, k).load().set(act[k]);
+    c.get(cpp).load().set(cPrev);
+    // tanh(c') with c' = f·cPrev + i·g
+    c.get(f).get(cPrev).mul().get(i).get(g).mul().add().set(tanhC);
+    tanh(c, tanhC, s);
+    c.set(tanhC);
+    c.get(dhp).load().get(dop).load().add().set(dhT);
+    // dcT = dc + dhT·o·(1 − tanhC²)
+    c.get(dcp).load().get(dhT).get(o).mul().splat(1).get(tanhC).get(tanhC).mul().sub().mul().add().set(dcT);
+    // di = dcT·g·i(1−i), df = dcT·cPrev·f(1−f), dg = dcT·i·(1−g²), do = dhT·tanhC·o(1−o)
+    c.get(dcT).get(g).mul().get(i).mul().splat(1).get(i).sub().mul().set(grad[0]);
+    c.get(dcT).get(cPrev).mul().get(f).mul().splat(1).get(f).sub().mul().set(grad[1]);
+    c.get(dcT).get(i).mul().splat(1).get(g).get(g).mul().sub().mul().set(grad[2]);
+    c.get(dhT).get(tanhC).mul().get(o).mul().splat(1).get(o).sub().mul().set(grad[3]);
+    for (let k = 0; k < 4; k++) {
+      gateAddress(c, dgp, off, k).get(grad[k]).store();
+      gateAddress(c, dpp, off, k).get(grad[k]).store();
+    }
+    c.get(dcp).get(dcT).get(f).mul().store();
+    c.get(dhp).splat(0).store();
+  });
+  return { name: 'lstm_backward', params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+/** Elementwise, in place over n floats (n a multiple of 4): for GRU and RNN and tests. */
+function elementwise(fnName: string, fn: (c: Code, src: number, s: Scratch) => void): FunctionSpec {
+  const L = new Locals(2); // (ptr, n)
+  const end = L.add(i32), v = L.add(v128);
+  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
+  const c = new Code();
+  c.get(0).get(1).i32(4).i32Mul().i32Add().set(end);
+  c.block(() => {
+    c.get(0).get(end).i32GeU().brIf(0); // n = 0: nothing to do
+    c.loop(() => {
+      c.get(0).load().set(v);
+      c.get(0);
+      fn(c, v, s);
+      c.store();
+      c.get(0).i32(16).i32Add().tee(0).get(end).i32LtU().brIf(0);
+    });
+  });
+  return { name: fnName, params: [i32, i32], locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+export interface SimdGateKernels {
+  memory: WebAssembly.Memory;
+  lstmForward(z: number, zStride: number, rec: number, bias: number, c: number, h: number, out: number, outStride: number, batch: number, hiddenBytes: number): void;
+  lstmBackward(gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number, dc: number,
+    dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number): void;
+  sigmoid(ptr: number, n: number): void;
+  tanh(ptr: number, n: number): void;
+}
+
+let cached: SimdGateKernels | null | undefined;
+
+/** The compiled kernels, or null where WebAssembly SIMD is unavailable (then the JS path runs). */
+export function simdGateKernels(): SimdGateKernels | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  try {
+    const bytes = buildModule([lstmForward(), lstmBackward(), elementwise('sigmoid', sigmoid), elementwise('tanh', tanh)]);
+    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    const e = exports as unknown as Record<string, (...args: number[]) => void>;
+    cached = { memory, lstmForward: e.lstm_forward, lstmBackward: e.lstm_backward, sigmoid: e.sigmoid, tanh: e.tanh };
+  } catch {
+    cached = null;
+  }
+  return cached;
+}
+
+/** A region of the kernels' memory: its byte offset and a view (valid until the next `allocate`). */
+export interface ArenaBuffer {
+  ptr: number;
+  view: Float32Array;
+}
+
+/**
+ * Bump allocation in the kernels' memory, all at once per kernel call: growing the memory
+ * detaches every earlier view, so a kernel asks for all its buffers in one `allocate`, which
+ * invalidates the buffers of the previous call. Kernels never run concurrently.
+ */
+export function allocate(kernels: SimdGateKernels, sizes: number[]): ArenaBuffer[] {
+  const offsets: number[] = [];
+  let top = 0;
+  for (const size of sizes) {
+    offsets.push(top);
+    top += Math.ceil(size / 4) * 16; // 16-byte aligned
+  }
+  const needed = Math.ceil(top / 65536) - kernels.memory.buffer.byteLength / 65536;
+  if (needed > 0) kernels.memory.grow(needed);
+  const buffer = kernels.memory.buffer;
+  return sizes.map((size, i) => ({ ptr: offsets[i], view: new Float32Array(buffer, offsets[i], size) }));
+}
