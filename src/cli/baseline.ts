@@ -22,6 +22,7 @@ export interface StaleEntry {
 }
 
 export interface BaselineOutcome {
+  /** The baseline file, as given. */
   file: string;
   /** Findings hidden by the baseline. */
   suppressed: number;
@@ -157,4 +158,24 @@ export function serializeBaseline(baseline: BaselineCounts): string {
 
 export async function writeBaseline(file: string, baseline: BaselineCounts): Promise<void> {
   await writeFileInPlace(file, serializeBaseline(baseline));
+}
+
+/**
+ * Lint mode with a baseline: reads it (a missing file is an error unless this run writes it),
+ * updates or prunes it when asked, and returns the findings it does not cover.
+ */
+export async function judgeWithBaseline(
+  file: string,
+  findings: FindingsByFile,
+  judged: (relPath: string) => boolean,
+  write: 'update' | 'prune' | undefined,
+): Promise<{ reported: Map<string, ReportedFinding[]>; outcome: BaselineOutcome }> {
+  let counts = readBaseline(file, write === 'update');
+  if (write !== undefined) {
+    counts = write === 'update' ? updatedBaseline(counts, findings, judged) : prunedBaseline(counts, findings, judged);
+    await writeBaseline(file, counts);
+  }
+  const { reported, suppressed, stale } = applyBaseline(counts, findings, judged);
+  const written = write === 'update' ? 'updated' : write === 'prune' ? 'pruned' : undefined;
+  return { reported, outcome: { file, suppressed, stale, ...(written ? { written } : {}) } };
 }
