@@ -27,13 +27,16 @@ export async function startDemoServer(port = 5173): Promise<DemoServer> {
       ],
     },
     optimizeDeps: {
-      entries: [fromRoot('demo/index.html')],
+      entries: [fromRoot('demo/index.html'), fromRoot('bench/browser/index.html')],
       include: [
         '@tensorflow/tfjs-core',
         '@tensorflow/tfjs-backend-cpu',
         '@tensorflow/tfjs-backend-wasm',
         '@tensorflow/tfjs-backend-webgl',
         '@tensorflow/tfjs-backend-webgpu',
+        '@tensorflow/tfjs-core/dist/register_all_gradients',
+        '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops',
+        '@tensorflow/tfjs-layers',
       ],
     },
     server: { host: '127.0.0.1', port, strictPort: port !== 0, open: false },

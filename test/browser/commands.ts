@@ -34,7 +34,7 @@ const runDemo: BrowserCommand<[DemoRunRequest]> = async (ctx, request): Promise<
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   try {
-    await page.goto(server.url);
+    await page.goto(server.url, { timeout: 180_000 }); // Vite bundles tfjs on the first visit
     await page.selectOption('#backend', request.backend);
     await page.selectOption('#cell', request.cell);
     await page.fill('#batch', String(request.batch));

@@ -1,0 +1,71 @@
+/**
+ * `npm run bench:browser`: browser benchmarks of the GPU backends. Serves bench/browser/ with the
+ * demo's Vite server, opens it in Debian's headless Chromium (the browser suite's flags: WebGL and
+ * WebGPU on SwiftShader when there is no GPU), and prints, per backend, the blocked layer (fused
+ * kernels), the legacy Recur loop and tf.layers, forward and forward+backward, in milliseconds.
+ * Rows run on a software rasteriser are labelled "software rendering (SwiftShader)": those numbers
+ * measure the CPU emulating a GPU, not a GPU.
+ *
+ *   npm run bench:browser -- [--backends webgl,webgpu] [--cells lstm,gru,rnn] [--lengths 10,30]
+ *                            [--batch 8] [--input 16] [--hidden 32] [--repeats 3]
+ * Results also go to .bench-out/browser.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { startDemoServer } from '../demo/serve.js';
+import { chromiumArgs, chromiumExecutable } from '../test/browser/chromium.js';
+import type { BenchRow } from './browser/main.js';
+
+const { values: args } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'webgl,webgpu' },
+    cells: { type: 'string', default: 'lstm' },
+    lengths: { type: 'string', default: '10,30' },
+    batch: { type: 'string', default: '8' },
+    input: { type: 'string', default: '16' },
+    hidden: { type: 'string', default: '32' },
+    repeats: { type: 'string', default: '3' },
+  },
+});
+
+const server = await startDemoServer(0);
+const browser = await chromium.launch({ executablePath: chromiumExecutable(), headless: true, args: chromiumArgs });
+try {
+  const page = await browser.newPage();
+  const query = new URLSearchParams(args as Record<string, string>).toString();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  // Vite bundles tfjs on the first visit: do not wait for the load event.
+  await page.goto(new URL(`../bench/browser/?${query}`, server.url).toString(), { waitUntil: 'commit' });
+  await page.waitForFunction(() => (window as unknown as { benchResult?: unknown }).benchResult, undefined, {
+    timeout: 30 * 60_000,
+  });
+  const result = (await page.evaluate(() => (window as unknown as { benchResult: unknown }).benchResult)) as {
+    rows?: BenchRow[];
+    error?: string;
+  };
+  if (result.error) throw new Error(result.error);
+  const rows = result.rows!;
+  mkdirSync('.bench-out', { recursive: true });
+  writeFileSync('.bench-out/browser.json', JSON.stringify({ args, chromium: browser.version(), rows }, null, 2));
+
+  console.log(`Chromium ${browser.version()} headless; B=${args.batch} in=${args.input} H=${args.hidden}, median of ${args.repeats}`);
+  for (const backend of new Set(rows.map((r) => r.backend))) {
+    const own = rows.filter((r) => r.backend === backend);
+    const label = own[0].software ? 'software rendering (SwiftShader)' : 'hardware';
+    console.log(`\n${backend}: ${own[0].renderer} [${label}]`);
+    console.log('cell  T     mode    blocked ms  legacy loop ms  tf.layers ms  max|Δ| legacy/layers vs blocked');
+    for (const key of new Set(own.map((r) => `${r.cell}|${r.time}|${r.mode}`))) {
+      const [cell, T, mode] = key.split('|');
+      const of = (column: BenchRow['column']) => own.find((r) => `${r.cell}|${r.time}|${r.mode}` === key && r.column === column);
+      const ms = (r?: BenchRow) => (r ? r.ms.toFixed(1) : '—').padStart(12);
+      const diff = (r?: BenchRow) => (r?.maxDiffVsBlocked == null ? '—' : r.maxDiffVsBlocked.toExponential(1));
+      console.log(
+        `${cell.padEnd(5)} ${T.padEnd(5)} ${mode.padEnd(7)} ${ms(of('blocked'))} ${ms(of('legacy loop'))} ${ms(of('tf.layers'))}  ${diff(of('legacy loop'))} / ${diff(of('tf.layers'))}`,
+      );
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
