@@ -21,6 +21,8 @@ import {
   type SequenceGeometry,
   type WeightGradients,
 } from './sequence.js';
+import { simdPathFor } from './simd/driver.js';
+import { gruBackwardSimd, gruForwardSimd } from './simd/gru.js';
 
 export function gruWorkspaceSize(g: SequenceGeometry): number {
   return g.batch * g.time * 5 * g.hidden;
@@ -28,6 +30,8 @@ export function gruWorkspaceSize(g: SequenceGeometry): number {
 
 /** `a.bias` is [2, 3H]: the input bias row, then the recurrent bias row. */
 export function gruForward(g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
+  const simd = simdPathFor(g, a.mask);
+  if (simd) return gruForwardSimd(simd, g, a, saveForBackward, math);
   const H = g.hidden;
   const G = 3 * H;
   const rows = g.batch * g.time;
@@ -70,6 +74,8 @@ export function gruBackward(
   upstream: HostUpstream,
   math: HostMath,
 ): WeightGradients & { dh0: Float32Array } {
+  const simd = simdPathFor(g, a.mask);
+  if (simd) return gruBackwardSimd(simd, g, a, workspace, upstream, math);
   const H = g.hidden;
   const G = 3 * H;
   const rows = g.batch * g.time;

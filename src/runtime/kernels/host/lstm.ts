@@ -21,7 +21,8 @@ import {
   type SequenceGeometry,
   type WeightGradients,
 } from './sequence.js';
-import { lstmBackwardSimd, lstmForwardSimd, lstmSimdFor } from './simd/lstm.js';
+import { simdPathFor } from './simd/driver.js';
+import { lstmBackwardSimd, lstmForwardSimd } from './simd/lstm.js';
 
 export interface LstmHostInputs extends HostCellInputs {
   c0: Float32Array;
@@ -38,7 +39,7 @@ export function lstmWorkspaceSize(g: SequenceGeometry): number {
 }
 
 export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
-  const simd = lstmSimdFor(g, a.mask);
+  const simd = simdPathFor(g, a.mask);
   if (simd) return lstmForwardSimd(simd, g, a, saveForBackward, math);
   const H = g.hidden;
   const G = 4 * H;
@@ -87,7 +88,7 @@ export function lstmBackward(
   upstream: LstmHostUpstream,
   math: HostMath,
 ): WeightGradients & { dh0: Float32Array; dc0: Float32Array } {
-  const simd = lstmSimdFor(g, a.mask);
+  const simd = simdPathFor(g, a.mask);
   if (simd) return lstmBackwardSimd(simd, g, a, workspace, upstream, math);
   const H = g.hidden;
   const G = 4 * H;

@@ -19,6 +19,8 @@ import {
   type SequenceGeometry,
   type WeightGradients,
 } from './sequence.js';
+import { simdPathFor } from './simd/driver.js';
+import { rnnBackwardSimd, rnnForwardSimd } from './simd/rnn.js';
 
 function activate(v: number, activation: RnnActivation): number {
   return activation === 'tanh' ? Math.tanh(v) : activation === 'relu' ? (v > 0 ? v : 0) : v;
@@ -40,6 +42,8 @@ export function rnnForward(
   saveForBackward: boolean,
   math: HostMath,
 ): HostForwardResult {
+  const simd = activation === 'tanh' ? simdPathFor(g, a.mask) : null;
+  if (simd) return rnnForwardSimd(simd, g, a, saveForBackward, math);
   const H = g.hidden;
   const rows = g.batch * g.time;
   const workspace = projectInputs(g, math, a, H, saveForBackward ? rnnWorkspaceSize(g) : 0);
@@ -69,6 +73,8 @@ export function rnnBackward(
   upstream: HostUpstream,
   math: HostMath,
 ): WeightGradients & { dh0: Float32Array } {
+  const simd = activation === 'tanh' ? simdPathFor(g, a.mask) : null;
+  if (simd) return rnnBackwardSimd(simd, g, a, workspace, upstream, math);
   const H = g.hidden;
   const rows = g.batch * g.time;
   const activated = workspace.subarray(0, rows * H);

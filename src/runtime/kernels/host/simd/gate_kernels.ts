@@ -1,5 +1,6 @@
 /**
- * The LSTM gate math of one timestep, for all batch rows at once, as WebAssembly SIMD (f32x4),
+ * The gate math of one timestep (LSTM, GRU, tanh RNN; forward and backward), for all batch rows at
+ * once, as WebAssembly SIMD (f32x4),
  * built at run time by wasm_emitter.ts. JavaScript pays a libm call per Math.exp / Math.tanh
  * (five per hidden unit and step in the LSTM forward): here they are 4-lane polynomials.
  *
@@ -194,6 +195,161 @@ function lstmBackward(): FunctionSpec {
   return { name: 'lstm_backward', params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
+/**
+ * gru_forward(z, zStride, rec, inputBias, recurrentBias, h, out, outStride, hn, hnStride, batch,
+ * hiddenBytes): z rows hold x·K (read) and receive z, r, n; rec [batch, 3H] = h·R; h updated in
+ * place; out rows get h'; hn rows get h·Rn + b1n (pass stride 0 and an H-float scratch to skip).
+ */
+function gruForward(): FunctionSpec {
+  const P = { z: 0, zStride: 1, rec: 2, b0: 3, b1: 4, h: 5, out: 6, outStride: 7, hn: 8, hnStride: 9, batch: 10, hb: 11 };
+  const L = new Locals(12);
+  const b = L.add(i32), j = L.add(i32);
+  const zp = L.add(i32), rp = L.add(i32), b0p = L.add(i32), b1p = L.add(i32), hp = L.add(i32), op = L.add(i32), hnp = L.add(i32);
+  const zeroStride = L.add(i32);
+  const off = [0, L.add(i32), L.add(i32)];
+  const zv = L.add(v128), rv = L.add(v128), hnv = L.add(v128), nv = L.add(v128), tmp = L.add(v128);
+  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
+  const c = new Code();
+  for (let k = 1; k < 3; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
+  rowLoops(c, P.batch, P.hb, b, j, [
+    { ptr: zp, base: P.z, stride: P.zStride },
+    { ptr: rp, base: P.rec, stride: { hiddenFactor: 3 } },
+    { ptr: b0p, base: P.b0, stride: zeroStride },
+    { ptr: b1p, base: P.b1, stride: zeroStride },
+    { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
+    { ptr: op, base: P.out, stride: P.outStride },
+    { ptr: hnp, base: P.hn, stride: P.hnStride },
+  ], () => {
+    const preactivation = (k: number, target: number) => {
+      gateAddress(c, zp, off, k).load();
+      gateAddress(c, b0p, off, k).load().add();
+      gateAddress(c, rp, off, k).load().add();
+      gateAddress(c, b1p, off, k).load().add().set(target);
+    };
+    preactivation(0, zv);
+    sigmoid(c, zv, s); c.set(zv);
+    preactivation(1, rv);
+    sigmoid(c, rv, s); c.set(rv);
+    gateAddress(c, rp, off, 2).load();
+    gateAddress(c, b1p, off, 2).load().add().set(hnv);
+    // n = tanh(xKn + b0n + r·hn)
+    gateAddress(c, zp, off, 2).load();
+    gateAddress(c, b0p, off, 2).load().add().get(rv).get(hnv).mul().add().set(nv);
+    tanh(c, nv, s); c.set(nv);
+    gateAddress(c, zp, off, 0).get(zv).store();
+    gateAddress(c, zp, off, 1).get(rv).store();
+    gateAddress(c, zp, off, 2).get(nv).store();
+    c.get(hnp).get(hnv).store();
+    // h' = n + z·(h − n)
+    c.get(nv).get(zv).get(hp).load().get(nv).sub().mul().add().set(tmp);
+    c.get(hp).get(tmp).store();
+    c.get(op).get(tmp).store();
+  });
+  return { name: 'gru_forward', params: Array(12).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+/**
+ * gru_backward(gates, gStride, hn, hnStride, hPrev, hpStride, dOut, dOutStride, dh, dIn, dInStride,
+ * dRecStep, dRec, dRecStride, batch, hiddenBytes): the gradients of x·K + b0 (dIn rows) and of
+ * h·R + b1 (dRec rows and dRecStep [batch, 3H]); dh ← (dh + dOut)·z, the direct path.
+ */
+function gruBackward(): FunctionSpec {
+  const P = { gates: 0, gStride: 1, hn: 2, hnStride: 3, hPrev: 4, hpStride: 5, dOut: 6, dOutStride: 7, dh: 8, dIn: 9, dInStride: 10, dRecStep: 11, dRec: 12, dRecStride: 13, batch: 14, hb: 15 };
+  const L = new Locals(16);
+  const b = L.add(i32), j = L.add(i32);
+  const gp = L.add(i32), hnp = L.add(i32), hpp = L.add(i32), dop = L.add(i32), dhp = L.add(i32), dip = L.add(i32), dsp = L.add(i32), drp = L.add(i32);
+  const off = [0, L.add(i32), L.add(i32)];
+  const zv = L.add(v128), rv = L.add(v128), nv = L.add(v128), dhT = L.add(v128), dn = L.add(v128), dz = L.add(v128), dr = L.add(v128), dnr = L.add(v128);
+  const c = new Code();
+  for (let k = 1; k < 3; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
+  rowLoops(c, P.batch, P.hb, b, j, [
+    { ptr: gp, base: P.gates, stride: P.gStride },
+    { ptr: hnp, base: P.hn, stride: P.hnStride },
+    { ptr: hpp, base: P.hPrev, stride: P.hpStride },
+    { ptr: dop, base: P.dOut, stride: P.dOutStride },
+    { ptr: dhp, base: P.dh, stride: { hiddenFactor: 1 } },
+    { ptr: dip, base: P.dIn, stride: P.dInStride },
+    { ptr: dsp, base: P.dRecStep, stride: { hiddenFactor: 3 } },
+    { ptr: drp, base: P.dRec, stride: P.dRecStride },
+  ], () => {
+    gateAddress(c, gp, off, 0).load().set(zv);
+    gateAddress(c, gp, off, 1).load().set(rv);
+    gateAddress(c, gp, off, 2).load().set(nv);
+    c.get(dhp).load().get(dop).load().add().set(dhT);
+    // dn = dhT·(1 − z)·(1 − n²); dz = dhT·(hPrev − n)·z(1 − z); dr = dn·hn·r(1 − r)
+    c.get(dhT).splat(1).get(zv).sub().mul().splat(1).get(nv).get(nv).mul().sub().mul().set(dn);
+    c.get(dhT).get(hpp).load().get(nv).sub().mul().get(zv).mul().splat(1).get(zv).sub().mul().set(dz);
+    c.get(dn).get(hnp).load().mul().get(rv).mul().splat(1).get(rv).sub().mul().set(dr);
+    c.get(dn).get(rv).mul().set(dnr);
+    gateAddress(c, dip, off, 0).get(dz).store();
+    gateAddress(c, dip, off, 1).get(dr).store();
+    gateAddress(c, dip, off, 2).get(dn).store();
+    for (const ptr of [dsp, drp]) {
+      gateAddress(c, ptr, off, 0).get(dz).store();
+      gateAddress(c, ptr, off, 1).get(dr).store();
+      gateAddress(c, ptr, off, 2).get(dnr).store();
+    }
+    c.get(dhp).get(dhT).get(zv).mul().store();
+  });
+  return { name: 'gru_backward', params: Array(16).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+/**
+ * rnn_forward(z, zStride, rec, bias, h, out, outStride, batch, hiddenBytes), tanh activation:
+ * z rows hold x·K (read) and receive h' (the activation); h updated in place; out rows get h'.
+ */
+function rnnForward(): FunctionSpec {
+  const P = { z: 0, zStride: 1, rec: 2, bias: 3, h: 4, out: 5, outStride: 6, batch: 7, hb: 8 };
+  const L = new Locals(9);
+  const b = L.add(i32), j = L.add(i32);
+  const zp = L.add(i32), rp = L.add(i32), bp = L.add(i32), hp = L.add(i32), op = L.add(i32), zeroStride = L.add(i32);
+  const v = L.add(v128);
+  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
+  const c = new Code();
+  rowLoops(c, P.batch, P.hb, b, j, [
+    { ptr: zp, base: P.z, stride: P.zStride },
+    { ptr: rp, base: P.rec, stride: { hiddenFactor: 1 } },
+    { ptr: bp, base: P.bias, stride: zeroStride },
+    { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
+    { ptr: op, base: P.out, stride: P.outStride },
+  ], () => {
+    c.get(zp).load().get(rp).load().add().get(bp).load().add().set(v);
+    tanh(c, v, s);
+    c.set(v);
+    c.get(zp).get(v).store();
+    c.get(hp).get(v).store();
+    c.get(op).get(v).store();
+  });
+  return { name: 'rnn_forward', params: Array(9).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+/**
+ * rnn_backward(activated, aStride, dOut, dOutStride, dh, dStep, dProj, dProjStride, batch,
+ * hiddenBytes), tanh: d = (dh + dOut)·(1 − a²) into dStep [batch, H] and the dProj rows; dh ← 0.
+ */
+function rnnBackward(): FunctionSpec {
+  const P = { act: 0, aStride: 1, dOut: 2, dOutStride: 3, dh: 4, dStep: 5, dProj: 6, dProjStride: 7, batch: 8, hb: 9 };
+  const L = new Locals(10);
+  const b = L.add(i32), j = L.add(i32);
+  const ap = L.add(i32), dop = L.add(i32), dhp = L.add(i32), dsp = L.add(i32), dpp = L.add(i32);
+  const a = L.add(v128), d = L.add(v128);
+  const c = new Code();
+  rowLoops(c, P.batch, P.hb, b, j, [
+    { ptr: ap, base: P.act, stride: P.aStride },
+    { ptr: dop, base: P.dOut, stride: P.dOutStride },
+    { ptr: dhp, base: P.dh, stride: { hiddenFactor: 1 } },
+    { ptr: dsp, base: P.dStep, stride: { hiddenFactor: 1 } },
+    { ptr: dpp, base: P.dProj, stride: P.dProjStride },
+  ], () => {
+    c.get(ap).load().set(a);
+    c.get(dhp).load().get(dop).load().add().splat(1).get(a).get(a).mul().sub().mul().set(d);
+    c.get(dsp).get(d).store();
+    c.get(dpp).get(d).store();
+    c.get(dhp).splat(0).store();
+  });
+  return { name: 'rnn_backward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
 /** Elementwise, in place over n floats (n a multiple of 4): for GRU and RNN and tests. */
 function elementwise(fnName: string, fn: (c: Code, src: number, s: Scratch) => void): FunctionSpec {
   const L = new Locals(2); // (ptr, n)
@@ -219,6 +375,13 @@ export interface SimdGateKernels {
   lstmForward(z: number, zStride: number, rec: number, bias: number, c: number, h: number, out: number, outStride: number, batch: number, hiddenBytes: number): void;
   lstmBackward(gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number, dc: number,
     dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number): void;
+  gruForward(z: number, zStride: number, rec: number, inputBias: number, recurrentBias: number, h: number, out: number, outStride: number,
+    hn: number, hnStride: number, batch: number, hiddenBytes: number): void;
+  gruBackward(gates: number, gStride: number, hn: number, hnStride: number, hPrev: number, hpStride: number, dOut: number, dOutStride: number,
+    dh: number, dIn: number, dInStride: number, dRecStep: number, dRec: number, dRecStride: number, batch: number, hiddenBytes: number): void;
+  rnnForward(z: number, zStride: number, rec: number, bias: number, h: number, out: number, outStride: number, batch: number, hiddenBytes: number): void;
+  rnnBackward(activated: number, aStride: number, dOut: number, dOutStride: number, dh: number, dStep: number, dProj: number, dProjStride: number,
+    batch: number, hiddenBytes: number): void;
   sigmoid(ptr: number, n: number): void;
   tanh(ptr: number, n: number): void;
 }
@@ -230,12 +393,16 @@ export function simdGateKernels(): SimdGateKernels | null {
   if (cached !== undefined) return cached;
   cached = null;
   try {
-    const bytes = buildModule([lstmForward(), lstmBackward(), elementwise('sigmoid', sigmoid), elementwise('tanh', tanh)]);
+    const bytes = buildModule([lstmForward(), lstmBackward(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
+      elementwise('sigmoid', sigmoid), elementwise('tanh', tanh)]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = exports as unknown as Record<string, (...args: number[]) => void>;
-    cached = { memory, lstmForward: e.lstm_forward, lstmBackward: e.lstm_backward, sigmoid: e.sigmoid, tanh: e.tanh };
+    cached = {
+      memory, lstmForward: e.lstm_forward, lstmBackward: e.lstm_backward, gruForward: e.gru_forward, gruBackward: e.gru_backward,
+      rnnForward: e.rnn_forward, rnnBackward: e.rnn_backward, sigmoid: e.sigmoid, tanh: e.tanh,
+    };
   } catch {
     cached = null;
   }

@@ -7,21 +7,11 @@
  * kernel call); the results are copied out before returning, since the next kernel call reuses
  * the arena.
  */
-import { prepareRight, type HostMath } from '../host_math.js';
-import { rowOf, timeAt, weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
+import type { HostMath } from '../host_math.js';
+import { weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import type { LstmHostForward, LstmHostInputs, LstmHostUpstream } from '../lstm.js';
-import { allocate, simdGateKernels, type SimdGateKernels } from './gate_kernels.js';
-
-/** The SIMD kernels when they can run this case (no mask, H a multiple of 4), else null. */
-export function lstmSimdFor(g: SequenceGeometry, mask: Float32Array | null): SimdGateKernels | null {
-  if (mask !== null || g.hidden % 4 !== 0 || g.hidden === 0 || g.batch === 0 || g.time === 0) return null;
-  return simdGateKernels();
-}
-
-/** Bytes from batch row b to b+1 of the same timestep, for blocks of `width` floats per row. */
-function batchStride(g: SequenceGeometry, width: number): number {
-  return (g.timeMajor ? 1 : g.time) * width * 4;
-}
+import { allocate, type SimdGateKernels } from './gate_kernels.js';
+import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
 
 export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
   const H = g.hidden;
@@ -38,25 +28,9 @@ export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: L
   c.view.set(a.c0);
   bias.view.set(a.bias);
 
-  const timesR = prepareRight(math, a.recurrentKernel, H, G);
-  try {
-    for (let k = 0; k < g.time; k++) {
-      const t = timeAt(g, k);
-      if (saveForBackward) {
-        for (let b = 0; b < g.batch; b++) {
-          const row = rowOf(g, b, t);
-          hPrev.set(h.view.subarray(b * H, b * H + H), row * H);
-          cPrev.set(c.view.subarray(b * H, b * H + H), row * H);
-        }
-      }
-      timesR.run(h.view, recurrent.view, g.batch);
-      const row0 = rowOf(g, 0, t);
-      simd.lstmForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, c.ptr, h.ptr,
-        output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4);
-    }
-  } finally {
-    timesR.release();
-  }
+  forwardLoop(g, math, a.recurrentKernel, G, h.view, recurrent.view, saveForBackward ? [[h.view, hPrev], [c.view, cPrev]] : [], (row0) =>
+    simd.lstmForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, c.ptr, h.ptr,
+      output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
   return {
     output: output.view.slice(),
     h: h.view.slice(),
@@ -81,33 +55,20 @@ export function lstmBackwardSimd(
     rows * (G + 2 * H), rows * G, g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H,
   ]);
   workspace.view.set(savedWorkspace.subarray(0, rows * (G + 2 * H)));
-  if (upstream.dh) dh.view.set(upstream.dh);
-  else dh.view.fill(0);
-  if (upstream.dc) dc.view.set(upstream.dc);
-  else dc.view.fill(0);
-  if (dOutput) dOut.view.set(dOutput);
-  else dOut.view.fill(0); // one zero row read with stride 0
+  loadUpstream(dh, upstream.dh);
+  loadUpstream(dc, upstream.dc);
+  loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
   const hPrev = workspace.view.subarray(rows * G, rows * (G + H));
   const cPrevPtr = workspace.ptr + rows * G * 4 + rows * H * 4;
 
-  const dhRecurrent = new Float32Array(g.batch * H);
-  const timesRT = prepareRight(math, a.recurrentKernel, G, H, { transposeB: true });
-  try {
-    for (let k = g.time - 1; k >= 0; k--) {
-      const row0 = rowOf(g, 0, timeAt(g, k));
-      simd.lstmBackward(
-        workspace.ptr + row0 * G * 4, batchStride(g, G),
-        cPrevPtr + row0 * H * 4, batchStride(g, H),
-        dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
-        dh.ptr, dc.ptr, dGatesStep.ptr, dGates.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
-      );
-      // dh was zeroed by the gate kernel: it becomes the gradient through h·R alone.
-      timesRT.run(dGatesStep.view, dhRecurrent, g.batch);
-      dh.view.set(dhRecurrent);
-    }
-  } finally {
-    timesRT.release();
-  }
+  // The gate kernel zeroes dh: h reaches the previous step only through h·R.
+  backwardLoop(g, math, a.recurrentKernel, G, dh.view, dGatesStep.view, (row0) =>
+    simd.lstmBackward(
+      workspace.ptr + row0 * G * 4, batchStride(g, G),
+      cPrevPtr + row0 * H * 4, batchStride(g, H),
+      dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
+      dh.ptr, dc.ptr, dGatesStep.ptr, dGates.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
+    ));
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates.view, dGates.view);
   return { ...weights, dh0: dh.view.slice(), dc0: dc.view.slice() };
 }

@@ -1,0 +1,69 @@
+/**
+ * What the SIMD drivers of the three cells share: when the SIMD path applies, the byte stride
+ * between batch rows of one timestep in x's row layout, and the two time loops.
+ */
+import { prepareRight, type HostMath } from '../host_math.js';
+import { rowOf, timeAt, type SequenceGeometry } from '../sequence.js';
+import { simdGateKernels, type ArenaBuffer, type SimdGateKernels } from './gate_kernels.js';
+
+/**
+ * The SIMD kernels when they can run this case, else null (the JS path of ../<cell>.ts runs):
+ * masks need per-row branching and hidden sizes must fill whole f32x4 lanes.
+ */
+export function simdPathFor(g: SequenceGeometry, mask: Float32Array | null): SimdGateKernels | null {
+  if (mask !== null || g.hidden % 4 !== 0 || g.hidden === 0 || g.batch === 0 || g.time === 0) return null;
+  return simdGateKernels();
+}
+
+/** Bytes from batch row b to b+1 of the same timestep, for blocks of `width` floats per row. */
+export function batchStride(g: SequenceGeometry, width: number): number {
+  return (g.timeMajor ? 1 : g.time) * width * 4;
+}
+
+/**
+ * The forward time loop of the SIMD path: per step (in processing order) the carry rows each
+ * step starts from are saved (`saved`: [carry, its workspace block] pairs, empty when nothing is
+ * kept), h·R goes into `recurrent` through R prepared once, then `step(row0)` runs the gate kernel
+ * on the rows of that timestep (row0 = the row of batch 0).
+ */
+export function forwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel: Float32Array, gates: number, h: Float32Array,
+  recurrent: Float32Array, saved: Array<[Float32Array, Float32Array]>, step: (row0: number) => void): void {
+  const H = g.hidden;
+  const timesR = prepareRight(math, recurrentKernel, H, gates);
+  try {
+    for (let k = 0; k < g.time; k++) {
+      const t = timeAt(g, k);
+      for (const [carry, block] of saved) {
+        for (let b = 0; b < g.batch; b++) block.set(carry.subarray(b * H, b * H + H), rowOf(g, b, t) * H);
+      }
+      timesR.run(h, recurrent, g.batch);
+      step(rowOf(g, 0, t));
+    }
+  } finally {
+    timesR.release();
+  }
+}
+
+/**
+ * The reverse loop of the SIMD path: `step(row0)` writes the gradient of h·R for this timestep
+ * into dRecurrentStep [batch, gates] and leaves in dh what reaches the previous h directly; then
+ * dh += dRecurrentStep·Rᵀ, with Rᵀ made explicit once.
+ */
+export function backwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel: Float32Array, gates: number, dh: Float32Array,
+  dRecurrentStep: Float32Array, step: (row0: number) => void): void {
+  const timesRT = prepareRight(math, recurrentKernel, gates, g.hidden, { transposeB: true });
+  try {
+    for (let k = g.time - 1; k >= 0; k--) {
+      step(rowOf(g, 0, timeAt(g, k)));
+      timesRT.run(dRecurrentStep, dh, g.batch, true);
+    }
+  } finally {
+    timesRT.release();
+  }
+}
+
+/** Copies an upstream gradient into the arena, zeros where it is absent. */
+export function loadUpstream(target: ArenaBuffer, upstream: Float32Array | null): void {
+  if (upstream) target.view.set(upstream);
+  else target.view.fill(0);
+}
