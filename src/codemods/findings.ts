@@ -1,5 +1,10 @@
 import type { ManualReason, RuleId } from './rules.js';
 
+/**
+ * One reported site. Positions are in the file as it is on disk after the command: the input in
+ * lint mode (`analyzeSource`), the rewritten output in rewrite mode (`migrateSource`, where
+ * rewritten loops and inserted TODO lines move the sites that were left alone).
+ */
 export interface Finding {
   ruleId: RuleId;
   message: string;

@@ -21,7 +21,7 @@ export interface MigrateResult {
   /** The rewritten source; `=== source` when nothing changed. */
   output: string;
   changed: boolean;
-  /** The sites left for manual migration (rule `manual-migration`). */
+  /** The sites left for manual migration (rule `manual-migration`), positioned in `output`. */
   findings: Finding[];
 }
 

@@ -84,6 +84,24 @@ describe('API contract', () => {
     const first = migrateSource(source, 'a.ts', { insertTodos: true });
     expect(first.output).toContain('  // rnn-migrate(TODO:early-exit) see MIGRATION.md#early-exit\n  for (const x of xs) { l.step(x); if (x) break; }');
     expect(migrateSource(first.output, 'a.ts', { insertTodos: true }).output).toBe(first.output);
-    expect(first.findings).toMatchObject([{ ruleId: 'manual-migration', reason: 'early-exit', line: 5, column: 3 }]);
+    // Positions refer to the file as written: the site moved one line down, below its TODO.
+    expect(first.findings).toMatchObject([{ ruleId: 'manual-migration', reason: 'early-exit', line: 6, column: 3 }]);
+  });
+
+  it('positions findings in the output a rewrite writes (TODO lines and collapsed loops included)', () => {
+    const source =
+      `${header}const a = LSTM(1, 2);\nconst b = LSTM(1, 2);\n` +
+      'export function f(xs: tf.Tensor2D[]) {\n  a.reset();\n  let h;\n  for (const x of xs) {\n    h = a.step(x);\n  }\n' +
+      '  for (const x of xs) { b.step(x); if (x) break; }\n  return h;\n}\n' +
+      'export function g(xs: tf.Tensor2D[]) {\n  b.reset();\n  while (xs.length) b.step(xs.pop()!);\n}\n';
+    for (const insertTodos of [false, true]) {
+      const { output, findings } = migrateSource(source, 'a.ts', { insertTodos });
+      expect(output).not.toContain('a.step('); // the loop above the manual sites was rewritten
+      expect(findings.map((finding) => finding.reason)).toEqual(['early-exit', 'early-exit']);
+      const lines = output.split('\n');
+      expect(lines[findings[0]!.line - 1]!.slice(findings[0]!.column - 1)).toMatch(/^for \(const x of xs\) \{ b\.step/);
+      expect(lines[findings[1]!.line - 1]!.slice(findings[1]!.column - 1)).toMatch(/^while \(xs\.length\) b\.step/);
+      if (insertTodos) for (const finding of findings) expect(lines[finding.line - 2]).toContain('rnn-migrate(TODO:');
+    }
   });
 });

@@ -23,14 +23,16 @@ export interface MigrateFileOptions {
 export function migrateFile(source: string, filePath: string, options: MigrateFileOptions): { output: string; findings: Finding[] } {
   const analysis = analyzeTree(source, filePath);
   const manual = manualSites(analysis.plan);
-  const findings = manual.map(manualFinding); // positions in the file as it was given
+  let output = source;
   if (options.insertTodos && manual.length > 0) {
     const marked = insertTodoLines(source, manual);
-    if (marked !== source) return { output: migrateFile(marked, filePath, {}).output, findings };
+    if (marked !== source) output = migrateFile(marked, filePath, {}).output;
   }
-  const changed = new Rewriter(analysis, dialectFor(filePath) !== 'js').run();
-  if (!changed) return { output: source, findings };
-  return { output: analysis.root.toSource(printStyleOf(source)), findings };
+  if (output === source && new Rewriter(analysis, dialectFor(filePath) !== 'js').run()) output = analysis.root.toSource(printStyleOf(source));
+  if (output === source) return { output, findings: manual.map(manualFinding) };
+  // Findings point into the file as written: the sites are left byte for byte, so analysing the
+  // output finds the same sites, at the lines an editor shows after the rewrite (TODO lines included).
+  return { output, findings: manualSites(analyzeTree(output, filePath).plan).map(manualFinding) };
 }
 
 const CONDITIONAL = /^(IfStatement|ConditionalExpression|LogicalExpression|SwitchStatement|TryStatement|ForStatement|ForOfStatement|ForInStatement|WhileStatement|DoWhileStatement|OptionalCallExpression|OptionalMemberExpression)$/;
