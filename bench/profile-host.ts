@@ -23,21 +23,29 @@ await tf.setBackend(args.backend!);
 const backend = tf.backend();
 const base = hostMathFor(args.backend!, () => (args.backend === 'wasm' ? wasmTensorIO.math?.(backend) : undefined));
 let matmulMs = 0;
+/** Time per matmul shape (m×k×n and transposes), accumulated over the measured iterations. */
+const byShape = new Map<string, number>();
+let measuring = false;
+const record = (key: string, ms: number) => {
+  matmulMs += ms;
+  if (measuring) byShape.set(key, (byShape.get(key) ?? 0) + ms);
+};
 const timed: HostMath = {
   matmul(...a: Parameters<HostMath['matmul']>) {
     const t0 = performance.now();
     base.matmul(...a);
-    matmulMs += performance.now() - t0;
+    const [, , , m, k, n, o] = a;
+    record(`${m}x${k}x${n}${o?.transposeA ? ' Aᵀ' : ''}${o?.transposeB ? ' Bᵀ' : ''}`, performance.now() - t0);
   },
   prepareRight(b, k, n, options) {
     const t0 = performance.now();
     const prepared = base.prepareRight!(b, k, n, options);
-    matmulMs += performance.now() - t0;
+    record(`prepare ${k}x${n}${options?.transposeB ? ' Bᵀ' : ''}`, performance.now() - t0);
     return {
       run(a, c, m, accumulate) {
         const t1 = performance.now();
         prepared.run(a, c, m, accumulate);
-        matmulMs += performance.now() - t1;
+        record(`prepared ·x${k}x${n}${options?.transposeB ? ' Bᵀ' : ''}`, performance.now() - t1);
       },
       release: () => prepared.release(),
     };
@@ -71,8 +79,11 @@ for (let i = 0; i < 2 + Number(args.reps); i++) {
   matmulMs = 0;
   backward(f.workspace, timed);
   const t2 = performance.now();
+  measuring = i >= 1;
   if (i >= 2) rows.push({ fwd: t1 - t0, fwdMatmul, bwd: t2 - t1, bwdMatmul: matmulMs });
 }
 const med = (k: keyof (typeof rows)[0]) => rows.map((r) => r[k]).sort((a, b) => a - b)[rows.length >> 1].toFixed(1);
 const flops = 2 * B * T * (D + H) * G;
 console.log(`${args.backend} ${cell} ${args.size}: forward ${med('fwd')} ms (matmul ${med('fwdMatmul')}), backward ${med('bwd')} ms (matmul ${med('bwdMatmul')}); forward ${(flops / 1e6).toFixed(0)} MFLOP`);
+const iterations = Number(args.reps) + 1;
+for (const [key, ms] of [...byShape].sort((p, q) => q[1] - p[1])) console.log(`  ${key.padEnd(28)} ${(ms / iterations).toFixed(2)} ms per fwd+bwd`);

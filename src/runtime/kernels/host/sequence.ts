@@ -174,6 +174,12 @@ export interface WeightGradients {
  *   dRecurrentKernel = hPrevᵀ · dRecurrentProjection,
  * where dInputProjection [N, G] is the gradient of x·K + b, dRecurrentProjection [N, G] that of
  * h·R (+ b1), hPrev [N, H] the carry each step started from, all in x's row layout.
+ *
+ * The weight gradients are computed transposed, dKernelᵀ = dInputProjectionᵀ · x: a GEMM packs its
+ * right operand, and x [N, D] (and hPrev [N, H]) is 4–8× smaller than the gate gradients [N, G];
+ * on the wasm backend repacking a [2048, 512] right operand per call cost more than the product.
+ * When both projections share one gradient (LSTM, RNN) dKernel and dRecurrentKernel are a single
+ * product with [x | hPrev].
  */
 export function weightGradients(
   math: HostMath,
@@ -190,8 +196,25 @@ export function weightGradients(
   const dKernel = new Float32Array(inputSize * gates);
   const dRecurrentKernel = new Float32Array(hidden * gates);
   const dx = new Float32Array(rows * inputSize);
-  math.matmul(x, dInputProjection, dKernel, inputSize, rows, gates, { transposeA: true });
-  math.matmul(hPrev, dRecurrentProjection, dRecurrentKernel, hidden, rows, gates, { transposeA: true });
+  if (dRecurrentProjection === dInputProjection) {
+    const width = inputSize + hidden;
+    const xh = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r++) {
+      xh.set(x.subarray(r * inputSize, (r + 1) * inputSize), r * width);
+      xh.set(hPrev.subarray(r * hidden, (r + 1) * hidden), r * width + inputSize);
+    }
+    const product = new Float32Array(gates * width); // [G, D + H] = [dKernel | dRecurrentKernel]ᵀ
+    math.matmul(dInputProjection, xh, product, gates, rows, width, { transposeA: true });
+    transposeColumns(product, gates, width, 0, inputSize, dKernel);
+    transposeColumns(product, gates, width, inputSize, hidden, dRecurrentKernel);
+  } else {
+    const productK = new Float32Array(gates * inputSize);
+    const productR = new Float32Array(gates * hidden);
+    math.matmul(dInputProjection, x, productK, gates, rows, inputSize, { transposeA: true });
+    math.matmul(dRecurrentProjection, hPrev, productR, gates, rows, hidden, { transposeA: true });
+    transposeColumns(productK, gates, inputSize, 0, inputSize, dKernel);
+    transposeColumns(productR, gates, hidden, 0, hidden, dRecurrentKernel);
+  }
   math.matmul(dInputProjection, kernel, dx, rows, gates, inputSize, { transposeB: true });
   return {
     dx,
@@ -200,6 +223,14 @@ export function weightGradients(
     dInputBias: columnSums(dInputProjection, rows, gates),
     dRecurrentBias: dRecurrentProjection === dInputProjection ? new Float32Array(0) : columnSums(dRecurrentProjection, rows, gates),
   };
+}
+
+/** out[c, r] = m[r, first + c] for the `count` columns from `first` of m [rows, width]. */
+function transposeColumns(m: Float32Array, rows: number, width: number, first: number, count: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * width + first;
+    for (let c = 0; c < count; c++) out[c * rows + r] = m[base + c];
+  }
 }
 
 function columnSums(values: Float32Array, rows: number, columns: number): Float32Array {
