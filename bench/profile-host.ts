@@ -77,7 +77,7 @@ for (let i = 0; i < 2 + Number(args.reps); i++) {
   const t1 = performance.now();
   const fwdMatmul = matmulMs;
   matmulMs = 0;
-  backward(f.workspace, timed);
+  backward(f.workspace.slice(), timed); // the forward's arrays are arena views
   const t2 = performance.now();
   measuring = i >= 1;
   if (i >= 2) rows.push({ fwd: t1 - t0, fwdMatmul, bwd: t2 - t1, bwdMatmul: matmulMs });

@@ -4,6 +4,7 @@
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostMath } from './host_math.js';
+import { isArenaView } from './simd/gate_kernels.js';
 import { createWasmHostMath, type WasmBackendModule } from './wasm_math.js';
 
 export interface HostTensorIO {
@@ -25,7 +26,8 @@ export const cpuTensorIO: HostTensorIO = {
   read: readFloat32,
   write(backend, shape, values) {
     const cpu = backend as unknown as { makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo };
-    return cpu.makeTensorInfo(shape, 'float32', values);
+    // The tensor adopts its array: a view of the SIMD arena is reused by the next kernel call.
+    return cpu.makeTensorInfo(shape, 'float32', isArenaView(values) ? values.slice() : values);
   },
 };
 

@@ -54,6 +54,10 @@ export interface HostCellInputs {
   mask: Float32Array | null;
 }
 
+/**
+ * What a host forward returns. On the SIMD path the arrays are views of the SIMD arena, valid
+ * until the next host kernel call: write them out (HostTensorIO.write copies or adopts) at once.
+ */
 export interface HostForwardResult {
   /** In x's layout, hidden features; zeros at masked steps. */
   output: Float32Array;

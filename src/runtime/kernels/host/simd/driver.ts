@@ -22,21 +22,24 @@ export function batchStride(g: SequenceGeometry, width: number): number {
 
 /**
  * The forward time loop of the SIMD path: per step (in processing order) the carry rows each
- * step starts from are saved (`saved`: [carry, its workspace block] pairs, empty when nothing is
- * kept), h·R goes into `recurrent` through R prepared once, then `step(row0)` runs the gate kernel
- * on the rows of that timestep (row0 = the row of batch 0).
+ * step starts from are saved (`saved`: [carry, its workspace block] pairs of arena buffers, empty
+ * when nothing is kept; copied within the arena, no allocation per row), h·R goes into
+ * `recurrent` through R prepared once, then `step(row0)` runs the gate kernel on the rows of that
+ * timestep (row0 = the row of batch 0).
  */
-export function forwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel: Float32Array, gates: number, h: Float32Array,
-  recurrent: Float32Array, saved: Array<[Float32Array, Float32Array]>, step: (row0: number) => void): void {
+export function forwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel: Float32Array, gates: number, h: ArenaBuffer,
+  recurrent: ArenaBuffer, saved: Array<[ArenaBuffer, ArenaBuffer]>, step: (row0: number) => void): void {
   const H = g.hidden;
+  const arena = new Float32Array(h.view.buffer);
   const timesR = prepareRight(math, recurrentKernel, H, gates);
   try {
     for (let k = 0; k < g.time; k++) {
       const t = timeAt(g, k);
       for (const [carry, block] of saved) {
-        for (let b = 0; b < g.batch; b++) block.set(carry.subarray(b * H, b * H + H), rowOf(g, b, t) * H);
+        const from = carry.ptr >> 2, to = block.ptr >> 2;
+        for (let b = 0; b < g.batch; b++) arena.copyWithin(to + rowOf(g, b, t) * H, from + b * H, from + b * H + H);
       }
-      timesR.run(h, recurrent, g.batch);
+      timesR.run(h.view, recurrent.view, g.batch);
       step(rowOf(g, 0, t));
     }
   } finally {

@@ -432,3 +432,16 @@ export function allocate(kernels: SimdGateKernels, sizes: number[]): ArenaBuffer
   const buffer = kernels.memory.buffer;
   return sizes.map((size, i) => ({ ptr: offsets[i], view: new Float32Array(buffer, offsets[i], size) }));
 }
+
+/** `count` floats of `buffer` from float index `start`, as an ArenaBuffer of its own. */
+export function subBuffer(buffer: ArenaBuffer, start: number, count: number): ArenaBuffer {
+  return { ptr: buffer.ptr + start * 4, view: buffer.view.subarray(start, start + count) };
+}
+
+/**
+ * Whether `values` is a view of the kernels' arena. The SIMD forward kernels return such views
+ * (valid until the next host kernel call): an output writer that keeps the array must copy it.
+ */
+export function isArenaView(values: Float32Array): boolean {
+  return cached != null && values.buffer === cached.memory.buffer;
+}

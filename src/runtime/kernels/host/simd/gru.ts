@@ -5,7 +5,7 @@
  */
 import type { HostMath } from '../host_math.js';
 import { weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
-import { allocate, type SimdGateKernels } from './gate_kernels.js';
+import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
 
 export function gruForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
@@ -15,17 +15,17 @@ export function gruForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: Ho
   const [workspace, output, h, recurrent, bias, hnScratch] = allocate(simd, [
     rows * (saveForBackward ? G + 2 * H : G), rows * H, g.batch * H, g.batch * G, 2 * G, H,
   ]);
-  const hPrev = workspace.view.subarray(rows * (G + H), rows * (G + 2 * H));
+  const hPrev = subBuffer(workspace, rows * (G + H), rows * H);
   math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * G), rows, g.inputSize, G);
   h.view.set(a.h0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, G, h.view, recurrent.view, saveForBackward ? [[h.view, hPrev]] : [], (row0) =>
+  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, saveForBackward ? [[h, hPrev]] : [], (row0) =>
     simd.gruForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, bias.ptr + G * 4, h.ptr,
       output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + (rows * G + row0 * H) * 4 : hnScratch.ptr, saveForBackward ? batchStride(g, H) : 0,
       g.batch, H * 4));
-  return { output: output.view.slice(), h: h.view.slice(), workspace: saveForBackward ? workspace.view.slice() : new Float32Array(0) };
+  return { output: output.view, h: h.view, workspace: saveForBackward ? workspace.view : new Float32Array(0) };
 }
 
 export function gruBackwardSimd(

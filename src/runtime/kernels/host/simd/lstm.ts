@@ -10,7 +10,7 @@
 import type { HostMath } from '../host_math.js';
 import { weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import type { LstmHostForward, LstmHostInputs, LstmHostUpstream } from '../lstm.js';
-import { allocate, type SimdGateKernels } from './gate_kernels.js';
+import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
 
 export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
@@ -21,21 +21,21 @@ export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: L
     rows * (saveForBackward ? G + 2 * H : G), rows * H, g.batch * H, g.batch * H, g.batch * G, G,
   ]);
   const gates = workspace.view.subarray(0, rows * G);
-  const hPrev = workspace.view.subarray(rows * G, rows * (G + H));
-  const cPrev = workspace.view.subarray(rows * (G + H), rows * (G + 2 * H));
+  const hPrev = subBuffer(workspace, rows * G, rows * H);
+  const cPrev = subBuffer(workspace, rows * (G + H), rows * H);
   math.matmul(a.x, a.kernel, gates, rows, g.inputSize, G);
   h.view.set(a.h0);
   c.view.set(a.c0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, G, h.view, recurrent.view, saveForBackward ? [[h.view, hPrev], [c.view, cPrev]] : [], (row0) =>
+  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, saveForBackward ? [[h, hPrev], [c, cPrev]] : [], (row0) =>
     simd.lstmForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, c.ptr, h.ptr,
       output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
   return {
-    output: output.view.slice(),
-    h: h.view.slice(),
-    c: c.view.slice(),
-    workspace: saveForBackward ? workspace.view.slice() : new Float32Array(0),
+    output: output.view,
+    h: h.view,
+    c: c.view,
+    workspace: saveForBackward ? workspace.view : new Float32Array(0),
   };
 }
 

@@ -5,21 +5,21 @@
  */
 import type { HostMath } from '../host_math.js';
 import { weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
-import { allocate, type SimdGateKernels } from './gate_kernels.js';
+import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
 
 export function rnnForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
   const rows = g.batch * g.time;
   const [workspace, output, h, recurrent, bias] = allocate(simd, [rows * (saveForBackward ? 2 * H : H), rows * H, g.batch * H, g.batch * H, H]);
-  const hPrev = workspace.view.subarray(rows * H, rows * 2 * H);
+  const hPrev = subBuffer(workspace, rows * H, rows * H);
   math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * H), rows, g.inputSize, H);
   h.view.set(a.h0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, H, h.view, recurrent.view, saveForBackward ? [[h.view, hPrev]] : [], (row0) =>
+  forwardLoop(g, math, a.recurrentKernel, H, h, recurrent, saveForBackward ? [[h, hPrev]] : [], (row0) =>
     simd.rnnForward(workspace.ptr + row0 * H * 4, batchStride(g, H), recurrent.ptr, bias.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
-  return { output: output.view.slice(), h: h.view.slice(), workspace: saveForBackward ? workspace.view.slice() : new Float32Array(0) };
+  return { output: output.view, h: h.view, workspace: saveForBackward ? workspace.view : new Float32Array(0) };
 }
 
 export function rnnBackwardSimd(
