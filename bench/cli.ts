@@ -115,15 +115,25 @@ function generateRepository(dir: string): number {
 }
 
 interface Timing {
+  /** Wall clock, spawn to exit. */
   seconds: number;
+  /** User + system CPU seconds of the process and its children (GNU time), when measurable. */
+  cpuSeconds?: number;
   status: number | null;
   stderr: string;
 }
 
+// GNU time gives the CPU time of the whole process tree (worker threads and jscodeshift's child
+// processes included), which a busy shared machine disturbs far less than the wall clock.
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
 function timed(command: string, args: string[], cwd: string): Timing {
+  const [file, fileArgs] = gnuTime ? [gnuTime, ['-f', '@cpu %U %S', command, ...args]] : [command, args];
   const started = performance.now();
-  const child = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, CI: 'true' } });
-  return { seconds: (performance.now() - started) / 1000, status: child.status, stderr: child.stderr };
+  const child = spawnSync(file, fileArgs, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, CI: 'true' } });
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = /@cpu ([\d.]+) ([\d.]+)\s*$/.exec(child.stderr);
+  return { seconds, status: child.status, stderr: child.stderr, ...(cpu ? { cpuSeconds: Number(cpu[1]) + Number(cpu[2]) } : {}) };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -177,57 +187,82 @@ function freshCopy(name: string): string {
   return dir;
 }
 
-const rows: { name: string; seconds: number; changed?: number }[] = [];
-function measure(name: string, run: (attempt: number) => { timing: Timing; dir?: string }, times = runs): void {
-  const seconds: number[] = [];
-  let changed: number | undefined;
-  for (let attempt = 0; attempt < times; attempt++) {
-    const { timing, dir } = run(attempt);
-    if (timing.status === null || timing.status > 1) throw new Error(`${name} failed (${timing.status}):\n${timing.stderr}`);
-    seconds.push(timing.seconds);
-    if (dir !== undefined) changed = changedFiles(dir);
-  }
-  rows.push({ name, seconds: median(seconds), ...(changed === undefined ? {} : { changed }) });
+interface Contender {
+  name: string;
+  /** Runs once; `attempt` names a fresh copy of the repository where it writes. */
+  run(attempt: number): { timing: Timing; dir?: string };
+  times: number;
+  wall: number[];
+  cpu: number[];
+  changed?: number;
 }
 
-measure('rnn-migrate --check (lint)', () => ({
-  timing: timed(process.execPath, [bin, '--check', '--format', 'json', '-o', join(work, 'report.json'), '--no-progress', '.'], base),
-}));
-measure('rnn-migrate (rewrite)', (attempt) => {
-  const dir = freshCopy(`ours-${attempt}`);
-  return { timing: timed(process.execPath, [bin, '--no-progress', '.'], dir), dir };
-});
-for (const [name, transform] of [
-  ['jscodeshift runner (same transform)', transformFile],
-  ['jscodeshift runner (same transform, text prefilter)', prefilteredTransformFile],
-] as const) {
-  measure(
+const contenders: Contender[] = [
+  {
+    name: 'rnn-migrate --check (lint)',
+    run: () => ({
+      timing: timed(process.execPath, [bin, '--check', '--format', 'json', '-o', join(work, 'report.json'), '--no-progress', '.'], base),
+    }),
+  },
+  {
+    name: 'rnn-migrate (rewrite)',
+    run: (attempt: number) => {
+      const dir = freshCopy(`ours-${attempt}`);
+      return { timing: timed(process.execPath, [bin, '--no-progress', '.'], dir), dir };
+    },
+  },
+  ...([
+    ['jscodeshift runner (same transform)', transformFile, jscodeshiftRuns],
+    ['jscodeshift runner (same transform, text prefilter)', prefilteredTransformFile, runs],
+  ] as const).map(([name, transform, times]) => ({
     name,
-    (attempt) => {
+    times,
+    run: (attempt: number) => {
       const dir = freshCopy(`jscodeshift-${attempt}`);
       const args = [jscodeshiftBin, '-t', transform, '--extensions=ts', '--parser=ts', '--no-babel', '--silent', '.'];
       return { timing: timed(process.execPath, args, dir), dir };
     },
-    jscodeshiftRuns,
-  );
+  })),
+].map((contender) => ({ times: runs, ...contender, wall: [], cpu: [] }));
+
+// Interleaved, so a change in the machine's load during the benchmark touches every contender.
+for (let attempt = 0; attempt < Math.max(runs, jscodeshiftRuns); attempt++) {
+  for (const contender of contenders) {
+    if (attempt >= contender.times) continue;
+    const { timing, dir } = contender.run(attempt);
+    if (timing.status === null || timing.status > 1) throw new Error(`${contender.name} failed (${timing.status}):\n${timing.stderr}`);
+    contender.wall.push(timing.seconds);
+    if (timing.cpuSeconds !== undefined) contender.cpu.push(timing.cpuSeconds);
+    if (dir !== undefined) {
+      contender.changed = changedFiles(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
+const rows = contenders.map((contender) => ({
+  name: contender.name,
+  seconds: median(contender.wall),
+  cpuSeconds: contender.cpu.length > 0 ? median(contender.cpu) : undefined,
+  changed: contender.changed,
+}));
 
 const report = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8')) as { summary: { findings: number } };
 const cpu = cpus();
 console.log(
   `\nrnn-migrate CLI benchmark: ${fileCount.toLocaleString('en-US')} files, ${legacyFiles} using rnn-migrate/legacy ` +
-    `(${report.summary.findings} lint findings); wall clock of the whole process, median of ${runs} runs ` +
-    `(jscodeshift: ${jscodeshiftRuns})`,
+    `(${report.summary.findings} lint findings); each run a process from spawn to exit, median of ${runs} runs ` +
+    `(jscodeshift without the prefilter: ${jscodeshiftRuns}), interleaved`,
 );
 console.log(
   `machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
     `load average before/after ${loadBefore} / ${loadavg()[0]!.toFixed(1)}\n`,
 );
-console.log('| run | seconds | files/s | files changed |');
-console.log('| --- | ---: | ---: | ---: |');
+console.log('| run | wall s | files/s | CPU s (user+sys) | files changed |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
   console.log(
-    `| ${row.name} | ${row.seconds.toFixed(2)} | ${Math.round(fileCount / row.seconds).toLocaleString('en-US')} | ${row.changed ?? '–'} |`,
+    `| ${row.name} | ${row.seconds.toFixed(2)} | ${Math.round(fileCount / row.seconds).toLocaleString('en-US')} | ` +
+      `${row.cpuSeconds?.toFixed(2) ?? '–'} | ${row.changed ?? '–'} |`,
   );
 }
 const lint = rows[0]!;
