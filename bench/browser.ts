@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const server = await startDemoServer(0);
+const server = await startDemoServer(0, { watch: false });
 const browser = await chromium.launch({ executablePath: chromiumExecutable(), headless: true, args: chromiumArgs });
 try {
   const page = await browser.newPage();

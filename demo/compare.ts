@@ -31,9 +31,18 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Milliseconds of `run` until its result is read back, after one warm-up (shader compilation). */
-async function timeIt(run: () => tf.Tensor, repeats: number): Promise<{ ms: number; values: Float32Array }> {
-  let values = (await readAndDispose(run())) as Float32Array;
+async function readAndDispose(tensors: tf.Tensor[]): Promise<Float32Array[]> {
+  const values = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(tensors);
+  return values;
+}
+
+/**
+ * Median milliseconds of `run` until its results are read back, after one warm-up run (which
+ * compiles the shaders); also the values of the last run. Shared with bench/browser.
+ */
+export async function medianTime(run: () => tf.Tensor[], repeats: number): Promise<{ ms: number; values: Float32Array[] }> {
+  let values = await readAndDispose(run());
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();
@@ -41,12 +50,6 @@ async function timeIt(run: () => tf.Tensor, repeats: number): Promise<{ ms: numb
     times.push(performance.now() - start);
   }
   return { ms: median(times), values };
-}
-
-async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
-  const values = (await t.data()) as Float32Array;
-  t.dispose();
-  return values;
 }
 
 export async function compareAt(options: CompareOptions, time: number): Promise<CompareRow> {
@@ -57,18 +60,21 @@ export async function compareAt(options: CompareOptions, time: number): Promise<
   const x = tf.randomUniform([batch, time, inputSize], -1, 1) as tf.Tensor3D;
   const steps = tf.unstack(x, 1) as tf.Tensor2D[];
   try {
-    const legacy = await timeIt(
-      () =>
+    const legacy = await medianTime(
+      () => [
         tf.tidy(() => {
           recur.reset();
           return tf.stack(steps.map((xt) => recur.step(xt)), 1);
         }),
+      ],
       repeats,
     );
-    const fused = await timeIt(() => blocked.apply(x).output, repeats);
+    const fused = await medianTime(() => [blocked.apply(x).output], repeats);
+    const [fusedValues] = fused.values;
+    const [legacyValues] = legacy.values;
     let maxDiff = 0;
-    for (let i = 0; i < fused.values.length; i++) {
-      const d = Math.abs(fused.values[i] - legacy.values[i]);
+    for (let i = 0; i < fusedValues.length; i++) {
+      const d = Math.abs(fusedValues[i] - legacyValues[i]);
       if (!(d <= maxDiff)) maxDiff = d;
     }
     return { time, legacyMs: legacy.ms, blockedMs: fused.ms, maxDiff };

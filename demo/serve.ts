@@ -14,10 +14,16 @@ export interface DemoServer {
   close(): Promise<void>;
 }
 
-export async function startDemoServer(port = 5173): Promise<DemoServer> {
+/**
+ * `watch: false` (the browser suite, the benchmark) turns off file watching and hot reload, so an
+ * edit elsewhere in the checkout cannot reload a page in the middle of a measurement.
+ */
+export async function startDemoServer(port = 5173, { watch = true }: { watch?: boolean } = {}): Promise<DemoServer> {
   const server: ViteDevServer = await createServer({
     root,
     configFile: false,
+    // Its own dependency cache: the browser suite's Vite server may be running beside it.
+    cacheDir: fromRoot('node_modules/.vite/rnn-migrate-demo'),
     logLevel: 'warn',
     clearScreen: false,
     resolve: {
@@ -39,7 +45,7 @@ export async function startDemoServer(port = 5173): Promise<DemoServer> {
         '@tensorflow/tfjs-layers',
       ],
     },
-    server: { host: '127.0.0.1', port, strictPort: port !== 0, open: false },
+    server: { host: '127.0.0.1', port, strictPort: port !== 0, open: false, hmr: watch, watch: watch ? {} : null },
   });
   await server.listen();
   const address = server.httpServer?.address();

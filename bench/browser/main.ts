@@ -14,6 +14,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GRU, LSTM, RNN } from 'rnn-migrate';
 import { GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN } from 'rnn-migrate/legacy';
+import { medianTime } from '../../demo/compare.js';
 
 type CellKind = 'lstm' | 'gru' | 'rnn';
 
@@ -58,25 +59,6 @@ async function rendererOf(backend: string): Promise<string> {
   return 'cpu';
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Median ms of `run` (its result read back), after one warm-up that compiles the shaders. */
-async function time(run: () => tf.Tensor[]): Promise<{ ms: number; values: Float32Array[] }> {
-  const readAll = async (ts: tf.Tensor[]) => {
-    const values = await Promise.all(ts.map((t) => t.data() as Promise<Float32Array>));
-    tf.dispose(ts);
-    return values;
-  };
-  let values = await readAll(run());
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    values = await readAll(run());
-    times.push(performance.now() - start);
-  }
-  return { ms: median(times), values };
-}
-
 function maxDiff(a: Float32Array[], b: Float32Array[]): number {
   let worst = 0;
   a.forEach((arr, k) => arr.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[k][i])))));
@@ -109,21 +91,24 @@ async function benchOne(backend: string, renderer: string, cell: CellKind, T: nu
   const row = (mode: BenchRow['mode'], column: BenchRow['column'], ms: number, diff: number | null): BenchRow => ({
     backend, renderer, software, cell, batch, time: T, inputSize, hidden, mode, column, ms, maxDiffVsBlocked: diff,
   });
-  const fwdBlocked = await time(() => [blocked.apply(x).output]);
-  const fwdLegacy = await time(() => [
-    tf.tidy(() => {
-      recur.reset();
-      return tf.stack(steps.map((xt) => recur.step(xt)), 1);
-    }),
-  ]);
-  const fwdLayers = await time(() => [layer.apply(x) as tf.Tensor]);
+  const fwdBlocked = await medianTime(() => [blocked.apply(x).output], repeats);
+  const fwdLegacy = await medianTime(
+    () => [
+      tf.tidy(() => {
+        recur.reset();
+        return tf.stack(steps.map((xt) => recur.step(xt)), 1);
+      }),
+    ],
+    repeats,
+  );
+  const fwdLayers = await medianTime(() => [layer.apply(x) as tf.Tensor], repeats);
   const grads = (variables: tf.Variable[], forward: () => tf.Tensor) => () => {
     const { value, grads: g } = tf.variableGrads(() => tf.sum(forward()) as tf.Scalar, variables);
     value.dispose();
     return variables.map((v) => g[v.name]);
   };
-  const bwdBlocked = await time(grads(blockedVariables, () => blocked.apply(x).output));
-  const bwdLayers = await time(grads(layerVariables, () => layer.apply(x) as tf.Tensor));
+  const bwdBlocked = await medianTime(grads(blockedVariables, () => blocked.apply(x).output), repeats);
+  const bwdLayers = await medianTime(grads(layerVariables, () => layer.apply(x) as tf.Tensor), repeats);
   recur.reset();
   const comparable = cell !== 'gru';
   const rows = [

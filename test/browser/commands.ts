@@ -29,7 +29,7 @@ export interface DemoRunResult {
 
 const runDemo: BrowserCommand<[DemoRunRequest]> = async (ctx, request): Promise<DemoRunResult> => {
   const context = (ctx as unknown as { context: BrowserContext }).context;
-  const server = await startDemoServer(0);
+  const server = await startDemoServer(0, { watch: false });
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));

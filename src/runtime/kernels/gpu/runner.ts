@@ -44,11 +44,30 @@ export class GpuScope {
     this.intermediates.length = 0;
   }
 
-  /** Disposes one tracked tensor early (inside a long loop). */
+  /** Disposes one tracked tensor early. */
   release(info: TensorInfo): void {
     const at = this.intermediates.indexOf(info);
-    if (at >= 0) this.intermediates.splice(at, 1);
+    if (at < 0) return;
+    this.intermediates.splice(at, 1);
     this.runner.backend.disposeData(info.dataId);
+  }
+
+  /** A point to release back to (see releaseSince). */
+  mark(): number {
+    return this.intermediates.length;
+  }
+
+  /**
+   * Disposes what was tracked since `mark` except `keep`: a time loop's per-step temporaries go
+   * as soon as the step is done, so the kernel's peak memory does not grow with the sequence.
+   */
+  releaseSince(mark: number, keep: Array<TensorInfo | undefined>): void {
+    const kept = new Set(keep);
+    const recent = this.intermediates.splice(mark);
+    for (const info of recent) {
+      if (kept.has(info)) this.intermediates.push(info);
+      else this.runner.backend.disposeData(info.dataId);
+    }
   }
 
   /**

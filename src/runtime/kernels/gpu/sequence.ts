@@ -85,9 +85,11 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: GpuSequenceInputs,
   let previous = initialState(scope, inputs);
   for (let k = 0; k < T; k++) {
     const t = timestepAt(g, k);
+    const stepStart = scope.mark();
     const hPrev = k === 0 ? inputs.h0 : scope.reshape(scope.slice(previous, [0], [BH]), [B, H]);
     const hProj = scope.flat(scope.matMul(hPrev, inputs.recurrentKernel));
     states[t] = scope.shader(gate, { xProj, hProj, biasIn, prevState: previous, validMask }, [t, T]);
+    scope.releaseSince(stepStart, [states[t]]);
     previous = states[t];
   }
   const workspace = scope.concat(states, 0);
@@ -139,15 +141,20 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   for (let k = T - 1; k >= 0; k--) {
     const t = timestepAt(g, k);
     const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
+    const stepStart = scope.mark();
     const named = { workspace, initState, dOutput, dhCarry, dcCarry, validMask };
     const dz = scope.shader(gateGrad, named, [t, prevStep, T]);
     // GRU: the recurrent side is the second half of dz.
     const dzRecurrent = g.kind === 'gru' ? scope.slice(dz, [B * GH], [B * GH]) : dz;
     const dhRec = scope.flat(scope.matMul(scope.reshape(dzRecurrent, [B, GH]), inputs.recurrentKernel, false, true));
     const carry = scope.shader(carryGrad, { ...named, dhRec }, [t, T]);
+    const [dhUsed, dcUsed] = [dhCarry, dcCarry];
     dhCarry = scope.slice(carry, [0], [BH]);
     dcCarry = g.kind === 'lstm' ? scope.slice(carry, [BH], [BH]) : undefined;
     gateGrads[t] = dz;
+    scope.releaseSince(stepStart, [dz, dhCarry, dcCarry]);
+    // The carry gradients this step read are done with too.
+    for (const used of [dhUsed, dcUsed]) if (used) scope.release(used);
   }
   // [T, sides, B, G·H] → per side, rows in time-major order.
   const allGateGrads = scope.concat(gateGrads, 0);
