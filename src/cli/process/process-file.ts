@@ -29,7 +29,7 @@ export interface FileError {
 }
 
 export interface FileOutcome {
-  /** Lint mode: every legacy use. Migrate mode: the sites left for manual migration. */
+  /** Lint mode: every legacy use. Migrate mode: the sites left for manual migration, positioned in the output. */
   findings: ReportedFinding[];
   /** Migrate mode: the rewritten source, present only when it differs. */
   output?: string;
@@ -79,7 +79,8 @@ export function processSource(task: FileTask, codemods: CodemodsApi): FileOutcom
       return { findings: fingerprintFindings(relPath, source, codemods.analyzeSource(source, relPath)) };
     }
     const migrated = codemods.migrateSource(source, relPath, { insertTodos: task.insertTodos });
-    const findings = fingerprintFindings(relPath, source, migrated.findings);
+    // Rewrite-mode findings are positioned in the output: the file as it will be on disk.
+    const findings = fingerprintFindings(relPath, migrated.output, migrated.findings);
     if (!migrated.changed) return { findings };
     const output = keepLineEndings(source, migrated.output);
     try {
