@@ -110,28 +110,38 @@ async function peakBytesOf(prepared: Prepared): Promise<number> {
   return info.peakBytes - before;
 }
 
-async function measure(c: BenchCase, prepared: Prepared, result: ColumnResult): Promise<void> {
-  for (let i = 0; i < warmup; i++) await prepared.run();
-  const tensorsBefore = tf.memory().numTensors;
-  const samples: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await prepared.run();
-    samples.push(performance.now() - t0);
+/**
+ * Times the prepared columns together: after the warm-up, each round runs every column once, in
+ * a rotating order, so that load spikes on a shared machine fall on all columns alike.
+ */
+async function measureInterleaved(c: BenchCase, timed: Array<{ prepared: Prepared; result: ColumnResult }>): Promise<void> {
+  for (const { prepared } of timed) for (let i = 0; i < warmup; i++) await prepared.run();
+  const samples = timed.map(() => [] as number[]);
+  for (let round = 0; round < reps; round++) {
+    for (let k = 0; k < timed.length; k++) {
+      const index = (k + round) % timed.length;
+      const t0 = performance.now();
+      await timed[index].prepared.run();
+      samples[index].push(performance.now() - t0);
+    }
   }
-  result.leakedTensors = (tf.memory().numTensors - tensorsBefore) / reps;
-  result.samplesMs = samples.map((s) => Math.round(s * 1000) / 1000);
-  result.ms = median(samples);
-  result.gflops = modeFlops(c.cell, c.size, c.mode) / result.ms / 1e6;
-  if (prepared.tracksMemory) {
-    result.peakBytes = await peakBytesOf(prepared);
-    if (c.mode === 'fwdbwd') result.peakOverFloor = result.peakBytes / bpttFloorBytes(c.cell, c.size);
+  for (const [index, { prepared, result }] of timed.entries()) {
+    const tensorsBefore = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await prepared.run();
+    result.leakedTensors = (tf.memory().numTensors - tensorsBefore) / 3;
+    result.samplesMs = samples[index].map((s) => Math.round(s * 1000) / 1000);
+    result.ms = median(samples[index]);
+    result.gflops = modeFlops(c.cell, c.size, c.mode) / result.ms / 1e6;
+    if (prepared.tracksMemory) {
+      result.peakBytes = await peakBytesOf(prepared);
+      if (c.mode === 'fwdbwd') result.peakOverFloor = result.peakBytes / bpttFloorBytes(c.cell, c.size);
+    }
   }
 }
 
 async function runCase(c: BenchCase): Promise<CaseResult> {
   const results: ColumnResult[] = [];
-  const prepared = new Map<string, Prepared>();
+  const timed: Array<{ prepared: Prepared; result: ColumnResult }> = [];
   // The reference first, so every other column is checked before it is timed.
   const order = [...columns].sort((a, b) => Number(b.id === REFERENCE_COLUMN) - Number(a.id === REFERENCE_COLUMN));
   let reference: Float32Array[] | null = null;
@@ -155,7 +165,6 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
       result.skipped = p;
       continue;
     }
-    prepared.set(column.id, p);
     result.note = p.note;
     try {
       if (p.comparable !== false) {
@@ -173,12 +182,17 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
           result.checked = true;
         }
       }
-      await measure(c, p, result);
+      timed.push({ prepared: p, result });
     } catch (e) {
       result.skipped = `failed: ${(e as Error).message.split('\n')[0]}`;
     } finally {
-      p.dispose();
+      if (!timed.some((t) => t.prepared === p)) p.dispose();
     }
+  }
+  try {
+    await measureInterleaved(c, timed);
+  } finally {
+    for (const { prepared } of timed) prepared.dispose();
   }
   const byId = new Map(results.map((r) => [r.column, r]));
   const limit = byId.get('matmul')?.gflops;
@@ -216,7 +230,7 @@ const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version,
   tfjs: tf.version_core, loadavg: os.loadavg().map((l) => Number(l.toFixed(2))), reps, warmup,
 };
-if (!args.json) console.log(`# rnn-migrate bench: ${machine.cpu} (${machine.cores} cores), node ${machine.node}, tfjs ${machine.tfjs}, load ${machine.loadavg.join(' ')}, median of ${reps} after ${warmup} warm-up`);
+if (!args.json) console.log(`# rnn-migrate bench: ${machine.cpu} (${machine.cores} cores), node ${machine.node}, tfjs ${machine.tfjs}, load ${machine.loadavg.join(' ')}, median of ${reps} interleaved rounds after ${warmup} warm-up`);
 
 const all: CaseResult[] = [];
 for (const backend of backends) {
