@@ -4,6 +4,11 @@
  * migrated by the codemod, with the same fixed weights and data; both must print the same
  * numbers (outputs, losses after optimizer steps, gradients) to 1e-5. A migrated program is run
  * from a temporary file beside the original so its imports resolve the same way.
+ *
+ * Each program runs twice (the second run continues from whatever state the first left: a
+ * module-level Recur's state, a module-level carry), and neither run of the migrated program may
+ * leave more tensors behind (tf.memory().numTensors) than the same run of the legacy one: a
+ * migration must not make a program leak, e.g. by never disposing a replaced carry.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,22 +17,38 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureChecker } from 'rnn-migrate/legacy';
+// The legacy Recur releases a state replaced under a gradient tape once the tape is over, at its
+// next step: flushed around each run, so no run is credited or charged with another's releases.
+import { flushPendingReleases } from '../../src/legacy/state_lifetime.js';
 import { analyzeSource, migrateSource } from 'rnn-migrate/codemods';
 
 const corpusDir = join(import.meta.dirname, '../../fixtures/corpus');
 const programs = readdirSync(corpusDir).filter((name) => /^[a-z0-9].*\.(ts|js|mjs)$/.test(name)).sort();
 const temporaryFiles: string[] = [];
 const tally = { migrated: 0, manual: 0, programs: 0, fullyMigrated: 0 };
+const growths: string[] = [];
 
 type Program = { run(): Promise<number[]> };
 
-async function runProgram(path: string): Promise<number[]> {
+interface Run {
+  numbers: number[];
+  /** Tensors left behind by the run. */
+  growth: number;
+}
+
+/** Runs a program twice in a row. */
+async function runProgram(path: string): Promise<[Run, Run]> {
   const program = (await import(/* @vite-ignore */ pathToFileURL(path).href)) as Program;
-  const before = tf.memory().numTensors;
-  const result = await program.run();
-  expect(result.length).toBeGreaterThan(0);
-  expect(tf.memory().numTensors).toBeGreaterThanOrEqual(before); // ran to completion
-  return result;
+  const once = async (): Promise<Run> => {
+    flushPendingReleases();
+    const before = tf.memory().numTensors;
+    const numbers = await program.run();
+    expect(numbers.length).toBeGreaterThan(0);
+    flushPendingReleases();
+    return { numbers, growth: tf.memory().numTensors - before };
+  };
+  const first = await once();
+  return [first, await once()];
 }
 
 function expectClose(actual: number[], expected: number[]): void {
@@ -52,6 +73,7 @@ afterAll(() => {
     `corpus: ${tally.programs} programs, ${tally.fullyMigrated} fully migrated; ` +
       `legacy sites migrated automatically: ${tally.migrated}/${tally.migrated + tally.manual} (${(100 * share).toFixed(1)}%)`,
   );
+  console.log(`tensors left behind per run (first/second):\n  ${growths.join('\n  ')}`);
 });
 
 describe('executed equivalence over the corpus', () => {
@@ -77,9 +99,15 @@ describe('executed equivalence over the corpus', () => {
       const migratedPath = join(corpusDir, `.migrated-${name}`);
       writeFileSync(migratedPath, output);
       temporaryFiles.push(migratedPath);
-      const legacyNumbers = await runProgram(path);
-      const migratedNumbers = await runProgram(migratedPath);
-      expectClose(migratedNumbers, legacyNumbers);
+      const legacyRuns = await runProgram(path);
+      const migratedRuns = await runProgram(migratedPath);
+      legacyRuns.forEach((legacyRun, index) => {
+        expectClose(migratedRuns[index]!.numbers, legacyRun.numbers);
+        if (migratedRuns[index]!.growth > legacyRun.growth) {
+          throw new Error(`run ${index + 1} leaves ${migratedRuns[index]!.growth} tensors migrated, ${legacyRun.growth} legacy`);
+        }
+      });
+      growths.push(`${name}: ${legacyRuns.map((run) => run.growth).join('/')} legacy, ${migratedRuns.map((run) => run.growth).join('/')} migrated`);
       // And a second run changes nothing.
       expect(migrateSource(output, name).output).toBe(output);
     });

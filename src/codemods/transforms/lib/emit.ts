@@ -5,6 +5,8 @@ import type { JSCodeshift } from 'jscodeshift';
 export interface PrintStyle {
   quote: 'single' | 'double';
   lineTerminator: string;
+  /** Generated statements stay on one line each, as they were designed to read (no call broken over lines). */
+  wrapColumn: number;
 }
 
 /** The file's quote style (from its import sources, else its string literals) and line endings. */
@@ -13,7 +15,7 @@ export function printStyleOf(source: string): PrintStyle {
   const singles = (source.match(/'/g) ?? []).length;
   const doubles = (source.match(/"/g) ?? []).length;
   const quote = importQuote ? (importQuote === '"' ? 'double' : 'single') : doubles > singles ? 'double' : 'single';
-  return { quote, lineTerminator: source.includes('\r\n') ? '\r\n' : '\n' };
+  return { quote, lineTerminator: source.includes('\r\n') ? '\r\n' : '\n', wrapColumn: 200 };
 }
 
 export function parseStatements(_j: JSCodeshift, code: string): any[] {

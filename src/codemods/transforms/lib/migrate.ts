@@ -15,6 +15,7 @@ import { dialectFor } from '../../parser.js';
 import { parseExpression, parseStatements, printStyleOf } from './emit.js';
 import { insertTodoLines } from './todos.js';
 import { migrateImports } from './imports.js';
+import { insideTidyScope, isEvaluatedFirst, isInert, wrapBlockedCallsInTidy } from './lifetimes.js';
 
 export interface MigrateFileOptions {
   insertTodos?: boolean;
@@ -41,6 +42,8 @@ class Rewriter {
   private readonly j: JSCodeshift;
   private readonly names: Set<string>;
   private readonly carryNames = new Map<Holder, string>();
+  /** Holders whose replaced carries are disposed (nothing but the carry variable can hold them). */
+  private readonly disposesCarries = new Set<Holder>();
   private tfName: string | undefined;
   private tfNeeded = false;
   private changed = false;
@@ -58,7 +61,9 @@ class Rewriter {
     const { plan } = this.analysis;
     const migratable = plan.holders.filter((holderPlan) => !holderPlan.manual && holderPlan.carry);
     for (const holderPlan of migratable) this.carryNames.set(holderPlan.holder, freshName(`${holderPlan.holder.name}Carry`, this.names));
+    for (const holderPlan of migratable) if (carriesAreOwned(holderPlan)) this.disposesCarries.add(holderPlan.holder);
 
+    const finalDisposals = migratable.flatMap((holderPlan) => this.finalDisposal(holderPlan) ?? []);
     // Sites first (they read the plan's paths), then state events, resets and declarations.
     for (const site of plan.sites) {
       if (site.ignored || site.manual) continue;
@@ -72,6 +77,10 @@ class Rewriter {
         holderPlan.holder.declaration!.insertAfter(this.statement(this.carryDeclaration(holderPlan.holder)));
         this.changed = true;
       }
+    }
+    for (const { body, next, code } of finalDisposals) {
+      const index = next === undefined ? body.length : body.indexOf(next);
+      if (index >= 0) body.splice(index, 0, this.statement(code));
     }
     this.mergeDeclarationsWithFirstAssignment();
     if (this.tfNeeded && !this.tfName) this.addTfImport();
@@ -116,10 +125,35 @@ class Rewriter {
     return { call: `${this.ref(holder)}.apply(${input}${carryIn})`, writes: carry.writes.has(event), keeps: carry.keeps.has(event) };
   }
 
-  /** Statements that store a new carry, keeping its tensors alive past an enclosing tidy scope. */
-  private storeCarry(holder: Holder, value: string, keeps: boolean): string[] {
+  /**
+   * A carry local to a block, written by its steps, is disposed after the statement holding its
+   * last use: the variable goes out of scope there (the legacy Recur released it at the next reset).
+   * Where it goes is taken now, as the sibling it precedes, since the rewrite replaces statements.
+   */
+  private finalDisposal(holderPlan: HolderPlan): { body: any[]; next: any; code: string } | undefined {
+    const carry = holderPlan.carry!;
+    const last = holderPlan.events[holderPlan.events.length - 1];
+    if (carry.scope !== 'local' || !carry.block || carry.writes.size === 0 || !last || last.kind === 'reset' || !this.disposesCarries.has(holderPlan.holder)) return undefined;
+    const body: any[] = carry.block.type === 'Program' ? (carry.block as any).body : (carry.block as any).body;
+    let statement: AnyPath | undefined = last.path;
+    while (statement && statement.parentPath?.value !== body) statement = statement.parentPath;
+    if (!statement) return undefined;
+    return { body, next: body[body.indexOf(statement.node) + 1], code: `${this.tf()}.dispose(${this.carryNames.get(holderPlan.holder)});` };
+  }
+
+  private readsCarry(holder: Holder, stepPath: AnyPath): boolean {
+    return this.planOf(holder).carry!.reads.has(this.eventOf(holder, stepPath));
+  }
+
+  /**
+   * Statements that store a new carry, keeping its tensors alive past an enclosing tidy scope.
+   * With `disposesPrevious` the carry it replaces is disposed first (the step that read it has
+   * run, and a gradient tape keeps its own copies of what it needs), as the legacy Recur did.
+   */
+  private storeCarry(holder: Holder, value: string, keeps: boolean, disposesPrevious = false): string[] {
     const name = this.carryNames.get(holder)!;
     const statements = [`${name} = ${value};`];
+    if (disposesPrevious) statements.unshift(`${this.tf()}.dispose(${name});`);
     if (keeps) {
       // The old Recur kept its state alive across tf.tidy / minimize; an explicit carry must too.
       const keys = holder.cellKind === 'LSTM' ? ['h', 'c'] : holder.cellKind === 'custom' ? undefined : ['h'];
@@ -139,6 +173,27 @@ class Rewriter {
 
   // ---- step loops -------------------------------------------------------------------------------
 
+  /** Whether a blocked call at `path` goes in a tf.tidy: outside any tidy scope, reading only inert user code. */
+  private wantsTidy(path: AnyPath, userNodes: any[]): boolean {
+    return !insideTidyScope(path) && userNodes.every((node) => isInert(node, this.analysis.tf.namespace));
+  }
+
+  /**
+   * A loop's sequence expression that calls user code (`for (const x of batches(i))`) moves into a
+   * `const` before the blocked call when it is evaluated first anyway, so the tf.tidy around the
+   * call cannot dispose a tensor that code keeps. Returns the hoisting statement, if any.
+   */
+  private hoistSequence(loop: StepLoop, statementPath: AnyPath): string | undefined {
+    const node = loop.sequence.node;
+    if (isInert(node, this.analysis.tf.namespace) || insideTidyScope(loop.path)) return undefined;
+    const firstInLoop = loop.form === 'for-of' && loop.path.node.right === node;
+    if (!firstInLoop && !((loop.form === 'map' || loop.form === 'forEach' || loop.form === 'reduce') && isEvaluatedFirst(statementPath.node, node))) return undefined;
+    const name = freshName(`${loop.steps[0]!.holder.name}Inputs`, this.names);
+    const hoisted = `const ${name} = ${this.sourceOf(node)};`;
+    loop.sequence = { ...loop.sequence, node: this.j.identifier(name) };
+    return hoisted;
+  }
+
   private sequenceCode(loop: StepLoop): string {
     const { sequence } = loop;
     const base = this.sourceOf(sequence.node);
@@ -151,11 +206,18 @@ class Rewriter {
 
   private rewriteLoop(loop: StepLoop): void {
     const j = this.j;
-    const before: string[] = [];
+    const statementPath = loop.form === 'for-of' || loop.form === 'for-index' ? loop.path : enclosingStatement(loop.path)!;
+    const hoisted = this.hoistSequence(loop, statementPath);
+    const before: string[] = hoisted ? [hoisted] : [];
+    const tidy = this.wantsTidy(loop.path, [loop.sequence.node, loop.sequence.limit]);
     const resultNames = new Map<StepCall, string>();
     const stepsNames = new Map<StepCall, string>();
+    /** Steps whose result is the stored carry itself (`const lstmNext = lstm.apply(…).carry`). */
+    const storedCarries = new Set<StepCall>();
+    const noInline = new Set<string>(hoisted ? [/^const (\w+)/.exec(hoisted)![1]!] : []);
     const sequence = this.sequenceCode(loop);
     const lastOf = (step: StepCall): string => {
+      if (storedCarries.has(step)) return `${this.tf()}.clone(${this.carryNames.get(step.holder)}.h)`; // the carry is disposed when replaced
       if (step.holder.cellKind !== 'custom') return `${resultNames.get(step)}.carry.h`;
       const steps = stepsOf(step);
       return `${steps}[${steps}.length - 1]`;
@@ -185,10 +247,28 @@ class Rewriter {
         continue;
       }
       if (!writes && !feedsLater && !loop.hasResidual && step.use.kind === 'discard' && consumers.length === 0) continue; // a dead warm-up
-      const resultName = freshName(`${step.holder.name}Result`, this.names);
-      resultNames.set(step, resultName);
-      before.push(`const ${resultName} = ${call};`);
-      if (writes) before.push(...this.storeCarry(step.holder, `${resultName}.carry`, keeps));
+      const owned = writes && this.disposesCarries.has(step.holder);
+      const disposes = owned && this.readsCarry(step.holder, step.path);
+      const readsOutput = feedsLater || loop.hasResidual || step.holder.cellKind === 'custom' || step.use.kind === 'collect' ||
+        (step.use.kind === 'callback-result' && loop.form === 'map') || consumers.some((consumer) => consumer.kind === 'collect');
+      if (owned && !readsOutput) {
+        // Only the carry is read: store it (disposing the one it replaces), hand out copies of its h.
+        storedCarries.add(step);
+        if (disposes) {
+          const nextName = freshName(`${step.holder.name}Next`, this.names);
+          noInline.add(nextName);
+          before.push(`const ${nextName} = ${call}.carry;`, ...this.storeCarry(step.holder, nextName, keeps, true));
+        } else {
+          before.push(...this.storeCarry(step.holder, `${call}.carry`, keeps));
+        }
+      } else {
+        const resultName = freshName(`${step.holder.name}Result`, this.names);
+        resultNames.set(step, resultName);
+        if (disposes) noInline.add(resultName);
+        before.push(`const ${resultName} = ${call};`);
+        if (writes) before.push(...this.storeCarry(step.holder, `${resultName}.carry`, keeps, disposes));
+        if (owned && step.holder.cellKind !== 'custom') storedCarries.add(step);
+      }
       if (loop.hasResidual) {
         if (step.use.kind !== 'discard') stepsOf(step);
         continue;
@@ -202,7 +282,6 @@ class Rewriter {
       }
     }
 
-    const statementPath = loop.form === 'for-of' || loop.form === 'for-index' ? loop.path : enclosingStatement(loop.path)!;
     this.changed = true;
     let replaced = loop.path;
     if (!loop.hasResidual && loop.form === 'map') {
@@ -216,9 +295,12 @@ class Rewriter {
         replaced = parent;
       }
     }
-    const readInLoop = loop.hasResidual ? new Set(stepsNames.values()) : new Set<string>();
+    const readInLoop = loop.hasResidual ? new Set([...stepsNames.values(), ...noInline]) : noInline;
     const code = inlineSingleUseTemporaries([...before, ...after], expressionValue, readInLoop);
     const generated = parseStatements(j, code.statements.join('\n'));
+    const layerRefs = new Set(loop.steps.map((step) => this.ref(step.holder)));
+    let valueStatement = code.expression === undefined ? undefined : parseStatements(j, `(${code.expression});`)[0];
+    if (tidy) wrapBlockedCallsInTidy(j, valueStatement ? [...generated, valueStatement] : generated, layerRefs, this.tf());
     if (loop.hasResidual) {
       this.keepLoopReadingSteps(loop, stepsNames);
       insertBefore(statementPath, generated);
@@ -226,7 +308,7 @@ class Rewriter {
     }
     if (loop.form === 'map' || loop.form === 'reduce') {
       // The call is a value: the per-step outputs (map) or the last output (reduce).
-      replaced.replace(parseExpression(j, code.expression ?? 'undefined'));
+      replaced.replace(valueStatement ? unparenthesized(valueStatement.expression) : parseExpression(j, 'undefined'));
       insertBefore(statementPath, generated);
       return;
     }
@@ -280,28 +362,52 @@ class Rewriter {
     const steps = [...site.steps].sort((a, b) => b.node.start - a.node.start);
     for (const stepPath of steps) {
       const holder = site.holders.find((candidate) => this.planOf(candidate).events.some((event) => event.path.node === stepPath.node))!;
-      const input = `${this.tf()}.expandDims(${this.sourceOf(stepPath.node.arguments[0])}, 1)`;
+      const argument = stepPath.node.arguments[0];
+      const input = `${this.tf()}.expandDims(${this.sourceOf(argument)}, 1)`;
       const { call, writes, keeps } = this.applyFor(holder, stepPath, input);
       const carryName = this.carryNames.get(holder)!;
-      const statement = enclosingStatement(stepPath)!;
-      const isWholeStatement = statement.node.type === 'ExpressionStatement' && unwrap(statement.node.expression) === stepPath.node;
+      const owned = writes && this.disposesCarries.has(holder);
+      const disposes = owned && this.readsCarry(holder, stepPath);
+      const tidy = this.wantsTidy(stepPath, [argument]);
+      /** Generated code with its blocked call in a tf.tidy where one is wanted. */
+      const statements = (code: string[]): any[] => {
+        const nodes = parseStatements(j, code.join('\n'));
+        if (tidy) wrapBlockedCallsInTidy(j, nodes, new Set([this.ref(holder)]), this.tf());
+        return nodes;
+      };
+      const expression = (code: string): any => unparenthesized(statements([`(${code});`])[0].expression);
+      /** Computes the next carry, disposes the one it replaces (when owned) and stores it. */
+      const store = (): string[] => {
+        if (!disposes) return this.storeCarry(holder, `${call}.carry`, keeps);
+        const nextName = freshName(`${holder.name}Next`, this.names);
+        return [`const ${nextName} = ${call}.carry;`, ...this.storeCarry(holder, nextName, keeps, disposes)];
+      };
+      // The step's value is the carry's h; a carry disposed when replaced hands out a copy.
+      const value = owned ? `${this.tf()}.clone(${carryName}.h)` : `${carryName}.h`;
       this.changed = true;
-      if (isWholeStatement) {
-        replaceStatement(statement, writes ? parseStatements(j, this.storeCarry(holder, `${call}.carry`, keeps).join('\n')) : []);
+      const place = singleStepPlace(stepPath);
+      if (place === 'arrow-body' && owned) {
+        // `(x) => gru.step(x)` gets a block body, so the carry's bookkeeping has statements to go in.
+        stepPath.parent.node.body = j.blockStatement([...statements(store()), j.returnStatement(expression(value))]);
+        continue;
+      }
+      const statement = enclosingStatement(stepPath)!;
+      if (place === 'statement') {
+        replaceStatement(statement, writes ? statements(store()) : []);
         continue;
       }
       if (!writes) {
-        stepPath.replace(parseExpression(j, `${call}.carry.h`));
+        stepPath.replace(expression(`${call}.carry.h`));
         continue;
       }
-      if (isUnconditionalWithin(stepPath, statement.node)) {
-        insertBefore(statement, parseStatements(j, this.storeCarry(holder, `${call}.carry`, keeps).join('\n')));
-        stepPath.replace(parseExpression(j, `${carryName}.h`));
+      if (place === 'inside-statement') {
+        insertBefore(statement, statements(store()));
+        stepPath.replace(expression(value));
         continue;
       }
       // Only an expression fits here: store (and keep) the carry with a comma expression.
-      const [store, ...keep] = this.storeCarry(holder, `${call}.carry`, keeps).join(' ').split(';').map((part) => part.trim()).filter(Boolean);
-      stepPath.replace(parseExpression(j, keep.length > 0 ? `(${[store, ...keep, `${carryName}.h`].join(', ')})` : `(${carryName} = ${call}.carry).h`));
+      const [stored, ...keep] = this.storeCarry(holder, `${call}.carry`, keeps).join(' ').split(';').map((part) => part.trim()).filter(Boolean);
+      stepPath.replace(expression(keep.length > 0 ? `(${[stored, ...keep, `${carryName}.h`].join(', ')})` : `(${carryName} = ${call}.carry).h`));
     }
   }
 
@@ -331,9 +437,19 @@ class Rewriter {
           else statement.prune();
           continue;
         }
+        if (value === undefined && statement.node.type === 'ExpressionStatement') {
+          replaceStatement(statement, parseStatements(j, this.clearCarry(holderPlan.holder).join('\n')));
+          continue;
+        }
         event.path.replace(parseExpression(j, `${name} = ${value ?? 'undefined'}`));
       }
     }
+  }
+
+  /** `carry = undefined`, disposing the carry first when nothing else can hold it (as reset() released the state). */
+  private clearCarry(holder: Holder): string[] {
+    const name = this.carryNames.get(holder)!;
+    return this.disposesCarries.has(holder) ? [`${this.tf()}.dispose(${name});`, `${name} = undefined;`] : [`${name} = undefined;`];
   }
 
   private rewriteResets(migratable: HolderPlan[]): void {
@@ -357,14 +473,14 @@ class Rewriter {
         }
         const carry = holderPlan.carry!;
         if (!carry.needsVariable) continue;
-        entry.replacements.push(carry.start === event ? this.carryDeclaration(holderPlan.holder) : `${this.carryNames.get(holderPlan.holder)} = undefined;`);
+        entry.replacements.push(carry.start === event ? this.carryDeclaration(holderPlan.holder) : this.clearCarry(holderPlan.holder).join(' '));
       }
     }
     for (const { call, replacements, keepsCall } of calls.values()) {
       const statement = call.parent;
       this.changed = true;
       if (statement.node.type !== 'ExpressionStatement') {
-        if (!keepsCall) call.replace(parseExpression(j, replacements.map((code) => code.replace(/;$/, '')).join(', ') || 'undefined'));
+        if (!keepsCall) call.replace(parseExpression(j, replacements.flatMap((code) => code.split(';').map((part) => part.trim()).filter(Boolean)).join(', ') || 'undefined'));
         continue;
       }
       const generated = parseStatements(j, replacements.join('\n'));
@@ -404,6 +520,33 @@ class Rewriter {
     if (anchor) anchor.insertBefore(node);
     else root.get().node.program.body.unshift(node);
   }
+}
+
+const unparenthesized = (node: any): any => (node?.type === 'ParenthesizedExpression' ? node.expression : node);
+
+/**
+ * Whether every carry this holder's variable can hold was made by its own blocked calls and
+ * reached no other code, so a replaced carry can be disposed: no `recur.state` read (the code
+ * could keep the object) and no state assigned from elsewhere (the legacy Recur never disposed
+ * those either). Single steps must sit where statements can go.
+ */
+function carriesAreOwned(holderPlan: HolderPlan): boolean {
+  return holderPlan.events.every((event) => {
+    if (event.kind === 'state-read') return false;
+    if (event.kind === 'state-write') return isNullLiteral(event.value);
+    if (event.kind === 'step' && event.site?.kind === 'single-step') return singleStepPlace(event.path) !== 'expression';
+    return true;
+  });
+}
+
+/** Where a single step sits: a whole statement, unconditionally inside one, an arrow's whole body, or only an expression slot. */
+function singleStepPlace(stepPath: AnyPath): 'statement' | 'inside-statement' | 'arrow-body' | 'expression' {
+  const statement = enclosingStatement(stepPath);
+  const parent = stepPath.parent?.node;
+  if (parent?.type === 'ArrowFunctionExpression' && parent.body === stepPath.node) return 'arrow-body';
+  if (!statement) return 'expression';
+  if (statement.node.type === 'ExpressionStatement' && unwrap(statement.node.expression) === stepPath.node) return 'statement';
+  return isUnconditionalWithin(stepPath, statement.node) ? 'inside-statement' : 'expression';
 }
 
 const isNullLiteral = (node: any): boolean => {
