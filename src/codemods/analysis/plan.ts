@@ -331,6 +331,28 @@ function functionsBetween(path: AnyPath, block: AnyNode): { any: boolean; allSyn
   return { any, allSync };
 }
 
+/** Whether an event runs in a function that is stored or passed on (not a method, not a callback run in place). */
+const inEscapingClosure = (event: StateEvent): boolean =>
+  [...ancestors(event.path)].some((ancestor) => isFunctionNode(ancestor.node) && ancestor.parent?.node.type !== 'ClassMethod' && ancestor.node.type !== 'ClassMethod' && !isSyncCallback(ancestor));
+
+/**
+ * Whether the Recur comes into being exactly when its declaration statement runs, so a carry
+ * declared right after it lives exactly as long: a single construction inside that statement,
+ * and no `var` in a nested block (its binding outlives the block, one carry per entry would not).
+ */
+function createdWithDeclaration(holder: Holder): boolean {
+  const declaration = holder.declaration!;
+  const node = declaration.node;
+  if (holder.constructions.length !== 1) return false;
+  const construction = holder.constructions[0]!.path.node;
+  if (!(node.start <= construction.start && construction.end <= node.end)) return false;
+  if (node.type === 'VariableDeclaration' && node.kind === 'var') {
+    const block = declaration.parentPath.parentPath;
+    return block.node.type === 'Program' || isFunctionNode(block.parent?.node ?? {});
+  }
+  return true;
+}
+
 /**
  * Where the carry lives. A local chain: the narrowest block holding every event, whose first
  * event is a reset (or a state write) directly in it; the carry is declared there and the state
@@ -373,12 +395,12 @@ function planCarry(plan: HolderPlan): CarryPlan | ManualReason {
       if (carry.writes.has(event) && functionsBetween(event.path, block).any) carry.keeps.add(event);
     });
   } else {
-    if (holder.kind === 'field') {
-      const inClosure = events.some((event) => [...ancestors(event.path)].some((ancestor) => isFunctionNode(ancestor.node) && ancestor.parent?.node.type !== 'ClassMethod' && ancestor.node.type !== 'ClassMethod' && !isSyncCallback(ancestor)));
-      return inClosure ? 'escaping-closure' : 'state-across-methods';
-    }
+    if (holder.kind === 'field') return events.some(inEscapingClosure) ? 'escaping-closure' : 'state-across-methods';
     if (!holder.declaration || !holder.constructionVisible) return 'cross-file-recur';
     if (!Array.isArray(holder.declaration.parentPath?.value)) return 'unsupported-loop';
+    // A carry next to the declaration mirrors the Recur's state only if both are created together:
+    // one construction, inside that declaration, binding the name in the block the carry joins.
+    if (!createdWithDeclaration(holder)) return events.some(inEscapingClosure) ? 'escaping-closure' : 'unsupported-loop';
     carry.scope = 'declaration';
     const declarationBlock = holder.declaration.parentPath.parentPath.node;
     for (const event of events) {
