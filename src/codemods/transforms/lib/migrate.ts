@@ -528,9 +528,12 @@ const unparenthesized = (node: any): any => (node?.type === 'ParenthesizedExpres
  * Whether every carry this holder's variable can hold was made by its own blocked calls and
  * reached no other code, so a replaced carry can be disposed: no `recur.state` read (the code
  * could keep the object) and no state assigned from elsewhere (the legacy Recur never disposed
- * those either). Single steps must sit where statements can go.
+ * those either), and the built-in cells' kernels return fresh tensors. Single steps must sit where
+ * statements can go.
  */
 function carriesAreOwned(holderPlan: HolderPlan): boolean {
+  // A user-written cell may pass a carry entry through unchanged (the new carry would share it).
+  if (holderPlan.holder.cellKind === 'custom') return false;
   return holderPlan.events.every((event) => {
     if (event.kind === 'state-read') return false;
     if (event.kind === 'state-write') return isNullLiteral(event.value);
