@@ -7,6 +7,8 @@ export interface PrintStyle {
   lineTerminator: string;
   /** Generated statements stay on one line each, as they were designed to read (no call broken over lines). */
   wrapColumn: number;
+  /** A reprinted arrow keeps `(x) =>` (the common style; recast would print `x =>`). */
+  arrowParensAlways: boolean;
 }
 
 /** The file's quote style (from its import sources, else its string literals) and line endings. */
@@ -15,7 +17,7 @@ export function printStyleOf(source: string): PrintStyle {
   const singles = (source.match(/'/g) ?? []).length;
   const doubles = (source.match(/"/g) ?? []).length;
   const quote = importQuote ? (importQuote === '"' ? 'double' : 'single') : doubles > singles ? 'double' : 'single';
-  return { quote, lineTerminator: source.includes('\r\n') ? '\r\n' : '\n', wrapColumn: 200 };
+  return { quote, lineTerminator: source.includes('\r\n') ? '\r\n' : '\n', wrapColumn: 200, arrowParensAlways: true };
 }
 
 export function parseStatements(_j: JSCodeshift, code: string): any[] {
