@@ -217,7 +217,10 @@ class Rewriter {
     const noInline = new Set<string>(hoisted ? [/^const (\w+)/.exec(hoisted)![1]!] : []);
     const sequence = this.sequenceCode(loop);
     const lastOf = (step: StepCall): string => {
-      if (storedCarries.has(step)) return `${this.tf()}.clone(${this.carryNames.get(step.holder)}.h)`; // the carry is disposed when replaced
+      if (storedCarries.has(step)) {
+        const h = `${this.carryNames.get(step.holder)}.h`;
+        return this.disposesCarries.has(step.holder) ? `${this.tf()}.clone(${h})` : h; // a copy of a carry disposed when replaced
+      }
       if (step.holder.cellKind !== 'custom') return `${resultNames.get(step)}.carry.h`;
       const steps = stepsOf(step);
       return `${steps}[${steps}.length - 1]`;
@@ -251,8 +254,8 @@ class Rewriter {
       const disposes = owned && this.readsCarry(step.holder, step.path);
       const readsOutput = feedsLater || loop.hasResidual || step.holder.cellKind === 'custom' || step.use.kind === 'collect' ||
         (step.use.kind === 'callback-result' && loop.form === 'map') || consumers.some((consumer) => consumer.kind === 'collect');
-      if (owned && !readsOutput) {
-        // Only the carry is read: store it (disposing the one it replaces), hand out copies of its h.
+      if (writes && !readsOutput) {
+        // Only the carry is read: store it (disposing the one it replaces), read its h.
         storedCarries.add(step);
         if (disposes) {
           const nextName = freshName(`${step.holder.name}Next`, this.names);
@@ -267,7 +270,7 @@ class Rewriter {
         if (disposes) noInline.add(resultName);
         before.push(`const ${resultName} = ${call};`);
         if (writes) before.push(...this.storeCarry(step.holder, `${resultName}.carry`, keeps, disposes));
-        if (owned && step.holder.cellKind !== 'custom') storedCarries.add(step);
+        if (owned) storedCarries.add(step);
       }
       if (loop.hasResidual) {
         if (step.use.kind !== 'discard') stepsOf(step);
