@@ -15,6 +15,7 @@ interface WebGLProgram {
   outputShape: number[];
   userCode: string;
   customUniforms?: Array<{ name: string; type: 'int' }>;
+  enableShapeUniforms?: boolean;
 }
 
 interface WebGLBackendLike extends GpuBackend {
@@ -34,6 +35,9 @@ export function webglProgram(spec: ShaderSpec): WebGLProgram {
       }
     `,
     customUniforms: spec.uniforms.map((name) => ({ name, type: 'int' as const })),
+    // Shapes as uniforms: the backend then caches the compiled program across sequence lengths
+    // (otherwise its cache key holds every input shape).
+    enableShapeUniforms: true,
   };
 }
 

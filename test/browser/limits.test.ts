@@ -1,0 +1,81 @@
+/**
+ * Device limits of the WebGPU kernels: every shader variant binds at most the 8 storage buffers a
+ * default device offers (tfjs-webgpu would otherwise fail validation and return garbage without
+ * an error) and the runner refuses a program beyond the device's limit. And on both GPU backends a
+ * new sequence length reuses the compiled programs (the length is a uniform, webgl's shapes too).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import '../../src/runtime/kernels/gpu/register.js';
+import {
+  type SequenceGeometry,
+  carryGradShader,
+  gateGradShader,
+  gateShader,
+  outputShader,
+  previousHiddenShader,
+} from '../../src/runtime/kernels/gpu/shaders.js';
+import { DEFAULT_STORAGE_BUFFERS, webgpuProgram } from '../../src/runtime/kernels/webgpu/index.js';
+import { onBackend, seeded } from './backends.js';
+import { buildLayer } from './cases.js';
+
+function* variants(): Generator<SequenceGeometry> {
+  for (const kind of ['lstm', 'gru', 'rnn'] as const) {
+    for (const hasMask of [false, true]) {
+      for (const timeMajor of [false, true]) {
+        yield { kind, batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor, reverse: false, hasMask };
+      }
+    }
+  }
+}
+
+describe('WebGPU device limits', () => {
+  it('every shader variant fits the default 8 storage buffers', () => {
+    let widest = 0;
+    for (const g of variants()) {
+      const specs = [gateShader(g), outputShader(g), previousHiddenShader(g)];
+      for (const hasDOutput of [false, true]) specs.push(gateGradShader(g, hasDOutput), carryGradShader(g, hasDOutput));
+      for (const spec of specs) {
+        const buffers = spec.variableNames.length + 1; // the inputs and the output
+        widest = Math.max(widest, buffers);
+        expect(buffers, spec.key).toBeLessThanOrEqual(DEFAULT_STORAGE_BUFFERS);
+        expect(() => webgpuProgram(spec)).not.toThrow();
+      }
+    }
+    expect(widest).toBe(7);
+  });
+
+  it('refuses a program beyond the device limit instead of dispatching it', () => {
+    const g: SequenceGeometry = { kind: 'lstm', batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor: false, reverse: false, hasMask: true };
+    expect(() => webgpuProgram(gateGradShader(g, true), 6)).toThrow(/storage buffers/);
+  });
+
+});
+
+/** Our compiled programs in the backend's cache: webgpu keys start with our shader key, webgl keys hold our GLSL. */
+function ourPrograms(backend: string): string[] {
+  const b = tf.backend() as unknown as { pipelineCache?: object; binaryCache?: object };
+  const keys = Object.keys((backend === 'webgpu' ? b.pipelineCache : b.binaryCache) ?? {});
+  return keys.filter((k) => (backend === 'webgpu' ? k.startsWith('rnn') : k.includes('rnnSigmoid'))).sort();
+}
+
+describe.each(['webgl', 'webgpu'])('%s program cache', (backend) => {
+  it('a new sequence length reuses the compiled programs', async () => {
+    await onBackend(backend, async () => {
+      const layer = buildLayer({ kind: 'lstm', batch: 2, time: 3, inputSize: 3, hidden: 4 });
+      const run = async (time: number) => {
+        const x = tf.tensor3d(seeded(2 * time * 3, time), [2, time, 3]);
+        const { output } = layer.apply(x);
+        await output.data();
+        tf.dispose([x, output]);
+      };
+      await run(3);
+      const compiled = ourPrograms(backend);
+      expect(compiled.length).toBeGreaterThan(0);
+      await run(7);
+      await run(12);
+      expect(ourPrograms(backend)).toEqual(compiled);
+      layer.dispose();
+    });
+  });
+});
