@@ -175,15 +175,4 @@ describe('discovery', () => {
     const again = await jsonReport(join(dir, 'src'), ['--shard', '2/3', '.']);
     expect(again.report.files.map((file) => file.path)).toEqual(shards[1]);
   });
-
-  it('runs the worker pool when there are enough candidate files', async () => {
-    const files: Record<string, string> = {};
-    for (let i = 0; i < 80; i++) files[`src/file${i}.ts`] = i === 7 ? "import 'rnn-migrate/legacy';\n)(\n" : legacySource;
-    const dir = makeRepo(files);
-    const inThread = await jsonReport(dir, ['--workers', '0', '.']);
-    const pooled = await jsonReport(dir, ['--workers', '2', '.']);
-    expect(pooled.code).toBe(1);
-    expect(pooled.report.summary.errors).toBe(1);
-    expect(pooled.report.files).toEqual(inThread.report.files);
-  });
 });
