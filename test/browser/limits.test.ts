@@ -10,7 +10,7 @@ import '../../src/runtime/kernels/gpu/register.js';
 import {
   type SequenceGeometry,
   carryGradShader,
-  gateGradShader,
+  stepGradShader,
   gateShader,
   outputShader,
   previousHiddenShader,
@@ -34,7 +34,7 @@ describe('WebGPU device limits', () => {
     let widest = 0;
     for (const g of variants()) {
       const specs = [gateShader(g), outputShader(g), previousHiddenShader(g)];
-      for (const hasDOutput of [false, true]) specs.push(gateGradShader(g, hasDOutput), carryGradShader(g, hasDOutput));
+      for (const hasDOutput of [false, true]) specs.push(stepGradShader(g, hasDOutput), carryGradShader(g, hasDOutput));
       for (const spec of specs) {
         const buffers = spec.variableNames.length + 1; // the inputs and the output
         widest = Math.max(widest, buffers);
@@ -47,7 +47,7 @@ describe('WebGPU device limits', () => {
 
   it('refuses a program beyond the device limit instead of dispatching it', () => {
     const g: SequenceGeometry = { kind: 'lstm', batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor: false, reverse: false, hasMask: true };
-    expect(() => webgpuProgram(gateGradShader(g, true), 6)).toThrow(/storage buffers/);
+    expect(() => webgpuProgram(stepGradShader(g, true), 6)).toThrow(/storage buffers/);
   });
 
 });

@@ -9,11 +9,12 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { CellKind, RnnActivation } from '../kernel_names.js';
 import { GpuScope, type GpuRunner } from './runner.js';
 import {
+  CARRY_BLOCKS,
   GATES,
   STATE_BLOCKS,
   type SequenceGeometry,
   carryGradShader,
-  gateGradShader,
+  stepGradShader,
   gateShader,
   outputShader,
   previousHiddenShader,
@@ -132,30 +133,44 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   const dOutput = hasDOutput ? scope.flat(inputs.dOutput!) : undefined;
   const workspace = inputs.workspace;
   const initState = initialState(scope, inputs);
-  const gateGrad = gateGradShader(g, hasDOutput);
-  const carryGrad = carryGradShader(g, hasDOutput);
+  const stepGrad = stepGradShader(g, hasDOutput);
+  const C = CARRY_BLOCKS[g.kind];
+  const sides = g.kind === 'gru' ? 2 : 1;
 
-  let dhCarry = scope.flat(inputs.dhT);
-  let dcCarry = g.kind === 'lstm' ? scope.flat(inputs.dcT!) : undefined;
+  // One shader per timestep (stepGradShader): it finishes the carry gradient of the step handled
+  // just before (from that step's dz·Rᵀ) and computes this step's dz. It starts from [dhT; dcT].
+  let prevGrad = g.kind === 'lstm' ? scope.concat([scope.flat(inputs.dhT), scope.flat(inputs.dcT!)], 0) : scope.flat(inputs.dhT);
+  let dhRec = prevGrad; // not read on the first step
   const gateGrads: TensorInfo[] = new Array(T);
   for (let k = T - 1; k >= 0; k--) {
     const t = timestepAt(g, k);
+    const nextStep = k === T - 1 ? -1 : timestepAt(g, k + 1);
     const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
     const stepStart = scope.mark();
-    const named = { workspace, initState, dOutput, dhCarry, dcCarry, validMask };
-    const dz = scope.shader(gateGrad, named, [t, prevStep, T]);
+    const out = scope.shader(stepGrad, { workspace, initState, dOutput, prevGrad, dhRec, validMask }, [t, nextStep, prevStep, T]);
+    const dz = scope.slice(out, [C * BH], [sides * B * GH]);
     // GRU: the recurrent side is the second half of dz.
-    const dzRecurrent = g.kind === 'gru' ? scope.slice(dz, [B * GH], [B * GH]) : dz;
-    const dhRec = scope.flat(scope.matMul(scope.reshape(dzRecurrent, [B, GH]), inputs.recurrentKernel, false, true));
-    const carry = scope.shader(carryGrad, { ...named, dhRec }, [t, T]);
-    const [dhUsed, dcUsed] = [dhCarry, dcCarry];
-    dhCarry = scope.slice(carry, [0], [BH]);
-    dcCarry = g.kind === 'lstm' ? scope.slice(carry, [BH], [BH]) : undefined;
+    const dzRecurrent = g.kind === 'gru' ? scope.slice(out, [C * BH + B * GH], [B * GH]) : dz;
+    const [prevGradUsed, dhRecUsed] = [prevGrad, dhRec];
+    dhRec = scope.flat(scope.matMul(scope.reshape(dzRecurrent, [B, GH]), inputs.recurrentKernel, false, true));
+    prevGrad = out;
     gateGrads[t] = dz;
-    scope.releaseSince(stepStart, [dz, dhCarry, dcCarry]);
-    // The carry gradients this step read are done with too.
-    for (const used of [dhUsed, dcUsed]) if (used) scope.release(used);
+    scope.releaseSince(stepStart, [out, dz, dhRec]);
+    scope.release(prevGradUsed);
+    if (dhRecUsed !== prevGradUsed) scope.release(dhRecUsed);
   }
+  // The gradient reaching the initial carry: the carry pass of the first processed step.
+  const firstStep = timestepAt(g, 0);
+  const dhCarry = scope.slice(prevGrad, [0], [BH]);
+  const dcCarry = g.kind === 'lstm' ? scope.slice(prevGrad, [BH], [BH]) : undefined;
+  const initialGrad = scope.shader(
+    carryGradShader(g, hasDOutput),
+    { dhRec, workspace, dOutput, dhCarry, dcCarry, validMask },
+    [firstStep, T],
+  );
+  const dInitial = [scope.reshape(scope.slice(initialGrad, [0], [BH]), [B, H])];
+  if (g.kind === 'lstm') dInitial.push(scope.reshape(scope.slice(initialGrad, [BH], [BH]), [B, H]));
+
   // [T, sides, B, G·H] → per side, rows in time-major order.
   const allGateGrads = scope.concat(gateGrads, 0);
   let dzInput: TensorInfo;
@@ -180,8 +195,7 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
     dKernel,
     dRecurrentKernel,
     dBias,
-    scope.reshape(dhCarry, [B, H]),
-    ...(dcCarry ? [scope.reshape(dcCarry, [B, H])] : []),
+    ...dInitial,
   ];
   scope.close(kept);
   return kept;

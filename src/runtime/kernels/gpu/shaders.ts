@@ -203,65 +203,111 @@ export function previousHiddenShader(g: SequenceGeometry): ShaderSpec {
 }
 
 /**
- * Shared head of the two backward shaders: the mask, the gradient reaching the h carry of step t
- * (from later steps and from output[t]) and the part that reaches the new state (dhn).
+ * Statements of the backward pass at timestep `t` (an expression) that need the carry gradient
+ * flowing into step t from later steps, given as expressions `dhIn` (and `dcIn`): the mask `m`,
+ * the gradient of the step's h carry `dhc` (output[t] included) and of its new state `dhn`, and
+ * for LSTM that of the new cell state `dcn`. Names get `prefix` so that two steps can coexist.
  */
-function carryGradient(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boolean): string[] {
-  const step = d.uniform('step');
-  const dOut = hasDOutput ? ` + m * getDOutput(${sequenceIndex(d, g, step)})` : '';
-  return [
-    maskValue(d, g, step),
-    d.float('dhc', `getDhCarry(b * ${g.hidden} + j)${dOut}`),
-    d.float('dhn', 'm * dhc'),
+function stepGradientHead(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boolean, t: string, dhIn: string, dcIn: string, prefix = ''): string[] {
+  const v = (name: string) => `${prefix}${name}`;
+  const dOut = hasDOutput ? ` + ${v('m')} * getDOutput(${sequenceIndex(d, g, t)})` : '';
+  const lines = [
+    d.float(v('m'), g.hasMask ? `getValidMask(b * ${d.uniform(SEQ_LEN)} + ${t})` : '1.0'),
+    d.float(v('dhc'), `${dhIn}${dOut}`),
+    d.float(v('dhn'), `${v('m')} * ${v('dhc')}`),
   ];
-}
-
-function lstmCellGradient(d: ShaderDialect, g: SequenceGeometry): string[] {
-  const step = d.uniform('step');
-  return [
-    d.float('og', `getWorkspace(${wsIndex(g, step, 5)})`),
-    d.float('tc', `rnnTanh(getWorkspace(${wsIndex(g, step, 1)}))`),
-    d.float('dcn', `m * getDcCarry(b * ${g.hidden} + j) + dhn * og * (1.0 - tc * tc)`),
-  ];
+  if (g.kind === 'lstm') {
+    lines.push(
+      d.float(v('og'), `getWorkspace(${wsIndex(g, t, 5)})`),
+      d.float(v('tc'), `rnnTanh(getWorkspace(${wsIndex(g, t, 1)}))`),
+      d.float(v('dcn'), `${v('m')} * ${dcIn} + ${v('dhn')} * ${v('og')} * (1.0 - ${v('tc')} * ${v('tc')})`),
+    );
+  }
+  return lines;
 }
 
 /**
- * Backward gate pass of one timestep: the gradients of the gate pre-activations.
- *   LSTM, RNN: [B, G·H] (the same for the input and the recurrent side)
- *   GRU:       [2, B, 3H]: input side, then recurrent side (they differ in the n gate: r·hn)
- * Uniforms: `step` = t, `prevStep` = the timestep processed before t, or −1 for the initial carry.
+ * Declares `${prefix}dhOut` (and `${prefix}dcOut`): the gradient reaching the carry step `t`
+ * started from: dz·Rᵀ (`dhRec`, one matmul through the backend), the cell's direct paths and the
+ * pass-through of a masked step. Needs stepGradientHead(prefix) before it.
  */
-export function gateGradShader(g: SequenceGeometry, hasDOutput: boolean): ShaderSpec {
+function carryGradientOf(d: ShaderDialect, g: SequenceGeometry, t: string, dhRec: string, dhIn: string, dcIn: string, prefix = ''): string[] {
+  const v = (name: string) => `${prefix}${name}`;
+  const direct = g.kind === 'gru' ? ` + ${v('dhn')} * getWorkspace(${wsIndex(g, t, 1)})` : '';
+  const lines = [d.float(v('dhOut'), `${dhRec} + (1.0 - ${v('m')}) * ${v('dhc')}${direct}`)];
+  if (g.kind === 'lstm') {
+    lines.push(d.float(v('dcOut'), `${v('dcn')} * getWorkspace(${wsIndex(g, t, 3)}) + (1.0 - ${v('m')}) * ${dcIn}`));
+  }
+  return lines;
+}
+
+/**
+ * Backward pass of one timestep t, in one shader: first the carry gradient flowing into step t,
+ * finished from the step processed just before in the backward loop (`nextStep`, the one after t
+ * in processing order: its carry gradient `prevGrad`, its dz·Rᵀ `dhRec` and its saved state), then
+ * the gradients of step t's gate pre-activations. Output, flat:
+ *   [ carry gradient into step t: C × [B, H] (dh, and dc for LSTM) | dz ]
+ *   dz: LSTM, RNN [B, G·H] (the same for the input and the recurrent side); GRU [2, B, 3H], the
+ *       input side then the recurrent side (they differ in the n gate: r·hn).
+ * For the first backward step (nextStep = −1) `prevGrad` holds [dhT; dcT] and `dhRec` is unused.
+ * Uniforms: `step` = t, `nextStep`, `prevStep` = the step processed before t (−1: initial carry).
+ */
+export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): ShaderSpec {
   const G = GATES[g.kind];
   const H = g.hidden;
-  // The RNN gradient needs no previous state.
-  const inputs = ['workspace', ...(g.kind === 'rnn' ? [] : ['initState']), ...(hasDOutput ? ['dOutput'] : []), 'dhCarry'];
-  if (g.kind === 'lstm') inputs.push('dcCarry');
-  if (g.hasMask) inputs.push('validMask');
+  const BH = g.batch * H;
+  const carryLength = CARRY_BLOCKS[g.kind] * BH;
   const sides = g.kind === 'gru' ? 2 : 1;
+  // The RNN gradient needs no previous state.
+  const inputs = [
+    'workspace',
+    ...(g.kind === 'rnn' ? [] : ['initState']),
+    ...(hasDOutput ? ['dOutput'] : []),
+    'prevGrad',
+    'dhRec',
+    ...(g.hasMask ? ['validMask'] : []),
+  ];
   return {
-    key: `rnnGateGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
+    key: `rnnStepGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: inputs,
-    outputSize: sides * g.batch * G * H,
-    uniforms: ['step', 'prevStep', SEQ_LEN],
+    outputSize: carryLength + sides * g.batch * G * H,
+    uniforms: ['step', 'nextStep', 'prevStep', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
+      const next = d.uniform('nextStep');
       const prev = d.uniform('prevStep');
       const prevState = (blk: number) =>
-        d.pick(`${prev} < 0`, `getInitState(${blk * g.batch * H} + b * ${H} + j)`, `getWorkspace(${wsIndex(g, `max(${prev}, 0)`, blk)})`);
+        d.pick(`${prev} < 0`, `getInitState(${blk * BH} + b * ${H} + j)`, `getWorkspace(${wsIndex(g, `max(${prev}, 0)`, blk)})`);
       const state = (blk: number) => `getWorkspace(${wsIndex(g, step, blk)})`;
+      const lstm = g.kind === 'lstm';
       const lines = [
-        d.int('side', `index / ${g.batch * G * H}`),
-        d.int('rest', `index - side * ${g.batch * G * H}`),
-        d.int('b', `rest / ${G * H}`),
-        d.int('col', `rest - b * ${G * H}`),
-        d.int('gate', `col / ${H}`),
-        d.int('j', `col - gate * ${H}`),
-        ...carryGradient(d, g, hasDOutput),
+        // Which element: a carry-gradient element (blk, b, j) or a dz element (side, b, gate, j).
+        d.int('blk', '0'),
+        d.int('side', '0'),
+        d.int('gate', '0'),
+        d.int('b', '0'),
+        d.int('j', '0'),
+        `if (index < ${carryLength}) {`,
+        `  blk = index / ${BH}; b = (index - blk * ${BH}) / ${H}; j = index - blk * ${BH} - b * ${H};`,
+        `} else {`,
+        `  side = (index - ${carryLength}) / ${g.batch * G * H};`,
+        `  b = (index - ${carryLength} - side * ${g.batch * G * H}) / ${G * H};`,
+        `  gate = (index - ${carryLength} - side * ${g.batch * G * H} - b * ${G * H}) / ${H};`,
+        `  j = index - ${carryLength} - side * ${g.batch * G * H} - b * ${G * H} - gate * ${H};`,
+        `}`,
+        // The carry gradient flowing into step t.
+        d.float('dhIn', `getPrevGrad(b * ${H} + j)`),
+        d.float('dcIn', lstm ? `getPrevGrad(${BH} + b * ${H} + j)` : '0.0'),
+        `if (${next} >= 0) {`,
+        ...stepGradientHead(d, g, hasDOutput, `max(${next}, 0)`, 'dhIn', 'dcIn', 'n'),
+        ...carryGradientOf(d, g, `max(${next}, 0)`, `getDhRec(b * ${H} + j)`, 'dhIn', 'dcIn', 'n'),
+        `  dhIn = ndhOut;`,
+        ...(lstm ? [`  dcIn = ndcOut;`] : []),
+        `}`,
+        ...stepGradientHead(d, g, hasDOutput, step, 'dhIn', 'dcIn'),
       ];
-      if (g.kind === 'lstm') {
+      if (lstm) {
         lines.push(
-          ...lstmCellGradient(d, g),
           d.float('ig', state(2)),
           d.float('fg', state(3)),
           d.float('gg', state(4)),
@@ -286,15 +332,15 @@ export function gateGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
       } else {
         lines.push(d.float('a', state(1)), d.float('outValue', `dhn * ${activationSlope(d, g.activation, 'a')}`));
       }
+      lines.push(`if (index < ${carryLength}) { outValue = ${lstm ? d.pick('blk == 0', 'dhIn', 'dcIn') : 'dhIn'}; }`);
       return lines.join('\n');
     },
   };
 }
 
 /**
- * Backward carry pass of one timestep: the gradient reaching the previous carry, [C, B, H]
- * (dh, and dc for LSTM), from dz·Rᵀ (one matmul through the backend), the direct paths of the
- * cell and the pass-through of masked steps. Uniform `step` = t.
+ * The gradient reaching the initial carry, [C, B, H] (dh0, and dc0 for LSTM): the carry pass of
+ * the first processed step, after the backward loop. Uniform `step` = that step.
  */
 export function carryGradShader(g: SequenceGeometry, hasDOutput: boolean): ShaderSpec {
   // The RNN carry gradient reads no saved state.
@@ -308,20 +354,14 @@ export function carryGradShader(g: SequenceGeometry, hasDOutput: boolean): Shade
     uniforms: ['step', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
-      const lines = [
+      const at = `b * ${g.hidden} + j`;
+      const dcIn = g.kind === 'lstm' ? `getDcCarry(${at})` : '0.0';
+      return [
         splitBlockIndex(d, g),
-        ...carryGradient(d, g, hasDOutput),
-        d.float('direct', '0.0'),
-      ];
-      if (g.kind === 'gru') lines.push(`direct = dhn * getWorkspace(${wsIndex(g, step, 1)});`);
-      lines.push(d.float('outValue', `getDhRec(b * ${g.hidden} + j) + direct + (1.0 - m) * dhc`));
-      if (g.kind === 'lstm') {
-        lines.push(
-          ...lstmCellGradient(d, g),
-          `if (blk == 1) { outValue = dcn * getWorkspace(${wsIndex(g, step, 3)}) + (1.0 - m) * getDcCarry(b * ${g.hidden} + j); }`,
-        );
-      }
-      return lines.join('\n');
+        ...stepGradientHead(d, g, hasDOutput, step, `getDhCarry(${at})`, dcIn),
+        ...carryGradientOf(d, g, step, `getDhRec(${at})`, `getDhCarry(${at})`, dcIn),
+        d.float('outValue', g.kind === 'lstm' ? d.pick('blk == 0', 'dhOut', 'dcOut') : 'dhOut'),
+      ].join('\n');
     },
   };
 }
