@@ -2,7 +2,7 @@
 // files up to it) and whether the files about to be rewritten have uncommitted changes.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -19,16 +19,14 @@ export function findGitRoot(start: string): string | undefined {
 }
 
 /**
- * Paths (relative to `gitRoot`) under `paths` with uncommitted changes: staged, unstaged or
- * untracked and not ignored, since git could not give back any of those after a rewrite.
+ * Paths (relative to `gitRoot`) with uncommitted changes: staged, unstaged, or untracked and not
+ * ignored, since git could not give back any of those after a rewrite.
  */
-export async function uncommittedChanges(gitRoot: string, paths: string[]): Promise<string[]> {
-  const pathspecs = paths.map((path) => relative(gitRoot, path) || '.');
-  const { stdout } = await execFileAsync(
-    'git',
-    ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...pathspecs],
-    { cwd: gitRoot, maxBuffer: 64 * 1024 * 1024 },
-  );
+export async function uncommittedChanges(gitRoot: string): Promise<string[]> {
+  const { stdout } = await execFileAsync('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all'], {
+    cwd: gitRoot,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const changed: string[] = [];
   const entries = stdout.split('\0');
   for (let i = 0; i < entries.length; i++) {

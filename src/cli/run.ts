@@ -97,17 +97,16 @@ function discover(context: RunContext): { files: string[]; skipped: SkippedPath[
   return { files: discovery.files.filter(ours), skipped: discovery.skipped.filter((entry) => ours(entry.path)) };
 }
 
-/** Prints why and returns true when the given paths have uncommitted changes. */
+/**
+ * Prints why and returns true when a git work tree holding any of the paths has uncommitted
+ * changes (anywhere in it, as pinned: the migration must be one reviewable, revertible diff).
+ */
 async function refuseDirtyTree({ paths, io }: RunContext): Promise<boolean> {
-  const byGitRoot = new Map<string, string[]>();
-  for (const path of paths) {
-    const gitRoot = findGitRoot(path);
-    if (gitRoot !== undefined) byGitRoot.set(gitRoot, [...(byGitRoot.get(gitRoot) ?? []), path]);
-  }
+  const gitRoots = new Set(paths.map((path) => findGitRoot(path)).filter((root) => root !== undefined));
   const dirty: string[] = [];
-  for (const [gitRoot, rootPaths] of byGitRoot) {
+  for (const gitRoot of gitRoots) {
     try {
-      dirty.push(...(await uncommittedChanges(gitRoot, rootPaths)));
+      dirty.push(...(await uncommittedChanges(gitRoot)));
     } catch (error) {
       throw new UsageError(
         `cannot tell whether ${gitRoot} has uncommitted changes (${(error as Error).message}); pass --force to rewrite anyway`,

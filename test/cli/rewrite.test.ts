@@ -57,10 +57,16 @@ describe('rewrite in place', () => {
     expect(forced.stderr).toMatch(/1 changed, 1 unchanged, 0 manual, 0 skipped, 0 errors/);
   });
 
-  it('counts an untracked file as uncommitted, and checks nothing outside git', async () => {
-    const dir = makeRepo({ 'src/model.ts': legacySource });
+  it('counts an untracked file or a change outside the paths as uncommitted, and checks nothing outside git', async () => {
+    const dir = makeRepo({ 'src/model.ts': legacySource, 'notes.md': 'notes\n' });
     writeFiles(dir, { 'src/new.ts': legacySource });
     expect((await runCli(dir, ['src'])).code).toBe(2);
+    const elsewhere = makeRepo({ 'src/model.ts': legacySource, 'notes.md': 'notes\n' });
+    writeFiles(elsewhere, { 'notes.md': 'more notes\n' });
+    const refused = await runCli(elsewhere, ['src']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('notes.md');
+    expect(read(elsewhere, 'src/model.ts')).toBe(legacySource);
 
     const plain = makeRepo({ 'src/model.ts': legacySource, 'src/new.ts': legacySource }, { git: false });
     expect((await runCli(plain, ['src'])).code).toBe(0);
