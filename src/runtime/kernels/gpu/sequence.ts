@@ -2,8 +2,8 @@
  * The GPU sequence kernels, forward and fused BPTT backward, for LSTM, GRU and RNN: one input
  * projection matmul for the whole sequence, then per timestep one recurrent matmul through the
  * backend and one gate shader (masks and reverse handled inside the shader); the backward pass runs
- * per timestep one gate-gradient shader, one matmul and one carry-gradient shader, and the weight
- * gradients at the end as three whole-sequence matmuls. The same code drives webgl and webgpu.
+ * per timestep one shader and one matmul, and the weight gradients at the end as three
+ * whole-sequence matmuls and a column sum. The same code drives webgl and webgpu.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { CellKind, RnnActivation } from '../kernel_names.js';
@@ -14,10 +14,10 @@ import {
   STATE_BLOCKS,
   type SequenceGeometry,
   carryGradShader,
-  stepGradShader,
   gateShader,
   outputShader,
   previousHiddenShader,
+  stepGradShader,
 } from './shaders.js';
 
 export interface GpuSequenceInputs {
