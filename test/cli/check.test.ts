@@ -1,26 +1,14 @@
 // Lint mode (--check) through main() on temporary git repositories, with the real codemods:
-// exit codes, each format, SARIF against the official 2.1.0 schema, --max-warnings, --shard and
-// what discovery takes and skips.
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+// exit codes, each format, SARIF against the official 2.1.0 schema, --max-warnings.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import Ajv04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
-import { legacySource, makeRepo, plainSource, removeTempDirs, runCli, writeFiles } from './helpers.js';
+import { jsonReport, legacySource, makeRepo, plainSource, removeTempDirs, runCli, writeFiles } from './helpers.js';
 
 afterAll(removeTempDirs);
-
-interface JsonReport {
-  files: { path: string; findings: { ruleId: string; line: number; column: number; fingerprint: string }[]; error?: unknown }[];
-  skipped: { path: string; reason: string }[];
-  summary: { files: number; findings: number; errors: number; skipped: number };
-}
-
-async function jsonReport(dir: string, args: string[]): Promise<{ code: number; report: JsonReport }> {
-  const result = await runCli(dir, ['--check', '--format', 'json', ...args]);
-  return { code: result.code, report: JSON.parse(result.stdout) as JsonReport };
-}
 
 describe('--check exit codes and formats', () => {
   it('exits 0 on a clean tree, 1 with findings, 1 with a file it cannot parse, and writes nothing', async () => {
@@ -107,72 +95,5 @@ describe('--check exit codes and formats', () => {
     const summary = readFileSync(summaryFile, 'utf8');
     expect(summary).toContain('### rnn-migrate --check');
     expect(summary).toContain('| `legacy-import` |');
-  });
-});
-
-describe('discovery', () => {
-  it('honours .gitignore files up to the git root and --ignore-pattern, skips what it must with a reason', async () => {
-    const dir = makeRepo({
-      '.gitignore': 'generated/\n',
-      'app/.gitignore': 'local.ts\n!keep.ts\n',
-      'app/src/model.ts': legacySource,
-      'app/src/local.ts': legacySource,
-      'app/src/keep.ts': legacySource,
-      'app/generated/gen.ts': legacySource,
-      'app/vendor/lib.ts': legacySource,
-      'app/node_modules/dep/index.js': legacySource,
-      'app/dist/bundle.min.js': legacySource,
-      'app/src/minified.js': `${'var a=1;'.repeat(400)}import 'rnn-migrate/legacy';`,
-      'app/src/huge.ts': `${legacySource}//${'x'.repeat(2000)}\n`.repeat(600),
-      'app/src/types.d.ts': legacySource,
-      'app/README.md': 'rnn-migrate/legacy',
-    });
-    writeFileSync(join(dir, 'app/src/binary.js'), Buffer.from([0, 1, 2, 3, 0, 255, 0, 7, 0, 0, 9]));
-    const { report } = await jsonReport(join(dir, 'app'), ['--ignore-pattern', 'vendor/', '--max-warnings', '-1', '.']);
-    expect(report.files.map((file) => file.path)).toEqual(['app/src/keep.ts', 'app/src/model.ts']);
-    const reasons = Object.fromEntries(report.skipped.map((skip) => [skip.path, skip.reason]));
-    expect(reasons).toEqual({
-      'app/node_modules': 'node-modules',
-      'app/dist/bundle.min.js': 'minified',
-      'app/src/minified.js': 'minified',
-      'app/src/huge.ts': 'too-large',
-      'app/src/binary.js': 'binary',
-    });
-  });
-
-  it('does not follow a symbolic link out of the tree', async () => {
-    const outside = makeRepo({ 'secret.ts': legacySource, 'lib/x.ts': legacySource }, { git: false });
-    const dir = makeRepo({ 'src/model.ts': plainSource });
-    symlinkSync(join(outside, 'secret.ts'), join(dir, 'src/secret.ts'));
-    symlinkSync(join(outside, 'lib'), join(dir, 'src/lib'));
-    const { code, report } = await jsonReport(dir, ['.']);
-    expect(code).toBe(0);
-    expect(report.files).toEqual([]);
-    expect(report.skipped).toEqual([
-      expect.objectContaining({ path: 'src/lib', reason: 'symlink-outside-tree' }),
-      expect.objectContaining({ path: 'src/secret.ts', reason: 'symlink-outside-tree' }),
-    ]);
-    const rewrite = await runCli(dir, ['--force', '.']);
-    expect(rewrite.code).toBe(0);
-    expect(readFileSync(join(outside, 'secret.ts'), 'utf8')).toBe(legacySource);
-  });
-
-  it('--shard i/n splits the files with no overlap and no gap', async () => {
-    const files: Record<string, string> = {};
-    for (let i = 0; i < 40; i++) files[`src/dir${i % 4}/file${i}.ts`] = legacySource;
-    const dir = makeRepo(files);
-    const all = (await jsonReport(dir, ['.'])).report.files.map((file) => file.path).sort();
-    expect(all).toHaveLength(40);
-    const shards: string[][] = [];
-    for (let index = 1; index <= 3; index++) {
-      const { report } = await jsonReport(dir, ['--shard', `${index}/3`, '.']);
-      shards.push(report.files.map((file) => file.path));
-      expect(report.summary.files).toBe(report.files.length);
-    }
-    expect(shards.every((shard) => shard.length > 0)).toBe(true);
-    expect(shards.flat().sort()).toEqual(all);
-    // Deterministic: the same shard again, from another working folder, gets the same files.
-    const again = await jsonReport(join(dir, 'src'), ['--shard', '2/3', '.']);
-    expect(again.report.files.map((file) => file.path)).toEqual(shards[1]);
   });
 });

@@ -76,3 +76,15 @@ export async function runCli(
   const code = await main(withWorkers, io);
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
+
+export interface JsonReport {
+  files: { path: string; findings: { ruleId: string; line: number; column: number; fingerprint: string }[]; error?: unknown }[];
+  skipped: { path: string; reason: string }[];
+  summary: { files: number; findings: number; errors: number; skipped: number };
+}
+
+/** `--check --format json` through main(), parsed. */
+export async function jsonReport(dir: string, args: string[]): Promise<{ code: number; report: JsonReport }> {
+  const result = await runCli(dir, ['--check', '--format', 'json', ...args]);
+  return { code: result.code, report: JSON.parse(result.stdout) as JsonReport };
+}
