@@ -82,7 +82,8 @@ export class GithubReporter implements Reporter {
     const clean = summary.findings === 0 && summary.errors === 0 && stale === 0;
     const shard = report.shard ? ` (shard ${report.shard.index}/${report.shard.count})` : '';
     const out = [
-      `### rnn-migrate --check${shard}: ${clean ? 'no legacy usage beyond the baseline' : plural(summary.findings, 'finding')}`,
+      `### rnn-migrate${summary.mode === 'rewrite' ? '' : ` --${summary.mode}`}${shard}: ` +
+        (clean ? 'no legacy usage beyond the baseline' : plural(summary.findings, 'finding')),
       '',
       '| files | findings | covered by the baseline | stale baseline entries | skipped | not processed |',
       '| ---: | ---: | ---: | ---: | ---: | ---: |',
