@@ -123,7 +123,9 @@ export function discoverFiles(paths: readonly string[], options: DiscoveryOption
       takeFile(walk, path, true);
     }
   }
-  return { files: [...files].sort(), skipped };
+  // Overlapping paths (`. src`) meet the same skips twice.
+  const uniqueSkips = [...new Map(skipped.map((skip) => [skip.path, skip])).values()];
+  return { files: [...files].sort(), skipped: uniqueSkips };
 }
 
 function isDirectoryPath(path: string): boolean {
