@@ -2,6 +2,7 @@
 // dirty tree, read and prefilter, process (this thread and the worker pool), write atomically,
 // apply the baseline, report, and return the exit code (0 nothing to report, 1 findings or files
 // needing manual migration or not processed, 2 usage or internal error).
+import { isUtf8 } from 'node:buffer';
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -134,6 +135,7 @@ function readSource(path: string, maxFileSize: number): ReadResult {
     }
     const bytes = readFileSync(path);
     if (isBinaryFileSync(bytes, bytes.length)) return { skip: { path, reason: 'binary' } };
+    if (!isUtf8(bytes)) return { skip: { path, reason: 'not-utf8' } };
     const source = bytes.toString('utf8');
     if (looksMinified(source)) return { skip: { path, reason: 'minified', detail: 'long lines' } };
     return { source };

@@ -8,6 +8,7 @@ export const skipReasons = {
   'symlink-outside-tree': 'symbolic link to outside the tree, not followed',
   'not-source': 'not a JavaScript or TypeScript file',
   binary: 'binary file',
+  'not-utf8': 'not UTF-8 text (a rewrite would corrupt it)',
   minified: 'minified file',
   'too-large': 'over the size limit',
 } as const;

@@ -25,6 +25,7 @@ describe('discovery', () => {
       'app/README.md': 'rnn-migrate/legacy',
     });
     writeFileSync(join(dir, 'app/src/binary.js'), Buffer.from([0, 1, 2, 3, 0, 255, 0, 7, 0, 0, 9]));
+    writeFileSync(join(dir, 'app/src/latin1.ts'), Buffer.from("import 'rnn-migrate/legacy'; // caf\xe9\n", 'latin1'));
     const { report } = await jsonReport(join(dir, 'app'), ['--ignore-pattern', 'vendor/', '--max-warnings', '-1', '.']);
     expect(report.files.map((file) => file.path)).toEqual(['app/src/keep.ts', 'app/src/model.ts']);
     const reasons = Object.fromEntries(report.skipped.map((skip) => [skip.path, skip.reason]));
@@ -34,6 +35,7 @@ describe('discovery', () => {
       'app/src/minified.js': 'minified',
       'app/src/huge.ts': 'too-large',
       'app/src/binary.js': 'binary',
+      'app/src/latin1.ts': 'not-utf8',
     });
   });
 
