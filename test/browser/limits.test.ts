@@ -15,7 +15,7 @@ import {
   outputShader,
   previousHiddenShader,
 } from '../../src/runtime/kernels/gpu/shaders.js';
-import { DEFAULT_STORAGE_BUFFERS, webgpuProgram } from '../../src/runtime/kernels/webgpu/index.js';
+import { DEFAULT_STORAGE_BUFFERS, checkBindingSizes, webgpuProgram } from '../../src/runtime/kernels/webgpu/index.js';
 import { onBackend, seeded } from './backends.js';
 import { buildLayer } from './cases.js';
 
@@ -48,6 +48,14 @@ describe('WebGPU device limits', () => {
   it('refuses a program beyond the device limit instead of dispatching it', () => {
     const g: SequenceGeometry = { kind: 'lstm', batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor: false, reverse: false, hasMask: true };
     expect(() => webgpuProgram(stepGradShader(g, true), 6)).toThrow(/storage buffers/);
+  });
+
+  it('refuses a buffer beyond maxStorageBufferBindingSize', () => {
+    const g: SequenceGeometry = { kind: 'gru', batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor: false, reverse: false, hasMask: false };
+    const spec = outputShader(g);
+    const input = { dataId: {}, shape: [3 * 5 * 2 * 4], dtype: 'float32' as const };
+    expect(() => checkBindingSizes(spec, [input], 1024)).not.toThrow();
+    expect(() => checkBindingSizes(spec, [input], 256)).toThrow(/maxStorageBufferBindingSize/);
   });
 
 });

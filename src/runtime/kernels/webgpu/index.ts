@@ -5,7 +5,8 @@
  *
  * Device limits: a default WebGPU device allows 8 storage buffers per shader stage (the output
  * and up to 7 inputs) and tfjs-webgpu does not check it: a program beyond it fails validation
- * and silently yields garbage. Our largest shader reads 6 inputs; `webgpuProgram` asserts it.
+ * and silently yields garbage. Our largest shader reads 6 inputs; `webgpuProgram` asserts it, and
+ * the runner refuses a buffer beyond the device's maxStorageBufferBindingSize the same way.
  */
 import { getKernel, registerKernel, type DataType, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import { gpuKernelConfigs } from '../gpu/configs.js';
@@ -27,7 +28,7 @@ interface WebGPUProgram {
 }
 
 interface WebGPUBackendLike extends GpuBackend {
-  device: { limits: { maxStorageBuffersPerShaderStage: number } };
+  device: { limits: { maxStorageBuffersPerShaderStage: number; maxStorageBufferBindingSize: number } };
   runWebGPUProgram(
     program: WebGPUProgram,
     inputs: TensorInfo[],
@@ -68,19 +69,35 @@ export function webgpuProgram(spec: ShaderSpec, storageBufferLimit = DEFAULT_STO
   };
 }
 
+/** Binding a buffer larger than the device allows is a validation error, i.e. garbage: refuse it. */
+export function checkBindingSizes(spec: ShaderSpec, inputs: TensorInfo[], maxBytes: number): void {
+  const sizes = [spec.outputSize, ...inputs.map((t) => t.shape.reduce((a, b) => a * b, 1))];
+  const largest = Math.max(...sizes) * 4;
+  if (largest > maxBytes) {
+    throw new Error(
+      `rnn-migrate: shader ${spec.key} binds a ${largest}-byte buffer, more than this WebGPU device's ` +
+        `maxStorageBufferBindingSize (${maxBytes}); use a shorter sequence or a smaller batch per call`,
+    );
+  }
+}
+
 function webgpuRunner(backend: GpuBackend): GpuRunner {
   const webgpu = backend as WebGPUBackendLike;
-  const limit = webgpu.device?.limits?.maxStorageBuffersPerShaderStage ?? DEFAULT_STORAGE_BUFFERS;
+  const limits = webgpu.device?.limits;
+  const bufferLimit = limits?.maxStorageBuffersPerShaderStage ?? DEFAULT_STORAGE_BUFFERS;
+  const maxBindingBytes = limits?.maxStorageBufferBindingSize ?? 134_217_728; // the spec's default
   return {
     backendName: 'webgpu',
     backend,
-    run: (spec, inputs, uniformValues) =>
-      webgpu.runWebGPUProgram(
-        webgpuProgram(spec, limit),
+    run: (spec, inputs, uniformValues) => {
+      checkBindingSizes(spec, inputs, maxBindingBytes);
+      return webgpu.runWebGPUProgram(
+        webgpuProgram(spec, bufferLimit),
         inputs,
         'float32',
         uniformValues.map((v) => ({ type: 'int32', data: [v] })),
-      ),
+      );
+    },
   };
 }
 
