@@ -177,6 +177,7 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
   const keepSource = mode === 'dry' || mode === 'print';
   try {
     await processAll(tasks, options.workers, async (task, outcome) => {
+      progress.tick();
       if (mode === 'rewrite' && outcome.output !== undefined && !outcome.error) {
         try {
           await writeFileInPlace(task.path, outcome.output);
@@ -185,7 +186,6 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
         }
       }
       processed.push({ relPath: task.relPath, path: task.path, outcome, ...(keepSource ? { source: task.source } : {}) });
-      progress.tick();
     });
   } finally {
     progress.stop();

@@ -47,10 +47,10 @@ export async function processAll(
 
   const inThisThread = async (): Promise<void> => {
     const codemods = await import('../../codemods/index.js');
-    for (let task = take(); task !== undefined; task = take()) {
+    for (let task = take(), count = 1; task !== undefined; task = take(), count++) {
       pending.push(done(task, processSource(task, codemods)));
-      // Let the workers' loops hand out their next files.
-      if (pool) await yieldToEventLoop();
+      // Let the workers' loops hand out their next files, and writes and the progress bar go on.
+      if (pool || count % 8 === 0) await yieldToEventLoop();
     }
   };
   const inWorker = async (): Promise<void> => {
