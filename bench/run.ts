@@ -21,6 +21,8 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { CELLS, MODES, SIZES, bpttFloorBytes, makeWeights, modeFlops, parseSize, sizeLabel,
   type CellKind, type Mode, type Size } from './cases.js';
 import { COLUMNS, REFERENCE_COLUMN, type BenchCase, type Column, type Prepared } from './columns.js';
@@ -110,9 +112,15 @@ async function peakBytesOf(prepared: Prepared): Promise<number> {
   return info.peakBytes - before;
 }
 
+// A full collection before every timed run: with interleaved columns, garbage left by one column
+// (tf.layers allocates hundreds of MiB per call) would otherwise be collected during the next one.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
 /**
  * Times the prepared columns together: after the warm-up, each round runs every column once, in
- * a rotating order, so that load spikes on a shared machine fall on all columns alike.
+ * a rotating order, so that load spikes on a shared machine fall on all columns alike. Each run
+ * starts from a collected heap and pays only for the garbage collections its own allocations cause.
  */
 async function measureInterleaved(c: BenchCase, timed: Array<{ prepared: Prepared; result: ColumnResult }>): Promise<void> {
   for (const { prepared } of timed) for (let i = 0; i < warmup; i++) await prepared.run();
@@ -120,6 +128,7 @@ async function measureInterleaved(c: BenchCase, timed: Array<{ prepared: Prepare
   for (let round = 0; round < reps; round++) {
     for (let k = 0; k < timed.length; k++) {
       const index = (k + round) % timed.length;
+      collectGarbage();
       const t0 = performance.now();
       await timed[index].prepared.run();
       samples[index].push(performance.now() - t0);
@@ -230,7 +239,7 @@ const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version,
   tfjs: tf.version_core, loadavg: os.loadavg().map((l) => Number(l.toFixed(2))), reps, warmup,
 };
-if (!args.json) console.log(`# rnn-migrate bench: ${machine.cpu} (${machine.cores} cores), node ${machine.node}, tfjs ${machine.tfjs}, load ${machine.loadavg.join(' ')}, median of ${reps} interleaved rounds after ${warmup} warm-up`);
+if (!args.json) console.log(`# rnn-migrate bench: ${machine.cpu} (${machine.cores} cores), node ${machine.node}, tfjs ${machine.tfjs}, load ${machine.loadavg.join(' ')}, median of ${reps} interleaved rounds after ${warmup} warm-up, heap collected before each run`);
 
 const all: CaseResult[] = [];
 for (const backend of backends) {
