@@ -29,6 +29,8 @@ export interface TfBinding {
   namespace?: string;
   /** The tfjs package the file already imports (reused when a namespace import must be added). */
   packageName?: string;
+  /** Local name → exported name of tfjs ops imported by name (`import { stack as tfStack }`). */
+  named: Map<string, string>;
 }
 
 const isRequireOf = (node: any, test: (source: string) => boolean): boolean => {
@@ -74,19 +76,30 @@ export function findLegacyBindings(index: NodeIndex): LegacyBindings {
 }
 
 export function findTfBinding(index: NodeIndex): TfBinding {
-  const binding: TfBinding = {};
+  const binding: TfBinding = { named: new Map() };
   index.of('ImportDeclaration').forEach((path) => {
     const source = String(path.node.source.value);
     if (!TFJS_PACKAGE.test(source) || (path.node as any).importKind === 'type') return;
     binding.packageName ??= source;
     for (const specifier of path.node.specifiers ?? []) {
-      if (specifier.type !== 'ImportSpecifier' && specifier.local) binding.namespace ??= String(specifier.local.name);
+      if (specifier.type === 'ImportSpecifier') {
+        if ((specifier as any).importKind !== 'type') binding.named.set(String(specifier.local?.name ?? specifier.imported.name), String(specifier.imported.name));
+      } else if (specifier.local) binding.namespace ??= String(specifier.local.name);
     }
   });
   index.of('VariableDeclarator').forEach((path) => {
-    if (path.node.id.type !== 'Identifier') return;
     if (!isRequireOf(path.node.init, (source) => TFJS_PACKAGE.test(source))) return;
-    binding.namespace ??= path.node.id.name;
+    const id: any = path.node.id;
+    if (id.type === 'ObjectPattern') {
+      for (const property of id.properties) {
+        if ((property.type === 'ObjectProperty' || property.type === 'Property') && !property.computed && property.key.type === 'Identifier' && property.value.type === 'Identifier') {
+          binding.named.set(property.value.name, property.key.name);
+        }
+      }
+      return;
+    }
+    if (id.type !== 'Identifier') return;
+    binding.namespace ??= id.name;
     binding.packageName ??= (unwrap(path.node.init) as any).arguments[0].value;
   });
   return binding;
@@ -109,7 +122,7 @@ export function legacyExportOf(bindings: LegacyBindings, node: AnyNode, path?: A
 }
 
 /** Is `name` bound, at `path`, by something other than a module-level import/require? */
-function isShadowed(path: AnyPath, name: string): boolean {
+export function isShadowed(path: AnyPath, name: string): boolean {
   const scope = path.scope?.lookup(name);
   return Boolean(scope && !scope.isGlobal && scope.path?.node?.type !== 'Program');
 }

@@ -16,6 +16,7 @@ import { parseExpression, parseStatements, printStyleOf } from './emit.js';
 import { insertTodoLines } from './todos.js';
 import { migrateImports } from './imports.js';
 import { insideTidyScope, isEvaluatedFirst, isInert, wrapBlockedCallsInTidy } from './lifetimes.js';
+import { findStackedCollect, type StackedCollect } from './stacked-collect.js';
 
 export interface MigrateFileOptions {
   insertTodos?: boolean;
@@ -47,6 +48,8 @@ class Rewriter {
   private tfName: string | undefined;
   private tfNeeded = false;
   private changed = false;
+  /** Statements removed once every site is rewritten (final disposals are placed relative to them first). */
+  private readonly removals: AnyPath[] = [];
 
   constructor(
     private readonly analysis: FileAnalysis,
@@ -82,8 +85,9 @@ class Rewriter {
       const index = next === undefined ? body.length : body.indexOf(next);
       if (index >= 0) body.splice(index, 0, this.statement(code));
     }
+    for (const path of this.removals) removeStatement(path);
     this.mergeDeclarationsWithFirstAssignment();
-    if (this.tfNeeded && !this.tfName) this.addTfImport();
+    if (this.tfNeeded && !this.analysis.tf.namespace) this.addTfImport();
     if (this.changed || plan.holders.every((holderPlan) => !holderPlan.manual)) {
       this.changed = migrateImports(this.analysis) || this.changed;
     }
@@ -163,6 +167,15 @@ class Rewriter {
     return statements;
   }
 
+  /**
+   * A `// text` comment to follow a generated statement on its line: taken from a parsed scratch
+   * statement, whose layout gives recast the space before `//` (a bare comment node prints glued on).
+   */
+  private trailingComment(text: string): any[] {
+    const program = this.j(`x; //${text}`).get().node.program;
+    return (program.body[0].comments ?? []).filter((comment: any) => comment.trailing);
+  }
+
   private statement(code: string): any {
     return parseStatements(this.j, code)[0];
   }
@@ -236,6 +249,22 @@ class Rewriter {
     };
     const after: string[] = [];
     let expressionValue: string | undefined;
+    /** Arrays that only held the outputs to stack them on the time axis: they become the sequence. */
+    const sequences: Array<{ stacked: StackedCollect; name: string }> = [];
+    const collectInto = (step: StepCall, array: any): void => {
+      const declares = resultNames.has(step) && loop.form !== 'map' && loop.form !== 'reduce';
+      const stacked = declares ? findStackedCollect(j, statementPath, array, this.analysis.tf) : undefined;
+      if (!stacked) {
+        after.push(`${this.sourceOf(array)}.push(...${stepsOf(step)});`);
+        return;
+      }
+      const into = stacked.into;
+      const name = into?.name ?? stacked.name;
+      const type = into?.typeAnnotation ? this.sourceOf(into.typeAnnotation) : '';
+      noInline.add(name);
+      sequences.push({ stacked, name });
+      after.push(`${into?.kind ?? 'const'} ${name}${type} = ${resultNames.get(step)}.output;`);
+    };
 
     for (const step of loop.steps) {
       const input = step.input.kind === 'sequence' ? sequence : `${resultNames.get((step.input as { from: StepCall }).from)}.output`;
@@ -277,11 +306,11 @@ class Rewriter {
         continue;
       }
       if (step.use.kind === 'last') after.push(`${step.use.target} = ${lastOf(step)};`);
-      if (step.use.kind === 'collect') after.push(`${this.sourceOf(step.use.array)}.push(...${stepsOf(step)});`);
+      if (step.use.kind === 'collect') collectInto(step, step.use.array);
       if (step.use.kind === 'callback-result') expressionValue = loop.form === 'map' ? stepsOf(step) : loop.form === 'reduce' ? lastOf(step) : undefined;
       for (const consumer of consumers) {
         if (consumer.kind === 'last') after.push(`${consumer.target} = ${lastOf(step)};`);
-        else after.push(`${this.sourceOf(consumer.target)}.push(...${stepsOf(step)});`);
+        else collectInto(step, consumer.target);
       }
     }
 
@@ -315,7 +344,32 @@ class Rewriter {
       insertBefore(statementPath, generated);
       return;
     }
+    for (const sequence of sequences) this.declareSequence(sequence.stacked, sequence.name, generated, statementPath);
     replaceStatement(statementPath, generated);
+  }
+
+  /**
+   * The collected array becomes the output sequence: declared by the generated statement, its
+   * one `tf.stack(outputs, 1)` reads it directly, and the empty array's declaration (and an
+   * adopted `const hidden = tf.stack(outputs, 1)`) go, their comments moving onto the new one.
+   */
+  private declareSequence(stacked: StackedCollect, name: string, generated: any[], loopStatement: AnyPath): void {
+    const statement = generated.find((node) => node.type === 'VariableDeclaration' && node.declarations[0]?.id.name === name);
+    if (!statement) return;
+    const leading = (node: any): any[] => (node.comments ?? []).filter((comment: any) => comment.leading);
+    // Comments above the removed declarations go above the generated code, as the loop's do.
+    const moved = [...leading(stacked.declaration.node), ...(stacked.into ? leading(stacked.into.declaration.node) : [])];
+    if (moved.length > 0) loopStatement.node.comments = [...moved, ...(loopStatement.node.comments ?? [])];
+    let trailing: any[] = [];
+    if (stacked.into) {
+      trailing = (stacked.into.declaration.node.comments ?? []).filter((comment: any) => comment.trailing);
+      this.removals.push(stacked.into.declaration);
+    } else {
+      stacked.stackCall.replace(this.j.identifier(name));
+    }
+    if (trailing.length === 0) trailing = this.trailingComment(' [batch, time, hidden]');
+    statement.comments = [...(statement.comments ?? []), ...trailing];
+    this.removals.push(stacked.declaration);
   }
 
   /** Keeps a loop whose body does more than step: each step call now reads the blocked output. */
@@ -571,6 +625,13 @@ function isUnconditionalWithin(path: AnyPath, statementNode: any): boolean {
     if (isFunctionNode(current.node) || CONDITIONAL.test(current.node.type)) return false;
   }
   return false;
+}
+
+/** Removes a statement from its list by identity (paths into the list may be stale after splices). */
+function removeStatement(path: AnyPath): void {
+  const list = path.parentPath?.value;
+  const index = Array.isArray(list) ? list.indexOf(path.node) : -1;
+  if (index >= 0) list.splice(index, 1);
 }
 
 /** Replaces a statement by several, moving its leading comments onto the first. */
