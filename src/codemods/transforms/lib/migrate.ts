@@ -6,7 +6,7 @@
  */
 import type { JSCodeshift } from 'jscodeshift';
 import { analyzeTree, manualFinding, manualSites, type FileAnalysis } from '../../analysis/index.js';
-import { collectNames, enclosingStatement, freshName, isCall, isFunctionNode, isMember, unwrap, type AnyPath } from '../../analysis/ast.js';
+import { collectNames, enclosingStatement, freshName, isCall, isFunctionNode, isMember, propertyName, unwrap, type AnyPath } from '../../analysis/ast.js';
 import type { Holder } from '../../analysis/holders.js';
 import type { StepCall, StepLoop } from '../../analysis/loops.js';
 import type { HolderPlan, Site, StateEvent } from '../../analysis/plan.js';
@@ -87,6 +87,7 @@ class Rewriter {
     }
     for (const path of this.removals) removeStatement(path);
     this.mergeDeclarationsWithFirstAssignment();
+    this.constCarries();
     if (this.tfNeeded && !this.analysis.tf.namespace) this.addTfImport();
     if (this.changed || plan.holders.every((holderPlan) => !holderPlan.manual)) {
       this.changed = migrateImports(this.analysis) || this.changed;
@@ -566,6 +567,56 @@ class Rewriter {
     }
   }
 
+  /**
+   * A carry assigned only where it is declared is a `const`; one initialised with a blocked call's
+   * carry (or such a const, or an object) is never undefined, so its type drops `| undefined`.
+   * Carry names are fresh in the file, so every assignment to one is generated and found here.
+   */
+  private constCarries(): void {
+    const j = this.j;
+    const root = this.analysis.root;
+    const assigned = new Set<string>();
+    root.find(j.AssignmentExpression).forEach((path: AnyPath) => {
+      if (path.node.left.type === 'Identifier') assigned.add(path.node.left.name);
+    });
+    root.find(j.UpdateExpression).forEach((path: AnyPath) => {
+      if (path.node.argument.type === 'Identifier') assigned.add(path.node.argument.name);
+    });
+    const constants = new Map<string, any>();
+    for (const name of this.carryNames.values()) {
+      if (assigned.has(name)) continue;
+      const declarators = root.find(j.VariableDeclarator, { id: { name } } as any).paths();
+      if (declarators.length !== 1) continue;
+      const declarator = declarators[0]!;
+      const declaration = declarator.parent.node;
+      if (!declarator.node.init || declaration.kind !== 'let' || declaration.declarations.length !== 1) continue;
+      declaration.kind = 'const';
+      constants.set(name, declarator.node);
+    }
+    const isCarryValue = (init: any): boolean => {
+      init = unwrap(init);
+      if (init?.type === 'ObjectExpression') return true;
+      if (init?.type === 'Identifier') return constants.has(init.name) && !hasUndefinedType(constants.get(init.name));
+      if (isMember(init)) return memberName(init) === 'carry' && isCall(unwrap(init.object)) && memberName(unwrap(unwrap(init.object).callee)) === 'apply';
+      if (isCall(init) && memberName(unwrap(init.callee)) === 'tidy') {
+        const body = init.arguments[init.arguments.length - 1]?.body;
+        return body?.type !== 'BlockStatement' && isCarryValue(body);
+      }
+      return false;
+    };
+    // Until nothing changes: `const decoderCarry = encoderCarry` follows encoderCarry.
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const declarator of constants.values()) {
+        if (hasUndefinedType(declarator) && isCarryValue(declarator.init)) {
+          const annotation = declarator.id.typeAnnotation;
+          annotation.typeAnnotation = annotation.typeAnnotation.types.find((type: any) => type.type !== 'TSUndefinedKeyword');
+          changed = true;
+        }
+      }
+    }
+  }
+
   private addTfImport(): void {
     const j = this.j;
     const root = this.analysis.root;
@@ -578,6 +629,14 @@ class Rewriter {
     else root.get().node.program.body.unshift(node);
   }
 }
+
+/** `x: T | undefined` (the generated carry type). */
+const memberName = (node: any): string | undefined => (isMember(node) ? propertyName(node) : undefined);
+
+const hasUndefinedType = (declarator: any): boolean => {
+  const type = declarator.id.typeAnnotation?.typeAnnotation;
+  return type?.type === 'TSUnionType' && type.types.length === 2 && type.types.some((member: any) => member.type === 'TSUndefinedKeyword');
+};
 
 const unparenthesized = (node: any): any => (node?.type === 'ParenthesizedExpression' ? node.expression : node);
 
