@@ -36,6 +36,7 @@ export type {
   BidirectionalCarry,
   BidirectionalOptions,
   Carry,
+  CarryInput,
   CarryOf,
   CellOptions,
   GRUCellOptions,

@@ -13,6 +13,7 @@ import {
   formatShape,
   type ApplyOptions,
   type Carry,
+  type CarryInput,
   type CarryOf,
   type RecurrenceResult,
   type RNNCellOptions,
@@ -157,7 +158,7 @@ export class Recur<TCell extends AnyCell = AnyCell> {
    * zeros, `options.mask` as for `Recurrence.apply`. Stateless: `recur.state` is neither read nor
    * changed.
    */
-  apply(x: tf.Tensor3D, carry?: CarryOf<TCell>, options?: ApplyOptions): RecurrenceResult<CarryOf<TCell>> {
+  apply(x: tf.Tensor, carry?: CarryInput<CarryOf<TCell>>, options?: ApplyOptions): RecurrenceResult<CarryOf<TCell>> {
     this.#blocked ??= new Recurrence(this.cell);
     return this.#blocked.apply(x, carry, options) as RecurrenceResult<CarryOf<TCell>>;
   }

@@ -22,10 +22,10 @@ export interface BidirectionalOptions {
 
 type AnyCell = RecurrentCell<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export interface BidirectionalCarry<TForward extends AnyCell, TBackward extends AnyCell> {
+export type BidirectionalCarry<TForward extends AnyCell, TBackward extends AnyCell> = {
   forward: CarryOf<TForward>;
   backward: CarryOf<TBackward>;
-}
+};
 
 export class Bidirectional<TForward extends AnyCell, TBackward extends AnyCell = TForward> {
   readonly forward: Recurrence<TForward>;

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BuiltinCell } from './cells/builtin_cell.js';
-import type { Carry, CarryOf, RecurrentCell } from './cells/cell.js';
+import type { Carry, CarryInput, CarryOf, RecurrentCell } from './cells/cell.js';
 import { GRUCell, type GRUCellOptions } from './cells/gru_cell.js';
 import { LSTMCell, type LSTMCellOptions } from './cells/lstm_cell.js';
 import { RNNCell, type RNNCellOptions } from './cells/rnn_cell.js';
@@ -36,7 +36,7 @@ export interface ApplyOptions {
   mask?: tf.Tensor2D;
 }
 
-export interface RecurrenceResult<TCarry extends Carry> {
+export type RecurrenceResult<TCarry extends Carry> = {
   /**
    * With returnSequences: [batch, time, hidden] ([time, batch, hidden] when timeMajor), zeros at
    * masked steps. Without: each row's last valid output, [batch, hidden] (zeros for a row with
@@ -45,7 +45,7 @@ export interface RecurrenceResult<TCarry extends Carry> {
   output: tf.Tensor;
   /** Each row's carry after its last valid step. */
   carry: TCarry;
-}
+};
 
 type AnyCell = RecurrentCell<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -98,14 +98,18 @@ export class Recurrence<TCell extends AnyCell> {
    * Runs the whole sequence. `carry` omitted: `initialCarry(batch)`.
    * Validates everything before computing anything, so a rejected call allocates nothing.
    */
-  apply(x: tf.Tensor, carry?: CarryOf<TCell>, options: ApplyOptions = {}): RecurrenceResult<CarryOf<TCell>> {
+  apply(
+    x: tf.Tensor,
+    carry?: CarryInput<CarryOf<TCell>>,
+    options: ApplyOptions = {},
+  ): RecurrenceResult<CarryOf<TCell>> {
     const context = `${this.constructor.name}.apply`;
     const { batch, time } = checkSequenceInput(x, this.cell.inputSize, this.timeMajor, context);
     if (carry !== undefined) checkCarry(carry, this.carryTemplate, batch, context);
     if (options.mask !== undefined) checkMask(options.mask, batch, time, context);
     return tidyResult(() => {
       const mask = options.mask === undefined ? undefined : floatMask(options.mask);
-      const start = carry ?? this.initialCarry(batch);
+      const start = (carry as CarryOf<TCell> | undefined) ?? this.initialCarry(batch); // checked above
       return this.cell.sequence
         ? this.applyFused(x as tf.Tensor3D, start, mask)
         : this.applyStepLoop(x as tf.Tensor3D, start, time, mask);

@@ -86,3 +86,26 @@ describeBackends('memory', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describeBackends('results returned from tf.tidy', () => {
+  // Results are plain object types (not interfaces), so they are tfjs TensorContainers: tf.tidy
+  // can return a whole `apply` or `step` result, which is what migrated code does.
+  it('keeps exactly the returned output and carry, equal to the untidied call', () => {
+    const lstm = new LSTM(IN, H, { seed: 3 });
+    const cell = new RNNCell(IN, H, { seed: 4 });
+    const x = tf.randomNormal([BATCH, TIME, IN], 0, 1, 'float32', 5) as tf.Tensor3D;
+    const before = tf.memory().numTensors;
+    const sequence = tf.tidy(() => lstm.apply(x));
+    const step = tf.tidy(() => cell.step(tf.ones([BATCH, IN]) as tf.Tensor2D, cell.initialCarry(BATCH)));
+    // output, h, c of the sequence; the step's output is its carry.h (the same tensor).
+    expect(step.output).toBe(step.carry.h);
+    expect(tf.memory().numTensors - before).toBe(3 + 1);
+    const direct = lstm.apply(x);
+    expect(Array.from(sequence.output.dataSync())).toEqual(Array.from(direct.output.dataSync()));
+    expect(Array.from(sequence.carry.c.dataSync())).toEqual(Array.from(direct.carry.c.dataSync()));
+    expect(step.output.shape).toEqual([BATCH, H]);
+    tf.dispose([sequence, step, direct, x]);
+    lstm.dispose();
+    cell.dispose();
+  });
+});

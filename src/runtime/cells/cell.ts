@@ -9,12 +9,18 @@ import type * as tf from '@tensorflow/tfjs-core';
 export type Carry = { readonly [key: string]: tf.Tensor };
 export type HiddenCarry = { h: tf.Tensor2D };
 export type LSTMCarry = { h: tf.Tensor2D; c: tf.Tensor2D };
+/**
+ * A carry given as an argument: the carry's names, any tensors. Ranks and shapes are checked at
+ * run time (RnnShapeError), as for `x`, so a carry computed with rank-erased ops is accepted;
+ * returned carries keep the precise type.
+ */
+export type CarryInput<TCarry extends Carry> = { readonly [K in keyof TCarry]: tf.Tensor };
 
-export interface StepResult<TCarry extends Carry> {
+export type StepResult<TCarry extends Carry> = {
   /** [batch, outputSize] (hidden size for the built-in cells, where it is `carry.h`). */
   output: tf.Tensor2D;
   carry: TCarry;
-}
+};
 
 /** Options for a whole-sequence call; `x` is [batch, time, in], or [time, batch, in] when timeMajor. */
 export interface SequenceCallOptions {
@@ -25,12 +31,12 @@ export interface SequenceCallOptions {
   reverse?: boolean;
 }
 
-export interface SequenceResult<TCarry extends Carry> {
+export type SequenceResult<TCarry extends Carry> = {
   /** The layout of `x` with the feature axis = hidden size. */
   output: tf.Tensor3D;
   /** Each row's carry after its last valid step. */
   carry: TCarry;
-}
+};
 
 export interface RecurrentCell<TCarry extends Carry = Carry> {
   readonly inputSize: number;

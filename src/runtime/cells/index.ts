@@ -1,6 +1,7 @@
 export type {
   Carry,
   CarryOf,
+  CarryInput,
   HiddenCarry,
   LSTMCarry,
   RecurrentCell,
