@@ -109,8 +109,13 @@ class Rewriter {
     return holder.name;
   }
 
+  /**
+   * `let lstmCarry: Parameters<typeof lstm.apply>[1]`: the type of apply's carry *argument* (the
+   * carry's names mapped to any tensor, or undefined), so a carry built from the user's tensors
+   * (`{ h: tf.tanh(context) }`, rank-erased) type-checks as it did assigned to `recur.state`.
+   */
   private carryDeclaration(holder: Holder, init?: string): string {
-    const type = this.typed ? `: ReturnType<typeof ${this.ref(holder)}.apply>['carry'] | undefined` : '';
+    const type = this.typed ? `: ${carryArgumentType(this.ref(holder))}` : '';
     return `let ${this.carryNames.get(holder)}${type}${init ? ` = ${init}` : ''};`;
   }
 
@@ -569,7 +574,8 @@ class Rewriter {
 
   /**
    * A carry assigned only where it is declared is a `const`; one initialised with a blocked call's
-   * carry (or such a const, or an object) is never undefined, so its type drops `| undefined`.
+   * carry (or such a const, or an object) is never undefined, so it drops its annotation and
+   * keeps the type of its value (`const lstmCarry = lstm.apply(x).carry` is a strict carry).
    * Carry names are fresh in the file, so every assignment to one is generated and found here.
    */
   private constCarries(): void {
@@ -596,7 +602,7 @@ class Rewriter {
     const isCarryValue = (init: any): boolean => {
       init = unwrap(init);
       if (init?.type === 'ObjectExpression') return true;
-      if (init?.type === 'Identifier') return constants.has(init.name) && !hasUndefinedType(constants.get(init.name));
+      if (init?.type === 'Identifier') return constants.has(init.name) && !hasCarryArgumentType(constants.get(init.name));
       if (isMember(init)) return memberName(init) === 'carry' && isCall(unwrap(init.object)) && memberName(unwrap(unwrap(init.object).callee)) === 'apply';
       if (isCall(init) && memberName(unwrap(init.callee)) === 'tidy') {
         const body = init.arguments[init.arguments.length - 1]?.body;
@@ -608,9 +614,8 @@ class Rewriter {
     for (let changed = true; changed; ) {
       changed = false;
       for (const declarator of constants.values()) {
-        if (hasUndefinedType(declarator) && isCarryValue(declarator.init)) {
-          const annotation = declarator.id.typeAnnotation;
-          annotation.typeAnnotation = annotation.typeAnnotation.types.find((type: any) => type.type !== 'TSUndefinedKeyword');
+        if (hasCarryArgumentType(declarator) && isCarryValue(declarator.init)) {
+          declarator.id.typeAnnotation = null;
           changed = true;
         }
       }
@@ -630,12 +635,15 @@ class Rewriter {
   }
 }
 
-/** `x: T | undefined` (the generated carry type). */
 const memberName = (node: any): string | undefined => (isMember(node) ? propertyName(node) : undefined);
 
-const hasUndefinedType = (declarator: any): boolean => {
+/** The generated carry type: apply's carry argument, `Parameters<typeof recur.apply>[1]`. */
+const carryArgumentType = (ref: string): string => `Parameters<typeof ${ref}.apply>[1]`;
+
+/** `x: Parameters<typeof …apply>[1]` (the generated carry type). */
+const hasCarryArgumentType = (declarator: any): boolean => {
   const type = declarator.id.typeAnnotation?.typeAnnotation;
-  return type?.type === 'TSUnionType' && type.types.length === 2 && type.types.some((member: any) => member.type === 'TSUndefinedKeyword');
+  return type?.type === 'TSIndexedAccessType' && type.objectType?.type === 'TSTypeReference' && type.objectType.typeName?.name === 'Parameters';
 };
 
 const unparenthesized = (node: any): any => (node?.type === 'ParenthesizedExpression' ? node.expression : node);
