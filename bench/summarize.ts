@@ -1,5 +1,5 @@
 /**
- * Turns `npm run bench -- --out FILE.json` results into the compact markdown of docs/readme/bench.md:
+ * Turns `npm run bench -- --out FILE.json` results into the compact markdown of README.md ("Performance"):
  * one row per (backend, cell, size, mode) with the blocked kernels against the other columns, and
  * the targets of issue 6 checked on LSTM (32, 64, 64, 128).
  *

@@ -38,7 +38,7 @@ export class StaleStateError extends Error {
 const MIGRATE = 'or migrate this call site to the blocked API, where carries are explicit, with ' +
   '`npx rnn-migrate <file>`';
 
-/** The exact messages users see; docs/readme/legacy.md quotes them. */
+/** The exact messages users see; README.md ("The stale-state checker") quotes them. */
 export const CHECKER_MESSAGES: Readonly<Record<CheckerCode, string>> = {
   'stale-state':
     'rnn-migrate stale-state: Recur.step runs inside a gradient computation (tf.grad, ' +

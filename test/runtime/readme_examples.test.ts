@@ -1,4 +1,4 @@
-/** The examples of docs/readme/runtime.md, run as written (shapes and behaviour they promise). */
+/** The examples of README.md (the blocked runtime section), run as written (shapes and behaviour they promise). */
 import { expect, it } from 'vitest';
 import { Bidirectional, LSTM, LSTMCell, Recurrence, scan } from '../../src/index.js';
 import { describeBackends, tf } from '../helpers/backends.js';
