@@ -50,6 +50,15 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
     inputsToSave: savedInputs,
     outputsToSave: spec.outputs.map(() => true),
     gradFunc: (dys, saved, attrs) => {
+      // The workspace's layout belongs to the backend that wrote it; another backend's Grad kernel
+      // would misread it silently.
+      const forwardBackend = (attrs as { backend?: string } | undefined)?.backend;
+      if (forwardBackend !== undefined && forwardBackend !== tf.getBackend()) {
+        throw new Error(
+          `${spec.kernelName}: the forward pass ran on the '${forwardBackend}' backend but its gradient is ` +
+            `being computed on '${tf.getBackend()}'; keep one backend for the whole tf.grad / minimize call.`,
+        );
+      }
       const upstream = dys as Tensor[]; // the engine fills zeros for outputs nobody used
       const gradInputs: NamedTensorMap = {};
       [...savedInputs, ...spec.outputs].forEach((name, i) => (gradInputs[name] = saved[i]));

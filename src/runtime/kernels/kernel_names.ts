@@ -56,6 +56,8 @@ export interface SequenceAttrs {
   reverse: boolean;
   /** False when no gradient can be taken: the kernel may skip filling the workspace. */
   saveForBackward: boolean;
+  /** The backend that ran the forward kernel: only its own Grad kernel can read the workspace. */
+  backend?: string;
   /** RNN only. */
   activation?: RnnActivation;
   [key: string]: boolean | string | undefined;
@@ -83,6 +85,7 @@ export const RNN_SEQUENCE_OUTPUTS = 3;
  */
 export interface StepAttrs {
   saveForBackward: boolean;
+  backend?: string;
   activation?: RnnActivation;
   [key: string]: boolean | string | undefined;
 }

@@ -70,6 +70,7 @@ function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: S
     timeMajor: options.timeMajor ?? false,
     reverse: options.reverse ?? false,
     saveForBackward: gradientWillBeRecorded(),
+    backend: tf.getBackend(),
   };
   if (activation) attrs.activation = activation;
   const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? noMask! }, attrs);
@@ -79,7 +80,7 @@ function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: S
 }
 
 function runFusedStep(kernelName: string, inputs: NamedTensorMap, activation?: RnnActivation): Tensor[] {
-  const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded() };
+  const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded(), backend: tf.getBackend() };
   if (activation) attrs.activation = activation;
   const outputs = runFused(kernelName, inputs, attrs);
   outputs[outputs.length - 1].dispose();
