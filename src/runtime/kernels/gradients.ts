@@ -27,6 +27,13 @@ interface FusedGradientSpec {
   differentiableInputs: string[];
   /** Names of the forward outputs, workspace last. */
   outputs: string[];
+  /**
+   * The forward outputs the Grad kernels read, saved (engine clones: copies on some backends) for
+   * the backward: the workspace and, for sequences, the output (the host kernels rebuild the
+   * hidden state each step started from out of it rather than keeping it twice). hT / cT and a
+   * step's new carries are never read.
+   */
+  savedOutputs: string[];
   /** Names under which the upstream gradients of the visible outputs reach the Grad kernel. */
   upstream: string[];
   hasMask: boolean;
@@ -35,12 +42,12 @@ interface FusedGradientSpec {
 const weights = ['x', 'kernel', 'recurrentKernel', 'bias'];
 
 const specs: FusedGradientSpec[] = [
-  { kernelName: LstmSequence, gradKernelName: LstmSequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true },
-  { kernelName: GruSequence, gradKernelName: GruSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
-  { kernelName: RnnSequence, gradKernelName: RnnSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
-  { kernelName: LstmStep, gradKernelName: LstmStepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], upstream: ['dh', 'dc'], hasMask: false },
-  { kernelName: GruStep, gradKernelName: GruStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], upstream: ['dh'], hasMask: false },
-  { kernelName: RnnStep, gradKernelName: RnnStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], upstream: ['dh'], hasMask: false },
+  { kernelName: LstmSequence, gradKernelName: LstmSequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true },
+  { kernelName: GruSequence, gradKernelName: GruSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
+  { kernelName: RnnSequence, gradKernelName: RnnSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
+  { kernelName: LstmStep, gradKernelName: LstmStepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh', 'dc'], hasMask: false },
+  { kernelName: GruStep, gradKernelName: GruStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false },
+  { kernelName: RnnStep, gradKernelName: RnnStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false },
 ];
 
 function gradConfig(spec: FusedGradientSpec): GradConfig {
@@ -48,7 +55,7 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
   return {
     kernelName: spec.kernelName,
     inputsToSave: savedInputs,
-    outputsToSave: spec.outputs.map(() => true),
+    outputsToSave: spec.outputs.map((name) => spec.savedOutputs.includes(name)),
     gradFunc: (dys, saved, attrs) => {
       // The workspace's layout belongs to the backend that wrote it; another backend's Grad kernel
       // would misread it silently.
@@ -61,7 +68,7 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
       }
       const upstream = dys as Tensor[]; // the engine fills zeros for outputs nobody used
       const gradInputs: NamedTensorMap = {};
-      [...savedInputs, ...spec.outputs].forEach((name, i) => (gradInputs[name] = saved[i]));
+      [...savedInputs, ...spec.outputs.filter((name) => spec.savedOutputs.includes(name))].forEach((name, i) => (gradInputs[name] = saved[i]));
       spec.upstream.forEach((name, i) => (gradInputs[name] = upstream[i]));
       // All gradients at once, eagerly: the per-input closures below only hand them out.
       const grads = tf.engine().runKernel(spec.gradKernelName, gradInputs, attrs) as Tensor[];

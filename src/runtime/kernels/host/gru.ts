@@ -5,13 +5,16 @@
  *   n = tanh(xKn + b0n + r⊙(hRn + b1n)),  h' = (1−z)⊙n + z⊙h
  *
  * Workspace (float32, all blocks in x's row layout, N = batch·time rows):
- *   [ gates N×3H: z, r, n after activation | hn N×H: hRn + b1n | hPrev N×H ]
+ *   [ gates N×3H: z, r, n after activation | hn N×H: hRn + b1n ]
+ * The hidden carry each step started from is rebuilt in the backward from the saved output and h0
+ * (previousHidden).
  */
 import type { HostMath } from './host_math.js';
 import {
   backwardSteps,
   carryGradient,
   forwardSteps,
+  previousHidden,
   projectInputs,
   sigmoid,
   weightGradients,
@@ -25,7 +28,7 @@ import { simdPathFor } from './simd/driver.js';
 import { gruBackwardSimd, gruForwardSimd } from './simd/gru.js';
 
 export function gruWorkspaceSize(g: SequenceGeometry): number {
-  return g.batch * g.time * 5 * g.hidden;
+  return g.batch * g.time * 4 * g.hidden;
 }
 
 /** `a.bias` is [2, 3H]: the input bias row, then the recurrent bias row. */
@@ -38,13 +41,11 @@ export function gruForward(g: SequenceGeometry, a: HostCellInputs, saveForBackwa
   const workspace = projectInputs(g, math, a, G, saveForBackward ? gruWorkspaceSize(g) : 0);
   const gates = workspace.subarray(0, rows * G);
   const hnSaved = saveForBackward ? workspace.subarray(rows * G, rows * (G + H)) : null;
-  const hPrev = workspace.subarray(rows * (G + H), rows * (G + 2 * H));
 
   const inputBias = a.bias.subarray(0, G);
   const recurrentBias = a.bias.subarray(G, 2 * G);
   const h = Float32Array.from(a.h0);
   const output = new Float32Array(rows * H);
-  const saveCarry = (b: number, row: number) => hPrev.set(h.subarray(b * H, b * H + H), row * H);
   const cellRow = (b: number, row: number, recurrent: Float32Array) => {
     const x = row * G;
     const r = b * G;
@@ -63,7 +64,7 @@ export function gruForward(g: SequenceGeometry, a: HostCellInputs, saveForBackwa
       output[row * H + j] = hNext;
     }
   };
-  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow, saveForBackward ? saveCarry : null);
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow, null);
   return { output, h, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -81,7 +82,7 @@ export function gruBackward(
   const rows = g.batch * g.time;
   const gates = workspace.subarray(0, rows * G);
   const hnSaved = workspace.subarray(rows * G, rows * (G + H));
-  const hPrev = workspace.subarray(rows * (G + H), rows * (G + 2 * H));
+  const hPrev = previousHidden(g, a.output, a.h0, a.mask);
   const { dOutput } = upstream;
 
   const dh = carryGradient(upstream.dh, g.batch * H);

@@ -33,6 +33,8 @@ interface CellData {
   bias: Float32Array;
   carries: Float32Array[];
   mask: Float32Array | null;
+  /** Backward of a sequence: the saved forward output (the hidden states the workspace omits). */
+  output?: Float32Array | null;
 }
 
 interface CellGradients {
@@ -121,6 +123,7 @@ function readCell(io: HostTensorIO, backend: KernelBackend, inputs: Inputs, carr
     bias: read(inputs.bias),
     carries: carryNames.map((name) => read(inputs[name])),
     mask: inputs.mask !== undefined ? maskOrNull(read(inputs.mask)) : null,
+    output: inputs.output !== undefined ? read(inputs.output) : null,
   };
 }
 

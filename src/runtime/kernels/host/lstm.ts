@@ -4,14 +4,17 @@
  *   c' = f⊙c + i⊙g;     h' = o⊙tanh(c')
  *
  * Workspace (float32, all blocks in x's row layout, N = batch·time rows):
- *   [ gates N×4H: i, f, g, o after activation | hPrev N×H | cPrev N×H ]
- * hPrev/cPrev are the carry each step started from; c' is recomputed as f⊙cPrev + i⊙g.
+ *   [ gates N×4H: i, f, g, o after activation | cPrev N×H ]
+ * cPrev is the cell carry each step started from; c' is recomputed as f⊙cPrev + i⊙g. The hidden
+ * carry each step started from is not kept: the backward rebuilds it from the saved output and h0
+ * (previousHidden), which hold the same values.
  */
 import type { HostMath } from './host_math.js';
 import {
   backwardSteps,
   carryGradient,
   forwardSteps,
+  previousHidden,
   projectInputs,
   sigmoid,
   weightGradients,
@@ -35,7 +38,7 @@ export interface LstmHostUpstream extends HostUpstream {
 }
 
 export function lstmWorkspaceSize(g: SequenceGeometry): number {
-  return g.batch * g.time * 6 * g.hidden;
+  return g.batch * g.time * 5 * g.hidden;
 }
 
 export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
@@ -46,17 +49,13 @@ export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackw
   const rows = g.batch * g.time;
   const workspace = projectInputs(g, math, a, G, saveForBackward ? lstmWorkspaceSize(g) : 0);
   const gates = workspace.subarray(0, rows * G);
-  const hPrev = workspace.subarray(rows * G, rows * (G + H));
-  const cPrev = workspace.subarray(rows * (G + H), rows * (G + 2 * H));
+  const cPrev = workspace.subarray(rows * G, rows * (G + H));
 
   const h = Float32Array.from(a.h0);
   const c = Float32Array.from(a.c0);
   const output = new Float32Array(rows * H);
   const bias = a.bias;
-  const saveCarry = (b: number, row: number) => {
-    hPrev.set(h.subarray(b * H, b * H + H), row * H);
-    cPrev.set(c.subarray(b * H, b * H + H), row * H);
-  };
+  const saveCarry = (b: number, row: number) => cPrev.set(c.subarray(b * H, b * H + H), row * H);
   const cellRow = (b: number, row: number, recurrent: Float32Array) => {
     const z = row * G;
     const r = b * G;
@@ -94,8 +93,7 @@ export function lstmBackward(
   const G = 4 * H;
   const rows = g.batch * g.time;
   const gates = workspace.subarray(0, rows * G);
-  const hPrev = workspace.subarray(rows * G, rows * (G + H));
-  const cPrev = workspace.subarray(rows * (G + H), rows * (G + 2 * H));
+  const cPrev = workspace.subarray(rows * G, rows * (G + H));
   const { dOutput } = upstream;
 
   const dh = carryGradient(upstream.dh, g.batch * H);
@@ -124,6 +122,7 @@ export function lstmBackward(
     }
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, G, dGates, cellRow);
+  const hPrev = previousHidden(g, a.output, a.h0, a.mask);
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates);
   return { ...weights, dh0: dh, dc0: dc };
 }

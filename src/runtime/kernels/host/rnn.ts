@@ -3,7 +3,9 @@
  *   h' = act(x·K + h·R + b),  act ∈ tanh | relu | linear
  *
  * Workspace (float32, all blocks in x's row layout, N = batch·time rows):
- *   [ activated N×H: h' before masking | hPrev N×H ]
+ *   [ activated N×H: h' before masking ]
+ * The hidden carry each step started from is rebuilt in the backward from the saved output and h0
+ * (previousHidden).
  */
 import type { RnnActivation } from '../kernel_names.js';
 import type { HostMath } from './host_math.js';
@@ -11,6 +13,7 @@ import {
   backwardSteps,
   carryGradient,
   forwardSteps,
+  previousHidden,
   projectInputs,
   weightGradients,
   type HostCellInputs,
@@ -32,7 +35,7 @@ function activationSlope(a: number, activation: RnnActivation): number {
 }
 
 export function rnnWorkspaceSize(g: SequenceGeometry): number {
-  return g.batch * g.time * 2 * g.hidden;
+  return g.batch * g.time * g.hidden;
 }
 
 export function rnnForward(
@@ -48,11 +51,9 @@ export function rnnForward(
   const rows = g.batch * g.time;
   const workspace = projectInputs(g, math, a, H, saveForBackward ? rnnWorkspaceSize(g) : 0);
   const activated = workspace.subarray(0, rows * H);
-  const hPrev = workspace.subarray(rows * H, rows * 2 * H);
 
   const h = Float32Array.from(a.h0);
   const output = new Float32Array(rows * H);
-  const saveCarry = (b: number, row: number) => hPrev.set(h.subarray(b * H, b * H + H), row * H);
   const cellRow = (b: number, row: number, recurrent: Float32Array) => {
     for (let j = 0; j < H; j++) {
       const hNext = activate(activated[row * H + j] + recurrent[b * H + j] + a.bias[j], activation);
@@ -61,7 +62,7 @@ export function rnnForward(
       output[row * H + j] = hNext;
     }
   };
-  forwardSteps(g, math, a.mask, h, a.recurrentKernel, H, cellRow, saveForBackward ? saveCarry : null);
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, H, cellRow, null);
   return { output, h, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -78,7 +79,6 @@ export function rnnBackward(
   const H = g.hidden;
   const rows = g.batch * g.time;
   const activated = workspace.subarray(0, rows * H);
-  const hPrev = workspace.subarray(rows * H, rows * 2 * H);
   const { dOutput } = upstream;
 
   const dh = carryGradient(upstream.dh, g.batch * H);
@@ -91,6 +91,7 @@ export function rnnBackward(
     }
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, H, dPreActivation, cellRow);
+  const hPrev = previousHidden(g, a.output, a.h0, a.mask);
   const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dPreActivation, dPreActivation);
   return { ...weights, dh0: dh };
 }

@@ -52,6 +52,38 @@ export interface HostCellInputs {
   bias: Float32Array;
   h0: Float32Array;
   mask: Float32Array | null;
+  /**
+   * Backward only: the forward's output (saved by the gradient config), from which the hidden
+   * state each step started from is rebuilt (previousHidden) instead of being kept twice. May be
+   * null for one-step calls, whose only previous state is h0.
+   */
+  output?: Float32Array | null;
+}
+
+/**
+ * The hidden carry each step started from, [N, H] in x's row layout: h0 for a row's first
+ * processed step, then the output of its last valid step (a masked step keeps the carry). This is
+ * what the forward would have saved per row; the workspaces do not keep it because the output
+ * already holds it.
+ */
+export function previousHidden(g: SequenceGeometry, output: Float32Array | null | undefined, h0: Float32Array, mask: Float32Array | null,
+  target: Float32Array = new Float32Array(g.batch * g.time * g.hidden)): Float32Array {
+  const H = g.hidden;
+  if (!output && g.time > 1) throw new Error('previousHidden: the forward output is needed for more than one step');
+  for (let b = 0; b < g.batch; b++) {
+    let source = h0;
+    let at = b * H;
+    for (let k = 0; k < g.time; k++) {
+      const t = timeAt(g, k);
+      const row = rowOf(g, b, t);
+      target.set(source.subarray(at, at + H), row * H);
+      if (isValid(mask, g, b, t)) {
+        source = output!;
+        at = row * H;
+      }
+    }
+  }
+  return target;
 }
 
 /**

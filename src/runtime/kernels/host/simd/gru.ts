@@ -4,8 +4,8 @@
  * for masked sequences and hidden sizes that are not a multiple of 4.
  */
 import type { HostMath } from '../host_math.js';
-import { weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
-import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
+import { previousHidden, weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
+import { allocate, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
 
 export function gruForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
@@ -13,14 +13,13 @@ export function gruForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: Ho
   const G = 3 * H;
   const rows = g.batch * g.time;
   const [workspace, output, h, recurrent, bias, hnScratch] = allocate(simd, [
-    rows * (saveForBackward ? G + 2 * H : G), rows * H, g.batch * H, g.batch * G, 2 * G, H,
+    rows * (saveForBackward ? G + H : G), rows * H, g.batch * H, g.batch * G, 2 * G, H,
   ]);
-  const hPrev = subBuffer(workspace, rows * (G + H), rows * H);
   math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * G), rows, g.inputSize, G);
   h.view.set(a.h0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, saveForBackward ? [[h, hPrev]] : [], (row0) =>
+  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, [], (row0) =>
     simd.gruForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, bias.ptr + G * 4, h.ptr,
       output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + (rows * G + row0 * H) * 4 : hnScratch.ptr, saveForBackward ? batchStride(g, H) : 0,
@@ -43,7 +42,9 @@ export function gruBackwardSimd(
   const [workspace, dIn, dRec, dRecStep, dh, dOut] = allocate(simd, [
     rows * (G + 2 * H), rows * G, rows * G, g.batch * G, g.batch * H, dOutput ? rows * H : H,
   ]);
-  workspace.view.set(savedWorkspace.subarray(0, rows * (G + 2 * H)));
+  // The saved [gates | hn], then the rebuilt hPrev block after them in the arena.
+  workspace.view.set(savedWorkspace.subarray(0, rows * (G + H)));
+  const hPrev = previousHidden(g, a.output, a.h0, null, workspace.view.subarray(rows * (G + H), rows * (G + 2 * H)));
   loadUpstream(dh, upstream.dh);
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
   const hnPtr = workspace.ptr + rows * G * 4;
@@ -56,7 +57,6 @@ export function gruBackwardSimd(
       dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0, dh.ptr,
       dIn.ptr + row0 * G * 4, batchStride(g, G), dRecStep.ptr, dRec.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     ));
-  const hPrev = workspace.view.subarray(rows * (G + H), rows * (G + 2 * H));
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dIn.view, dRec.view);
   return { ...weights, dh0: dh.view.slice() };
 }

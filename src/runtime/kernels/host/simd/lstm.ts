@@ -8,7 +8,7 @@
  * the arena.
  */
 import type { HostMath } from '../host_math.js';
-import { weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
+import { previousHidden, weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import type { LstmHostForward, LstmHostInputs, LstmHostUpstream } from '../lstm.js';
 import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
@@ -18,17 +18,16 @@ export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: L
   const G = 4 * H;
   const rows = g.batch * g.time;
   const [workspace, output, h, c, recurrent, bias] = allocate(simd, [
-    rows * (saveForBackward ? G + 2 * H : G), rows * H, g.batch * H, g.batch * H, g.batch * G, G,
+    rows * (saveForBackward ? G + H : G), rows * H, g.batch * H, g.batch * H, g.batch * G, G,
   ]);
   const gates = workspace.view.subarray(0, rows * G);
-  const hPrev = subBuffer(workspace, rows * G, rows * H);
-  const cPrev = subBuffer(workspace, rows * (G + H), rows * H);
+  const cPrev = subBuffer(workspace, rows * G, rows * H);
   math.matmul(a.x, a.kernel, gates, rows, g.inputSize, G);
   h.view.set(a.h0);
   c.view.set(a.c0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, saveForBackward ? [[h, hPrev], [c, cPrev]] : [], (row0) =>
+  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, saveForBackward ? [[c, cPrev]] : [], (row0) =>
     simd.lstmForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, c.ptr, h.ptr,
       output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
   return {
@@ -52,14 +51,13 @@ export function lstmBackwardSimd(
   const rows = g.batch * g.time;
   const { dOutput } = upstream;
   const [workspace, dGates, dGatesStep, dh, dc, dOut] = allocate(simd, [
-    rows * (G + 2 * H), rows * G, g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H,
+    rows * (G + H), rows * G, g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H,
   ]);
-  workspace.view.set(savedWorkspace.subarray(0, rows * (G + 2 * H)));
+  workspace.view.set(savedWorkspace.subarray(0, rows * (G + H)));
   loadUpstream(dh, upstream.dh);
   loadUpstream(dc, upstream.dc);
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
-  const hPrev = workspace.view.subarray(rows * G, rows * (G + H));
-  const cPrevPtr = workspace.ptr + rows * G * 4 + rows * H * 4;
+  const cPrevPtr = workspace.ptr + rows * G * 4;
 
   // The gate kernel zeroes dh: h reaches the previous step only through h·R.
   backwardLoop(g, math, a.recurrentKernel, G, dh.view, dGatesStep.view, (row0) =>
@@ -69,6 +67,7 @@ export function lstmBackwardSimd(
       dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
       dh.ptr, dc.ptr, dGatesStep.ptr, dGates.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     ));
+  const hPrev = previousHidden(g, a.output, a.h0, null);
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates.view, dGates.view);
   return { ...weights, dh0: dh.view.slice(), dc0: dc.view.slice() };
 }

@@ -4,20 +4,19 @@
  * for relu / linear, masked sequences and hidden sizes that are not a multiple of 4.
  */
 import type { HostMath } from '../host_math.js';
-import { weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
-import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
+import { previousHidden, weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
+import { allocate, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
 
 export function rnnForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
   const rows = g.batch * g.time;
-  const [workspace, output, h, recurrent, bias] = allocate(simd, [rows * (saveForBackward ? 2 * H : H), rows * H, g.batch * H, g.batch * H, H]);
-  const hPrev = subBuffer(workspace, rows * H, rows * H);
+  const [workspace, output, h, recurrent, bias] = allocate(simd, [rows * H, rows * H, g.batch * H, g.batch * H, H]);
   math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * H), rows, g.inputSize, H);
   h.view.set(a.h0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, H, h, recurrent, saveForBackward ? [[h, hPrev]] : [], (row0) =>
+  forwardLoop(g, math, a.recurrentKernel, H, h, recurrent, [], (row0) =>
     simd.rnnForward(workspace.ptr + row0 * H * 4, batchStride(g, H), recurrent.ptr, bias.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
   return { output: output.view, h: h.view, workspace: saveForBackward ? workspace.view : new Float32Array(0) };
 }
@@ -33,8 +32,8 @@ export function rnnBackwardSimd(
   const H = g.hidden;
   const rows = g.batch * g.time;
   const { dOutput } = upstream;
-  const [workspace, dProj, dStep, dh, dOut] = allocate(simd, [rows * 2 * H, rows * H, g.batch * H, g.batch * H, dOutput ? rows * H : H]);
-  workspace.view.set(savedWorkspace.subarray(0, rows * 2 * H));
+  const [workspace, dProj, dStep, dh, dOut] = allocate(simd, [rows * H, rows * H, g.batch * H, g.batch * H, dOutput ? rows * H : H]);
+  workspace.view.set(savedWorkspace.subarray(0, rows * H));
   loadUpstream(dh, upstream.dh);
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
 
@@ -42,7 +41,7 @@ export function rnnBackwardSimd(
   backwardLoop(g, math, a.recurrentKernel, H, dh.view, dStep.view, (row0) =>
     simd.rnnBackward(workspace.ptr + row0 * H * 4, batchStride(g, H), dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
       dh.ptr, dStep.ptr, dProj.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
-  const hPrev = workspace.view.subarray(rows * H, rows * 2 * H);
+  const hPrev = previousHidden(g, a.output, a.h0, null);
   const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dProj.view, dProj.view);
   return { ...weights, dh0: dh.view.slice() };
 }
