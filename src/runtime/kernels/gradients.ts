@@ -51,7 +51,9 @@ const specs: FusedGradientSpec[] = [
 ];
 
 function gradConfig(spec: FusedGradientSpec): GradConfig {
-  const savedInputs = spec.hasMask ? [...spec.differentiableInputs, 'mask'] : spec.differentiableInputs;
+  // Sequence ops always pass `mask` and `workspaceBuffer` (empty when unused: see ops.ts); a host
+  // kernel writes its workspace into the buffer and leaves the workspace output empty.
+  const savedInputs = spec.hasMask ? [...spec.differentiableInputs, 'mask', 'workspaceBuffer'] : spec.differentiableInputs;
   return {
     kernelName: spec.kernelName,
     inputsToSave: savedInputs,
@@ -70,11 +72,19 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
       const gradInputs: NamedTensorMap = {};
       [...savedInputs, ...spec.outputs.filter((name) => spec.savedOutputs.includes(name))].forEach((name, i) => (gradInputs[name] = saved[i]));
       spec.upstream.forEach((name, i) => (gradInputs[name] = upstream[i]));
+      const buffer = gradInputs.workspaceBuffer;
+      if (buffer !== undefined) {
+        if (buffer.size > 0) gradInputs.workspace = buffer;
+        delete gradInputs.workspaceBuffer;
+      }
       // All gradients at once, eagerly: the per-input closures below only hand them out.
       const grads = tf.engine().runKernel(spec.gradKernelName, gradInputs, attrs) as Tensor[];
       const closures: Record<string, () => Tensor> = {};
       spec.differentiableInputs.forEach((name, i) => (closures[name] = () => grads[i]));
-      if (spec.hasMask) closures.mask = () => tf.zerosLike(gradInputs.mask);
+      if (spec.hasMask) {
+        closures.mask = () => tf.zerosLike(gradInputs.mask);
+        closures.workspaceBuffer = () => tf.zerosLike(buffer!); // never on a gradient path
+      }
       return closures;
     },
   };

@@ -23,6 +23,7 @@ import {
 import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
+import { hostWorkspaceFloats } from './host/kernels.js';
 // The fused kernels and their gradients, registered once for the backends that have them.
 import './register.js';
 
@@ -63,9 +64,15 @@ function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAtt
  * Runs a fused sequence kernel. The mask input is always present because a gradient config saves
  * its inputs by name and cannot save an absent one: an empty tensor stands for "no mask".
  * The trailing workspace output is dropped here (the tape keeps its own reference when recording).
+ *
+ * `workspaceBuffer` is always present too: when a gradient is recorded and the backend runs a host
+ * kernel, a tensor of the host workspace's size that the kernel fills in place, leaving its
+ * workspace output empty. A workspace output would get a zero-filled upstream gradient of its own
+ * size from the engine in the backward (every output off the gradient path does); a saved input
+ * costs nothing there. Other kernels (webgl, webgpu) get an empty one and ignore it.
  */
 function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: SequenceOptions, activation?: RnnActivation): Tensor[] {
-  const noMask = options.mask ? null : tf.tensor1d([], 'float32');
+  const empty = tf.tensor1d([], 'float32');
   const attrs: SequenceAttrs = {
     timeMajor: options.timeMajor ?? false,
     reverse: options.reverse ?? false,
@@ -73,8 +80,12 @@ function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: S
     backend: tf.getBackend(),
   };
   if (activation) attrs.activation = activation;
-  const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? noMask! }, attrs);
-  noMask?.dispose();
+  const [d0, d1] = inputs.x.shape;
+  const floats = attrs.saveForBackward ? hostWorkspaceFloats(kernelName, tf.getBackend(), d0 * d1, inputs.h0.shape[1]!) : 0;
+  const workspaceBuffer = floats > 0 ? tf.zeros([floats]) : null;
+  const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? empty, workspaceBuffer: workspaceBuffer ?? empty }, attrs);
+  empty.dispose();
+  workspaceBuffer?.dispose(); // the tape keeps its own reference
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
 }

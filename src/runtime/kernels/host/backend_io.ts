@@ -12,6 +12,11 @@ export interface HostTensorIO {
   read(backend: KernelBackend, tensor: TensorInfo): Float32Array;
   /** A new float32 output of `shape` holding `values` (ownership of `values` may pass on). */
   write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo;
+  /**
+   * Puts `values` into the existing float32 tensor `target` of the same size, in place (the
+   * workspace buffer a sequence op allocates before the kernel: see hostWorkspaceFloats).
+   */
+  fill(backend: KernelBackend, target: TensorInfo, values: Float32Array): void;
   /** The backend's own matmul where it has a faster one than the JS GEMM. */
   math?(backend: KernelBackend): HostMath | undefined;
 }
@@ -29,6 +34,12 @@ export const cpuTensorIO: HostTensorIO = {
     // The tensor adopts its array: a view of the SIMD arena is reused by the next kernel call.
     return cpu.makeTensorInfo(shape, 'float32', isArenaView(values) ? values.slice() : values);
   },
+  fill(backend, target, values) {
+    // The tensor adopts the array (its own zeros are dropped); only its dataId's record changes.
+    const data = (backend as unknown as { data: { get(id: object): { values: unknown } | undefined } }).data.get(target.dataId);
+    if (!data || (data.values as Float32Array).length !== values.length) throw new Error('fill: target size differs from the values');
+    data.values = isArenaView(values) ? values.slice() : values;
+  },
 };
 
 /**
@@ -42,6 +53,11 @@ export const wasmTensorIO: HostTensorIO = {
       makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo;
     };
     return wasm.makeOutput(shape, 'float32', undefined, values);
+  },
+  fill(backend, target, values) {
+    const heap = (backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array }).typedArrayFromHeap(target);
+    if (heap.length !== values.length) throw new Error('fill: target size differs from the values');
+    heap.set(values);
   },
   math(backend) {
     const module = (backend as unknown as { wasm?: WasmBackendModule }).wasm;

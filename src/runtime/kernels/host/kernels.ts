@@ -2,7 +2,7 @@
  * The host kernels as tfjs KernelConfigs: one generic sequence/step forward and backward kernel
  * function, driven by a small adapter per cell, for any backend given its HostTensorIO.
  */
-import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import {
   GruSequence,
   GruSequenceGrad,
@@ -150,6 +150,21 @@ interface KernelParams {
   attrs?: NamedAttrMap;
 }
 
+/** The sequence kernel functions made here: they accept a `workspaceBuffer` input. */
+const hostSequenceKernels = new WeakSet<KernelFunc>();
+
+/**
+ * Floats of the workspace a host sequence kernel keeps for its backward (LSTM 5H, GRU 4H, RNN H
+ * per row of x), or 0 when the kernel registered for `backendName` is not a host kernel. A
+ * sequence op recording a gradient allocates this as the `workspaceBuffer` input.
+ */
+export function hostWorkspaceFloats(kernelName: string, backendName: string, rows: number, hidden: number): number {
+  const kernel = getKernel(kernelName, backendName);
+  if (!kernel || !hostSequenceKernels.has(kernel.kernelFunc)) return 0;
+  const perRow = kernelName === LstmSequence ? 5 : kernelName === GruSequence ? 4 : kernelName === RnnSequence ? 1 : 0;
+  return rows * perRow * hidden;
+}
+
 /** All forward and backward host kernels of the three cells for one backend. */
 export function hostKernelConfigs(backendName: string, io: HostTensorIO): KernelConfig[] {
   const configs: KernelConfig[] = [];
@@ -162,10 +177,16 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const a = readCell(io, kb, inputs, names.sequenceCarries);
       const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName, () => io.math?.(kb)));
       const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
+      // With a workspace buffer from the op (hostWorkspaceFloats) the workspace goes there and the
+      // workspace output stays empty: the engine would otherwise give that output a zero-filled
+      // upstream gradient of its full size in the backward.
+      const buffer = inputs.workspaceBuffer;
+      const inBuffer = buffer !== undefined && r.workspace.length > 0 && buffer.shape.reduce((n, d) => n * d, 1) === r.workspace.length;
+      if (inBuffer) io.fill(kb, buffer, r.workspace);
       return [
         io.write(kb, outputShape, r.output),
         ...r.carries.map((values, i) => io.write(kb, carryShape(inputs, names.sequenceCarries[i]), values)),
-        io.write(kb, [r.workspace.length], r.workspace),
+        inBuffer ? io.write(kb, [0], new Float32Array(0)) : io.write(kb, [r.workspace.length], r.workspace),
       ];
     };
 
@@ -202,6 +223,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       return writeGradients(io, kb, inputs, names.stepCarries, r);
     };
 
+    hostSequenceKernels.add(sequence as unknown as KernelFunc);
     configs.push(
       { kernelName: names.sequence, backendName, kernelFunc: sequence as unknown as KernelFunc },
       { kernelName: names.sequenceGrad, backendName, kernelFunc: sequenceGrad as unknown as KernelFunc },
