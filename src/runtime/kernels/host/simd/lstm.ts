@@ -50,8 +50,10 @@ export function lstmBackwardSimd(
   const G = 4 * H;
   const rows = g.batch * g.time;
   const { dOutput } = upstream;
-  const [workspace, dGates, dGatesStep, dh, dc, dOut] = allocate(simd, [
-    rows * (G + H), rows * G, g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H,
+  // The gate gradients overwrite the gates block of this private copy of the workspace: the
+  // kernel loads a lane's four gates before it stores their gradients at the same addresses.
+  const [workspace, dGatesStep, dh, dc, dOut] = allocate(simd, [
+    rows * (G + H), g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H,
   ]);
   workspace.view.set(savedWorkspace.subarray(0, rows * (G + H)));
   loadUpstream(dh, upstream.dh);
@@ -65,9 +67,10 @@ export function lstmBackwardSimd(
       workspace.ptr + row0 * G * 4, batchStride(g, G),
       cPrevPtr + row0 * H * 4, batchStride(g, H),
       dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
-      dh.ptr, dc.ptr, dGatesStep.ptr, dGates.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
+      dh.ptr, dc.ptr, dGatesStep.ptr, workspace.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     ));
   const hPrev = previousHidden(g, a.output, a.h0, null);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates.view, dGates.view);
+  const dGates = workspace.view.subarray(0, rows * G);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates);
   return { ...weights, dh0: dh.view.slice(), dc0: dc.view.slice() };
 }
