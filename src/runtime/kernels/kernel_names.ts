@@ -7,6 +7,12 @@
  * states, hidden states: whatever its backward kernel needs). The gradient config is therefore
  * backend-independent: it hands the workspace back, untouched, to the same backend's backward
  * kernel. A forward kernel run outside any gradient scope may return an empty workspace.
+ *
+ * Sequence kernels also receive a `workspaceBuffer` input (ops.ts). For the host (cpu, wasm)
+ * kernels, when a gradient is recorded, it is a fresh float32 tensor of the host workspace's size
+ * that the kernel fills in place, returning an empty workspace output: the engine gives every
+ * output off the gradient path a zero-filled upstream gradient of its size, while a saved input
+ * costs nothing in the backward. Every other backend gets an empty `workspaceBuffer` and ignores it.
  */
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
