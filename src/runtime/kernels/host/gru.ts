@@ -27,8 +27,9 @@ import {
 import { simdPathFor } from './simd/driver.js';
 import { gruBackwardSimd, gruForwardSimd } from './simd/gru.js';
 
-export function gruWorkspaceSize(g: SequenceGeometry): number {
-  return g.batch * g.time * 4 * g.hidden;
+/** Floats of the workspace kept for the backward: 4H per row of x. */
+export function gruWorkspaceFloats(rows: number, hidden: number): number {
+  return rows * 4 * hidden;
 }
 
 /** `a.bias` is [2, 3H]: the input bias row, then the recurrent bias row. */
@@ -38,7 +39,7 @@ export function gruForward(g: SequenceGeometry, a: HostCellInputs, saveForBackwa
   const H = g.hidden;
   const G = 3 * H;
   const rows = g.batch * g.time;
-  const workspace = projectInputs(g, math, a, G, saveForBackward ? gruWorkspaceSize(g) : 0);
+  const workspace = projectInputs(g, math, a, G, saveForBackward ? gruWorkspaceFloats(rows, H) : 0);
   const gates = workspace.subarray(0, rows * G);
   const hnSaved = saveForBackward ? workspace.subarray(rows * G, rows * (G + H)) : null;
 

@@ -19,10 +19,10 @@ import {
   type RnnActivation,
 } from '../kernel_names.js';
 import type { HostTensorIO } from './backend_io.js';
-import { gruBackward, gruForward } from './gru.js';
+import { gruBackward, gruForward, gruWorkspaceFloats } from './gru.js';
 import { hostMathFor, type HostMath } from './host_math.js';
-import { lstmBackward, lstmForward } from './lstm.js';
-import { rnnBackward, rnnForward } from './rnn.js';
+import { lstmBackward, lstmForward, lstmWorkspaceFloats } from './lstm.js';
+import { rnnBackward, rnnForward, rnnWorkspaceFloats } from './rnn.js';
 import { maskOrNull, type SequenceGeometry } from './sequence.js';
 
 /** A cell's inputs with its carries as a list ([h] or [h, c]) so one driver serves all cells. */
@@ -161,9 +161,14 @@ const hostSequenceKernels = new WeakSet<KernelFunc>();
 export function hostWorkspaceFloats(kernelName: string, backendName: string, rows: number, hidden: number): number {
   const kernel = getKernel(kernelName, backendName);
   if (!kernel || !hostSequenceKernels.has(kernel.kernelFunc)) return 0;
-  const perRow = kernelName === LstmSequence ? 5 : kernelName === GruSequence ? 4 : kernelName === RnnSequence ? 1 : 0;
-  return rows * perRow * hidden;
+  return workspaceFloatsOf[kernelName]?.(rows, hidden) ?? 0;
 }
+
+const workspaceFloatsOf: Record<string, (rows: number, hidden: number) => number> = {
+  [LstmSequence]: lstmWorkspaceFloats,
+  [GruSequence]: gruWorkspaceFloats,
+  [RnnSequence]: rnnWorkspaceFloats,
+};
 
 /** All forward and backward host kernels of the three cells for one backend. */
 export function hostKernelConfigs(backendName: string, io: HostTensorIO): KernelConfig[] {

@@ -37,8 +37,9 @@ export interface LstmHostUpstream extends HostUpstream {
   dc: Float32Array | null;
 }
 
-export function lstmWorkspaceSize(g: SequenceGeometry): number {
-  return g.batch * g.time * 5 * g.hidden;
+/** Floats of the workspace kept for the backward: 5H per row of x. */
+export function lstmWorkspaceFloats(rows: number, hidden: number): number {
+  return rows * 5 * hidden;
 }
 
 export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
@@ -47,7 +48,7 @@ export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackw
   const H = g.hidden;
   const G = 4 * H;
   const rows = g.batch * g.time;
-  const workspace = projectInputs(g, math, a, G, saveForBackward ? lstmWorkspaceSize(g) : 0);
+  const workspace = projectInputs(g, math, a, G, saveForBackward ? lstmWorkspaceFloats(rows, H) : 0);
   const gates = workspace.subarray(0, rows * G);
   const cPrev = workspace.subarray(rows * G, rows * (G + H));
 

@@ -34,8 +34,9 @@ function activationSlope(a: number, activation: RnnActivation): number {
   return activation === 'tanh' ? 1 - a * a : activation === 'relu' ? (a > 0 ? 1 : 0) : 1;
 }
 
-export function rnnWorkspaceSize(g: SequenceGeometry): number {
-  return g.batch * g.time * g.hidden;
+/** Floats of the workspace kept for the backward: H per row of x. */
+export function rnnWorkspaceFloats(rows: number, hidden: number): number {
+  return rows * hidden;
 }
 
 export function rnnForward(
@@ -49,7 +50,7 @@ export function rnnForward(
   if (simd) return rnnForwardSimd(simd, g, a, saveForBackward, math);
   const H = g.hidden;
   const rows = g.batch * g.time;
-  const workspace = projectInputs(g, math, a, H, saveForBackward ? rnnWorkspaceSize(g) : 0);
+  const workspace = projectInputs(g, math, a, H, saveForBackward ? rnnWorkspaceFloats(rows, H) : 0);
   const activated = workspace.subarray(0, rows * H);
 
   const h = Float32Array.from(a.h0);
