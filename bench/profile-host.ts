@@ -64,10 +64,13 @@ const inputs = {
 const dOutput = rnd(B * T * H);
 const forward = (math: HostMath) =>
   cell === 'lstm' ? lstmForward(g, inputs, true, math) : cell === 'gru' ? gruForward(g, inputs, true, math) : rnnForward(g, inputs, 'tanh', true, math);
-const backward = (workspace: Float32Array, math: HostMath) =>
-  cell === 'lstm' ? lstmBackward(g, inputs, workspace, { dOutput, dh: null, dc: null }, math)
-    : cell === 'gru' ? gruBackward(g, inputs, workspace, { dOutput, dh: null }, math)
-      : rnnBackward(g, inputs, 'tanh', workspace, { dOutput, dh: null }, math);
+// The backward rebuilds each step's previous hidden state from the forward's output.
+const backward = (workspace: Float32Array, output: Float32Array, math: HostMath) => {
+  const saved = { ...inputs, output };
+  return cell === 'lstm' ? lstmBackward(g, saved, workspace, { dOutput, dh: null, dc: null }, math)
+    : cell === 'gru' ? gruBackward(g, saved, workspace, { dOutput, dh: null }, math)
+      : rnnBackward(g, saved, 'tanh', workspace, { dOutput, dh: null }, math);
+};
 
 const rows: Array<{ fwd: number; fwdMatmul: number; bwd: number; bwdMatmul: number }> = [];
 for (let i = 0; i < 2 + Number(args.reps); i++) {
@@ -77,7 +80,7 @@ for (let i = 0; i < 2 + Number(args.reps); i++) {
   const t1 = performance.now();
   const fwdMatmul = matmulMs;
   matmulMs = 0;
-  backward(f.workspace.slice(), timed); // the forward's arrays are arena views
+  backward(f.workspace.slice(), f.output.slice(), timed); // the forward's arrays are arena views
   const t2 = performance.now();
   measuring = i >= 1;
   if (i >= 2) rows.push({ fwd: t1 - t0, fwdMatmul, bwd: t2 - t1, bwdMatmul: matmulMs });

@@ -2,6 +2,10 @@
  * The gradients of the fused kernels: one backend-independent GradConfig per forward kernel. Each
  * hands the saved inputs, the forward outputs (the opaque workspace included) and the upstream
  * gradients to the matching *Grad kernel of the active backend, which runs the whole BPTT at once.
+ *
+ * A host sequence kernel's workspace is not among the tensors the engine saves (it would clone
+ * it): ops.ts appends the `workspaceBuffer` the kernel filled to the tape node's saved tensors, so
+ * it arrives here after the saved inputs and outputs, and the engine disposes it with the tape.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
@@ -18,6 +22,7 @@ import {
   RnnSequenceGrad,
   RnnStep,
   RnnStepGrad,
+  SequenceInputGrad,
 } from './kernel_names.js';
 
 interface FusedGradientSpec {
@@ -29,9 +34,10 @@ interface FusedGradientSpec {
   outputs: string[];
   /**
    * The forward outputs the Grad kernels read, saved (engine clones: copies on some backends) for
-   * the backward: the workspace and, for sequences, the output (the host kernels rebuild the
-   * hidden state each step started from out of it rather than keeping it twice). hT / cT and a
-   * step's new carries are never read.
+   * the backward: the workspace (empty for host sequence kernels, whose workspace ops.ts attaches
+   * uncloned) and, for sequences, the output (the host kernels rebuild the hidden state each step
+   * started from out of it rather than keeping it twice). hT / cT and a step's new carries are
+   * never read.
    */
   savedOutputs: string[];
   /** Names under which the upstream gradients of the visible outputs reach the Grad kernel. */
@@ -50,10 +56,17 @@ const specs: FusedGradientSpec[] = [
   { kernelName: RnnStep, gradKernelName: RnnStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false },
 ];
 
+/**
+ * Workspaces a Grad kernel has overwritten (deferred input gradient). Deferral is off under nested
+ * gradients, the one way a tape node's gradient runs twice; this guard turns a violation of that
+ * reasoning into an error instead of gradients computed from gradients.
+ */
+const consumedWorkspaces = new WeakSet<object>();
+
 function gradConfig(spec: FusedGradientSpec): GradConfig {
-  // Sequence ops always pass `mask` and `workspaceBuffer` (empty when unused: see ops.ts); a host
-  // kernel writes its workspace into the buffer and leaves the workspace output empty.
-  const savedInputs = spec.hasMask ? [...spec.differentiableInputs, 'mask', 'workspaceBuffer'] : spec.differentiableInputs;
+  // Sequence ops always pass `mask` (empty when there is none: see ops.ts).
+  const savedInputs = spec.hasMask ? [...spec.differentiableInputs, 'mask'] : spec.differentiableInputs;
+  const savedOutputNames = spec.outputs.filter((name) => spec.savedOutputs.includes(name));
   return {
     kernelName: spec.kernelName,
     inputsToSave: savedInputs,
@@ -70,21 +83,33 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
       }
       const upstream = dys as Tensor[]; // the engine fills zeros for outputs nobody used
       const gradInputs: NamedTensorMap = {};
-      [...savedInputs, ...spec.outputs.filter((name) => spec.savedOutputs.includes(name))].forEach((name, i) => (gradInputs[name] = saved[i]));
+      [...savedInputs, ...savedOutputNames].forEach((name, i) => (gradInputs[name] = saved[i]));
       spec.upstream.forEach((name, i) => (gradInputs[name] = upstream[i]));
-      const buffer = gradInputs.workspaceBuffer;
-      if (buffer !== undefined) {
-        if (buffer.size > 0) gradInputs.workspace = buffer;
-        delete gradInputs.workspaceBuffer;
+      const attached = saved[savedInputs.length + savedOutputNames.length]; // the workspaceBuffer (ops.ts)
+      if (attached !== undefined) {
+        if (consumedWorkspaces.has(attached.dataId)) {
+          throw new Error(
+            `${spec.kernelName}: this forward call's gradient was already computed once. Nested gradients ` +
+              '(tf.grad of a function that itself takes a gradient through a recurrent op) are not supported.',
+          );
+        }
+        gradInputs.workspace = attached;
       }
-      // All gradients at once, eagerly: the per-input closures below only hand them out.
-      const grads = tf.engine().runKernel(spec.gradKernelName, gradInputs, attrs) as Tensor[];
+      // Deferring overwrites the workspace, so not while an outer gradient records this backward
+      // (its own backward may walk this node again).
+      const deferInputGradient = attached !== undefined && spec.hasMask && tf.engine().state.gradientDepth === 0;
+      // All gradients at once, eagerly (dx possibly deferred): the closures below hand them out.
+      const grads = tf.engine().runKernel(spec.gradKernelName, gradInputs, { ...attrs, deferInputGradient }) as Tensor[];
+      const x = gradInputs.x;
+      const inputGradientDeferred = deferInputGradient && grads[0].size === 0 && x.size > 0;
+      if (inputGradientDeferred) consumedWorkspaces.add(attached.dataId);
       const closures: Record<string, () => Tensor> = {};
       spec.differentiableInputs.forEach((name, i) => (closures[name] = () => grads[i]));
-      if (spec.hasMask) {
-        closures.mask = () => tf.zerosLike(gradInputs.mask);
-        closures.workspaceBuffer = () => tf.zerosLike(buffer!); // never on a gradient path
+      // Called by the engine only when x leads from a differentiated tensor.
+      if (inputGradientDeferred) {
+        closures.x = () => tf.engine().runKernel(SequenceInputGrad, { x, kernel: gradInputs.kernel, workspace: attached }) as Tensor;
       }
+      if (spec.hasMask) closures.mask = () => tf.zerosLike(gradInputs.mask);
       return closures;
     },
   };

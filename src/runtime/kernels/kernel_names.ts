@@ -11,8 +11,10 @@
  * Sequence kernels also receive a `workspaceBuffer` input (ops.ts). For the host (cpu, wasm)
  * kernels, when a gradient is recorded, it is a fresh float32 tensor of the host workspace's size
  * that the kernel fills in place, returning an empty workspace output: the engine gives every
- * output off the gradient path a zero-filled upstream gradient of its size, while a saved input
- * costs nothing in the backward. Every other backend gets an empty `workspaceBuffer` and ignores it.
+ * output off the gradient path a zero-filled upstream gradient of its size, and clones every
+ * tensor a gradient config saves (a real copy on wasm). ops.ts hands the buffer to the tape node
+ * itself, so it is kept once and reaches the Grad kernel as `workspace`. Every other backend gets
+ * an empty `workspaceBuffer` and ignores it.
  */
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -25,6 +27,12 @@ export const RnnSequence = 'RnnMigrateRnnSequence';
 export const LstmSequenceGrad = 'RnnMigrateLstmSequenceGrad';
 export const GruSequenceGrad = 'RnnMigrateGruSequenceGrad';
 export const RnnSequenceGrad = 'RnnMigrateRnnSequenceGrad';
+/**
+ * dx = dInputProjection · Kᵀ for a sequence Grad kernel that deferred it. Inputs: `x` (for its
+ * shape only), `kernel` [in, gates], `workspace` (dInputProjection [rows of x, gates] first).
+ * Output: dx, shaped like x.
+ */
+export const SequenceInputGrad = 'RnnMigrateSequenceInputGrad';
 
 /** Step kernels: one timestep, used by cell.step and the legacy Recur.step. */
 export const LstmStep = 'RnnMigrateLstmStep';
@@ -66,6 +74,8 @@ export interface SequenceAttrs {
   backend?: string;
   /** RNN only. */
   activation?: RnnActivation;
+  /** Grad kernels only: dx may be left to SequenceInputGrad (see the grad outputs below). */
+  deferInputGradient?: boolean;
   [key: string]: boolean | string | undefined;
 }
 
@@ -76,8 +86,15 @@ export interface SequenceAttrs {
  * keeps the carry; hT/cT are each row's state after its last valid step.
  *
  * Sequence grad inputs: the forward inputs (mask included when present), plus
- *   `workspace`, `output`, `hT` (and `cT`), and the upstream gradients `dOutput`, `dhT` (and `dcT`).
+ *   `workspace`, `output`, and the upstream gradients `dOutput`, `dhT` (and `dcT`).
  * Sequence grad outputs, in order: [dx, dKernel, dRecurrentKernel, dBias, dh0] (+ dc0 for LSTM).
+ *
+ * With the attr `deferInputGradient` (set by the gradient when the workspace came from a
+ * `workspaceBuffer`), a Grad kernel may skip dx: it returns an empty dx and leaves the gradient of
+ * x·K + b, [rows of x, gates], at the start of the workspace, from which `SequenceInputGrad`
+ * computes dx only if x needs a gradient (the engine asks for the gradients of the inputs that
+ * lead from the differentiated tensors; data fed to a first layer usually does not). Kernels that
+ * ignore the attr return dx as usual.
  */
 export const LSTM_SEQUENCE_OUTPUTS = 4;
 export const GRU_SEQUENCE_OUTPUTS = 3;

@@ -60,6 +60,32 @@ function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAtt
   return tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as Tensor[];
 }
 
+/** A tape node as tfjs-core 4.x records it (engine.addTapeNode): what attachToTape touches. */
+interface RecordedTapeNode {
+  outputs: Tensor[];
+  saved?: Tensor[];
+}
+
+function activeTape(): RecordedTapeNode[] | null {
+  const tape = (tf.engine().state as unknown as { activeTape?: unknown }).activeTape;
+  return Array.isArray(tape) ? (tape as RecordedTapeNode[]) : null;
+}
+
+/**
+ * Appends `tensor` to the saved tensors of the tape node just recorded for the kernel that
+ * produced `firstOutput`. The engine would clone anything a gradient config saves (a real copy on
+ * wasm, and twice the workspace in memory while both exist); a tensor in `saved` is handed to the
+ * gradient after the config's own and disposed by the engine with the tape, whether or not the
+ * gradient runs. False (nothing kept) when the tape is not the one expected.
+ */
+function attachToTape(firstOutput: Tensor, tensor: Tensor): boolean {
+  const tape = activeTape();
+  const node = tape?.[tape.length - 1];
+  if (!node || node.outputs?.[0] !== firstOutput || !Array.isArray(node.saved)) return false;
+  node.saved.push(tf.keep(tensor));
+  return true;
+}
+
 /**
  * Runs a fused sequence kernel. The mask input is always present because a gradient config saves
  * its inputs by name and cannot save an absent one: an empty tensor stands for "no mask".
@@ -67,9 +93,10 @@ function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAtt
  *
  * `workspaceBuffer` is always present too: when a gradient is recorded and the backend runs a host
  * kernel, a tensor of the host workspace's size that the kernel fills in place, leaving its
- * workspace output empty. A workspace output would get a zero-filled upstream gradient of its own
- * size from the engine in the backward (every output off the gradient path does); a saved input
- * costs nothing there. Other kernels (webgl, webgpu) get an empty one and ignore it.
+ * workspace output empty, and that goes to the tape uncloned (attachToTape). A workspace output
+ * would be cloned when saved and get a zero-filled upstream gradient of its own size in the
+ * backward (every output off the gradient path does). Other kernels (webgl, webgpu) get an empty
+ * one and ignore it.
  */
 function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: SequenceOptions, activation?: RnnActivation): Tensor[] {
   const empty = tf.tensor1d([], 'float32');
@@ -81,11 +108,14 @@ function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: S
   };
   if (activation) attrs.activation = activation;
   const [d0, d1] = inputs.x.shape;
-  const floats = attrs.saveForBackward ? hostWorkspaceFloats(kernelName, tf.getBackend(), d0 * d1, inputs.h0.shape[1]!) : 0;
+  // Without a tape to attach to, the kernel returns its workspace as an output (cloned when saved).
+  const floats = attrs.saveForBackward && activeTape() ? hostWorkspaceFloats(kernelName, tf.getBackend(), d0 * d1, inputs.h0.shape[1]!) : 0;
   const workspaceBuffer = floats > 0 ? tf.zeros([floats]) : null;
   const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? empty, workspaceBuffer: workspaceBuffer ?? empty }, attrs);
   empty.dispose();
-  workspaceBuffer?.dispose(); // the tape keeps its own reference
+  if (workspaceBuffer && !attachToTape(outputs[0], workspaceBuffer)) {
+    throw new Error(`${kernelName}: the gradient tape of @tensorflow/tfjs-core is not laid out as rnn-migrate expects (tfjs-core ${tf.version_core}).`);
+  }
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
 }

@@ -13,8 +13,9 @@ export interface HostTensorIO {
   /** A new float32 output of `shape` holding `values` (ownership of `values` may pass on). */
   write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo;
   /**
-   * Puts `values` into the existing float32 tensor `target` of the same size, in place (the
-   * workspace buffer a sequence op allocates before the kernel: see hostWorkspaceFloats).
+   * Puts `values` into the existing float32 tensor `target`, in place, from its first element
+   * (`values` may be shorter): the workspace buffer a sequence op allocates before the kernel (see
+   * hostWorkspaceFloats), which its Grad kernel may overwrite with dInputProjection.
    */
   fill(backend: KernelBackend, target: TensorInfo, values: Float32Array): void;
   /** The backend's own matmul where it has a faster one than the JS GEMM. */
@@ -37,8 +38,10 @@ export const cpuTensorIO: HostTensorIO = {
   fill(backend, target, values) {
     // The tensor adopts the array (its own zeros are dropped); only its dataId's record changes.
     const data = (backend as unknown as { data: { get(id: object): { values: unknown } | undefined } }).data.get(target.dataId);
-    if (!data || (data.values as Float32Array).length !== values.length) throw new Error('fill: target size differs from the values');
-    data.values = isArenaView(values) ? values.slice() : values;
+    const current = data?.values as Float32Array | undefined;
+    if (!data || !current || current.length < values.length) throw new Error('fill: the target is smaller than the values');
+    if (current.length === values.length && values !== current) data.values = isArenaView(values) ? values.slice() : values;
+    else if (values !== current) current.set(values);
   },
 };
 
@@ -56,7 +59,7 @@ export const wasmTensorIO: HostTensorIO = {
   },
   fill(backend, target, values) {
     const heap = (backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array }).typedArrayFromHeap(target);
-    if (heap.length !== values.length) throw new Error('fill: target size differs from the values');
+    if (heap.length < values.length) throw new Error('fill: the target is smaller than the values');
     heap.set(values);
   },
   math(backend) {

@@ -16,6 +16,7 @@ import {
   RnnSequenceGrad,
   RnnStep,
   RnnStepGrad,
+  SequenceInputGrad,
   type RnnActivation,
 } from '../kernel_names.js';
 import type { HostTensorIO } from './backend_io.js';
@@ -23,7 +24,7 @@ import { gruBackward, gruForward, gruWorkspaceFloats } from './gru.js';
 import { hostMathFor, type HostMath } from './host_math.js';
 import { lstmBackward, lstmForward, lstmWorkspaceFloats } from './lstm.js';
 import { rnnBackward, rnnForward, rnnWorkspaceFloats } from './rnn.js';
-import { maskOrNull, type SequenceGeometry } from './sequence.js';
+import { inputGradientOf, maskOrNull, type SequenceGeometry } from './sequence.js';
 
 /** A cell's inputs with its carries as a list ([h] or [h, c]) so one driver serves all cells. */
 interface CellData {
@@ -35,10 +36,13 @@ interface CellData {
   mask: Float32Array | null;
   /** Backward of a sequence: the saved forward output (the hidden states the workspace omits). */
   output?: Float32Array | null;
+  /** Backward: false leaves dx empty (deferred to SequenceInputGrad). */
+  inputGradient?: boolean;
 }
 
 interface CellGradients {
   dx: Float32Array;
+  dInputProjection: Float32Array;
   dKernel: Float32Array;
   dRecurrentKernel: Float32Array;
   dBias: Float32Array;
@@ -186,7 +190,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       // workspace output stays empty: the engine would otherwise give that output a zero-filled
       // upstream gradient of its full size in the backward.
       const buffer = inputs.workspaceBuffer;
-      const inBuffer = buffer !== undefined && r.workspace.length > 0 && buffer.shape.reduce((n, d) => n * d, 1) === r.workspace.length;
+      const inBuffer = buffer !== undefined && r.workspace.length > 0 && sizeOf(buffer) === r.workspace.length;
       if (inBuffer) io.fill(kb, buffer, r.workspace);
       return [
         io.write(kb, outputShape, r.output),
@@ -201,7 +205,12 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const a = readCell(io, kb, inputs, names.sequenceCarries);
       const upstream = names.sequenceCarries.map((c) => (inputs[sequenceUpstream(c)] ? io.read(kb, inputs[sequenceUpstream(c)]) : null));
       const dOutput = inputs.dOutput ? io.read(kb, inputs.dOutput) : null;
+      // Deferring dx leaves dInputProjection [rows, gates] at the start of the workspace, which
+      // the Grad kernel owns from here on (kernel_names.ts: deferInputGradient).
+      const dInputProjectionSize = g.batch * g.time * inputs.kernel.shape[1];
+      a.inputGradient = !(attrs.deferInputGradient === true && sizeOf(inputs.workspace) >= dInputProjectionSize);
       const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName, () => io.math?.(kb)));
+      if (!a.inputGradient) io.fill(kb, inputs.workspace, r.dInputProjection);
       return writeGradients(io, kb, inputs, names.sequenceCarries, r);
     };
 
@@ -236,13 +245,26 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       { kernelName: names.stepGrad, backendName, kernelFunc: stepGrad as unknown as KernelFunc },
     );
   }
+  const sequenceInputGrad = ({ inputs, backend }: KernelParams): TensorInfo => {
+    const kb = backend as KernelBackend;
+    const [inputSize, gates] = inputs.kernel.shape;
+    const rows = sizeOf(inputs.x) / inputSize;
+    const dInputProjection = io.read(kb, inputs.workspace).subarray(0, rows * gates);
+    const dx = inputGradientOf(hostMathFor(backendName, () => io.math?.(kb)), dInputProjection, io.read(kb, inputs.kernel), rows, gates, inputSize);
+    return io.write(kb, inputs.x.shape, dx);
+  };
+  configs.push({ kernelName: SequenceInputGrad, backendName, kernelFunc: sequenceInputGrad as unknown as KernelFunc });
   return configs;
 }
 
-/** [dx, dKernel, dRecurrentKernel, dBias, ...dCarries], each shaped like its input. */
+function sizeOf(tensor: TensorInfo): number {
+  return tensor.shape.reduce((n, d) => n * d, 1);
+}
+
+/** [dx, dKernel, dRecurrentKernel, dBias, ...dCarries], each shaped like its input (dx empty when deferred). */
 function writeGradients(io: HostTensorIO, backend: KernelBackend, inputs: Inputs, carryNames: string[], r: CellGradients): TensorInfo[] {
   return [
-    io.write(backend, inputs.x.shape, r.dx),
+    io.write(backend, r.dx.length === 0 && sizeOf(inputs.x) > 0 ? [0] : inputs.x.shape, r.dx),
     io.write(backend, inputs.kernel.shape, r.dKernel),
     io.write(backend, inputs.recurrentKernel.shape, r.dRecurrentKernel),
     io.write(backend, inputs.bias.shape, r.dBias),

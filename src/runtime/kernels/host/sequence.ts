@@ -58,6 +58,8 @@ export interface HostCellInputs {
    * null for one-step calls, whose only previous state is h0.
    */
   output?: Float32Array | null;
+  /** Backward only: false skips dx (the caller takes dInputProjection from the result instead). */
+  inputGradient?: boolean;
 }
 
 /**
@@ -194,7 +196,10 @@ export function backwardSteps(
 }
 
 export interface WeightGradients {
+  /** Empty when the input gradient was not asked for (HostCellInputs.inputGradient false). */
   dx: Float32Array;
+  /** The gradient of x·K + b, [N, G] in x's row layout (dx = dInputProjection · Kᵀ). */
+  dInputProjection: Float32Array;
   dKernel: Float32Array;
   dRecurrentKernel: Float32Array;
   /** Column sums of dInputProjection: the gradient of the input bias. */
@@ -226,12 +231,12 @@ export function weightGradients(
   hPrev: Float32Array,
   dInputProjection: Float32Array,
   dRecurrentProjection: Float32Array,
+  inputGradient = true,
 ): WeightGradients {
   const rows = g.batch * g.time;
   const { inputSize, hidden } = g;
   const dKernel = new Float32Array(inputSize * gates);
   const dRecurrentKernel = new Float32Array(hidden * gates);
-  const dx = new Float32Array(rows * inputSize);
   if (dRecurrentProjection === dInputProjection) {
     const width = inputSize + hidden;
     const xh = new Float32Array(rows * width);
@@ -251,14 +256,21 @@ export function weightGradients(
     transposeColumns(productK, gates, inputSize, 0, inputSize, dKernel);
     transposeColumns(productR, gates, hidden, 0, hidden, dRecurrentKernel);
   }
-  math.matmul(dInputProjection, kernel, dx, rows, gates, inputSize, { transposeB: true });
   return {
-    dx,
+    dx: inputGradient ? inputGradientOf(math, dInputProjection, kernel, rows, gates, inputSize) : new Float32Array(0),
+    dInputProjection,
     dKernel,
     dRecurrentKernel,
     dInputBias: columnSums(dInputProjection, rows, gates),
     dRecurrentBias: dRecurrentProjection === dInputProjection ? new Float32Array(0) : columnSums(dRecurrentProjection, rows, gates),
   };
+}
+
+/** dx [rows, inputSize] = dInputProjection [rows, gates] · Kᵀ (K is [inputSize, gates]). */
+export function inputGradientOf(math: HostMath, dInputProjection: Float32Array, kernel: Float32Array, rows: number, gates: number, inputSize: number): Float32Array {
+  const dx = new Float32Array(rows * inputSize);
+  math.matmul(dInputProjection, kernel, dx, rows, gates, inputSize, { transposeB: true });
+  return dx;
 }
 
 /** out[c, r] = m[r, first + c] for the `count` columns from `first` of m [rows, width]. */

@@ -57,6 +57,6 @@ export function gruBackwardSimd(
       dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0, dh.ptr,
       dIn.ptr + row0 * G * 4, batchStride(g, G), dRecStep.ptr, dRec.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     ));
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dIn.view, dRec.view);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dIn.view, dRec.view, a.inputGradient !== false);
   return { ...weights, dh0: dh.view.slice() };
 }

@@ -71,6 +71,6 @@ export function lstmBackwardSimd(
     ));
   const hPrev = previousHidden(g, a.output, a.h0, null);
   const dGates = workspace.view.subarray(0, rows * G);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates, a.inputGradient !== false);
   return { ...weights, dh0: dh.view.slice(), dc0: dc.view.slice() };
 }

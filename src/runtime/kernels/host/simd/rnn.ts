@@ -42,6 +42,6 @@ export function rnnBackwardSimd(
     simd.rnnBackward(workspace.ptr + row0 * H * 4, batchStride(g, H), dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
       dh.ptr, dStep.ptr, dProj.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
   const hPrev = previousHidden(g, a.output, a.h0, null);
-  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dProj.view, dProj.view);
+  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dProj.view, dProj.view, a.inputGradient !== false);
   return { ...weights, dh0: dh.view.slice() };
 }

@@ -1,0 +1,92 @@
+/**
+ * How the sequence ops keep a host kernel's workspace for the backward: handed to the tape node
+ * uncloned, disposed with the tape whether or not the gradient runs, and the input gradient left
+ * to SequenceInputGrad unless x needs one. Gradients are checked against the composite (tfjs ops,
+ * autodiffed), which shares none of this machinery.
+ */
+import { expect, it } from 'vitest';
+import { describeBackends, tf } from '../../helpers/backends.js';
+import { SequenceInputGrad } from '../../../src/runtime/kernels/kernel_names.js';
+import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, weightedSum, type CellName, type SequenceCase } from './cases.js';
+
+const cases = (cell: CellName): SequenceCase[] => [
+  { cell, batch: 3, time: 6, inputSize: 5, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 11 },
+  { cell, batch: 2, time: 5, inputSize: 3, hidden: 4, timeMajor: true, reverse: true, masked: true, activation: 'relu', seed: 12 },
+];
+
+const label = (c: SequenceCase) => `${c.cell}${c.masked ? ' masked, time-major, reverse' : ''}`;
+const loss = (c: SequenceCase, t: Record<string, tf.Tensor>, mask: tf.Tensor2D | undefined, implementation: 'fused' | 'composite' = 'fused') => {
+  const out = runSequence(implementation, c, t, mask);
+  return weightedSum({ output: out.output, h: out.h, c: out.c }, 2);
+};
+
+describeBackends('sequence ops: the workspace on the tape', () => {
+  for (const cell of cellNames) {
+    for (const c of cases(cell)) {
+      it(`${label(c)}: the workspace is saved without an engine clone`, async () => {
+        const { tensors, mask } = makeSequenceInputs(c);
+        const variables = Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, tf.variable(t)]));
+        const profile = await tf.profile(() => {
+          const { value, grads } = tf.variableGrads(() => loss(c, variables, mask));
+          tf.dispose([value, ...Object.values(grads)]);
+        });
+        // Every clone the engine makes to save a tensor is an Identity kernel; the workspace is the
+        // only rank-1 tensor of a sequence op larger than a bias (at most 4H).
+        const clonedRank1 = profile.kernels.filter((k) => k.name === 'Identity' && k.outputShapes[0]?.length === 1 && (k.outputShapes[0][0] ?? 0) > 4 * c.hidden);
+        expect(clonedRank1).toEqual([]);
+        tf.dispose([...Object.values(variables), ...Object.values(tensors), mask]);
+      });
+
+      it(`${label(c)}: dx is computed only when x needs a gradient, and equals the composite's`, async () => {
+        const { tensors, mask } = makeSequenceInputs(c);
+        const names = differentiableNames(cell);
+        const weightNames = names.filter((n) => n !== 'x');
+        const gradientsOf = (implementation: 'fused' | 'composite', wrt: string[]) =>
+          tf.grads((...xs: tf.Tensor[]) => loss(c, { ...tensors, ...Object.fromEntries(wrt.map((n, i) => [n, xs[i]])) }, mask, implementation))(wrt.map((n) => tensors[n]));
+
+        let withoutX: tf.Tensor[] = [];
+        const weightsOnly = await tf.profile(() => { withoutX = gradientsOf('fused', weightNames); });
+        expect(weightsOnly.kernels.map((k) => k.name)).not.toContain(SequenceInputGrad);
+        let withX: tf.Tensor[] = [];
+        await tf.profile(() => { withX = gradientsOf('fused', names); });
+        const reference = gradientsOf('composite', names);
+
+        names.forEach((name, i) => expect(maxAbsDiff(withX[i], reference[i]), name).toBeLessThan(1e-4));
+        weightNames.forEach((name, i) => expect(maxAbsDiff(withoutX[i], reference[i + 1]), name).toBeLessThan(1e-4));
+        tf.dispose([...withoutX, ...withX, ...reference, ...Object.values(tensors), mask]);
+      });
+
+      it(`${label(c)}: an op off the differentiated path (frozen encoder) leaves nothing behind`, () => {
+        const { tensors, mask } = makeSequenceInputs(c);
+        const head = tf.variable(tf.randomNormal([c.hidden, 2], 0, 1, 'float32', 5));
+        const before = tf.memory();
+        const { value, grads } = tf.variableGrads(() => {
+          const encoded = runSequence('fused', c, tensors, mask).h; // no variable reaches it
+          return tf.sum(tf.matMul(encoded as tf.Tensor2D, head));
+        }, [head]);
+        expect(Object.keys(grads)).toEqual([head.name]);
+        tf.dispose([value, ...Object.values(grads)]);
+        expect(tf.memory().numTensors).toBe(before.numTensors);
+        expect(tf.memory().numBytes).toBe(before.numBytes);
+        tf.dispose([head, ...Object.values(tensors), mask]);
+      });
+
+      it(`${label(c)}: a nested gradient walking the same forward call gets the same gradients`, () => {
+        const { tensors, mask } = makeSequenceInputs(c);
+        const variables = Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, tf.variable(t)]));
+        const plain = tf.variableGrads(() => loss(c, variables, mask));
+        const nested = tf.variableGrads(() => {
+          const value = loss(c, variables, mask);
+          // An inner gradient through the node the outer one is recording: its backward runs the
+          // node's gradient once, the outer backward a second time.
+          const inner = tf.variableGrads(() => tf.mul(value, 1) as tf.Scalar, [variables.kernel as tf.Variable]);
+          tf.dispose([inner.value, ...Object.values(inner.grads)]);
+          return value;
+        });
+        for (const name of Object.keys(plain.grads)) expect(maxAbsDiff(nested.grads[name], plain.grads[name]), name).toBeLessThan(1e-5);
+        tf.dispose([plain.value, nested.value, ...Object.values(plain.grads), ...Object.values(nested.grads)]);
+        tf.dispose([...Object.values(variables), ...Object.values(tensors), mask]);
+      });
+    }
+  }
+});
