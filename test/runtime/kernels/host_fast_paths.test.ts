@@ -35,6 +35,19 @@ describe('SIMD gate kernels', () => {
       expect(error, name).toBeLessThanOrEqual(2e-7);
     }
   });
+
+  it('transpose: every element lands at its transposed place, for tall, wide and square shapes', () => {
+    const kernels = simdGateKernels()!;
+    for (const [rows, cols] of [[4, 4], [8, 12], [20, 4], [4, 36], [0, 8], [64, 128]]) {
+      const [src, dst] = allocate(kernels, [rows * cols, rows * cols + 4]);
+      src.view.set(Float32Array.from({ length: rows * cols }, (_, i) => i + 1));
+      dst.view.fill(-1);
+      kernels.transpose(src.ptr, rows, cols, dst.ptr);
+      const expected = Float32Array.from({ length: rows * cols }, (_, i) => src.view[(i % rows) * cols + Math.floor(i / rows)]);
+      expect(Array.from(dst.view.subarray(0, rows * cols)), `${rows}x${cols}`).toEqual(Array.from(expected));
+      expect(Array.from(dst.view.subarray(rows * cols)), 'nothing written past the end').toEqual([-1, -1, -1, -1]);
+    }
+  });
 });
 
 function referenceMatmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): Float64Array {

@@ -114,6 +114,6 @@ export function gruBackward(
     }
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, G, dRecurrentProjection, cellRow);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, a.inputGradient !== false);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient !== false });
   return { ...weights, dh0: dh };
 }

@@ -124,6 +124,6 @@ export function lstmBackward(
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, G, dGates, cellRow);
   const hPrev = previousHidden(g, a.output, a.h0, a.mask);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates, a.inputGradient !== false);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates, { inputGradient: a.inputGradient !== false });
   return { ...weights, dh0: dh, dc0: dc };
 }

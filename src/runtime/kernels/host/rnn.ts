@@ -93,6 +93,6 @@ export function rnnBackward(
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, H, dPreActivation, cellRow);
   const hPrev = previousHidden(g, a.output, a.h0, a.mask);
-  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dPreActivation, dPreActivation, a.inputGradient !== false);
+  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dPreActivation, dPreActivation, { inputGradient: a.inputGradient !== false });
   return { ...weights, dh0: dh };
 }

@@ -222,6 +222,16 @@ export interface WeightGradients {
  * When both projections share one gradient (LSTM, RNN) dKernel and dRecurrentKernel are a single
  * product with [x | hPrev].
  */
+export interface WeightGradientOptions {
+  /** False skips dx (see HostCellInputs.inputGradient). */
+  inputGradient?: boolean;
+  /**
+   * dInputProjectionᵀ and dRecurrentProjectionᵀ, [G, N] each (the same array when the projections
+   * are), where the caller made them faster than the GEMM's operand copy would (SIMD transpose).
+   */
+  transposed?: { input: Float32Array; recurrent: Float32Array };
+}
+
 export function weightGradients(
   math: HostMath,
   g: SequenceGeometry,
@@ -231,7 +241,7 @@ export function weightGradients(
   hPrev: Float32Array,
   dInputProjection: Float32Array,
   dRecurrentProjection: Float32Array,
-  inputGradient = true,
+  { inputGradient = true, transposed }: WeightGradientOptions = {},
 ): WeightGradients {
   const rows = g.batch * g.time;
   const { inputSize, hidden } = g;
@@ -245,14 +255,20 @@ export function weightGradients(
       xh.set(hPrev.subarray(r * hidden, (r + 1) * hidden), r * width + inputSize);
     }
     const product = new Float32Array(gates * width); // [G, D + H] = [dKernel | dRecurrentKernel]ᵀ
-    math.matmul(dInputProjection, xh, product, gates, rows, width, { transposeA: true });
+    if (transposed) math.matmul(transposed.input, xh, product, gates, rows, width);
+    else math.matmul(dInputProjection, xh, product, gates, rows, width, { transposeA: true });
     transposeColumns(product, gates, width, 0, inputSize, dKernel);
     transposeColumns(product, gates, width, inputSize, hidden, dRecurrentKernel);
   } else {
     const productK = new Float32Array(gates * inputSize);
     const productR = new Float32Array(gates * hidden);
-    math.matmul(dInputProjection, x, productK, gates, rows, inputSize, { transposeA: true });
-    math.matmul(dRecurrentProjection, hPrev, productR, gates, rows, hidden, { transposeA: true });
+    if (transposed) {
+      math.matmul(transposed.input, x, productK, gates, rows, inputSize);
+      math.matmul(transposed.recurrent, hPrev, productR, gates, rows, hidden);
+    } else {
+      math.matmul(dInputProjection, x, productK, gates, rows, inputSize, { transposeA: true });
+      math.matmul(dRecurrentProjection, hPrev, productR, gates, rows, hidden, { transposeA: true });
+    }
     transposeColumns(productK, gates, inputSize, 0, inputSize, dKernel);
     transposeColumns(productR, gates, hidden, 0, hidden, dRecurrentKernel);
   }

@@ -5,6 +5,7 @@
 import { prepareRight, type HostMath } from '../host_math.js';
 import { rowOf, timeAt, type SequenceGeometry } from '../sequence.js';
 import { simdGateKernels, type ArenaBuffer, type SimdGateKernels } from './gate_kernels.js';
+import type { WeightGradientOptions } from '../sequence.js';
 
 /**
  * The SIMD kernels when they can run this case, else null (the JS path of ../<cell>.ts runs):
@@ -69,4 +70,27 @@ export function backwardLoop(g: SequenceGeometry, math: HostMath, recurrentKerne
 export function loadUpstream(target: ArenaBuffer, upstream: Float32Array | null): void {
   if (upstream) target.view.set(upstream);
   else target.view.fill(0);
+}
+
+/**
+ * Floats to allocate for the transpose of an [rows, gates] projection gradient: all of it when the
+ * SIMD transpose applies (rows a multiple of 4; gates always are), else none.
+ */
+export function transposeFloats(rows: number, gates: number): number {
+  return rows % 4 === 0 ? rows * gates : 0;
+}
+
+/**
+ * The weight-gradient options of a SIMD backward: `inputGradient` from the inputs, and the
+ * projection gradients ([rows, gates] each, arena buffers) transposed into the given targets when
+ * they were allocated (transposeFloats). LSTM and RNN pass one projection for both.
+ */
+export function weightGradientOptions(simd: SimdGateKernels, rows: number, gates: number, inputGradient: boolean | undefined,
+  projections: Array<[source: ArenaBuffer, target: ArenaBuffer]>): WeightGradientOptions {
+  const options: WeightGradientOptions = { inputGradient: inputGradient !== false };
+  if (transposeFloats(rows, gates) === 0) return options;
+  for (const [source, target] of projections) simd.transpose(source.ptr, rows, gates, target.ptr);
+  const input = projections[0][1].view;
+  options.transposed = { input, recurrent: projections.length > 1 ? projections[1][1].view : input };
+  return options;
 }

@@ -6,7 +6,7 @@
 import type { HostMath } from '../host_math.js';
 import { previousHidden, weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import { allocate, type SimdGateKernels } from './gate_kernels.js';
-import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
+import { backwardLoop, batchStride, forwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
 
 export function gruForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
@@ -39,8 +39,8 @@ export function gruBackwardSimd(
   const G = 3 * H;
   const rows = g.batch * g.time;
   const { dOutput } = upstream;
-  const [workspace, dIn, dRec, dRecStep, dh, dOut] = allocate(simd, [
-    rows * (G + 2 * H), rows * G, rows * G, g.batch * G, g.batch * H, dOutput ? rows * H : H,
+  const [workspace, dIn, dRec, dRecStep, dh, dOut, dInTransposed, dRecTransposed] = allocate(simd, [
+    rows * (G + 2 * H), rows * G, rows * G, g.batch * G, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, G), transposeFloats(rows, G),
   ]);
   // The saved [gates | hn], then the rebuilt hPrev block after them in the arena.
   workspace.view.set(savedWorkspace.subarray(0, rows * (G + H)));
@@ -57,6 +57,7 @@ export function gruBackwardSimd(
       dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0, dh.ptr,
       dIn.ptr + row0 * G * 4, batchStride(g, G), dRecStep.ptr, dRec.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     ));
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dIn.view, dRec.view, a.inputGradient !== false);
+  const options = weightGradientOptions(simd, rows, G, a.inputGradient, [[dIn, dInTransposed], [dRec, dRecTransposed]]);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dIn.view, dRec.view, options);
   return { ...weights, dh0: dh.view.slice() };
 }

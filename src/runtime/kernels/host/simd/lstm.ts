@@ -11,7 +11,7 @@ import type { HostMath } from '../host_math.js';
 import { previousHidden, weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import type { LstmHostForward, LstmHostInputs, LstmHostUpstream } from '../lstm.js';
 import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
-import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
+import { backwardLoop, batchStride, forwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
 
 export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
   const H = g.hidden;
@@ -52,8 +52,8 @@ export function lstmBackwardSimd(
   const { dOutput } = upstream;
   // The gate gradients overwrite the gates block of this private copy of the workspace: the
   // kernel loads a lane's four gates before it stores their gradients at the same addresses.
-  const [workspace, dGatesStep, dh, dc, dOut] = allocate(simd, [
-    rows * (G + H), g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H,
+  const [workspace, dGatesStep, dh, dc, dOut, dGatesTransposed] = allocate(simd, [
+    rows * (G + H), g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, G),
   ]);
   workspace.view.set(savedWorkspace.subarray(0, rows * (G + H)));
   loadUpstream(dh, upstream.dh);
@@ -70,7 +70,8 @@ export function lstmBackwardSimd(
       dh.ptr, dc.ptr, dGatesStep.ptr, workspace.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     ));
   const hPrev = previousHidden(g, a.output, a.h0, null);
-  const dGates = workspace.view.subarray(0, rows * G);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates, a.inputGradient !== false);
+  const dGates = subBuffer(workspace, 0, rows * G);
+  const options = weightGradientOptions(simd, rows, G, a.inputGradient, [[dGates, dGatesTransposed]]);
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates.view, dGates.view, options);
   return { ...weights, dh0: dh.view.slice(), dc0: dc.view.slice() };
 }

@@ -6,7 +6,7 @@
 import type { HostMath } from '../host_math.js';
 import { previousHidden, weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import { allocate, type SimdGateKernels } from './gate_kernels.js';
-import { backwardLoop, batchStride, forwardLoop, loadUpstream } from './driver.js';
+import { backwardLoop, batchStride, forwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
 
 export function rnnForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
@@ -32,7 +32,9 @@ export function rnnBackwardSimd(
   const H = g.hidden;
   const rows = g.batch * g.time;
   const { dOutput } = upstream;
-  const [workspace, dProj, dStep, dh, dOut] = allocate(simd, [rows * H, rows * H, g.batch * H, g.batch * H, dOutput ? rows * H : H]);
+  const [workspace, dProj, dStep, dh, dOut, dProjTransposed] = allocate(simd, [
+    rows * H, rows * H, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, H),
+  ]);
   workspace.view.set(savedWorkspace.subarray(0, rows * H));
   loadUpstream(dh, upstream.dh);
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
@@ -42,6 +44,7 @@ export function rnnBackwardSimd(
     simd.rnnBackward(workspace.ptr + row0 * H * 4, batchStride(g, H), dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
       dh.ptr, dStep.ptr, dProj.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
   const hPrev = previousHidden(g, a.output, a.h0, null);
-  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dProj.view, dProj.view, a.inputGradient !== false);
+  const options = weightGradientOptions(simd, rows, H, a.inputGradient, [[dProj, dProjTransposed]]);
+  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dProj.view, dProj.view, options);
   return { ...weights, dh0: dh.view.slice() };
 }

@@ -38,7 +38,7 @@ function name(text: string, out: number[]): void {
 
 // SIMD opcodes (prefix 0xfd, then the opcode as unsigned LEB128), from the WebAssembly SIMD spec.
 const SIMD = {
-  load: 0x00, store: 0x0b, const: 0x0c, f32x4Splat: 0x13,
+  load: 0x00, store: 0x0b, const: 0x0c, i8x16Shuffle: 0x0d, f32x4Splat: 0x13,
   f32x4Nearest: 0x6a, i32x4Shl: 0xab, i32x4Add: 0xae,
   f32x4Neg: 0xe1, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7, f32x4Min: 0xe8, f32x4Max: 0xe9,
   i32x4TruncSatF32x4S: 0xf8,
@@ -91,6 +91,15 @@ export class Code {
   i32x4Add(): this { return this.simd(SIMD.i32x4Add); }
   /** i32x4.shl [v128, i32 amount]. */
   i32x4Shl(): this { return this.simd(SIMD.i32x4Shl); }
+  /**
+   * [a, b] → an f32x4 whose lane i is lane `lanes[i]` of a (0–3) or of b (4–7): i8x16.shuffle
+   * with each float lane spelled out as its four bytes.
+   */
+  shuffle(lanes: [number, number, number, number]): this {
+    this.simd(SIMD.i8x16Shuffle);
+    for (const lane of lanes) this.bytes.push(4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3);
+    return this;
+  }
   i32x4Splat(value: number): this {
     this.simd(SIMD.const);
     this.bytes.push(...new Uint8Array(new Int32Array([value, value, value, value]).buffer));
