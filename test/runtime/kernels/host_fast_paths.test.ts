@@ -36,9 +36,9 @@ describe('SIMD gate kernels', () => {
     }
   });
 
-  it('transpose: every element lands at its transposed place, for tall, wide and square shapes', () => {
+  it('transpose: every element lands at its transposed place (tall, wide, square, partial 32×32 blocks)', () => {
     const kernels = simdGateKernels()!;
-    for (const [rows, cols] of [[4, 4], [8, 12], [20, 4], [4, 36], [0, 8], [64, 128]]) {
+    for (const [rows, cols] of [[4, 4], [8, 12], [20, 4], [4, 36], [0, 8], [64, 128], [36, 100]]) {
       const [src, dst] = allocate(kernels, [rows * cols, rows * cols + 4]);
       src.view.set(Float32Array.from({ length: rows * cols }, (_, i) => i + 1));
       dst.view.fill(-1);

@@ -95,15 +95,16 @@ function gateAddress(c: Code, ptr: number, gateOffsets: number[], k: number): Co
 }
 
 /**
- * lstm_forward(z, zStride, recurrent, bias, c, h, out, outStride, batch, hiddenBytes):
- * z rows hold x·K of this step (read) and receive the activations i, f, g, o (written);
- * recurrent [batch, 4H] = h·R; c and h [batch, H] are updated in place; out rows get h'.
+ * lstm_forward(z, zStride, bias, c, h, out, outStride, act, actStride, batch, hiddenBytes):
+ * z rows hold this step's x·K + h·R (read); act rows receive the activations i, f, g, o (act may
+ * be z: a lane's four gates are loaded before they are stored); c and h [batch, H] are updated in
+ * place; out rows get h'.
  */
 function lstmForward(): FunctionSpec {
-  const P = { z: 0, zStride: 1, rec: 2, bias: 3, c: 4, h: 5, out: 6, outStride: 7, batch: 8, hb: 9 };
-  const L = new Locals(10);
+  const P = { z: 0, zStride: 1, bias: 2, c: 3, h: 4, out: 5, outStride: 6, act: 7, actStride: 8, batch: 9, hb: 10 };
+  const L = new Locals(11);
   const b = L.add(i32), j = L.add(i32);
-  const zp = L.add(i32), rp = L.add(i32), bp = L.add(i32), cp = L.add(i32), hp = L.add(i32), op = L.add(i32);
+  const zp = L.add(i32), bp = L.add(i32), cp = L.add(i32), hp = L.add(i32), op = L.add(i32), ap = L.add(i32);
   const off = [0, L.add(i32), L.add(i32), L.add(i32)];
   const pre = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
   const act = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
@@ -114,22 +115,21 @@ function lstmForward(): FunctionSpec {
   const zeroStride = L.add(i32); // bias rows do not advance with b
   rowLoops(c, P.batch, P.hb, b, j, [
     { ptr: zp, base: P.z, stride: P.zStride },
-    { ptr: rp, base: P.rec, stride: { hiddenFactor: 4 } },
     { ptr: bp, base: P.bias, stride: zeroStride },
     { ptr: cp, base: P.c, stride: { hiddenFactor: 1 } },
     { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
     { ptr: op, base: P.out, stride: P.outStride },
+    { ptr: ap, base: P.act, stride: P.actStride },
   ], () => {
     for (let k = 0; k < 4; k++) {
       gateAddress(c, zp, off, k).load();
-      gateAddress(c, rp, off, k).load().add();
       gateAddress(c, bp, off, k).load().add().set(pre[k]);
     }
     sigmoid(c, pre[0], s); c.set(act[0]);
     sigmoid(c, pre[1], s); c.set(act[1]);
     tanh(c, pre[2], s); c.set(act[2]);
     sigmoid(c, pre[3], s); c.set(act[3]);
-    for (let k = 0; k < 4; k++) gateAddress(c, zp, off, k).get(act[k]).store();
+    for (let k = 0; k < 4; k++) gateAddress(c, ap, off, k).get(act[k]).store();
     // c' = f·c + i·g
     c.get(act[1]).get(cp).load().mul().get(act[0]).get(act[2]).mul().add().tee(cn).set(tmp);
     c.get(cp).get(cn).store();
@@ -140,7 +140,7 @@ function lstmForward(): FunctionSpec {
     c.get(hp).get(tmp).store();
     c.get(op).get(tmp).store();
   });
-  return { name: 'lstm_forward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: 'lstm_forward', params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -295,32 +295,33 @@ function gruBackward(): FunctionSpec {
 }
 
 /**
- * rnn_forward(z, zStride, rec, bias, h, out, outStride, batch, hiddenBytes), tanh activation:
- * z rows hold x·K (read) and receive h' (the activation); h updated in place; out rows get h'.
+ * rnn_forward(z, zStride, bias, h, out, outStride, act, actStride, batch, hiddenBytes), tanh
+ * activation: z rows hold this step's x·K + h·R (read); act rows (may be z) receive h' (the
+ * activation); h updated in place; out rows get h'.
  */
 function rnnForward(): FunctionSpec {
-  const P = { z: 0, zStride: 1, rec: 2, bias: 3, h: 4, out: 5, outStride: 6, batch: 7, hb: 8 };
-  const L = new Locals(9);
+  const P = { z: 0, zStride: 1, bias: 2, h: 3, out: 4, outStride: 5, act: 6, actStride: 7, batch: 8, hb: 9 };
+  const L = new Locals(10);
   const b = L.add(i32), j = L.add(i32);
-  const zp = L.add(i32), rp = L.add(i32), bp = L.add(i32), hp = L.add(i32), op = L.add(i32), zeroStride = L.add(i32);
+  const zp = L.add(i32), bp = L.add(i32), hp = L.add(i32), op = L.add(i32), ap = L.add(i32), zeroStride = L.add(i32);
   const v = L.add(v128);
   const s: Scratch = { x: L.add(v128), n: L.add(v128) };
   const c = new Code();
   rowLoops(c, P.batch, P.hb, b, j, [
     { ptr: zp, base: P.z, stride: P.zStride },
-    { ptr: rp, base: P.rec, stride: { hiddenFactor: 1 } },
     { ptr: bp, base: P.bias, stride: zeroStride },
     { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
     { ptr: op, base: P.out, stride: P.outStride },
+    { ptr: ap, base: P.act, stride: P.actStride },
   ], () => {
-    c.get(zp).load().get(rp).load().add().get(bp).load().add().set(v);
+    c.get(zp).load().get(bp).load().add().set(v);
     tanh(c, v, s);
     c.set(v);
-    c.get(zp).get(v).store();
+    c.get(ap).get(v).store();
     c.get(hp).get(v).store();
     c.get(op).get(v).store();
   });
-  return { name: 'rnn_forward', params: Array(9).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: 'rnn_forward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -356,45 +357,66 @@ function rnnBackward(): FunctionSpec {
  * weight-gradient GEMM contracts over the rows of the gate gradients; the backend's GEMM only
  * takes plain operands, and a JavaScript transpose of [N, 4H] cost ~10% of an LSTM backward.
  */
+/**
+ * Rows and columns per block of the transpose: a block's source and destination rows span few
+ * enough pages and cache sets to stay resident (row strides of [N, 4H] matrices are powers of
+ * two, the worst case for both); a plain 4×4-tile sweep ran at ~100 cycles per tile.
+ */
+const TRANSPOSE_BLOCK = 32;
+
 function transpose(): FunctionSpec {
   const P = { src: 0, rows: 1, cols: 2, dst: 3 };
   const L = new Locals(4);
-  const r = L.add(i32), col = L.add(i32), p = L.add(i32), q = L.add(i32), rowBytes = L.add(i32), colBytes = L.add(i32);
+  const r0 = L.add(i32), c0 = L.add(i32), rEnd = L.add(i32), cEnd = L.add(i32), r = L.add(i32), col = L.add(i32);
+  const p = L.add(i32), q = L.add(i32), rowBytes = L.add(i32), colBytes = L.add(i32), end = L.add(i32);
   const v = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
   const t = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
   const c = new Code();
+  /** local = min(start + TRANSPOSE_BLOCK, limit) */
+  const blockEnd = (target: number, start: number, limit: number) =>
+    c.get(start).i32(TRANSPOSE_BLOCK).i32Add().tee(end).get(limit).get(end).get(limit).i32LtU().select().set(target);
   c.get(P.cols).i32(4).i32Mul().set(rowBytes);
   c.get(P.rows).i32(4).i32Mul().set(colBytes);
   c.block(() => {
     c.i32(0).get(P.rows).i32GeU().brIf(0); // rows = 0
     c.i32(0).get(P.cols).i32GeU().brIf(0); // cols = 0
-    c.i32(0).set(r);
+    c.i32(0).set(r0);
     c.loop(() => {
-      c.i32(0).set(col);
+      blockEnd(rEnd, r0, P.rows);
+      c.i32(0).set(c0);
       c.loop(() => {
-        c.get(P.src).get(r).get(P.cols).i32Mul().get(col).i32Add().i32(4).i32Mul().i32Add().set(p);
-        for (let k = 0; k < 4; k++) {
-          c.get(p);
-          if (k > 0) c.get(rowBytes).i32(k).i32Mul().i32Add();
-          c.load().set(v[k]);
-        }
-        // rows a, b, c, d → (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3) → columns
-        c.get(v[0]).get(v[1]).shuffle([0, 4, 1, 5]).set(t[0]);
-        c.get(v[0]).get(v[1]).shuffle([2, 6, 3, 7]).set(t[1]);
-        c.get(v[2]).get(v[3]).shuffle([0, 4, 1, 5]).set(t[2]);
-        c.get(v[2]).get(v[3]).shuffle([2, 6, 3, 7]).set(t[3]);
-        c.get(P.dst).get(col).get(P.rows).i32Mul().get(r).i32Add().i32(4).i32Mul().i32Add().set(q);
-        const columns: Array<[number, number, [number, number, number, number]]> = [
-          [t[0], t[2], [0, 1, 4, 5]], [t[0], t[2], [2, 3, 6, 7]], [t[1], t[3], [0, 1, 4, 5]], [t[1], t[3], [2, 3, 6, 7]],
-        ];
-        columns.forEach(([first, second, lanes], k) => {
-          c.get(q);
-          if (k > 0) c.get(colBytes).i32(k).i32Mul().i32Add();
-          c.get(first).get(second).shuffle(lanes).store();
+        blockEnd(cEnd, c0, P.cols);
+        c.get(r0).set(r);
+        c.loop(() => {
+          c.get(c0).set(col);
+          c.loop(() => {
+            c.get(P.src).get(r).get(P.cols).i32Mul().get(col).i32Add().i32(4).i32Mul().i32Add().set(p);
+            for (let k = 0; k < 4; k++) {
+              c.get(p);
+              if (k > 0) c.get(rowBytes).i32(k).i32Mul().i32Add();
+              c.load().set(v[k]);
+            }
+            // rows a, b, c, d → (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3) → columns
+            c.get(v[0]).get(v[1]).shuffle([0, 4, 1, 5]).set(t[0]);
+            c.get(v[0]).get(v[1]).shuffle([2, 6, 3, 7]).set(t[1]);
+            c.get(v[2]).get(v[3]).shuffle([0, 4, 1, 5]).set(t[2]);
+            c.get(v[2]).get(v[3]).shuffle([2, 6, 3, 7]).set(t[3]);
+            c.get(P.dst).get(col).get(P.rows).i32Mul().get(r).i32Add().i32(4).i32Mul().i32Add().set(q);
+            const columns: Array<[number, number, [number, number, number, number]]> = [
+              [t[0], t[2], [0, 1, 4, 5]], [t[0], t[2], [2, 3, 6, 7]], [t[1], t[3], [0, 1, 4, 5]], [t[1], t[3], [2, 3, 6, 7]],
+            ];
+            columns.forEach(([first, second, lanes], k) => {
+              c.get(q);
+              if (k > 0) c.get(colBytes).i32(k).i32Mul().i32Add();
+              c.get(first).get(second).shuffle(lanes).store();
+            });
+            c.get(col).i32(4).i32Add().tee(col).get(cEnd).i32LtU().brIf(0);
+          });
+          c.get(r).i32(4).i32Add().tee(r).get(rEnd).i32LtU().brIf(0);
         });
-        c.get(col).i32(4).i32Add().tee(col).get(P.cols).i32LtU().brIf(0);
+        c.get(cEnd).tee(c0).get(P.cols).i32LtU().brIf(0);
       });
-      c.get(r).i32(4).i32Add().tee(r).get(P.rows).i32LtU().brIf(0);
+      c.get(rEnd).tee(r0).get(P.rows).i32LtU().brIf(0);
     });
   });
   return { name: 'transpose', params: Array(4).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
@@ -422,14 +444,16 @@ function elementwise(fnName: string, fn: (c: Code, src: number, s: Scratch) => v
 
 export interface SimdGateKernels {
   memory: WebAssembly.Memory;
-  lstmForward(z: number, zStride: number, rec: number, bias: number, c: number, h: number, out: number, outStride: number, batch: number, hiddenBytes: number): void;
+  lstmForward(z: number, zStride: number, bias: number, c: number, h: number, out: number, outStride: number, act: number, actStride: number,
+    batch: number, hiddenBytes: number): void;
   lstmBackward(gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number, dc: number,
     dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number): void;
   gruForward(z: number, zStride: number, rec: number, inputBias: number, recurrentBias: number, h: number, out: number, outStride: number,
     hn: number, hnStride: number, batch: number, hiddenBytes: number): void;
   gruBackward(gates: number, gStride: number, hn: number, hnStride: number, hPrev: number, hpStride: number, dOut: number, dOutStride: number,
     dh: number, dIn: number, dInStride: number, dRecStep: number, dRec: number, dRecStride: number, batch: number, hiddenBytes: number): void;
-  rnnForward(z: number, zStride: number, rec: number, bias: number, h: number, out: number, outStride: number, batch: number, hiddenBytes: number): void;
+  rnnForward(z: number, zStride: number, bias: number, h: number, out: number, outStride: number, act: number, actStride: number,
+    batch: number, hiddenBytes: number): void;
   rnnBackward(activated: number, aStride: number, dOut: number, dOutStride: number, dh: number, dStep: number, dProj: number, dProjStride: number,
     batch: number, hiddenBytes: number): void;
   sigmoid(ptr: number, n: number): void;

@@ -11,25 +11,24 @@ import type { HostMath } from '../host_math.js';
 import { previousHidden, weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import type { LstmHostForward, LstmHostInputs, LstmHostUpstream } from '../lstm.js';
 import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
-import { backwardLoop, batchStride, forwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
+import { backwardLoop, batchStride, fusedForwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
 
 export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
   const H = g.hidden;
   const G = 4 * H;
   const rows = g.batch * g.time;
-  const [workspace, output, h, c, recurrent, bias] = allocate(simd, [
-    rows * (saveForBackward ? G + H : G), rows * H, g.batch * H, g.batch * H, g.batch * G, G,
+  const [workspace, output, h, c, product, bias] = allocate(simd, [
+    saveForBackward ? rows * (G + H) : 0, rows * H, g.batch * H, g.batch * H, g.batch * G, G,
   ]);
-  const gates = workspace.view.subarray(0, rows * G);
   const cPrev = subBuffer(workspace, rows * G, rows * H);
-  math.matmul(a.x, a.kernel, gates, rows, g.inputSize, G);
   h.view.set(a.h0);
   c.view.set(a.c0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, saveForBackward ? [[c, cPrev]] : [], (row0) =>
-    simd.lstmForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, c.ptr, h.ptr,
-      output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
+  // The activations go to the workspace's gate rows when kept, else over the product itself.
+  fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, h, product, saveForBackward ? [[c, cPrev]] : [], (row0) =>
+    simd.lstmForward(product.ptr, G * 4, bias.ptr, c.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
+      saveForBackward ? workspace.ptr + row0 * G * 4 : product.ptr, saveForBackward ? batchStride(g, G) : G * 4, g.batch, H * 4));
   return {
     output: output.view,
     h: h.view,

@@ -6,18 +6,19 @@
 import type { HostMath } from '../host_math.js';
 import { previousHidden, weightGradients, type HostCellInputs, type HostForwardResult, type HostUpstream, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import { allocate, type SimdGateKernels } from './gate_kernels.js';
-import { backwardLoop, batchStride, forwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
+import { backwardLoop, batchStride, fusedForwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
 
 export function rnnForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: HostCellInputs, saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
   const rows = g.batch * g.time;
-  const [workspace, output, h, recurrent, bias] = allocate(simd, [rows * H, rows * H, g.batch * H, g.batch * H, H]);
-  math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * H), rows, g.inputSize, H);
+  const [workspace, output, h, product, bias] = allocate(simd, [saveForBackward ? rows * H : 0, rows * H, g.batch * H, g.batch * H, H]);
   h.view.set(a.h0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, H, h, recurrent, [], (row0) =>
-    simd.rnnForward(workspace.ptr + row0 * H * 4, batchStride(g, H), recurrent.ptr, bias.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
+  // The activations go to the workspace rows when kept, else over the product itself.
+  fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, H, h, product, [], (row0) =>
+    simd.rnnForward(product.ptr, H * 4, bias.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
+      saveForBackward ? workspace.ptr + row0 * H * 4 : product.ptr, saveForBackward ? batchStride(g, H) : H * 4, g.batch, H * 4));
   return { output: output.view, h: h.view, workspace: saveForBackward ? workspace.view : new Float32Array(0) };
 }
 

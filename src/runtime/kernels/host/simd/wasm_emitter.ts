@@ -62,6 +62,8 @@ export class Code {
   i32Shl(): this { this.bytes.push(0x74); return this; }
   i32LtU(): this { this.bytes.push(0x49); return this; }
   i32GeU(): this { this.bytes.push(0x4f); return this; }
+  /** [a, b, condition] → condition ≠ 0 ? a : b. */
+  select(): this { this.bytes.push(0x1b); return this; }
   /** block … end, branch target at its end. */
   block(body: (c: this) => void): this { this.bytes.push(0x02, 0x40); body(this); this.bytes.push(0x0b); return this; }
   /** loop … end, branch target at its start. */
