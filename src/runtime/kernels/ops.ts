@@ -23,7 +23,7 @@ import {
 import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
-import { hostWorkspaceFloats } from './host/kernels.js';
+import { allocateHostWorkspace } from './host/kernels.js';
 // The fused kernels and their gradients, registered once for the backends that have them.
 import './register.js';
 
@@ -109,8 +109,7 @@ function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: S
   if (activation) attrs.activation = activation;
   const [d0, d1] = inputs.x.shape;
   // Without a tape to attach to, the kernel returns its workspace as an output (cloned when saved).
-  const floats = attrs.saveForBackward && activeTape() ? hostWorkspaceFloats(kernelName, tf.getBackend(), d0 * d1, inputs.h0.shape[1]!) : 0;
-  const workspaceBuffer = floats > 0 ? tf.zeros([floats]) : null;
+  const workspaceBuffer = attrs.saveForBackward && activeTape() ? allocateHostWorkspace(kernelName, d0 * d1, inputs.h0.shape[1]!) : null;
   const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? empty, workspaceBuffer: workspaceBuffer ?? empty }, attrs);
   empty.dispose();
   if (workspaceBuffer && !attachToTape(outputs[0], workspaceBuffer)) {

@@ -13,9 +13,14 @@ export interface HostTensorIO {
   /** A new float32 output of `shape` holding `values` (ownership of `values` may pass on). */
   write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo;
   /**
+   * A new float32 tensor of `size` elements whose values are undefined until `fill`: the workspace
+   * buffer a sequence op allocates before the kernel (see allocateHostWorkspace).
+   */
+  allocate(backend: KernelBackend, size: number): TensorInfo;
+  /**
    * Puts `values` into the existing float32 tensor `target`, in place, from its first element
-   * (`values` may be shorter): the workspace buffer a sequence op allocates before the kernel (see
-   * hostWorkspaceFloats), which its Grad kernel may overwrite with dInputProjection.
+   * (`values` may be shorter): the workspace buffer, which its Grad kernel may overwrite with
+   * dInputProjection.
    */
   fill(backend: KernelBackend, target: TensorInfo, values: Float32Array): void;
   /** The backend's own matmul where it has a faster one than the JS GEMM. */
@@ -27,13 +32,21 @@ function readFloat32(backend: KernelBackend, tensor: TensorInfo): Float32Array {
   return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
 }
 
+interface CpuBackendWriter {
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
 /** tfjs-backend-cpu: readSync returns the tensor's own array; makeTensorInfo adopts `values`. */
 export const cpuTensorIO: HostTensorIO = {
   read: readFloat32,
   write(backend, shape, values) {
-    const cpu = backend as unknown as { makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo };
+    const cpu = backend as unknown as CpuBackendWriter;
     // The tensor adopts its array: a view of the SIMD arena is reused by the next kernel call.
     return cpu.makeTensorInfo(shape, 'float32', isArenaView(values) ? values.slice() : values);
+  },
+  allocate(backend, size) {
+    // Zeros here are free (a fresh typed array); fill adopts the kernel's array in their place.
+    return (backend as unknown as CpuBackendWriter).makeTensorInfo([size], 'float32', new Float32Array(size));
   },
   fill(backend, target, values) {
     // The tensor adopts the array (its own zeros are dropped); only its dataId's record changes.
@@ -56,6 +69,10 @@ export const wasmTensorIO: HostTensorIO = {
       makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo;
     };
     return wasm.makeOutput(shape, 'float32', undefined, values);
+  },
+  allocate(backend, size) {
+    // makeOutput without values: heap memory is malloc'd, not zeroed or copied into.
+    return (backend as unknown as { makeOutput(shape: number[], dtype: 'float32'): TensorInfo }).makeOutput([size], 'float32');
   },
   fill(backend, target, values) {
     const heap = (backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array }).typedArrayFromHeap(target);

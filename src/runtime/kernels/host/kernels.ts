@@ -2,7 +2,7 @@
  * The host kernels as tfjs KernelConfigs: one generic sequence/step forward and backward kernel
  * function, driven by a small adapter per cell, for any backend given its HostTensorIO.
  */
-import { getKernel, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend as activeBackend, engine, getBackend, getKernel, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
 import {
   GruSequence,
   GruSequenceGrad,
@@ -157,15 +157,22 @@ interface KernelParams {
 /** The sequence kernel functions made here: they accept a `workspaceBuffer` input. */
 const hostSequenceKernels = new WeakSet<KernelFunc>();
 
+/** How each backend with host kernels reads and writes its tensors (set by hostKernelConfigs). */
+const tensorIOByBackend = new Map<string, HostTensorIO>();
+
 /**
- * Floats of the workspace a host sequence kernel keeps for its backward (LSTM 5H, GRU 4H, RNN H
- * per row of x), or 0 when the kernel registered for `backendName` is not a host kernel. A
- * sequence op recording a gradient allocates this as the `workspaceBuffer` input.
+ * The `workspaceBuffer` input of a sequence op recording a gradient: a float32 tensor of the
+ * workspace the host sequence kernel registered for the active backend keeps for its backward
+ * (LSTM 5H, GRU 4H, RNN H floats per row of x), values undefined until the kernel fills it; null
+ * when that kernel is not a host kernel.
  */
-export function hostWorkspaceFloats(kernelName: string, backendName: string, rows: number, hidden: number): number {
+export function allocateHostWorkspace(kernelName: string, rows: number, hidden: number): Tensor | null {
+  const backendName = getBackend();
   const kernel = getKernel(kernelName, backendName);
-  if (!kernel || !hostSequenceKernels.has(kernel.kernelFunc)) return 0;
-  return workspaceFloatsOf[kernelName]?.(rows, hidden) ?? 0;
+  const io = tensorIOByBackend.get(backendName);
+  const floats = workspaceFloatsOf[kernelName]?.(rows, hidden) ?? 0;
+  if (!kernel || !hostSequenceKernels.has(kernel.kernelFunc) || !io || floats === 0) return null;
+  return engine().makeTensorFromTensorInfo(io.allocate(activeBackend(), floats));
 }
 
 const workspaceFloatsOf: Record<string, (rows: number, hidden: number) => number> = {
@@ -177,6 +184,7 @@ const workspaceFloatsOf: Record<string, (rows: number, hidden: number) => number
 /** All forward and backward host kernels of the three cells for one backend. */
 export function hostKernelConfigs(backendName: string, io: HostTensorIO): KernelConfig[] {
   const configs: KernelConfig[] = [];
+  tensorIOByBackend.set(backendName, io);
   for (const [cell, names] of cells) {
     const carryShape = (inputs: Inputs, carry: string) => inputs[carry].shape;
 
@@ -186,11 +194,14 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const a = readCell(io, kb, inputs, names.sequenceCarries);
       const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName, () => io.math?.(kb)));
       const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
-      // With a workspace buffer from the op (hostWorkspaceFloats) the workspace goes there and the
+      // With a workspace buffer from the op (allocateHostWorkspace) the workspace goes there and the
       // workspace output stays empty: the engine would otherwise give that output a zero-filled
       // upstream gradient of its full size in the backward.
       const buffer = inputs.workspaceBuffer;
-      const inBuffer = buffer !== undefined && r.workspace.length > 0 && sizeOf(buffer) === r.workspace.length;
+      const inBuffer = buffer !== undefined && sizeOf(buffer) > 0;
+      if (inBuffer && sizeOf(buffer) !== r.workspace.length) {
+        throw new Error(`${names.sequence}: workspace buffer of ${sizeOf(buffer)} floats for a workspace of ${r.workspace.length}`);
+      }
       if (inBuffer) io.fill(kb, buffer, r.workspace);
       return [
         io.write(kb, outputShape, r.output),
