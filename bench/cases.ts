@@ -53,10 +53,21 @@ export function modeFlops(cell: CellKind, size: Size, mode: Mode): number {
  * gradients. A fused kernel's peak is compared with this floor.
  */
 export function bpttFloorBytes(cell: CellKind, { B, T, D, H }: Size): number {
+  const sequenceFloats = B * T * D + B * T * GATES[cell] * H + B * T * H * (cell === 'lstm' ? 2 : 1);
+  return 4 * (sequenceFloats + 2 * paramFloats(cell, { B, T, D, H }));
+}
+
+function paramFloats(cell: CellKind, { D, H }: Size): number {
   const G = GATES[cell];
-  const params = (D + H) * G * H + (cell === 'gru' ? 2 : 1) * G * H;
-  const sequenceFloats = B * T * D + B * T * G * H + B * T * H * (cell === 'lstm' ? 2 : 1);
-  return 4 * (sequenceFloats + 2 * params);
+  return (D + H) * G * H + (cell === 'gru' ? 2 : 1) * G * H;
+}
+
+/**
+ * Bytes of what the floor counts but exist before a call, x and the weights. A column's peak is
+ * what the call adds, so peak + these is the like-for-like figure against the floor.
+ */
+export function preexistingBytes(cell: CellKind, size: Size): number {
+  return 4 * (size.B * size.T * size.D + paramFloats(cell, size));
 }
 
 export interface CaseWeights {
