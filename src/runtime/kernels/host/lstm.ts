@@ -3,13 +3,13 @@
  *   z = x·K + b + h·R;  i = σ(z_i), f = σ(z_f), g = tanh(z_g), o = σ(z_o)
  *   c' = f⊙c + i⊙g;     h' = o⊙tanh(c')
  *
- * Workspace (float32, all blocks in x's row layout, N = batch·time rows):
- *   [ gates N×4H: i, f, g, o after activation | cPrev N×H ]
- * cPrev is the cell carry each step started from; c' is recomputed as f⊙cPrev + i⊙g. The hidden
- * carry each step started from is not kept: the backward rebuilds it from the saved output and h0
- * (previousHidden), which hold the same values.
+ * Workspace (float32, x's row layout, N = batch·time rows): the gates N×4H, i, f, g, o after
+ * activation. Nothing else: the backward recomputes the cell carry each step started from out of
+ * them and c0 (previousCell: one elementwise pass, against N×H floats kept from forward to
+ * backward), and rebuilds the hidden carry from the saved output and h0 (previousHidden).
  */
 import type { HostMath } from './host_math.js';
+import { previousCell } from './lstm_carry.js';
 import {
   backwardSteps,
   carryGradient,
@@ -37,9 +37,9 @@ export interface LstmHostUpstream extends HostUpstream {
   dc: Float32Array | null;
 }
 
-/** Floats of the workspace kept for the backward: 5H per row of x. */
+/** Floats of the workspace kept for the backward: 4H per row of x. */
 export function lstmWorkspaceFloats(rows: number, hidden: number): number {
-  return rows * 5 * hidden;
+  return rows * 4 * hidden;
 }
 
 export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {
@@ -50,13 +50,11 @@ export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackw
   const rows = g.batch * g.time;
   const workspace = projectInputs(g, math, a, G, saveForBackward ? lstmWorkspaceFloats(rows, H) : 0);
   const gates = workspace.subarray(0, rows * G);
-  const cPrev = workspace.subarray(rows * G, rows * (G + H));
 
   const h = Float32Array.from(a.h0);
   const c = Float32Array.from(a.c0);
   const output = new Float32Array(rows * H);
   const bias = a.bias;
-  const saveCarry = (b: number, row: number) => cPrev.set(c.subarray(b * H, b * H + H), row * H);
   const cellRow = (b: number, row: number, recurrent: Float32Array) => {
     const z = row * G;
     const r = b * G;
@@ -77,7 +75,7 @@ export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackw
       output[row * H + j] = hNext;
     }
   };
-  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow, saveForBackward ? saveCarry : null);
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow, null);
   return { output, h, c, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -94,7 +92,7 @@ export function lstmBackward(
   const G = 4 * H;
   const rows = g.batch * g.time;
   const gates = workspace.subarray(0, rows * G);
-  const cPrev = workspace.subarray(rows * G, rows * (G + H));
+  const cPrev = previousCell(g, gates, a.c0, a.mask);
   const { dOutput } = upstream;
 
   const dh = carryGradient(upstream.dh, g.batch * H);

@@ -1,11 +1,11 @@
 /**
  * What the SIMD drivers of the three cells share: when the SIMD path applies, the byte stride
- * between batch rows of one timestep in x's row layout, and the two time loops.
+ * between batch rows of one timestep in x's row layout, the time loops, and the transposed
+ * projection gradients for the weight-gradient GEMM.
  */
 import { prepareRight, type HostMath } from '../host_math.js';
-import { rowOf, timeAt, type SequenceGeometry } from '../sequence.js';
+import { rowOf, timeAt, type SequenceGeometry, type WeightGradientOptions } from '../sequence.js';
 import { simdGateKernels, type ArenaBuffer, type SimdGateKernels } from './gate_kernels.js';
-import type { WeightGradientOptions } from '../sequence.js';
 
 /**
  * The SIMD kernels when they can run this case, else null (the JS path of ../<cell>.ts runs):
@@ -21,33 +21,18 @@ export function batchStride(g: SequenceGeometry, width: number): number {
   return (g.timeMajor ? 1 : g.time) * width * 4;
 }
 
-/** Copies each carry [batch, H] into the rows of timestep t of its workspace block, within the arena. */
-function saveCarries(g: SequenceGeometry, arena: Float32Array, saved: Array<[ArenaBuffer, ArenaBuffer]>, t: number): void {
-  const H = g.hidden;
-  for (const [carry, block] of saved) {
-    const from = carry.ptr >> 2, to = block.ptr >> 2;
-    for (let b = 0; b < g.batch; b++) arena.copyWithin(to + rowOf(g, b, t) * H, from + b * H, from + b * H + H);
-  }
-}
-
 /**
- * The forward time loop of the SIMD path: per step (in processing order) the carry rows each
- * step starts from are saved (`saved`: [carry, its workspace block] pairs of arena buffers, empty
- * when nothing is kept; copied within the arena, no allocation per row), h·R goes into
+ * The forward time loop of the SIMD path: per step (in processing order) h·R goes into
  * `recurrent` through R prepared once, then `step(row0)` runs the gate kernel on the rows of that
  * timestep (row0 = the row of batch 0).
  */
 export function forwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel: Float32Array, gates: number, h: ArenaBuffer,
-  recurrent: ArenaBuffer, saved: Array<[ArenaBuffer, ArenaBuffer]>, step: (row0: number) => void): void {
-  const H = g.hidden;
-  const arena = new Float32Array(h.view.buffer);
-  const timesR = prepareRight(math, recurrentKernel, H, gates);
+  recurrent: ArenaBuffer, step: (row0: number) => void): void {
+  const timesR = prepareRight(math, recurrentKernel, g.hidden, gates);
   try {
     for (let k = 0; k < g.time; k++) {
-      const t = timeAt(g, k);
-      saveCarries(g, arena, saved, t);
       timesR.run(h.view, recurrent.view, g.batch);
-      step(rowOf(g, 0, t));
+      step(rowOf(g, 0, timeAt(g, k)));
     }
   } finally {
     timesR.release();
@@ -56,14 +41,14 @@ export function forwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel
 
 /**
  * The forward time loop with the input projection fused into the recurrent product (LSTM, RNN):
- * per step (in processing order) the carry rows are saved as in forwardLoop, then
- * [x_t | h]·[K; R] ([batch, D + H]·[D + H, gates], [K; R] prepared once) goes into `product`, and
- * `step(row0)` runs the gate kernel. One product of depth D + H per step runs closer to the GEMM's
- * peak than a separate x·K of depth D (≈ 25 vs 33 GFLOP/s on wasm) and needs no [N, gates] block
- * of projections, so inference allocates none. Not for GRU, whose n gate keeps x·K and h·R apart.
+ * per step (in processing order) [x_t | h]·[K; R] ([batch, D + H]·[D + H, gates], [K; R] prepared
+ * once) goes into `product`, then `step(row0)` runs the gate kernel. One product of depth D + H
+ * per step runs closer to the GEMM's peak than a separate x·K of depth D (≈ 25 vs 33 GFLOP/s on
+ * wasm) and needs no [N, gates] block of projections, so inference allocates none. Not for GRU,
+ * whose n gate keeps x·K and h·R apart.
  */
 export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array,
-  gates: number, h: ArenaBuffer, product: ArenaBuffer, saved: Array<[ArenaBuffer, ArenaBuffer]>, step: (row0: number) => void): void {
+  gates: number, h: ArenaBuffer, product: ArenaBuffer, step: (row0: number) => void): void {
   const D = g.inputSize;
   const H = g.hidden;
   const width = D + H;
@@ -71,12 +56,10 @@ export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, x: Float32
   stacked.set(kernel.subarray(0, D * gates));
   stacked.set(recurrentKernel.subarray(0, H * gates), D * gates);
   const left = new Float32Array(g.batch * width);
-  const arena = new Float32Array(h.view.buffer);
   const times = prepareRight(math, stacked, width, gates);
   try {
     for (let k = 0; k < g.time; k++) {
       const t = timeAt(g, k);
-      saveCarries(g, arena, saved, t);
       for (let b = 0; b < g.batch; b++) {
         const row = rowOf(g, b, t);
         left.set(x.subarray(row * D, row * D + D), b * width);

@@ -19,7 +19,7 @@ export function gruForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: Ho
   h.view.set(a.h0);
   bias.view.set(a.bias);
 
-  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, [], (row0) =>
+  forwardLoop(g, math, a.recurrentKernel, G, h, recurrent, (row0) =>
     simd.gruForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, bias.ptr + G * 4, h.ptr,
       output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + (rows * G + row0 * H) * 4 : hnScratch.ptr, saveForBackward ? batchStride(g, H) : 0,

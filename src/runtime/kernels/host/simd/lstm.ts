@@ -10,6 +10,7 @@
 import type { HostMath } from '../host_math.js';
 import { previousHidden, weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import type { LstmHostForward, LstmHostInputs, LstmHostUpstream } from '../lstm.js';
+import { previousCell } from '../lstm_carry.js';
 import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, fusedForwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
 
@@ -18,15 +19,14 @@ export function lstmForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: L
   const G = 4 * H;
   const rows = g.batch * g.time;
   const [workspace, output, h, c, product, bias] = allocate(simd, [
-    saveForBackward ? rows * (G + H) : 0, rows * H, g.batch * H, g.batch * H, g.batch * G, G,
+    saveForBackward ? rows * G : 0, rows * H, g.batch * H, g.batch * H, g.batch * G, G,
   ]);
-  const cPrev = subBuffer(workspace, rows * G, rows * H);
   h.view.set(a.h0);
   c.view.set(a.c0);
   bias.view.set(a.bias);
 
   // The activations go to the workspace's gate rows when kept, else over the product itself.
-  fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, h, product, saveForBackward ? [[c, cPrev]] : [], (row0) =>
+  fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, h, product, (row0) =>
     simd.lstmForward(product.ptr, G * 4, bias.ptr, c.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + row0 * G * 4 : product.ptr, saveForBackward ? batchStride(g, G) : G * 4, g.batch, H * 4));
   return {
@@ -54,7 +54,8 @@ export function lstmBackwardSimd(
   const [workspace, dGatesStep, dh, dc, dOut, dGatesTransposed] = allocate(simd, [
     rows * (G + H), g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, G),
   ]);
-  workspace.view.set(savedWorkspace.subarray(0, rows * (G + H)));
+  workspace.view.set(savedWorkspace.subarray(0, rows * G));
+  previousCell(g, workspace.view, a.c0, null, workspace.view.subarray(rows * G, rows * (G + H)));
   loadUpstream(dh, upstream.dh);
   loadUpstream(dc, upstream.dc);
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0

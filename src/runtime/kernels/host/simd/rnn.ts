@@ -16,7 +16,7 @@ export function rnnForwardSimd(simd: SimdGateKernels, g: SequenceGeometry, a: Ho
   bias.view.set(a.bias);
 
   // The activations go to the workspace rows when kept, else over the product itself.
-  fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, H, h, product, [], (row0) =>
+  fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, H, h, product, (row0) =>
     simd.rnnForward(product.ptr, H * 4, bias.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + row0 * H * 4 : product.ptr, saveForBackward ? batchStride(g, H) : H * 4, g.batch, H * 4));
   return { output: output.view, h: h.view, workspace: saveForBackward ? workspace.view : new Float32Array(0) };
