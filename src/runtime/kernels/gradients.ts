@@ -89,8 +89,8 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
       if (attached !== undefined) {
         if (consumedWorkspaces.has(attached.dataId)) {
           throw new Error(
-            `${spec.kernelName}: this forward call's gradient was already computed once. Nested gradients ` +
-              '(tf.grad of a function that itself takes a gradient through a recurrent op) are not supported.',
+            `${spec.kernelName}: the workspace of this forward call was already overwritten by its gradient ` +
+              '(deferred input gradient) and cannot serve a second backward; this is a bug in rnn-migrate, please report it.',
           );
         }
         gradInputs.workspace = attached;
