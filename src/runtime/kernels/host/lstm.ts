@@ -5,16 +5,19 @@
  *
  * Workspace (float32, x's row layout, N = batch·time rows): the gates N×4H, i, f, g, o after
  * activation. Nothing else: the backward recomputes the cell carry each step started from out of
- * them and c0 (previousCell: one elementwise pass, against N×H floats kept from forward to
- * backward), and rebuilds the hidden carry from the saved output and h0 (previousHidden).
+ * them and c0 (previousCell here, the lstm_carry SIMD kernel on that path: one elementwise pass,
+ * against N×H floats kept from forward to backward), and rebuilds the hidden carry from the saved
+ * output and h0 (previousHidden).
  */
 import type { HostMath } from './host_math.js';
-import { previousCell } from './lstm_carry.js';
 import {
   backwardSteps,
   carryGradient,
   forwardSteps,
+  isValid,
   previousHidden,
+  rowOf,
+  timeAt,
   projectInputs,
   sigmoid,
   weightGradients,
@@ -40,6 +43,31 @@ export interface LstmHostUpstream extends HostUpstream {
 /** Floats of the workspace kept for the backward: 4H per row of x. */
 export function lstmWorkspaceFloats(rows: number, hidden: number): number {
   return rows * 4 * hidden;
+}
+
+/**
+ * The cell carry each step started from, [N, H] in x's row layout, recomputed from the gate
+ * activations: c0 for a row's first processed step, then c' = f⊙c + i⊙g after each valid step (a
+ * masked step keeps the carry; its gate rows are never read). Rounded to float32 at every step as
+ * the forward's carry is.
+ */
+function previousCell(g: SequenceGeometry, gates: Float32Array, c0: Float32Array, mask: Float32Array | null): Float32Array {
+  const target = new Float32Array(g.batch * g.time * g.hidden);
+  const H = g.hidden;
+  const G = 4 * H;
+  const c = new Float32Array(H);
+  for (let b = 0; b < g.batch; b++) {
+    c.set(c0.subarray(b * H, b * H + H));
+    for (let k = 0; k < g.time; k++) {
+      const t = timeAt(g, k);
+      const row = rowOf(g, b, t);
+      target.set(c, row * H);
+      if (!isValid(mask, g, b, t)) continue;
+      const z = row * G;
+      for (let j = 0; j < H; j++) c[j] = gates[z + H + j] * c[j] + gates[z + j] * gates[z + 2 * H + j];
+    }
+  }
+  return target;
 }
 
 export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackward: boolean, math: HostMath): LstmHostForward {

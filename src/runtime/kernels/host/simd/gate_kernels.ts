@@ -196,6 +196,36 @@ function lstmBackward(): FunctionSpec {
 }
 
 /**
+ * lstm_carry(gates, gStride, c, cPrev, cStride, batch, hiddenBytes): one step of the cell-carry
+ * recurrence the backward recomputes (the workspace keeps the gates only): the cPrev rows get the
+ * carry c [batch, H] the step started from, then c ← f·c + i·g.
+ */
+function lstmCarry(): FunctionSpec {
+  const P = { gates: 0, gStride: 1, c: 2, cPrev: 3, cStride: 4, batch: 5, hb: 6 };
+  const L = new Locals(7);
+  const b = L.add(i32), j = L.add(i32);
+  const gp = L.add(i32), cp = L.add(i32), pp = L.add(i32);
+  const off = [0, L.add(i32), L.add(i32)];
+  const carry = L.add(v128);
+  const c = new Code();
+  for (let k = 1; k < 3; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
+  rowLoops(c, P.batch, P.hb, b, j, [
+    { ptr: gp, base: P.gates, stride: P.gStride },
+    { ptr: cp, base: P.c, stride: { hiddenFactor: 1 } },
+    { ptr: pp, base: P.cPrev, stride: P.cStride },
+  ], () => {
+    c.get(cp).load().set(carry);
+    c.get(pp).get(carry).store();
+    c.get(cp);
+    gateAddress(c, gp, off, 1).load().get(carry).mul();
+    gateAddress(c, gp, off, 0).load();
+    gateAddress(c, gp, off, 2).load().mul().add();
+    c.store();
+  });
+  return { name: 'lstm_carry', params: Array(7).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+/**
  * gru_forward(z, zStride, rec, inputBias, recurrentBias, h, out, outStride, hn, hnStride, batch,
  * hiddenBytes): z rows hold x·K (read) and receive z, r, n; rec [batch, 3H] = h·R; h updated in
  * place; out rows get h'; hn rows get h·Rn + b1n (pass stride 0 and an H-float scratch to skip).
@@ -448,6 +478,7 @@ export interface SimdGateKernels {
     batch: number, hiddenBytes: number): void;
   lstmBackward(gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number, dc: number,
     dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number): void;
+  lstmCarry(gates: number, gStride: number, c: number, cPrev: number, cStride: number, batch: number, hiddenBytes: number): void;
   gruForward(z: number, zStride: number, rec: number, inputBias: number, recurrentBias: number, h: number, out: number, outStride: number,
     hn: number, hnStride: number, batch: number, hiddenBytes: number): void;
   gruBackward(gates: number, gStride: number, hn: number, hnStride: number, hPrev: number, hpStride: number, dOut: number, dOutStride: number,
@@ -469,14 +500,14 @@ export function simdGateKernels(): SimdGateKernels | null {
   if (cached !== undefined) return cached;
   cached = null;
   try {
-    const bytes = buildModule([lstmForward(), lstmBackward(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
+    const bytes = buildModule([lstmForward(), lstmBackward(), lstmCarry(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
       elementwise('sigmoid', sigmoid), elementwise('tanh', tanh), transpose()]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = exports as unknown as Record<string, (...args: number[]) => void>;
     cached = {
-      memory, lstmForward: e.lstm_forward, lstmBackward: e.lstm_backward, gruForward: e.gru_forward, gruBackward: e.gru_backward,
+      memory, lstmForward: e.lstm_forward, lstmBackward: e.lstm_backward, lstmCarry: e.lstm_carry, gruForward: e.gru_forward, gruBackward: e.gru_backward,
       rnnForward: e.rnn_forward, rnnBackward: e.rnn_backward, sigmoid: e.sigmoid, tanh: e.tanh, transpose: e.transpose,
     };
   } catch {

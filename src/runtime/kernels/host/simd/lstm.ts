@@ -8,9 +8,8 @@
  * the arena.
  */
 import type { HostMath } from '../host_math.js';
-import { previousHidden, weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
+import { previousHidden, rowOf, timeAt, weightGradients, type SequenceGeometry, type WeightGradients } from '../sequence.js';
 import type { LstmHostForward, LstmHostInputs, LstmHostUpstream } from '../lstm.js';
-import { previousCell } from '../lstm_carry.js';
 import { allocate, subBuffer, type SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, batchStride, fusedForwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './driver.js';
 
@@ -55,11 +54,16 @@ export function lstmBackwardSimd(
     rows * (G + H), g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, G),
   ]);
   workspace.view.set(savedWorkspace.subarray(0, rows * G));
-  previousCell(g, workspace.view, a.c0, null, workspace.view.subarray(rows * G, rows * (G + H)));
+  const cPrevPtr = workspace.ptr + rows * G * 4;
+  // The cell carry each step started from, recomputed forward from c0 (dc serves as the carry).
+  dc.view.set(a.c0);
+  for (let k = 0; k < g.time; k++) {
+    const row0 = rowOf(g, 0, timeAt(g, k));
+    simd.lstmCarry(workspace.ptr + row0 * G * 4, batchStride(g, G), dc.ptr, cPrevPtr + row0 * H * 4, batchStride(g, H), g.batch, H * 4);
+  }
   loadUpstream(dh, upstream.dh);
   loadUpstream(dc, upstream.dc);
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
-  const cPrevPtr = workspace.ptr + rows * G * 4;
 
   // The gate kernel zeroes dh: h reaches the previous step only through h·R.
   backwardLoop(g, math, a.recurrentKernel, G, dh.view, dGatesStep.view, (row0) =>
