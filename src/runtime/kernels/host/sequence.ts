@@ -5,6 +5,7 @@
  * the reverse loop).
  */
 import { prepareRight, type HostMath } from './host_math.js';
+import { scratch } from './scratch.js';
 
 export interface SequenceGeometry {
   batch: number;
@@ -249,7 +250,7 @@ export function weightGradients(
   const dRecurrentKernel = new Float32Array(hidden * gates);
   if (dRecurrentProjection === dInputProjection) {
     const width = inputSize + hidden;
-    const xh = new Float32Array(rows * width);
+    const xh = scratch('weight-gradient operand', rows * width);
     for (let r = 0; r < rows; r++) {
       xh.set(x.subarray(r * inputSize, (r + 1) * inputSize), r * width);
       xh.set(hPrev.subarray(r * hidden, (r + 1) * hidden), r * width + inputSize);

@@ -4,6 +4,7 @@
  * projection gradients for the weight-gradient GEMM.
  */
 import { prepareRight, type HostMath } from '../host_math.js';
+import { scratch } from '../scratch.js';
 import { rowOf, timeAt, type SequenceGeometry, type WeightGradientOptions } from '../sequence.js';
 import { simdGateKernels, type ArenaBuffer, type SimdGateKernels } from './gate_kernels.js';
 
@@ -52,7 +53,7 @@ export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, x: Float32
   const D = g.inputSize;
   const H = g.hidden;
   const width = D + H;
-  const stacked = new Float32Array(width * gates);
+  const stacked = scratch('stacked weights', width * gates); // copied again by prepareRight
   stacked.set(kernel.subarray(0, D * gates));
   stacked.set(recurrentKernel.subarray(0, H * gates), D * gates);
   const left = new Float32Array(g.batch * width);

@@ -50,8 +50,8 @@ export function lstmBackwardSimd(
   const { dOutput } = upstream;
   // The gate gradients overwrite the gates block of this private copy of the workspace: the
   // kernel loads a lane's four gates before it stores their gradients at the same addresses.
-  const [workspace, dGatesStep, dh, dc, dOut, dGatesTransposed] = allocate(simd, [
-    rows * (G + H), g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, G),
+  const [workspace, dGatesStep, dh, dc, dOut, dGatesTransposed, hPrevious] = allocate(simd, [
+    rows * (G + H), g.batch * G, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, G), rows * H,
   ]);
   workspace.view.set(savedWorkspace.subarray(0, rows * G));
   const cPrevPtr = workspace.ptr + rows * G * 4;
@@ -73,7 +73,7 @@ export function lstmBackwardSimd(
       dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
       dh.ptr, dc.ptr, dGatesStep.ptr, workspace.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     ));
-  const hPrev = previousHidden(g, a.output, a.h0, null);
+  const hPrev = previousHidden(g, a.output, a.h0, null, hPrevious.view);
   const dGates = subBuffer(workspace, 0, rows * G);
   const options = weightGradientOptions(simd, rows, G, a.inputGradient, [[dGates, dGatesTransposed]]);
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates.view, dGates.view, options);

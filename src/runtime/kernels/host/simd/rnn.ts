@@ -33,8 +33,8 @@ export function rnnBackwardSimd(
   const H = g.hidden;
   const rows = g.batch * g.time;
   const { dOutput } = upstream;
-  const [workspace, dProj, dStep, dh, dOut, dProjTransposed] = allocate(simd, [
-    rows * H, rows * H, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, H),
+  const [workspace, dProj, dStep, dh, dOut, dProjTransposed, hPrevious] = allocate(simd, [
+    rows * H, rows * H, g.batch * H, g.batch * H, dOutput ? rows * H : H, transposeFloats(rows, H), rows * H,
   ]);
   workspace.view.set(savedWorkspace.subarray(0, rows * H));
   loadUpstream(dh, upstream.dh);
@@ -44,7 +44,7 @@ export function rnnBackwardSimd(
   backwardLoop(g, math, a.recurrentKernel, H, dh.view, dStep.view, (row0) =>
     simd.rnnBackward(workspace.ptr + row0 * H * 4, batchStride(g, H), dOutput ? dOut.ptr + row0 * H * 4 : dOut.ptr, dOutput ? batchStride(g, H) : 0,
       dh.ptr, dStep.ptr, dProj.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4));
-  const hPrev = previousHidden(g, a.output, a.h0, null);
+  const hPrev = previousHidden(g, a.output, a.h0, null, hPrevious.view);
   const options = weightGradientOptions(simd, rows, H, a.inputGradient, [[dProj, dProjTransposed]]);
   const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dProj.view, dProj.view, options);
   return { ...weights, dh0: dh.view.slice() };
