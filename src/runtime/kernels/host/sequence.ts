@@ -255,14 +255,14 @@ export function weightGradients(
       xh.set(x.subarray(r * inputSize, (r + 1) * inputSize), r * width);
       xh.set(hPrev.subarray(r * hidden, (r + 1) * hidden), r * width + inputSize);
     }
-    const product = new Float32Array(gates * width); // [G, D + H] = [dKernel | dRecurrentKernel]ᵀ
+    const product = scratch('weight-gradient product', gates * width); // [G, D + H] = [dKernel | dRecurrentKernel]ᵀ
     if (transposed) math.matmul(transposed.input, xh, product, gates, rows, width);
     else math.matmul(dInputProjection, xh, product, gates, rows, width, { transposeA: true });
     transposeColumns(product, gates, width, 0, inputSize, dKernel);
     transposeColumns(product, gates, width, inputSize, hidden, dRecurrentKernel);
   } else {
-    const productK = new Float32Array(gates * inputSize);
-    const productR = new Float32Array(gates * hidden);
+    const productK = scratch('weight-gradient product', gates * inputSize);
+    const productR = scratch('recurrent weight-gradient product', gates * hidden);
     if (transposed) {
       math.matmul(transposed.input, x, productK, gates, rows, inputSize);
       math.matmul(transposed.recurrent, hPrev, productR, gates, rows, hidden);
