@@ -23,6 +23,7 @@ import type { HostTensorIO } from './backend_io.js';
 import { gruBackward, gruForward, gruWorkspaceFloats } from './gru.js';
 import { hostMathFor, type HostMath } from './host_math.js';
 import { lstmBackward, lstmForward, lstmWorkspaceFloats } from './lstm.js';
+import { withPreparedWeights } from './prepared_weights.js';
 import { rnnBackward, rnnForward, rnnWorkspaceFloats } from './rnn.js';
 import { inputGradientOf, maskOrNull, type SequenceGeometry } from './sequence.js';
 
@@ -185,6 +186,9 @@ const workspaceFloatsOf: Record<string, (rows: number, hidden: number) => number
 export function hostKernelConfigs(backendName: string, io: HostTensorIO): KernelConfig[] {
   const configs: KernelConfig[] = [];
   tensorIOByBackend.set(backendName, io);
+  // A step kernel runs once per timestep with the same weights: their prepared forms are kept.
+  const stepMath = (kb: KernelBackend, inputs: Inputs) =>
+    withPreparedWeights(hostMathFor(backendName, () => io.math?.(kb)), [inputs.kernel.dataId, inputs.recurrentKernel.dataId]);
   for (const [cell, names] of cells) {
     const carryShape = (inputs: Inputs, carry: string) => inputs[carry].shape;
 
@@ -229,7 +233,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const kb = backend as KernelBackend;
       const g = stepGeometry(inputs, names.stepCarries[0]);
       const a = readCell(io, kb, inputs, names.stepCarries);
-      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName, () => io.math?.(kb)));
+      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, stepMath(kb, inputs));
       // With one timestep the output is the new h (r.carries[0]); return the carries only.
       return [
         ...r.carries.map((values, i) => io.write(kb, carryShape(inputs, names.stepCarries[i]), values)),
@@ -244,7 +248,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       // The step's h output is the sequence output of a one-step sequence.
       const upstream = names.stepCarries.map((c, i) => (i > 0 && inputs[stepUpstream(c)] ? io.read(kb, inputs[stepUpstream(c)]) : null));
       const dOutput = inputs.dh ? io.read(kb, inputs.dh) : null;
-      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName, () => io.math?.(kb)));
+      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, stepMath(kb, inputs));
       return writeGradients(io, kb, inputs, names.stepCarries, r);
     };
 

@@ -1,0 +1,106 @@
+/**
+ * The prepared-weights cache of the step kernels: a hit serves the same product without preparing
+ * again, keys separate weights, shapes and transposes, the budget evicts (and releases) the least
+ * recently used, and a step after a Variable's assign sees the new values (checked against the
+ * composite step).
+ */
+import { describe, expect, it } from 'vitest';
+import { describeBackends, tf } from '../../helpers/backends.js';
+import { jsHostMath, type HostMath, type PreparedMatmul } from '../../../src/runtime/kernels/host/host_math.js';
+import { withPreparedWeights } from '../../../src/runtime/kernels/host/prepared_weights.js';
+import { lstmStep } from '../../../src/runtime/kernels/ops.js';
+import { lstmStepComposite } from '../../../src/runtime/kernels/composite/lstm.js';
+import { maxAbsDiff } from './cases.js';
+
+/** jsHostMath counting prepareRight and release calls. */
+function countingMath(): HostMath & { prepared: number; released: number } {
+  const math = {
+    prepared: 0,
+    released: 0,
+    matmul: jsHostMath.matmul,
+    prepareRight(b: Float32Array, k: number, n: number, options?: { transposeB?: boolean }): PreparedMatmul {
+      math.prepared++;
+      const inner = jsHostMath.prepareRight!(b, k, n, options);
+      return { run: inner.run, release: () => { math.released++; inner.release(); } };
+    },
+  };
+  return math;
+}
+
+const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 0.37));
+
+describe('withPreparedWeights', () => {
+  it('prepares an operand once for the same weights, shape and transpose, and runs it correctly', () => {
+    const math = countingMath();
+    const [K, R] = [{}, {}];
+    const b = values(6 * 8, 1);
+    const a = values(3 * 6, 2);
+    const expected = new Float32Array(3 * 8);
+    jsHostMath.matmul(a, b, expected, 3, 6, 8);
+    for (let call = 0; call < 3; call++) {
+      const prepared = withPreparedWeights(math, [K, R]).prepareRight!(b, 6, 8);
+      const c = new Float32Array(3 * 8);
+      prepared.run(a, c, 3);
+      prepared.release(); // a no-op for a kept operand
+      expect(Array.from(c)).toEqual(Array.from(expected));
+    }
+    expect(math.prepared).toBe(1);
+    expect(math.released).toBe(0);
+    withPreparedWeights(math, [K, R]).prepareRight!(values(8 * 6, 3), 8, 6, { transposeB: true });
+    withPreparedWeights(math, [K, {}]).prepareRight!(b, 6, 8);
+    expect(math.prepared).toBe(3);
+  });
+
+  it('keeps at most 16 MiB, releasing the least recently used first; a larger operand is not kept', () => {
+    const math = countingMath();
+    const six = 6 * 2 ** 20 / 4; // floats in 6 MiB
+    const ids = [{}, {}, {}];
+    const operand = new Float32Array(six);
+    withPreparedWeights(math, [ids[0]]).prepareRight!(operand, six, 1);
+    withPreparedWeights(math, [ids[1]]).prepareRight!(operand, six, 1);
+    withPreparedWeights(math, [ids[0]]).prepareRight!(operand, six, 1); // hit: ids[1] is now the oldest
+    expect(math.released).toBe(0);
+    withPreparedWeights(math, [ids[2]]).prepareRight!(operand, six, 1); // 18 MiB: one must go
+    expect(math.released).toBe(1);
+    withPreparedWeights(math, [ids[0]]).prepareRight!(operand, six, 1);
+    expect(math.prepared).toBe(3); // ids[0] survived, ids[1] was released
+
+    const huge = withPreparedWeights(math, [{}]).prepareRight!(new Float32Array(5 * 2 ** 20), 5 * 2 ** 20, 1); // 20 MiB
+    huge.release();
+    expect(math.released).toBe(2);
+  });
+
+  it('leaves a math without prepareRight alone (it would keep a reference, not a copy)', () => {
+    const plain: HostMath = { matmul: jsHostMath.matmul };
+    expect(withPreparedWeights(plain, [{}])).toBe(plain);
+  });
+});
+
+describeBackends('step kernels with kept weights', () => {
+  it('LSTM steps after Variable.assign use the new weights (no stale prepared operand)', () => {
+    const [batch, inputSize, hidden] = [3, 5, 8];
+    const kernel = tf.variable(tf.randomNormal([inputSize, 4 * hidden], 0, 0.5, 'float32', 1));
+    const recurrentKernel = tf.variable(tf.randomNormal([hidden, 4 * hidden], 0, 0.5, 'float32', 2));
+    const bias = tf.randomNormal([4 * hidden], 0, 0.5, 'float32', 3) as tf.Tensor1D;
+    const x = tf.randomNormal([batch, inputSize], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const h = tf.randomNormal([batch, hidden], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const c = tf.randomNormal([batch, hidden], 0, 1, 'float32', 6) as tf.Tensor2D;
+    for (let round = 0; round < 3; round++) {
+      const weights = { kernel: kernel as tf.Tensor2D, recurrentKernel: recurrentKernel as tf.Tensor2D, bias };
+      const fused = lstmStep({ x, h, c, ...weights });
+      const reference = lstmStepComposite({ x, h, c, ...weights });
+      expect(maxAbsDiff(fused.h, reference.h)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(fused.c, reference.c)).toBeLessThan(1e-5);
+      // The gradient path prepares Rᵀ: it must follow the assign too.
+      const grads = tf.grads((k: tf.Tensor, r: tf.Tensor) => tf.sum(lstmStep({ x, h, c, kernel: k as tf.Tensor2D, recurrentKernel: r as tf.Tensor2D, bias }).h))([kernel, recurrentKernel]);
+      const referenceGrads = tf.grads((k: tf.Tensor, r: tf.Tensor) => tf.sum(lstmStepComposite({ x, h, c, kernel: k as tf.Tensor2D, recurrentKernel: r as tf.Tensor2D, bias }).h))([kernel, recurrentKernel]);
+      grads.forEach((g, i) => expect(maxAbsDiff(g, referenceGrads[i])).toBeLessThan(1e-5));
+      tf.dispose([fused.h, fused.c, reference.h, reference.c, ...grads, ...referenceGrads]);
+      tf.tidy(() => {
+        kernel.assign(tf.add(kernel, 0.3) as tf.Variable);
+        recurrentKernel.assign(tf.mul(recurrentKernel, -0.7) as tf.Variable);
+      });
+    }
+    tf.dispose([kernel, recurrentKernel, bias, x, h, c]);
+  });
+});
