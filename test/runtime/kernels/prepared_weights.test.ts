@@ -70,7 +70,26 @@ describe('withPreparedWeights', () => {
     expect(math.released).toBe(2);
   });
 
-  it('leaves a math without prepareRight alone (it would keep a reference, not a copy)', () => {
+  it('keeps its own copy of the operand: a caller reusing its buffer does not change a kept operand', () => {
+    // A HostMath whose prepared operand reads `b` itself, as the interface allows until release.
+    const byReference: HostMath = {
+      matmul: jsHostMath.matmul,
+      prepareRight: (b, k, n) => ({ run: (a, c, m) => jsHostMath.matmul(a, b, c, m, k, n), release() {} }),
+    };
+    const weights = [{}];
+    const buffer = values(4 * 4, 5);
+    const original = buffer.slice();
+    const a = values(2 * 4, 6);
+    withPreparedWeights(byReference, weights).prepareRight!(buffer, 4, 4);
+    buffer.fill(0); // the caller's scratch, reused for something else
+    const c = new Float32Array(2 * 4);
+    withPreparedWeights(byReference, weights).prepareRight!(buffer, 4, 4).run(a, c, 2);
+    const expected = new Float32Array(2 * 4);
+    jsHostMath.matmul(a, original, expected, 2, 4, 4);
+    expect(Array.from(c)).toEqual(Array.from(expected));
+  });
+
+  it('leaves a math without prepareRight alone (nothing to save)', () => {
     const plain: HostMath = { matmul: jsHostMath.matmul };
     expect(withPreparedWeights(plain, [{}])).toBe(plain);
   });

@@ -43,7 +43,7 @@ function release(cache: Map<string, Entry>, key: string): void {
  * `math` with `prepareRight` served from the cache for operands derived only from the tensors with
  * these dataIds (and the shape and transpose asked for). A prepared operand handed out by the
  * wrapper outlives its `release()`, which becomes a no-op. Where `math` has no `prepareRight` of
- * its own (a plain matmul keeps a reference to `b` rather than a copy), nothing is cached.
+ * its own, nothing is cached (preparing is then free).
  */
 export function withPreparedWeights(math: HostMath, dataIds: object[]): HostMath {
   const prepare = math.prepareRight?.bind(math);
@@ -63,7 +63,9 @@ export function withPreparedWeights(math: HostMath, dataIds: object[]): HostMath
       if (entry) {
         entries.delete(key); // re-inserted below: most recently used last
       } else {
-        const prepared = prepare(b, k, n, options);
+        // A copy: a HostMath may keep `b` itself until release, and the callers' `b` (a scratch
+        // buffer, a copy read for this call) is not theirs to keep across calls.
+        const prepared = prepare(b.slice(0, k * n), k, n, options);
         const bytes = 4 * k * n;
         if (bytes > BUDGET_BYTES) return prepared; // too large to keep: the caller releases it
         let total = bytes;
