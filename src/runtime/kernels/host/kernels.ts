@@ -164,7 +164,7 @@ const tensorIOByBackend = new Map<string, HostTensorIO>();
 /**
  * The `workspaceBuffer` input of a sequence op recording a gradient: a float32 tensor of the
  * workspace the host sequence kernel registered for the active backend keeps for its backward
- * (LSTM 5H, GRU 4H, RNN H floats per row of x), values undefined until the kernel fills it; null
+ * (LSTM 4H, GRU 4H, RNN H floats per row of x), values undefined until the kernel fills it; null
  * when that kernel is not a host kernel.
  */
 export function allocateHostWorkspace(kernelName: string, rows: number, hidden: number): Tensor | null {
