@@ -209,6 +209,16 @@ export interface WeightGradients {
   dRecurrentBias: Float32Array;
 }
 
+export interface WeightGradientOptions {
+  /** False skips dx (see HostCellInputs.inputGradient). */
+  inputGradient?: boolean;
+  /**
+   * dInputProjectionᵀ and dRecurrentProjectionᵀ, [G, N] each (the same array when the projections
+   * are), where the caller made them faster than the GEMM's operand copy would (SIMD transpose).
+   */
+  transposed?: { input: Float32Array; recurrent: Float32Array };
+}
+
 /**
  * After the reverse loop, every remaining gradient is a batched matmul over all N = batch·time
  * rows at once:
@@ -223,16 +233,6 @@ export interface WeightGradients {
  * When both projections share one gradient (LSTM, RNN) dKernel and dRecurrentKernel are a single
  * product with [x | hPrev].
  */
-export interface WeightGradientOptions {
-  /** False skips dx (see HostCellInputs.inputGradient). */
-  inputGradient?: boolean;
-  /**
-   * dInputProjectionᵀ and dRecurrentProjectionᵀ, [G, N] each (the same array when the projections
-   * are), where the caller made them faster than the GEMM's operand copy would (SIMD transpose).
-   */
-  transposed?: { input: Float32Array; recurrent: Float32Array };
-}
-
 export function weightGradients(
   math: HostMath,
   g: SequenceGeometry,
