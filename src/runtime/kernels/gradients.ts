@@ -3,9 +3,10 @@
  * hands the saved inputs, the forward outputs (the opaque workspace included) and the upstream
  * gradients to the matching *Grad kernel of the active backend, which runs the whole BPTT at once.
  *
- * A host sequence kernel's workspace is not among the tensors the engine saves (it would clone
- * it): ops.ts appends the `workspaceBuffer` the kernel filled to the tape node's saved tensors, so
- * it arrives here after the saved inputs and outputs, and the engine disposes it with the tape.
+ * A host sequence kernel's workspace and a step's weights are not among the tensors the engine
+ * saves (it would clone them, per call): ops.ts appends them to the tape node's saved tensors (the
+ * `attached` names), so they arrive here after the saved inputs and outputs, and the engine
+ * disposes them with the tape.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
@@ -43,17 +44,23 @@ interface FusedGradientSpec {
   /** Names under which the upstream gradients of the visible outputs reach the Grad kernel. */
   upstream: string[];
   hasMask: boolean;
+  /**
+   * Grad kernel inputs that ops.ts appends to the tape node's saved tensors itself instead of the
+   * engine saving (cloning) them: a host sequence kernel's workspace (when it has one), and a
+   * step's weights, one kept copy per tape shared by all the steps that use them.
+   */
+  attached: string[];
 }
 
 const weights = ['x', 'kernel', 'recurrentKernel', 'bias'];
 
 const specs: FusedGradientSpec[] = [
-  { kernelName: LstmSequence, gradKernelName: LstmSequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true },
-  { kernelName: GruSequence, gradKernelName: GruSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
-  { kernelName: RnnSequence, gradKernelName: RnnSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true },
-  { kernelName: LstmStep, gradKernelName: LstmStepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh', 'dc'], hasMask: false },
-  { kernelName: GruStep, gradKernelName: GruStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false },
-  { kernelName: RnnStep, gradKernelName: RnnStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false },
+  { kernelName: LstmSequence, gradKernelName: LstmSequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true, attached: ['workspace'] },
+  { kernelName: GruSequence, gradKernelName: GruSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
+  { kernelName: RnnSequence, gradKernelName: RnnSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
+  { kernelName: LstmStep, gradKernelName: LstmStepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh', 'dc'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
+  { kernelName: GruStep, gradKernelName: GruStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
+  { kernelName: RnnStep, gradKernelName: RnnStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
 ];
 
 /**
@@ -65,7 +72,7 @@ const consumedWorkspaces = new WeakSet<object>();
 
 function gradConfig(spec: FusedGradientSpec): GradConfig {
   // Sequence ops always pass `mask` (empty when there is none: see ops.ts).
-  const savedInputs = spec.hasMask ? [...spec.differentiableInputs, 'mask'] : spec.differentiableInputs;
+  const savedInputs = (spec.hasMask ? [...spec.differentiableInputs, 'mask'] : spec.differentiableInputs).filter((name) => !spec.attached.includes(name));
   const savedOutputNames = spec.outputs.filter((name) => spec.savedOutputs.includes(name));
   return {
     kernelName: spec.kernelName,
@@ -85,7 +92,11 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
       const gradInputs: NamedTensorMap = {};
       [...savedInputs, ...savedOutputNames].forEach((name, i) => (gradInputs[name] = saved[i]));
       spec.upstream.forEach((name, i) => (gradInputs[name] = upstream[i]));
-      const attached = saved[savedInputs.length + savedOutputNames.length]; // the workspaceBuffer (ops.ts)
+      const attachedTensors = saved.slice(savedInputs.length + savedOutputNames.length);
+      spec.attached.forEach((name, i) => {
+        if (attachedTensors[i] !== undefined) gradInputs[name] = attachedTensors[i];
+      });
+      const attached = spec.hasMask ? attachedTensors[0] : undefined; // a sequence's workspaceBuffer (ops.ts)
       if (attached !== undefined) {
         if (consumedWorkspaces.has(attached.dataId)) {
           throw new Error(
@@ -93,7 +104,6 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
               '(deferred input gradient) and cannot serve a second backward; this is a bug in rnn-migrate, please report it.',
           );
         }
-        gradInputs.workspace = attached;
       }
       // Deferring overwrites the workspace, so not while an outer gradient records this backward
       // (its own backward may walk this node again).

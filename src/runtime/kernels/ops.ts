@@ -112,19 +112,54 @@ function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: S
   const workspaceBuffer = attrs.saveForBackward && activeTape() ? allocateHostWorkspace(kernelName, d0 * d1, inputs.h0.shape[1]!) : null;
   const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? empty, workspaceBuffer: workspaceBuffer ?? empty }, attrs);
   empty.dispose();
-  if (workspaceBuffer && !attachToTape(outputs[0], workspaceBuffer)) {
-    throw new Error(`${kernelName}: the gradient tape of @tensorflow/tfjs-core is not laid out as rnn-migrate expects (tfjs-core ${tf.version_core}).`);
-  }
+  if (workspaceBuffer && !attachToTape(outputs[0], workspaceBuffer)) throw unexpectedTape(kernelName);
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
 }
 
+/** Per gradient tape: the kept copy of each weight (by dataId) that its step nodes share. */
+const savedWeightsByTape = new WeakMap<object, Map<object, Tensor>>();
+
+/**
+ * The copy of `weight` saved for the backward of every step recorded on `tape`: made once per tape
+ * (the engine would clone the weights for every step: T copies of K and R for one sequence of
+ * legacy steps, real copies on wasm), disposed with the tape (a second dispose is a no-op). A
+ * weight reassigned mid-tape has a new dataId, hence its own copy.
+ */
+function savedWeight(tape: RecordedTapeNode[], weight: Tensor): Tensor {
+  let copies = savedWeightsByTape.get(tape);
+  if (!copies) {
+    copies = new Map();
+    savedWeightsByTape.set(tape, copies);
+  }
+  let copy = copies.get(weight.dataId);
+  if (!copy || copy.isDisposed) {
+    copy = tf.keep(tf.clone(weight));
+    copies.set(weight.dataId, copy);
+  }
+  return copy;
+}
+
+/**
+ * Runs a fused step kernel. When a gradient is recorded, its kernel and recurrent kernel are
+ * saved as one shared copy per tape (savedWeight), appended to the step's tape node; the gradient
+ * config leaves them out of what the engine saves.
+ */
 function runFusedStep(kernelName: string, inputs: NamedTensorMap, activation?: RnnActivation): Tensor[] {
   const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded(), backend: tf.getBackend() };
   if (activation) attrs.activation = activation;
+  const tape = attrs.saveForBackward ? activeTape() : null;
+  if (attrs.saveForBackward && !tape) throw unexpectedTape(kernelName);
+  // Copies first: making one records an Identity node, and attachToTape needs the step's node last.
+  const weights = tape ? [savedWeight(tape, inputs.kernel), savedWeight(tape, inputs.recurrentKernel)] : [];
   const outputs = runFused(kernelName, inputs, attrs);
+  if (!weights.every((weight) => attachToTape(outputs[0], weight))) throw unexpectedTape(kernelName);
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
+}
+
+function unexpectedTape(kernelName: string): Error {
+  return new Error(`${kernelName}: the gradient tape of @tensorflow/tfjs-core is not laid out as rnn-migrate expects (tfjs-core ${tf.version_core}).`);
 }
 
 export function lstmSequence(

@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest';
 import { describeBackends, tf } from '../../helpers/backends.js';
 import { SequenceInputGrad } from '../../../src/runtime/kernels/kernel_names.js';
-import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, weightedSum, type CellName, type SequenceCase } from './cases.js';
+import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, runStep, weightedSum, type CellName, type SequenceCase } from './cases.js';
 
 const cases = (cell: CellName): SequenceCase[] => [
   { cell, batch: 3, time: 6, inputSize: 5, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 11 },
@@ -88,5 +88,48 @@ describeBackends('sequence ops: the workspace on the tape', () => {
         tf.dispose([...Object.values(variables), ...Object.values(tensors), mask]);
       });
     }
+  }
+});
+
+describeBackends('step ops: the weights on the tape', () => {
+  for (const cell of cellNames) {
+    const c: SequenceCase = { cell, batch: 3, time: 6, inputSize: 5, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 21 };
+    /** A loop of steps over x [time][batch, in], the carry threaded through, as the legacy Recur runs. */
+    const stepLoop = (implementation: 'fused' | 'composite', t: Record<string, tf.Tensor>, xs: tf.Tensor[], weightsAt: (step: number) => Record<string, tf.Tensor>) => {
+      let carry: { h: tf.Tensor; c?: tf.Tensor } = { h: t.h0, c: t.c0 };
+      let loss: tf.Scalar = tf.scalar(0);
+      xs.forEach((x, step) => {
+        carry = runStep(implementation, c, { ...t, ...weightsAt(step), x, h0: carry.h, c0: carry.c! });
+        loss = tf.add(loss, weightedSum({ h: carry.h, c: carry.c }, step)) as tf.Scalar;
+      });
+      return loss;
+    };
+
+    it(`${cell}: ${c.time} steps save one copy of the weights, and their gradients equal the composite's`, async () => {
+      const { tensors } = makeSequenceInputs(c);
+      const xs = tf.unstack(tensors.x, 1);
+      const names = ['kernel', 'recurrentKernel', 'bias', 'h0'];
+      const gradientsOf = (implementation: 'fused' | 'composite') =>
+        tf.grads((...w: tf.Tensor[]) => stepLoop(implementation, tensors, xs, () => Object.fromEntries(names.map((n, i) => [n, w[i]]))))(names.map((n) => tensors[n]));
+      let fused: tf.Tensor[] = [];
+      const profile = await tf.profile(() => { fused = gradientsOf('fused'); });
+      const copies = profile.kernels.filter((k) => k.name === 'Identity' && JSON.stringify(k.outputShapes[0]) === JSON.stringify(tensors.recurrentKernel.shape));
+      expect(copies.length).toBe(1);
+      const reference = gradientsOf('composite');
+      names.forEach((name, i) => expect(maxAbsDiff(fused[i], reference[i]), name).toBeLessThan(1e-4));
+      tf.dispose([...fused, ...reference, ...xs, ...Object.values(tensors)]);
+    });
+
+    it(`${cell}: weights swapped mid-sequence get a saved copy each (gradients equal the composite's)`, () => {
+      const { tensors } = makeSequenceInputs(c);
+      const xs = tf.unstack(tensors.x, 1);
+      const other = { kernel: tf.mul(tensors.kernel, -0.5), recurrentKernel: tf.mul(tensors.recurrentKernel, 0.8) };
+      const gradientsOf = (implementation: 'fused' | 'composite') =>
+        tf.grads((k: tf.Tensor, r: tf.Tensor) => stepLoop(implementation, tensors, xs, (step) => (step % 2 === 0 ? { kernel: k, recurrentKernel: r } : other)))([tensors.kernel, tensors.recurrentKernel]);
+      const fused = gradientsOf('fused');
+      const reference = gradientsOf('composite');
+      fused.forEach((g, i) => expect(maxAbsDiff(g, reference[i])).toBeLessThan(1e-4));
+      tf.dispose([...fused, ...reference, ...xs, ...Object.values(tensors), ...Object.values(other)]);
+    });
   }
 });
