@@ -96,28 +96,27 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
       spec.attached.forEach((name, i) => {
         if (attachedTensors[i] !== undefined) gradInputs[name] = attachedTensors[i];
       });
-      const attached = spec.hasMask ? attachedTensors[0] : undefined; // a sequence's workspaceBuffer (ops.ts)
-      if (attached !== undefined) {
-        if (consumedWorkspaces.has(attached.dataId)) {
-          throw new Error(
-            `${spec.kernelName}: the workspace of this forward call was already overwritten by its gradient ` +
-              '(deferred input gradient) and cannot serve a second backward; this is a bug in rnn-migrate, please report it.',
-          );
-        }
+      // A sequence's workspaceBuffer (ops.ts), present for host kernels only.
+      const workspaceBuffer = spec.hasMask ? attachedTensors[0] : undefined;
+      if (workspaceBuffer !== undefined && consumedWorkspaces.has(workspaceBuffer.dataId)) {
+        throw new Error(
+          `${spec.kernelName}: the workspace of this forward call was already overwritten by its gradient ` +
+            '(deferred input gradient) and cannot serve a second backward; this is a bug in rnn-migrate, please report it.',
+        );
       }
       // Deferring overwrites the workspace, so not while an outer gradient records this backward
       // (its own backward may walk this node again).
-      const deferInputGradient = attached !== undefined && spec.hasMask && tf.engine().state.gradientDepth === 0;
+      const deferInputGradient = workspaceBuffer !== undefined && tf.engine().state.gradientDepth === 0;
       // All gradients at once, eagerly (dx possibly deferred): the closures below hand them out.
       const grads = tf.engine().runKernel(spec.gradKernelName, gradInputs, { ...attrs, deferInputGradient }) as Tensor[];
       const x = gradInputs.x;
       const inputGradientDeferred = deferInputGradient && grads[0].size === 0 && x.size > 0;
-      if (inputGradientDeferred) consumedWorkspaces.add(attached.dataId);
+      if (inputGradientDeferred) consumedWorkspaces.add(workspaceBuffer!.dataId);
       const closures: Record<string, () => Tensor> = {};
       spec.differentiableInputs.forEach((name, i) => (closures[name] = () => grads[i]));
       // Called by the engine only when x leads from a differentiated tensor.
       if (inputGradientDeferred) {
-        closures.x = () => tf.engine().runKernel(SequenceInputGrad, { x, kernel: gradInputs.kernel, workspace: attached }) as Tensor;
+        closures.x = () => tf.engine().runKernel(SequenceInputGrad, { x, kernel: gradInputs.kernel, workspace: workspaceBuffer! }) as Tensor;
       }
       if (spec.hasMask) closures.mask = () => tf.zerosLike(gradInputs.mask);
       return closures;

@@ -53,8 +53,9 @@ export const cpuTensorIO: HostTensorIO = {
     const data = (backend as unknown as { data: { get(id: object): { values: unknown } | undefined } }).data.get(target.dataId);
     const current = data?.values as Float32Array | undefined;
     if (!data || !current || current.length < values.length) throw new Error('fill: the target is smaller than the values');
-    if (current.length === values.length && values !== current) data.values = isArenaView(values) ? values.slice() : values;
-    else if (values !== current) current.set(values);
+    if (values === current) return;
+    if (current.length === values.length) data.values = isArenaView(values) ? values.slice() : values;
+    else current.set(values);
   },
 };
 

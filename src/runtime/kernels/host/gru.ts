@@ -65,7 +65,7 @@ export function gruForward(g: SequenceGeometry, a: HostCellInputs, saveForBackwa
       output[row * H + j] = hNext;
     }
   };
-  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow, null);
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow);
   return { output, h, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -114,6 +114,6 @@ export function gruBackward(
     }
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, G, dRecurrentProjection, cellRow);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient !== false });
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
   return { ...weights, dh0: dh };
 }

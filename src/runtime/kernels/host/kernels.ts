@@ -186,9 +186,9 @@ const workspaceFloatsOf: Record<string, (rows: number, hidden: number) => number
 export function hostKernelConfigs(backendName: string, io: HostTensorIO): KernelConfig[] {
   const configs: KernelConfig[] = [];
   tensorIOByBackend.set(backendName, io);
+  const hostMath = (kb: KernelBackend) => hostMathFor(backendName, () => io.math?.(kb));
   // A step kernel runs once per timestep with the same weights: their prepared forms are kept.
-  const stepMath = (kb: KernelBackend, inputs: Inputs) =>
-    withPreparedWeights(hostMathFor(backendName, () => io.math?.(kb)), [inputs.kernel.dataId, inputs.recurrentKernel.dataId]);
+  const stepMath = (kb: KernelBackend, inputs: Inputs) => withPreparedWeights(hostMath(kb), [inputs.kernel.dataId, inputs.recurrentKernel.dataId]);
   for (const [cell, names] of cells) {
     const carryShape = (inputs: Inputs, carry: string) => inputs[carry].shape;
 
@@ -196,7 +196,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       const kb = backend as KernelBackend;
       const g = sequenceGeometry(inputs, names.sequenceCarries[0], attrs);
       const a = readCell(io, kb, inputs, names.sequenceCarries);
-      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMathFor(backendName, () => io.math?.(kb)));
+      const r = cell.forward(g, a, activationOf(attrs), attrs.saveForBackward === true, hostMath(kb));
       const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
       // With a workspace buffer from the op (allocateHostWorkspace) the workspace goes there and the
       // workspace output stays empty: the engine would otherwise give that output a zero-filled
@@ -224,7 +224,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
       // the Grad kernel owns from here on (kernel_names.ts: deferInputGradient).
       const dInputProjectionSize = g.batch * g.time * inputs.kernel.shape[1];
       a.inputGradient = !(attrs.deferInputGradient === true && sizeOf(inputs.workspace) >= dInputProjectionSize);
-      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMathFor(backendName, () => io.math?.(kb)));
+      const r = cell.backward(g, a, activationOf(attrs), io.read(kb, inputs.workspace), dOutput, upstream, hostMath(kb));
       if (!a.inputGradient) io.fill(kb, inputs.workspace, r.dInputProjection);
       return writeGradients(io, kb, inputs, names.sequenceCarries, r);
     };
@@ -265,7 +265,7 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
     const [inputSize, gates] = inputs.kernel.shape;
     const rows = sizeOf(inputs.x) / inputSize;
     const dInputProjection = io.read(kb, inputs.workspace).subarray(0, rows * gates);
-    const dx = inputGradientOf(hostMathFor(backendName, () => io.math?.(kb)), dInputProjection, io.read(kb, inputs.kernel), rows, gates, inputSize);
+    const dx = inputGradientOf(hostMath(kb), dInputProjection, io.read(kb, inputs.kernel), rows, gates, inputSize);
     return io.write(kb, inputs.x.shape, dx);
   };
   configs.push({ kernelName: SequenceInputGrad, backendName, kernelFunc: sequenceInputGrad as unknown as KernelFunc });

@@ -103,7 +103,7 @@ export function lstmForward(g: SequenceGeometry, a: LstmHostInputs, saveForBackw
       output[row * H + j] = hNext;
     }
   };
-  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow, null);
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, G, cellRow);
   return { output, h, c, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -150,6 +150,6 @@ export function lstmBackward(
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, G, dGates, cellRow);
   const hPrev = previousHidden(g, a.output, a.h0, a.mask);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates, { inputGradient: a.inputGradient !== false });
+  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dGates, dGates, { inputGradient: a.inputGradient });
   return { ...weights, dh0: dh, dc0: dc };
 }

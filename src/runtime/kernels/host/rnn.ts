@@ -63,7 +63,7 @@ export function rnnForward(
       output[row * H + j] = hNext;
     }
   };
-  forwardSteps(g, math, a.mask, h, a.recurrentKernel, H, cellRow, null);
+  forwardSteps(g, math, a.mask, h, a.recurrentKernel, H, cellRow);
   return { output, h, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -93,6 +93,6 @@ export function rnnBackward(
   };
   backwardSteps(g, math, a.mask, dh, a.recurrentKernel, H, dPreActivation, cellRow);
   const hPrev = previousHidden(g, a.output, a.h0, a.mask);
-  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dPreActivation, dPreActivation, { inputGradient: a.inputGradient !== false });
+  const weights = weightGradients(math, g, H, a.x, a.kernel, hPrev, dPreActivation, dPreActivation, { inputGradient: a.inputGradient });
   return { ...weights, dh0: dh };
 }

@@ -122,8 +122,7 @@ export function projectInputs(g: SequenceGeometry, math: HostMath, a: HostCellIn
 
 /**
  * The forward time loop: per step the one matmul h·R ([batch, gates]) then `cellRow` for every
- * valid row. `h` is the hidden carry, updated in place by `cellRow`; `beforeRow` runs for every
- * row, masked or not, before its step (to record the carry it started from).
+ * valid row. `h` is the hidden carry, updated in place by `cellRow`.
  */
 export function forwardSteps(
   g: SequenceGeometry,
@@ -133,7 +132,6 @@ export function forwardSteps(
   recurrentKernel: Float32Array,
   gates: number,
   cellRow: (b: number, row: number, recurrent: Float32Array) => void,
-  beforeRow: ((b: number, row: number) => void) | null,
 ): void {
   const recurrent = new Float32Array(g.batch * gates);
   // R is packed (and, on wasm, moved to the heap) once for all T products.
@@ -143,9 +141,7 @@ export function forwardSteps(
       const t = timeAt(g, k);
       timesR.run(h, recurrent, g.batch);
       for (let b = 0; b < g.batch; b++) {
-        const row = rowOf(g, b, t);
-        beforeRow?.(b, row);
-        if (isValid(mask, g, b, t)) cellRow(b, row, recurrent); // else: output 0, carry kept
+        if (isValid(mask, g, b, t)) cellRow(b, rowOf(g, b, t), recurrent); // else: output 0, carry kept
       }
     }
   } finally {
@@ -210,7 +206,7 @@ export interface WeightGradients {
 }
 
 export interface WeightGradientOptions {
-  /** False skips dx (see HostCellInputs.inputGradient). */
+  /** False skips dx (see HostCellInputs.inputGradient); absent means true. */
   inputGradient?: boolean;
   /**
    * dInputProjectionᵀ and dRecurrentProjectionᵀ, [G, N] each (the same array when the projections

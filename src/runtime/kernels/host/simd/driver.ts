@@ -113,7 +113,7 @@ export function transposeFloats(rows: number, gates: number): number {
  */
 export function weightGradientOptions(simd: SimdGateKernels, rows: number, gates: number, inputGradient: boolean | undefined,
   projections: Array<[source: ArenaBuffer, target: ArenaBuffer]>): WeightGradientOptions {
-  const options: WeightGradientOptions = { inputGradient: inputGradient !== false };
+  const options: WeightGradientOptions = { inputGradient };
   if (transposeFloats(rows, gates) === 0) return options;
   for (const [source, target] of projections) simd.transpose(source.ptr, rows, gates, target.ptr);
   const input = projections[0][1].view;
