@@ -10,21 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
-import {
-  GruSequence,
-  GruSequenceGrad,
-  GruStep,
-  GruStepGrad,
-  LstmSequence,
-  LstmSequenceGrad,
-  LstmStep,
-  LstmStepGrad,
-  RnnSequence,
-  RnnSequenceGrad,
-  RnnStep,
-  RnnStepGrad,
-  SequenceInputGrad,
-} from './kernel_names.js';
+import { CELL_KERNELS, SequenceInputGrad } from './kernel_names.js';
 
 interface FusedGradientSpec {
   kernelName: string;
@@ -55,12 +41,12 @@ interface FusedGradientSpec {
 const weights = ['x', 'kernel', 'recurrentKernel', 'bias'];
 
 const specs: FusedGradientSpec[] = [
-  { kernelName: LstmSequence, gradKernelName: LstmSequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true, attached: ['workspace'] },
-  { kernelName: GruSequence, gradKernelName: GruSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
-  { kernelName: RnnSequence, gradKernelName: RnnSequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
-  { kernelName: LstmStep, gradKernelName: LstmStepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh', 'dc'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
-  { kernelName: GruStep, gradKernelName: GruStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
-  { kernelName: RnnStep, gradKernelName: RnnStepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
+  { kernelName: CELL_KERNELS.lstm.sequence, gradKernelName: CELL_KERNELS.lstm.sequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true, attached: ['workspace'] },
+  { kernelName: CELL_KERNELS.gru.sequence, gradKernelName: CELL_KERNELS.gru.sequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
+  { kernelName: CELL_KERNELS.rnn.sequence, gradKernelName: CELL_KERNELS.rnn.sequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
+  { kernelName: CELL_KERNELS.lstm.step, gradKernelName: CELL_KERNELS.lstm.stepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh', 'dc'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
+  { kernelName: CELL_KERNELS.gru.step, gradKernelName: CELL_KERNELS.gru.stepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
+  { kernelName: CELL_KERNELS.rnn.step, gradKernelName: CELL_KERNELS.rnn.stepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
 ];
 
 /**

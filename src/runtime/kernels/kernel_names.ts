@@ -44,6 +44,20 @@ export const RnnStepGrad = 'RnnMigrateRnnStepGrad';
 
 export type CellKind = 'lstm' | 'gru' | 'rnn';
 
+/** One cell's four kernels: what every registration looping over the cells needs. */
+export interface CellKernelNames {
+  sequence: string;
+  sequenceGrad: string;
+  step: string;
+  stepGrad: string;
+}
+
+export const CELL_KERNELS: Record<CellKind, CellKernelNames> = {
+  lstm: { sequence: LstmSequence, sequenceGrad: LstmSequenceGrad, step: LstmStep, stepGrad: LstmStepGrad },
+  gru: { sequence: GruSequence, sequenceGrad: GruSequenceGrad, step: GruStep, stepGrad: GruStepGrad },
+  rnn: { sequence: RnnSequence, sequenceGrad: RnnSequenceGrad, step: RnnStep, stepGrad: RnnStepGrad },
+};
+
 /**
  * Sequence inputs. `x` is [batch, time, in] ([time, batch, in] with timeMajor); `mask` is an
  * optional float32 [batch, time] of 0/1 (always batch-major). `c0` is present for LSTM only.

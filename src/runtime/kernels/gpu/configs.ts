@@ -3,32 +3,12 @@
  * backward, over the shared driver (sequence.ts). A step is a time-major sequence of length 1.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import {
-  GruSequence,
-  GruSequenceGrad,
-  GruStep,
-  GruStepGrad,
-  LstmSequence,
-  LstmSequenceGrad,
-  LstmStep,
-  LstmStepGrad,
-  RnnSequence,
-  RnnSequenceGrad,
-  RnnStep,
-  RnnStepGrad,
-  type CellKind,
-  type RnnActivation,
-} from '../kernel_names.js';
+import { CELL_KERNELS, type CellKind, type RnnActivation } from '../kernel_names.js';
 import type { GpuBackend, GpuRunner } from './runner.js';
 import { gpuSequenceBackward, gpuSequenceForward } from './sequence.js';
 
 type Inputs = Record<string, TensorInfo | undefined>;
 
-const KERNEL_NAMES: Record<CellKind, { sequence: string; sequenceGrad: string; step: string; stepGrad: string }> = {
-  lstm: { sequence: LstmSequence, sequenceGrad: LstmSequenceGrad, step: LstmStep, stepGrad: LstmStepGrad },
-  gru: { sequence: GruSequence, sequenceGrad: GruSequenceGrad, step: GruStep, stepGrad: GruStepGrad },
-  rnn: { sequence: RnnSequence, sequenceGrad: RnnSequenceGrad, step: RnnStep, stepGrad: RnnStepGrad },
-};
 
 function activationOf(attrs: NamedAttrMap | undefined): RnnActivation {
   return ((attrs?.activation as RnnActivation | undefined) ?? 'tanh');
@@ -42,7 +22,7 @@ function asSequenceOfOne(x: TensorInfo): TensorInfo {
 export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuBackend) => GpuRunner): KernelConfig[] {
   const configs: KernelConfig[] = [];
   for (const kind of ['lstm', 'gru', 'rnn'] as CellKind[]) {
-    const names = KERNEL_NAMES[kind];
+    const names = CELL_KERNELS[kind];
     const withBackend = (body: (runner: GpuRunner, inputs: Inputs, attrs: NamedAttrMap) => TensorInfo[]): KernelFunc =>
       (({ inputs, backend, attrs }) =>
         body(makeRunner(backend as GpuBackend), inputs as Inputs, (attrs ?? {}) as NamedAttrMap)) as KernelFunc;

@@ -3,22 +3,7 @@
  * function, driven by a small adapter per cell, for any backend given its HostTensorIO.
  */
 import { backend as activeBackend, engine, getBackend, getKernel, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
-import {
-  GruSequence,
-  GruSequenceGrad,
-  GruStep,
-  GruStepGrad,
-  LstmSequence,
-  LstmSequenceGrad,
-  LstmStep,
-  LstmStepGrad,
-  RnnSequence,
-  RnnSequenceGrad,
-  RnnStep,
-  RnnStepGrad,
-  SequenceInputGrad,
-  type RnnActivation,
-} from '../kernel_names.js';
+import { CELL_KERNELS, GruSequence, LstmSequence, RnnSequence, SequenceInputGrad, type CellKernelNames, type RnnActivation } from '../kernel_names.js';
 import type { HostTensorIO } from './backend_io.js';
 import { gruBackward, gruForward, gruWorkspaceFloats } from './gru.js';
 import { hostMathFor, type HostMath } from './host_math.js';
@@ -99,20 +84,16 @@ const rnnCell: HostCell = {
   },
 };
 
-interface CellKernelNames {
-  sequence: string;
-  sequenceGrad: string;
-  step: string;
-  stepGrad: string;
-  /** Carry names: sequence inputs (h0, c0), step inputs (h, c). */
+/** A cell's kernels and its carry names: sequence inputs (h0, c0), step inputs (h, c). */
+interface HostCellKernels extends CellKernelNames {
   sequenceCarries: string[];
   stepCarries: string[];
 }
 
-const cells: [HostCell, CellKernelNames][] = [
-  [lstmCell, { sequence: LstmSequence, sequenceGrad: LstmSequenceGrad, step: LstmStep, stepGrad: LstmStepGrad, sequenceCarries: ['h0', 'c0'], stepCarries: ['h', 'c'] }],
-  [gruCell, { sequence: GruSequence, sequenceGrad: GruSequenceGrad, step: GruStep, stepGrad: GruStepGrad, sequenceCarries: ['h0'], stepCarries: ['h'] }],
-  [rnnCell, { sequence: RnnSequence, sequenceGrad: RnnSequenceGrad, step: RnnStep, stepGrad: RnnStepGrad, sequenceCarries: ['h0'], stepCarries: ['h'] }],
+const cells: [HostCell, HostCellKernels][] = [
+  [lstmCell, { ...CELL_KERNELS.lstm, sequenceCarries: ['h0', 'c0'], stepCarries: ['h', 'c'] }],
+  [gruCell, { ...CELL_KERNELS.gru, sequenceCarries: ['h0'], stepCarries: ['h'] }],
+  [rnnCell, { ...CELL_KERNELS.rnn, sequenceCarries: ['h0'], stepCarries: ['h'] }],
 ];
 
 /** Upstream gradient names of the carries: dh0 → dhT for sequences, h → dh for steps. */
