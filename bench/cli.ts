@@ -7,10 +7,12 @@
 //   jscodeshift  jscodeshift's runner (bin/jscodeshift.js, its default cpus − 1 workers) applying
 //                the same transform (legacyToBlocked from the codemods) to the same files, once
 //                as the transform is and once behind the same text prefilter as ours
+//   start-up  rnn-migrate --check on a repository of one plain file (what every run pays first)
 // Each rewrite runs on a fresh copy of the repository; the median of the runs is reported (the
 // jscodeshift rows, slow, run --jscodeshift-runs times).
-// Options: --files N (default 5000), --legacy-share F (0.05), --runs N (3), --jscodeshift-runs N
-// (1), --no-build.
+// Options: --files N (default 5000), --legacy-share F (0.05; 0 for a tree with no legacy text at
+// all), --runs N (3), --jscodeshift-runs N (1), --lint-only (the lint and start-up rows only),
+// --no-build.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     'legacy-share': { type: 'string', default: '0.05' },
     runs: { type: 'string', default: '3' },
     'jscodeshift-runs': { type: 'string', default: '1' },
+    'lint-only': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -35,6 +38,7 @@ const fileCount = Number(values.files);
 const legacyShare = Number(values['legacy-share']);
 const runs = Number(values.runs);
 const jscodeshiftRuns = Number(values['jscodeshift-runs']);
+const lintOnly = values['lint-only'];
 
 function plainModule(i: number): string {
   return `import * as tf from '@tensorflow/tfjs';
@@ -97,8 +101,15 @@ function git(cwd: string, ...args: string[]): void {
   execFileSync('git', args, { cwd, stdio: 'ignore' });
 }
 
+function commitAll(dir: string): void {
+  git(dir, 'init', '-q');
+  git(dir, 'add', '-A');
+  git(dir, '-c', 'user.email=bench@example.com', '-c', 'user.name=bench', 'commit', '-q', '-m', 'generated');
+}
+
 function generateRepository(dir: string): number {
-  const legacyEvery = Math.round(1 / legacyShare);
+  // A share of 0 gives no legacy file at all (and no legacy text anywhere in the tree).
+  const legacyEvery = legacyShare > 0 ? Math.round(1 / legacyShare) : Number.POSITIVE_INFINITY;
   let legacy = 0;
   for (let i = 0; i < fileCount; i++) {
     const folder = join(dir, 'packages', `pkg${Math.floor(i / 100)}`, 'src');
@@ -108,9 +119,7 @@ function generateRepository(dir: string): number {
     writeFileSync(join(folder, `module${i}.ts`), isLegacy ? legacyModule(i) : plainModule(i));
   }
   writeFileSync(join(dir, '.gitignore'), 'node_modules/\ndist/\n');
-  git(dir, 'init', '-q');
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.email=bench@example.com', '-c', 'user.name=bench', 'commit', '-q', '-m', 'generated');
+  commitAll(dir);
   return legacy;
 }
 
@@ -162,6 +171,10 @@ const work = mkdtempSync(join(tmpdir(), 'rnn-migrate-bench-'));
 const base = join(work, 'base');
 mkdirSync(base);
 const legacyFiles = generateRepository(base);
+const tiny = join(work, 'tiny');
+mkdirSync(tiny);
+writeFileSync(join(tiny, 'plain.ts'), plainModule(0));
+commitAll(tiny);
 const codemodsEntry = pathToFileURL(join(repoRoot, 'dist/codemods/index.js')).href;
 // jscodeshift require()s its transform; ours is ESM, so a CommonJS shim imports it.
 function transformShim(name: string, prefilter: boolean): string {
@@ -192,6 +205,8 @@ interface Contender {
   /** Runs once; `attempt` names a fresh copy of the repository where it writes. */
   run(attempt: number): { timing: Timing; dir?: string };
   times: number;
+  /** Files the run covers (the start-up row has one). */
+  files?: number;
   wall: number[];
   cpu: number[];
   changed?: number;
@@ -203,6 +218,11 @@ const contenders: Contender[] = [
     run: () => ({
       timing: timed(process.execPath, [bin, '--check', '--format', 'json', '-o', join(work, 'report.json'), '--no-progress', '.'], base),
     }),
+  },
+  {
+    name: 'rnn-migrate --check, one file (start-up)',
+    files: 1,
+    run: () => ({ timing: timed(process.execPath, [bin, '--check', '--no-progress', '.'], tiny) }),
   },
   {
     name: 'rnn-migrate (rewrite)',
@@ -223,7 +243,9 @@ const contenders: Contender[] = [
       return { timing: timed(process.execPath, args, dir), dir };
     },
   })),
-].map((contender) => ({ times: runs, ...contender, wall: [], cpu: [] }));
+]
+  .map((contender) => ({ times: runs, ...contender, wall: [], cpu: [] }))
+  .filter((contender) => !lintOnly || contender.name.includes('--check'));
 
 // Interleaved, so a change in the machine's load during the benchmark touches every contender.
 for (let attempt = 0; attempt < Math.max(runs, jscodeshiftRuns); attempt++) {
@@ -241,6 +263,7 @@ for (let attempt = 0; attempt < Math.max(runs, jscodeshiftRuns); attempt++) {
 }
 const rows = contenders.map((contender) => ({
   name: contender.name,
+  files: contender.files ?? fileCount,
   seconds: median(contender.wall),
   cpuSeconds: contender.cpu.length > 0 ? median(contender.cpu) : undefined,
   changed: contender.changed,
@@ -261,20 +284,22 @@ console.log('| run | wall s | files/s | CPU s (user+sys) | files changed |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
   console.log(
-    `| ${row.name} | ${row.seconds.toFixed(2)} | ${Math.round(fileCount / row.seconds).toLocaleString('en-US')} | ` +
+    `| ${row.name} | ${row.seconds.toFixed(2)} | ${row.files === fileCount ? Math.round(fileCount / row.seconds).toLocaleString('en-US') : '–'} | ` +
       `${row.cpuSeconds?.toFixed(2) ?? '–'} | ${row.changed ?? '–'} |`,
   );
 }
-const lint = rows[0]!;
-const ours = rows[1]!;
-const theirs = rows[2]!;
-const theirsPrefiltered = rows[3]!;
+const [lint, startup, ours, theirs, theirsPrefiltered] = rows;
 console.log(
-  `\nlint ${Math.round(fileCount / lint.seconds).toLocaleString('en-US')} files/s (target ≥ 2,000); ` +
-    `rewrite ${(theirs.seconds / ours.seconds).toFixed(1)}× jscodeshift's runner, ` +
-    `${(theirsPrefiltered.seconds / ours.seconds).toFixed(1)}× with the prefilter (target ≥ 1×)`,
+  `\nlint ${Math.round(fileCount / lint!.seconds).toLocaleString('en-US')} files/s (target ≥ 2,000); ` +
+    `start-up ${startup!.seconds.toFixed(2)} s`,
 );
-for (const row of rows.slice(2)) {
-  if (row.changed !== ours.changed) console.log(`note: rnn-migrate changed ${ours.changed} files, ${row.name} ${row.changed}`);
+if (ours && theirs && theirsPrefiltered) {
+  console.log(
+    `rewrite ${(theirs.seconds / ours.seconds).toFixed(1)}× jscodeshift's runner, ` +
+      `${(theirsPrefiltered.seconds / ours.seconds).toFixed(1)}× with the prefilter (target ≥ 1×)`,
+  );
+  for (const row of rows.slice(3)) {
+    if (row.changed !== ours.changed) console.log(`note: rnn-migrate changed ${ours.changed} files, ${row.name} ${row.changed}`);
+  }
 }
 rmSync(work, { recursive: true, force: true });

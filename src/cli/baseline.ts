@@ -5,7 +5,7 @@
 // only ever go down.
 import { readFileSync } from 'node:fs';
 import type { RuleId } from '../codemods/index.js';
-import type { ReportedFinding } from './process/process-file.js';
+import type { ReportedFinding } from './worker-pool/file-task.js';
 import { writeFileInPlace } from './write.js';
 
 export type BaselineCounts = Record<string, Partial<Record<RuleId, { count: number }>>>;

@@ -1,9 +1,9 @@
 // Entry of the rnn-migrate command: parses the command line with yargs into RunOptions and runs
 // them. Returns the exit code instead of exiting, so tests call it in-process.
 import yargs, { type Argv } from 'yargs';
-import { cliOptionTable, kebabCase, type CliFlags } from './cli-options.js';
+import { cliOptionTable, kebabCase, type CliFlags } from './flag-table.js';
 import { processIo, type CliIo } from './io.js';
-import { defaultWorkers, type Mode, type RunOptions } from './options.js';
+import { defaultWorkers, type Mode, type RunOptions } from './run-options.js';
 import { parseShard, ShardSyntaxError } from './discovery/shard.js';
 import { UsageError } from './usage-error.js';
 import { toolVersion } from './version.js';

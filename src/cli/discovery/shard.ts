@@ -3,7 +3,7 @@
 // neither overlap nor leave a gap, whatever order the files were found in, and a baseline entry
 // for a deleted file is still owned by exactly one shard.
 import { createHash } from 'node:crypto';
-import type { Shard } from '../options.js';
+import type { Shard } from '../run-options.js';
 
 export class ShardSyntaxError extends Error {}
 

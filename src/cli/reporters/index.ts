@@ -1,6 +1,6 @@
 // The reporters of lint mode, keyed by their --format name. The map's type makes adding a format
 // without a reporter (or the reverse) a compile error.
-import type { ReportFormat } from '../options.js';
+import type { ReportFormat } from '../run-options.js';
 import { GithubReporter } from './github.js';
 import { JsonReporter } from './json.js';
 import { SarifReporter } from './sarif.js';

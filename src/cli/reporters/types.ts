@@ -3,8 +3,8 @@
 import type { ChalkInstance } from 'chalk';
 import type { BaselineOutcome } from '../baseline.js';
 import type { SkipReason } from '../discovery/skip.js';
-import type { Mode, Shard } from '../options.js';
-import type { FileError, ReportedFinding } from '../process/process-file.js';
+import type { Mode, Shard } from '../run-options.js';
+import type { FileError, ReportedFinding } from '../worker-pool/file-task.js';
 
 export interface FileReport {
   /** Repository-relative, '/'-separated. */

@@ -2,8 +2,8 @@
 // itself. (Through main() the pool starts only for hundreds of candidate files; here the
 // threshold is lowered.)
 import { describe, expect, it } from 'vitest';
-import { processAll } from '../../../src/cli/process/pool.js';
-import type { FileOutcome, FileTask } from '../../../src/cli/process/process-file.js';
+import { processAll } from '../../../src/cli/worker-pool/pool.js';
+import type { FileOutcome, FileTask } from '../../../src/cli/worker-pool/file-task.js';
 import { legacySource } from '../helpers.js';
 
 function tasks(count: number): FileTask[] {

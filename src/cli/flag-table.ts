@@ -1,7 +1,7 @@
-// The yargs option table. Its type is derived from RunOptions: a new programmatic option without
+// The yargs option table of the command line. Its type is derived from RunOptions: a new programmatic option without
 // a flag, a flag without an option, or a flag of the wrong type is a compile error.
 import type { Options } from 'yargs';
-import { defaultMaxFileSize, reportFormats, type ReportFormat, type RunOptions } from './options.js';
+import { defaultMaxFileSize, reportFormats, type ReportFormat, type RunOptions } from './run-options.js';
 
 /** The flags as yargs hands them over (camelCase), one per RunOptions field or a spelling of it. */
 export type CliFlags = Omit<RunOptions, 'paths' | 'mode' | 'shard' | 'ignorePatterns' | 'progress'> & {

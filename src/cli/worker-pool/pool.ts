@@ -5,7 +5,7 @@
 // workers every core parses, and the first files are done before any worker is ready.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Piscina } from 'piscina';
-import { processSource, type FileOutcome, type FileTask } from './process-file.js';
+import { processSource, type FileOutcome, type FileTask } from './file-task.js';
 
 /**
  * Below this many files the worker threads cost more than they save: each loads jscodeshift and

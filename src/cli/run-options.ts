@@ -1,4 +1,4 @@
-// The programmatic options of a run. The yargs table in cli-options.ts is type-checked against
+// The programmatic options of a run. The yargs table in flag-table.ts is type-checked against
 // these, so the command line and the API cannot drift apart.
 import { availableParallelism } from 'node:os';
 
