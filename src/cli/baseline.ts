@@ -157,7 +157,7 @@ export function serializeBaseline(baseline: BaselineCounts): string {
 }
 
 export async function writeBaseline(file: string, baseline: BaselineCounts): Promise<void> {
-  await writeFileInPlace(file, serializeBaseline(baseline));
+  writeFileInPlace(file, serializeBaseline(baseline));
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Options } from 'yargs';
 import { defaultMaxFileSize, reportFormats, type ReportFormat, type RunOptions } from './run-options.js';
 
 /** The flags as yargs hands them over (camelCase), one per RunOptions field or a spelling of it. */
-export type CliFlags = Omit<RunOptions, 'paths' | 'mode' | 'shard' | 'ignorePatterns' | 'progress'> & {
+export type CliFlags = Omit<RunOptions, 'paths' | 'mode' | 'shard' | 'ignorePatterns' | 'progress' | 'signal'> & {
   /** mode: 'dry' (no default, so yargs can tell the modes apart as conflicting). */
   dry?: boolean;
   /** mode: 'print' */

@@ -35,3 +35,12 @@ export function useColor(stream: OutputStream, env: NodeJS.ProcessEnv): boolean 
 export function chalkFor(stream: OutputStream, env: NodeJS.ProcessEnv): ChalkInstance {
   return new Chalk({ level: useColor(stream, env) ? 1 : 0 });
 }
+
+/** The outside world as a program gives it to `run()`: no stream means nothing is printed there. */
+export type RunIo = Partial<CliIo>;
+
+const silent: OutputStream = { write: () => true };
+
+export function ioOf(io: RunIo): CliIo {
+  return { stdout: io.stdout ?? silent, stderr: io.stderr ?? silent, env: io.env ?? process.env, cwd: io.cwd ?? process.cwd() };
+}

@@ -1,12 +1,15 @@
-// Entry of the rnn-migrate command: parses the command line with yargs into RunOptions and runs
-// them. Returns the exit code instead of exiting, so tests call it in-process.
+// Entry of the rnn-migrate command, a thin layer over run() (index.ts): parses the command line
+// with yargs into RunOptions, wires Ctrl-C to the run's signal, prints usage errors. Returns the
+// exit code instead of exiting, so tests call it in-process.
 import yargs, { type Argv } from 'yargs';
 import { cliOptionTable, kebabCase, type CliFlags } from './flag-table.js';
 import { processIo, type CliIo } from './io.js';
+import type { RunHooks } from './run.js';
 import { defaultWorkers, type Mode, type RunOptions } from './run-options.js';
 import { parseShard, ShardSyntaxError } from './discovery/shard.js';
 import { UsageError } from './usage-error.js';
 import { toolVersion } from './version.js';
+import { removeTemporaryFiles } from './write.js';
 
 const examples: [string, string][] = [
   ['$0 --dry src/', 'Show the migration as a diff; write nothing'],
@@ -50,14 +53,9 @@ function modeOf(flags: Pick<CliFlags, 'dry' | 'print' | 'check'>): Mode {
   return 'rewrite';
 }
 
+/** The flags as options; run() checks their values. */
 export function toRunOptions(flags: CliFlags, paths: string[]): RunOptions {
   const { dry: _dry, print: _print, check: _check, shard, ignorePattern, progress, workers, ...shared } = flags;
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
-    throw new UsageError(`--workers expects a whole number of at least 0, got ${workers}`);
-  }
-  if (!Number.isInteger(flags.maxWarnings) || flags.maxWarnings < -1) {
-    throw new UsageError(`--max-warnings expects a whole number of at least -1, got ${flags.maxWarnings}`);
-  }
   return {
     ...shared,
     paths,
@@ -75,7 +73,31 @@ interface Parsed {
   output: string;
 }
 
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+/**
+ * Ctrl-C stops the run through its signal: the writes under way finish (each is whole or not at
+ * all), the run reports what it wrote and what it did not, and exits 130. A second Ctrl-C exits
+ * at once, removing the temporary files of unfinished writes.
+ */
+async function interruptible<T>(io: CliIo, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) {
+      removeTemporaryFiles();
+      process.exit(130);
+    }
+    io.stderr.write('\nrnn-migrate: interrupted: finishing the writes under way (Ctrl-C again to stop at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** `hooks`: fault-injection seams for tests, passed through to the run. */
+export async function main(argv: string[], io: CliIo = processIo(), hooks: RunHooks = {}): Promise<number> {
   const cli = parser(io);
   const parsed = await new Promise<Parsed>((resolve) => {
     void cli.parse(argv, {}, (error, flags, output) => {
@@ -99,8 +121,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   try {
     // Loaded only now: the codemods (jscodeshift, babel, recast) take a while to load, and
     // --help and --version do not need them.
-    const { run } = await import('./run.js');
-    return await run(toRunOptions(parsed.flags, paths), io);
+    const { runWithHooks } = await import('./run.js');
+    const options = toRunOptions(parsed.flags, paths);
+    const result = await interruptible(io, (signal) => runWithHooks({ ...options, signal }, io, hooks));
+    return result.exitCode;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ShardSyntaxError) {
       io.stderr.write(`rnn-migrate: ${error.message}\n`);

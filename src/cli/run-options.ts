@@ -45,7 +45,15 @@ export interface RunOptions {
   verbose: boolean;
   /** Show a progress bar: 'auto' on a TTY for runs over a second. */
   progress: 'auto' | 'never';
+  /**
+   * Stops the run (the CLI wires Ctrl-C to it): no new file is read or written, files already
+   * written stay written, the others are left as they were and listed as not processed.
+   */
+  signal?: AbortSignal;
 }
+
+/** What `run()` takes: the paths, and any options that differ from defaultRunOptions(). */
+export type RunInput = Partial<RunOptions> & Pick<RunOptions, 'paths'>;
 
 export const defaultMaxFileSize = 1024 * 1024;
 

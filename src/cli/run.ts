@@ -1,79 +1,142 @@
-// One run of rnn-migrate, given its programmatic options: discover and shard the files, refuse a
-// dirty tree, read and prefilter, process (this thread and the worker pool), write atomically,
-// apply the baseline, report, and return the exit code (0 nothing to report, 1 findings or files
-// needing manual migration or not processed, 2 usage or internal error).
-import { isUtf8 } from 'node:buffer';
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+// One run of rnn-migrate, given its programmatic options: discover and shard the files, lock the
+// trees it will rewrite and refuse a dirty one, read and prefilter, process (this thread and the
+// worker pool), write each file atomically and only if it is still what was read, then judge,
+// report and return the result (see run-result.ts). index.ts is the public face of this module;
+// the hooks here are seams for fault-injection tests.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { isBinaryFileSync } from 'isbinaryfile';
-import { mayUseLegacy } from '../codemods/index.js';
-import { judgeWithBaseline, type BaselineOutcome } from './baseline.js';
-import { unifiedDiff } from './diff.js';
-import { IgnoreStack, relativeBelow } from './discovery/gitignore.js';
+// The prefilter alone, not the codemods' index: importing that loads jscodeshift, recast and babel.
+import { mayUseLegacy } from '../codemods/prefilter.js';
+import { IgnoreStack } from './discovery/gitignore.js';
 import { inShard } from './discovery/shard.js';
-import { looksMinified, type SkippedPath } from './discovery/skip.js';
-import { discoverFiles, MissingPathError } from './discovery/walk.js';
+import { skipReasons, type SkippedPath } from './discovery/skip.js';
+import { discoverFiles, MissingPathError, type DiscoveryOptions, type UnreadablePath } from './discovery/walk.js';
 import { findGitRoot, uncommittedChanges } from './git.js';
-import { chalkFor, type CliIo } from './io.js';
-import { defaultBaselineFile, type RunOptions } from './run-options.js';
-import { processAll } from './worker-pool/pool.js';
-import type { FileError, FileOutcome, FileTask, ReportedFinding } from './worker-pool/file-task.js';
+import { ioOf, type CliIo, type RunIo } from './io.js';
+import { lockTrees } from './lock.js';
 import { Progress } from './progress.js';
-import { GithubReporter, reporters, type FileReport, type LintReport } from './reporters/index.js';
-import { summaryLine } from './summary.js';
+import { readSource, type LegacyMention } from './read-source.js';
+import { emit, judge, reportOf, resultOf, type Processed, type RunContext } from './report.js';
+import { defaultRunOptions, reportFormats, type RunInput, type RunOptions } from './run-options.js';
+import type { RunResult } from './run-result.js';
 import { UsageError } from './usage-error.js';
-import { toolVersion } from './version.js';
-import { writeFileInPlace } from './write.js';
+import { fingerprintFindings, type FileTask, type ReportedFinding } from './worker-pool/file-task.js';
+import { processAll } from './worker-pool/pool.js';
+import { NotWrittenError, writeFileInPlace } from './write.js';
+
+/** Seams for fault-injection tests; a program calling run() never sets them. */
+export interface RunHooks {
+  /** Runs right before a rewritten file replaces the original (tests edit or delete it here). */
+  beforeWrite?(path: string): void | Promise<void>;
+  /** Lists a folder (tests make one unreadable, even as root). */
+  readDirectory?: DiscoveryOptions['readDirectory'];
+  /** Heap limit (MiB) of the worker threads (tests lower it to run out of memory there). */
+  workerHeapMb?: number;
+}
+
+/** A git work tree holding the paths has uncommitted changes and --force was not given (exit code 2). */
+export class DirtyTreeError extends UsageError {
+  constructor(readonly changedPaths: string[]) {
+    const shown = changedPaths.slice(0, 20).map((path) => `  ${path}`);
+    if (changedPaths.length > shown.length) shown.push(`  … and ${changedPaths.length - shown.length} more`);
+    super(
+      `refusing to rewrite: the git work tree has uncommitted changes:\n${shown.join('\n')}\n` +
+        'Commit or stash them first, so the migration can be reviewed and undone with git, or pass --force.',
+    );
+  }
+}
 
 const toPosix = (path: string): string => (sep === '/' ? path : path.split(sep).join('/'));
 const byKey = <T>(key: (item: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
-/** What every phase of a run needs to know. */
-interface RunContext {
-  options: RunOptions;
-  io: CliIo;
-  /** The given paths, absolute. */
-  paths: string[];
-  /** Where repository-relative paths start: the git root, else the working folder. */
-  root: string;
-  relPathOf(path: string): string;
-  displayPathOf(path: string): string;
-}
-
-interface Processed {
-  relPath: string;
-  path: string;
-  outcome: FileOutcome;
-  /** The source as read; kept only for --dry and --print. */
-  source?: string;
-}
-
-export async function run(options: RunOptions, io: CliIo): Promise<number> {
+export async function runWithHooks(input: RunInput, runIo: RunIo = {}, hooks: RunHooks = {}): Promise<RunResult> {
   const startedAt = performance.now();
-  const context = contextOf(options, io);
-  const { files, skipped } = discover(context);
-  if (options.mode === 'rewrite' && !options.force && (await refuseDirtyTree(context))) return 2;
-  const processed = await readAndProcess(context, files, skipped);
+  const context = contextOf(resolveOptions(input), ioOf(runIo));
+  const { options } = context;
+  const { files, skipped, unreadable } = discover(context, hooks);
+  const lock = options.mode === 'rewrite' ? lockTrees(treesOf(context.paths, context.root)) : undefined;
+  let processed: Processed[];
+  try {
+    if (options.mode === 'rewrite' && !options.force) await refuseDirtyTree(context);
+    processed = await readAndProcess(context, files, skipped, hooks);
+  } finally {
+    lock?.release();
+  }
+  processed.push(
+    ...unreadable.map(({ path, message }) => ({ relPath: context.relPathOf(path), path, outcome: { findings: [], error: { message } } })),
+  );
+  processed.sort(byKey((entry) => entry.relPath));
+  skipped.sort(byKey((entry) => entry.path));
+  const done = new Set([...processed.map((entry) => entry.path), ...skipped.map((entry) => entry.path)]);
+  const notReached = files.filter((path) => !done.has(path)).map(context.relPathOf);
   const { reported, baseline } = await judge(context, processed);
   const report = reportOf(context, files.length, processed, reported, skipped, baseline);
-  emit(context, processed, report, startedAt);
-  return exitCode(options, report);
+  emit(context, processed, report, notReached, startedAt);
+  return resultOf(context, processed, report, notReached);
+}
+
+/** The defaults filled in, and everything a command line could get wrong checked. */
+function resolveOptions(input: RunInput): RunOptions {
+  const options: RunOptions = { ...defaultRunOptions(), ...input };
+  const wholeAtLeast = (value: number, least: number): boolean => Number.isInteger(value) && value >= least;
+  if (!wholeAtLeast(options.workers, 0)) throw new UsageError(`--workers expects a whole number of at least 0, got ${options.workers}`);
+  if (!wholeAtLeast(options.maxWarnings, -1)) {
+    throw new UsageError(`--max-warnings expects a whole number of at least -1, got ${options.maxWarnings}`);
+  }
+  if (!(options.maxFileSize >= 0)) throw new UsageError(`--max-file-size expects a number of bytes, got ${options.maxFileSize}`);
+  if (!reportFormats.includes(options.format)) {
+    throw new UsageError(`--format expects one of ${reportFormats.join(', ')}, got ${String(options.format)}`);
+  }
+  const { shard } = options;
+  if (shard && !(wholeAtLeast(shard.count, 1) && wholeAtLeast(shard.index, 1) && shard.index <= shard.count)) {
+    throw new UsageError(`--shard ${shard.index}/${shard.count}: i must be between 1 and n, and n at least 1`);
+  }
+  return options;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The deepest folder holding every one of `folders`. */
+function commonFolder(folders: readonly string[]): string {
+  return folders.reduce((common, folder) => {
+    let candidate = common;
+    while (candidate !== folder && !folder.startsWith(candidate.endsWith(sep) ? candidate : candidate + sep)) {
+      candidate = dirname(candidate);
+    }
+    return candidate;
+  });
+}
+
+/** The git root of each path, or (outside git) the folder it names or is in. */
+function treesOf(paths: readonly string[], fallback: string): string[] {
+  const trees = paths.map((path) => {
+    const folder = isDirectory(path) ? path : dirname(path);
+    return findGitRoot(folder) ?? folder;
+  });
+  return trees.length > 0 ? [...new Set(trees)] : [fallback];
 }
 
 function contextOf(options: RunOptions, io: CliIo): RunContext {
   const { cwd } = io;
-  const root = findGitRoot(cwd) ?? cwd;
   const paths = options.paths.map((path) => resolve(cwd, path));
   if (paths.length === 0) throw new UsageError('no paths given');
   const [first] = paths;
-  if (options.mode === 'print' && (paths.length !== 1 || !first || !existsSync(first) || statSync(first).isDirectory())) {
+  if (options.mode === 'print' && (paths.length !== 1 || !first || !existsSync(first) || isDirectory(first))) {
     throw new UsageError('--print takes exactly one file');
   }
   const usesBaseline = options.baseline !== undefined || options.updateBaseline || options.pruneBaseline;
   if (usesBaseline && options.mode !== 'check') {
     throw new UsageError('--baseline, --update-baseline and --prune-baseline need --check');
   }
+  // Not the working folder: every CI machine must name (and so shard) a file the same way.
+  const root = commonFolder(treesOf(paths, cwd));
   return {
     options,
     io,
@@ -84,25 +147,32 @@ function contextOf(options: RunOptions, io: CliIo): RunContext {
   };
 }
 
-/** The files (and skips) of this shard. */
-function discover(context: RunContext): { files: string[]; skipped: SkippedPath[] } {
+/** The files (and skips, and unreadable folders) of this shard. */
+function discover(context: RunContext, hooks: RunHooks): { files: string[]; skipped: SkippedPath[]; unreadable: UnreadablePath[] } {
   const { options, io, paths, relPathOf } = context;
   let discovery;
   try {
-    discovery = discoverFiles(paths, { ignorePatterns: IgnoreStack.fromPatterns(io.cwd, options.ignorePatterns) });
+    discovery = discoverFiles(paths, {
+      ignorePatterns: IgnoreStack.fromPatterns(io.cwd, options.ignorePatterns),
+      ...(hooks.readDirectory ? { readDirectory: hooks.readDirectory } : {}),
+    });
   } catch (error) {
     if (error instanceof MissingPathError) throw new UsageError(error.message);
     throw error;
   }
-  const ours = (path: string): boolean => inShard(relPathOf(path), options.shard);
-  return { files: discovery.files.filter(ours), skipped: discovery.skipped.filter((entry) => ours(entry.path)) };
+  const ours = (entry: { path: string }): boolean => inShard(relPathOf(entry.path), options.shard);
+  return {
+    files: discovery.files.filter((path) => ours({ path })),
+    skipped: discovery.skipped.filter(ours),
+    unreadable: discovery.unreadable.filter(ours),
+  };
 }
 
 /**
- * Prints why and returns true when a git work tree holding any of the paths has uncommitted
- * changes (anywhere in it, as pinned: the migration must be one reviewable, revertible diff).
+ * Throws DirtyTreeError when a git work tree holding any of the paths has uncommitted changes
+ * (anywhere in it, as pinned: the migration must be one reviewable, revertible diff).
  */
-async function refuseDirtyTree({ paths, io }: RunContext): Promise<boolean> {
+async function refuseDirtyTree({ paths }: RunContext): Promise<void> {
   const gitRoots = new Set(paths.map((path) => findGitRoot(path)).filter((root) => root !== undefined));
   const dirty: string[] = [];
   for (const gitRoot of gitRoots) {
@@ -114,53 +184,44 @@ async function refuseDirtyTree({ paths, io }: RunContext): Promise<boolean> {
       );
     }
   }
-  if (dirty.length === 0) return false;
-  const shown = dirty.slice(0, 20).map((path) => `  ${path}`);
-  if (dirty.length > shown.length) shown.push(`  … and ${dirty.length - shown.length} more`);
-  io.stderr.write(
-    `rnn-migrate: refusing to rewrite: the git work tree has uncommitted changes:\n${shown.join('\n')}\n` +
-      'Commit or stash them first, so the migration can be reviewed and undone with git, or pass --force.\n',
-  );
-  return true;
+  if (dirty.length > 0) throw new DirtyTreeError(dirty);
 }
 
-type ReadResult = { source: string } | { skip: SkippedPath } | { error: FileError };
-
-function readSource(path: string, maxFileSize: number): ReadResult {
-  try {
-    const { size } = statSync(path);
-    if (size > maxFileSize) {
-      const detail = `${size.toLocaleString('en-US')} bytes > ${maxFileSize.toLocaleString('en-US')}`;
-      return { skip: { path, reason: 'too-large', detail } };
-    }
-    const bytes = readFileSync(path);
-    if (isBinaryFileSync(bytes, bytes.length)) return { skip: { path, reason: 'binary' } };
-    if (!isUtf8(bytes)) return { skip: { path, reason: 'not-utf8' } };
-    const source = bytes.toString('utf8');
-    if (looksMinified(source)) return { skip: { path, reason: 'minified', detail: 'long lines' } };
-    return { source };
-  } catch (error) {
-    return { error: { message: `cannot read: ${(error as Error).message}` } };
-  }
+/** A file skipped unread or unparsed that mentions the legacy API: a finding, never a silent pass. */
+function mentionFinding(relPath: string, skip: SkippedPath, mention: LegacyMention): ReportedFinding {
+  const remedy = skip.reason === 'too-large' ? 'raise --max-file-size to analyse it' : 'save it as UTF-8 to analyse it';
+  const reason = skip.detail === undefined ? skipReasons[skip.reason] : `${skipReasons[skip.reason]}, ${skip.detail}`;
+  const finding = {
+    ruleId: 'legacy-import' as const,
+    message: `Mentions '${mention.marker}' but was not analysed (${reason}): ${remedy}, or migrate it by hand.`,
+    line: 1,
+    column: mention.column,
+  };
+  // The fingerprint hashes the line's text, not its number: the mention's line alone gives the same one.
+  const [fingerprinted] = fingerprintFindings(relPath, mention.lineText, [finding]);
+  return { ...fingerprinted!, line: mention.line };
 }
 
 /**
  * Reads and prefilters in this thread (adding content-based skips to `skipped`), then processes
- * the files that may use the legacy API and, in rewrite mode, writes each as it is done.
+ * the files that may use the legacy API and, in rewrite mode, writes each as it is done, if it
+ * is still the file that was read and not read-only. Stops early when the signal fires.
  */
-async function readAndProcess(context: RunContext, files: string[], skipped: SkippedPath[]): Promise<Processed[]> {
+async function readAndProcess(context: RunContext, files: string[], skipped: SkippedPath[], hooks: RunHooks): Promise<Processed[]> {
   const { options, io, relPathOf } = context;
-  const { mode } = options;
+  const { mode, signal } = options;
   const progress = new Progress(io.stderr, files.length, options.progress === 'auto' && io.stderr.isTTY === true);
   const processed: Processed[] = [];
   const tasks: FileTask[] = [];
-  for (let i = 0; i < files.length; i++) {
-    if (i % 512 === 511) await yieldToEventLoop(); // lets the progress bar draw
+  const readHashes = new Map<string, string>();
+  for (let i = 0; i < files.length && !signal?.aborted; i++) {
+    if (i % 512 === 511) await yieldToEventLoop(); // lets the progress bar draw and Ctrl-C land
     const path = files[i] as string;
     const relPath = relPathOf(path);
     const read = readSource(path, options.maxFileSize);
     if ('skip' in read) {
       skipped.push(read.skip);
+      if (read.mention) processed.push({ relPath, path, outcome: { findings: [mentionFinding(relPath, read.skip, read.mention)] } });
       progress.tick();
     } else if ('error' in read) {
       processed.push({ relPath, path, outcome: { findings: [], error: read.error } });
@@ -171,143 +232,31 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
     } else {
       const taskMode = mode === 'check' ? 'check' : 'migrate';
       tasks.push({ path, relPath, source: read.source, mode: taskMode, insertTodos: options.insertTodos });
+      readHashes.set(path, read.hash);
     }
   }
 
   const keepSource = mode === 'dry' || mode === 'print';
-  try {
-    await processAll(tasks, options.workers, async (task, outcome) => {
-      progress.tick();
-      if (mode === 'rewrite' && outcome.output !== undefined && !outcome.error) {
-        try {
-          await writeFileInPlace(task.path, outcome.output);
-        } catch (error) {
-          outcome.error = { message: `cannot write: ${(error as Error).message}` };
-        }
+  const done = async (task: FileTask, outcome: Processed['outcome']): Promise<void> => {
+    progress.tick();
+    if (signal?.aborted) return; // not processed: the run lists it as interrupted
+    let written = false;
+    if (mode === 'rewrite' && outcome.output !== undefined && !outcome.error) {
+      try {
+        await hooks.beforeWrite?.(task.path);
+        writeFileInPlace(task.path, outcome.output, { expectedHash: readHashes.get(task.path) as string });
+        written = true;
+      } catch (error) {
+        const message = error instanceof NotWrittenError ? error.message : `cannot write: ${(error as Error).message}`;
+        outcome.error = { message };
       }
-      processed.push({ relPath: task.relPath, path: task.path, outcome, ...(keepSource ? { source: task.source } : {}) });
-    });
+    }
+    processed.push({ relPath: task.relPath, path: task.path, outcome, written, ...(keepSource ? { source: task.source } : {}) });
+  };
+  try {
+    await processAll(tasks, options.workers, done, { ...(signal ? { signal } : {}), ...(hooks.workerHeapMb ? { workerHeapMb: hooks.workerHeapMb } : {}) });
   } finally {
     progress.stop();
   }
-  skipped.sort(byKey((entry) => entry.path));
-  return processed.sort(byKey((entry) => entry.relPath));
-}
-
-/** The findings that count, per file: all of them, or (lint with a baseline) those beyond it. */
-async function judge(
-  context: RunContext,
-  processed: Processed[],
-): Promise<{ reported: ReadonlyMap<string, ReportedFinding[]>; baseline?: BaselineOutcome }> {
-  const { options, io, paths, root, relPathOf, displayPathOf } = context;
-  const findings = new Map(
-    processed.filter((file) => file.outcome.findings.length > 0).map((file) => [file.relPath, file.outcome.findings]),
-  );
-  if (options.baseline === undefined && !options.updateBaseline && !options.pruneBaseline) return { reported: findings };
-
-  // Baseline entries this run may call stale: files it processed, and files gone from disk under
-  // the scanned paths in this shard. Files skipped, not processed or of other shards keep theirs.
-  const judgedFiles = new Set(processed.filter((file) => !file.outcome.error).map((file) => file.relPath));
-  const scanned = paths.map(relPathOf);
-  const judged = (relPath: string): boolean =>
-    judgedFiles.has(relPath) ||
-    (inShard(relPath, options.shard) &&
-      scanned.some((scan) => scan === '' || scan === relPath || relativeBelow(resolve(root, scan), resolve(root, relPath)) !== undefined) &&
-      !existsSync(resolve(root, relPath)));
-  const file = resolve(io.cwd, options.baseline ?? defaultBaselineFile);
-  const write = options.updateBaseline ? 'update' : options.pruneBaseline ? 'prune' : undefined;
-  const { reported, outcome } = await judgeWithBaseline(file, findings, judged, write);
-  return { reported, baseline: { ...outcome, file: displayPathOf(file) } };
-}
-
-function reportOf(
-  context: RunContext,
-  fileCount: number,
-  processed: Processed[],
-  reported: ReadonlyMap<string, ReportedFinding[]>,
-  skipped: SkippedPath[],
-  baseline: BaselineOutcome | undefined,
-): LintReport {
-  const { options, root, relPathOf, displayPathOf } = context;
-  const files: FileReport[] = [];
-  let changed = 0;
-  let unchanged = 0;
-  let manual = 0;
-  let errors = 0;
-  let findingCount = 0;
-  for (const file of processed) {
-    const findings = reported.get(file.relPath) ?? [];
-    const { error, output } = file.outcome;
-    if (error) errors++;
-    else if (output !== undefined) changed++;
-    else unchanged++;
-    if (options.mode !== 'check' && file.outcome.findings.length > 0) manual++;
-    findingCount += findings.length;
-    if (findings.length > 0 || error) {
-      files.push({ relPath: file.relPath, displayPath: displayPathOf(file.path), findings, ...(error ? { error } : {}) });
-    }
-  }
-  return {
-    toolVersion: toolVersion(),
-    root,
-    ...(options.shard ? { shard: options.shard } : {}),
-    files,
-    skipped: skipped.map((entry) => ({
-      relPath: relPathOf(entry.path),
-      displayPath: displayPathOf(entry.path),
-      reason: entry.reason,
-      ...(entry.detail === undefined ? {} : { detail: entry.detail }),
-    })),
-    ...(baseline ? { baseline } : {}),
-    summary: {
-      mode: options.mode,
-      files: fileCount,
-      changed,
-      unchanged,
-      manual,
-      findings: findingCount,
-      suppressed: baseline?.suppressed ?? 0,
-      skipped: skipped.length,
-      errors,
-      durationMs: 0,
-    },
-  };
-}
-
-/**
- * Diffs (--dry) or the migrated file (--print) on stdout; the report on stdout in lint and rewrite
- * mode, on stderr beside a diff or a printed file, or in --output-file; the summary on stderr.
- */
-function emit(context: RunContext, processed: Processed[], report: LintReport, startedAt: number): void {
-  const { options, io } = context;
-  const { mode } = options;
-  report.summary.durationMs = performance.now() - startedAt;
-  if (mode === 'dry') {
-    const chalk = chalkFor(io.stdout, io.env);
-    for (const file of processed) {
-      const { output, error } = file.outcome;
-      if (output !== undefined && file.source !== undefined && !error) io.stdout.write(unifiedDiff(file.relPath, file.source, output, chalk));
-    }
-  } else if (mode === 'print') {
-    const [file] = processed;
-    if (file && !file.outcome.error) io.stdout.write(file.outcome.output ?? file.source ?? '');
-  }
-  const reportStream = mode === 'check' || mode === 'rewrite' ? io.stdout : io.stderr;
-  const reporter = new reporters[options.format]({ chalk: chalkFor(reportStream, io.env), verbose: options.verbose });
-  const rendered = reporter.render(report);
-  if (options.outputFile !== undefined) writeFileSync(resolve(io.cwd, options.outputFile), rendered);
-  else reportStream.write(rendered);
-  if (reporter instanceof GithubReporter && io.env.GITHUB_STEP_SUMMARY) {
-    appendFileSync(io.env.GITHUB_STEP_SUMMARY, reporter.summaryMarkdown(report));
-  }
-  report.summary.durationMs = performance.now() - startedAt;
-  io.stderr.write(summaryLine(report.summary, chalkFor(io.stderr, io.env)));
-}
-
-function exitCode(options: RunOptions, { summary, baseline }: LintReport): number {
-  if (options.mode === 'check') {
-    const tooMany = options.maxWarnings >= 0 && summary.findings > options.maxWarnings;
-    return summary.errors > 0 || (baseline?.stale.length ?? 0) > 0 || tooMany ? 1 : 0;
-  }
-  return summary.errors > 0 || summary.manual > 0 ? 1 : 0;
+  return processed;
 }

@@ -2,9 +2,10 @@
  * Programmatic API of the codemods: the CLI (rewrite and lint modes) and jscodeshift's own runner
  * both go through these functions and the transforms under ./transforms.
  */
-import { analyzeFile, LEGACY_ENTRY } from './analysis/index.js';
+import { analyzeFile } from './analysis/index.js';
 import { migrateFile } from './transforms/lib/migrate.js';
 import { byPosition, type Finding } from './findings.js';
+import { mayUseLegacy } from './prefilter.js';
 
 export { CodemodParseError } from './errors.js';
 export { rules, manualReasons, type RuleId, type RuleMeta, type ManualReason } from './rules.js';
@@ -26,9 +27,7 @@ export interface MigrateResult {
 }
 
 /** Cheap text prefilter: false means the file certainly has no legacy use. */
-export function mayUseLegacy(source: string): boolean {
-  return source.includes(LEGACY_ENTRY);
-}
+export { mayUseLegacy };
 
 /** Lint: every legacy use in the file. Throws CodemodParseError on a syntax error. */
 export function analyzeSource(source: string, filePath: string): Finding[] {

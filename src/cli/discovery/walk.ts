@@ -1,8 +1,11 @@
 // File discovery: walks the given paths and returns the JavaScript/TypeScript files to process,
-// honouring every .gitignore up to the git root and --ignore-pattern, and names what it left out.
-// Symbolic links are never followed: one out of the tree could make a rewrite touch files outside
-// the repository, and one inside it points at a file that is processed under its own path.
-import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+// honouring every .gitignore up to the git root and --ignore-pattern, and names what it left out
+// and what it could not read. A symbolic link whose target is outside the tree (the git root,
+// else the folder the link is in or was walked from) is never followed, whether it was named on
+// the command line or met in a folder: a rewrite must not touch another repository. One inside
+// the tree is not followed in a walk (its target is processed under its own path); named on the
+// command line, its target is processed under its own path.
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { findGitRoot } from '../git.js';
 import { IgnoreStack, relativeBelow } from './gitignore.js';
@@ -11,12 +14,21 @@ import { hasMinifiedName, isSourceFile, type SkippedPath } from './skip.js';
 export interface DiscoveryOptions {
   /** Extra ignore patterns, relative to `cwd`. */
   ignorePatterns: IgnoreStack;
+  /** Lists a folder (tests make it fail); readdirSync by default. */
+  readDirectory?: (dir: string) => Dirent[];
+}
+
+/** A path discovery could not read (a folder it could not list). */
+export interface UnreadablePath {
+  path: string;
+  message: string;
 }
 
 export interface Discovery {
   /** Absolute paths, sorted, each once. */
   files: string[];
   skipped: SkippedPath[];
+  unreadable: UnreadablePath[];
 }
 
 interface Walk {
@@ -25,6 +37,7 @@ interface Walk {
   treeRoot: string;
   files: Set<string>;
   skipped: SkippedPath[];
+  unreadable: UnreadablePath[];
 }
 
 function isInside(root: string, path: string): boolean {
@@ -67,12 +80,15 @@ function symlinkSkip(walk: Walk, path: string): SkippedPath | undefined {
   return { path, reason: 'symlink-outside-tree', detail: `→ ${target}` };
 }
 
+const readDirectory = (dir: string): Dirent[] => readdirSync(dir, { withFileTypes: true });
+
 function walkFolder(walk: Walk, dir: string, gitignores: IgnoreStack): void {
   const stack = gitignores.withGitignoreOf(dir);
   let entries: Dirent[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
+    entries = (walk.options.readDirectory ?? readDirectory)(dir);
+  } catch (error) {
+    walk.unreadable.push({ path: dir, message: `cannot read folder: ${(error as Error).message}` });
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -105,14 +121,18 @@ export class MissingPathError extends Error {}
 export function discoverFiles(paths: readonly string[], options: DiscoveryOptions): Discovery {
   const files = new Set<string>();
   const skipped: SkippedPath[] = [];
-  for (const path of paths) {
-    if (!existsSync(path)) throw new MissingPathError(`no such file or folder: ${path}`);
+  const unreadable: UnreadablePath[] = [];
+  for (const given of paths) {
+    if (!existsSync(given)) throw new MissingPathError(`no such file or folder: ${given}`);
+    const path = namedTarget(given, skipped);
+    if (path === undefined) continue;
     const isDirectory = isDirectoryPath(path);
     const walk: Walk = {
       options,
       treeRoot: realTreeRoot(isDirectory ? path : dirname(path)),
       files,
       skipped,
+      unreadable,
     };
     if (isDirectory) {
       if (options.ignorePatterns.ignores(path, true)) continue;
@@ -125,7 +145,19 @@ export function discoverFiles(paths: readonly string[], options: DiscoveryOption
   }
   // Overlapping paths (`. src`) meet the same skips twice.
   const uniqueSkips = [...new Map(skipped.map((skip) => [skip.path, skip])).values()];
-  return { files: [...files].sort(), skipped: uniqueSkips };
+  return { files: [...files].sort(), skipped: uniqueSkips, unreadable };
+}
+
+/**
+ * A path named on the command line, or the target of a symbolic link named there when that
+ * target is inside the link's tree; undefined (and a skip entry) for a link out of the tree.
+ */
+function namedTarget(path: string, skipped: SkippedPath[]): string | undefined {
+  if (!lstatSync(path).isSymbolicLink()) return path;
+  const target = realpathSync(path);
+  if (isInside(realTreeRoot(dirname(path)), target)) return target;
+  skipped.push({ path, reason: 'symlink-outside-tree', detail: `→ ${target}` });
+  return undefined;
 }
 
 function isDirectoryPath(path: string): boolean {

@@ -1,6 +1,7 @@
 // Sentences shared by the reporters, so a finding, a stale baseline entry or a skip reads the
 // same in every format.
-import { manualReasons, type Finding } from '../../codemods/index.js';
+import type { Finding } from '../../codemods/findings.js';
+import { manualReasons } from '../../codemods/rules.js';
 import type { StaleEntry } from '../baseline.js';
 import { skipReasons } from '../discovery/skip.js';
 import type { SkippedReport } from './types.js';

@@ -4,7 +4,7 @@
 // entries become tool execution notifications.
 import { pathToFileURL } from 'node:url';
 import type { Location, Log, Notification, ReportingDescriptor, Result } from 'sarif';
-import { rules, type RuleId } from '../../codemods/index.js';
+import { rules, type RuleId } from '../../codemods/rules.js';
 import { findingText, staleText } from './messages.js';
 import type { LintReport, Reporter } from './types.js';
 

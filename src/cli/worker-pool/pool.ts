@@ -3,6 +3,8 @@
 // from the shared queue itself, and `workers` worker threads (piscina) join it when there are
 // enough files to repay their start-up (each loads jscodeshift): with the default of cores − 1
 // workers every core parses, and the first files are done before any worker is ready.
+// A large file is always parsed in a worker, whatever `workers` says: running out of memory there
+// costs that file (reported as not processed), where in this thread it would kill the run.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { processSource, type FileOutcome, type FileTask } from './file-task.js';
@@ -17,7 +19,21 @@ export const minFilesForPool = 400;
 /** Tasks handed to each worker at a time, so it never waits for this thread between two files. */
 const tasksInFlightPerWorker = 2;
 
-function createPool(threads: number): Piscina<FileTask, FileOutcome> {
+/** Sources at least this long (characters) are parsed only in a worker thread. */
+export const isolateAboveChars = 256 * 1024;
+
+export interface ProcessAllOptions {
+  /** Below this many tasks no worker starts (except for large files). */
+  minFiles?: number;
+  /** Stops handing out tasks, and cancels those in workers; a cancelled task's outcome is an error. */
+  signal?: AbortSignal;
+  /** Sources this long or longer go to a worker (default isolateAboveChars). */
+  isolateAbove?: number;
+  /** A heap limit (MiB) for the workers; Node's default when absent. */
+  workerHeapMb?: number;
+}
+
+function createPool(threads: number, heapMb: number | undefined): Piscina<FileTask, FileOutcome> {
   // Under tsx (tests, the benchmark from source) the worker is TypeScript and needs the loader.
   const fromSource = import.meta.url.endsWith('.ts');
   return new Piscina({
@@ -25,7 +41,17 @@ function createPool(threads: number): Piscina<FileTask, FileOutcome> {
     minThreads: threads,
     maxThreads: threads,
     execArgv: fromSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
+    ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
   });
+}
+
+/** The outcome of a task whose worker failed: out of memory, crashed, or cancelled. */
+function workerFailure(error: unknown): FileOutcome {
+  const text = String(error);
+  const message = /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(text)
+    ? 'out of memory while parsing it (in a worker thread): not processed; raise --max-file-size only with more memory, or migrate it by hand'
+    : `internal error: ${text}`;
+  return { findings: [], error: { message } };
 }
 
 /**
@@ -36,16 +62,25 @@ export async function processAll(
   tasks: readonly FileTask[],
   workers: number,
   done: (task: FileTask, outcome: FileOutcome) => Promise<void>,
-  minFiles = minFilesForPool,
+  options: ProcessAllOptions = {},
 ): Promise<void> {
+  const { minFiles = minFilesForPool, signal, isolateAbove = isolateAboveChars } = options;
   // Writes (from `done`) overlap with parsing; they are all awaited at the end.
   const pending: Promise<void>[] = [];
-  let next = 0;
-  const take = (): FileTask | undefined => (next < tasks.length ? tasks[next++] : undefined);
-  const threads = tasks.length >= minFiles ? Math.min(workers, Math.max(1, Math.floor((2 * tasks.length) / minFiles))) : 0;
-  const pool = threads > 0 ? createPool(threads) : undefined;
+  const large = tasks.filter((task) => task.source.length >= isolateAbove);
+  const shared = tasks.filter((task) => task.source.length < isolateAbove);
+  const queue = (list: readonly FileTask[]) => {
+    let next = 0;
+    return (): FileTask | undefined => (next < list.length && !signal?.aborted ? list[next++] : undefined);
+  };
+  const take = queue(shared);
+  const takeLarge = queue(large);
+  const wanted = shared.length >= minFiles ? Math.min(workers, Math.max(1, Math.floor((2 * shared.length) / minFiles))) : 0;
+  const threads = Math.max(wanted, large.length > 0 ? 1 : 0);
+  const pool = threads > 0 ? createPool(threads, options.workerHeapMb) : undefined;
 
   const inThisThread = async (): Promise<void> => {
+    if (shared.length === 0) return;
     const codemods = await import('../../codemods/index.js');
     for (let task = take(), count = 1; task !== undefined; task = take(), count++) {
       pending.push(done(task, processSource(task, codemods)));
@@ -54,11 +89,9 @@ export async function processAll(
     }
   };
   const inWorker = async (): Promise<void> => {
-    for (let task = take(); task !== undefined; task = take()) {
+    for (let task = takeLarge() ?? take(); task !== undefined; task = takeLarge() ?? take()) {
       // A worker that dies (out of memory, say) costs its file, never the run.
-      const outcome = await pool!.run(task).catch(
-        (error: unknown): FileOutcome => ({ findings: [], error: { message: `internal error: ${String(error)}` } }),
-      );
+      const outcome = await pool!.run(task, signal ? { signal } : {}).catch(workerFailure);
       pending.push(done(task, outcome));
     }
   };

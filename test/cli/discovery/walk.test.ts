@@ -27,7 +27,13 @@ describe('discovery', () => {
     writeFileSync(join(dir, 'app/src/binary.js'), Buffer.from([0, 1, 2, 3, 0, 255, 0, 7, 0, 0, 9]));
     writeFileSync(join(dir, 'app/src/latin1.ts'), Buffer.from("import 'rnn-migrate/legacy'; // caf\xe9\n", 'latin1'));
     const { report } = await jsonReport(join(dir, 'app'), ['--ignore-pattern', 'vendor/', '--max-warnings', '-1', '.']);
-    expect(report.files.map((file) => file.path)).toEqual(['app/src/keep.ts', 'app/src/model.ts']);
+    // A file skipped as too large or not UTF-8 that mentions the legacy entry is a finding there.
+    expect(report.files.map((file) => file.path)).toEqual(['app/src/huge.ts', 'app/src/keep.ts', 'app/src/latin1.ts', 'app/src/model.ts']);
+    const mentions = report.files.filter((file) => file.path === 'app/src/huge.ts' || file.path === 'app/src/latin1.ts');
+    expect(mentions.map((file) => file.findings.map(({ ruleId, line, column }) => ({ ruleId, line, column })))).toEqual([
+      [{ ruleId: 'legacy-import', line: 1, column: legacySource.indexOf('rnn-migrate/legacy') + 1 }],
+      [{ ruleId: 'legacy-import', line: 1, column: 9 }],
+    ]);
     const reasons = Object.fromEntries(report.skipped.map((skip) => [skip.path, skip.reason]));
     expect(reasons).toEqual({
       'app/node_modules': 'node-modules',

@@ -18,7 +18,7 @@ function tasks(count: number): FileTask[] {
 
 async function outcomes(workers: number, minFiles: number): Promise<Map<string, FileOutcome>> {
   const byFile = new Map<string, FileOutcome>();
-  await processAll(tasks(40), workers, async (task, outcome) => void byFile.set(task.relPath, outcome), minFiles);
+  await processAll(tasks(40), workers, async (task, outcome) => void byFile.set(task.relPath, outcome), { minFiles });
   return byFile;
 }
 
