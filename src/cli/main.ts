@@ -74,9 +74,9 @@ interface Parsed {
 }
 
 /**
- * Ctrl-C stops the run through its signal: the writes under way finish (each is whole or not at
- * all), the run reports what it wrote and what it did not, and exits 130. A second Ctrl-C exits
- * at once, removing the temporary files of unfinished writes.
+ * Ctrl-C stops the run through its signal: no file is written from then on (each write is whole
+ * or not at all), the run reports what it wrote and what it did not, and exits 130. A second
+ * Ctrl-C exits at once, removing the temporary files of unfinished writes.
  */
 async function interruptible<T>(io: CliIo, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -85,7 +85,7 @@ async function interruptible<T>(io: CliIo, body: (signal: AbortSignal) => Promis
       removeTemporaryFiles();
       process.exit(130);
     }
-    io.stderr.write('\nrnn-migrate: interrupted: finishing the writes under way (Ctrl-C again to stop at once)\n');
+    io.stderr.write('\nrnn-migrate: interrupted: stopping; no file is written from now on (Ctrl-C again to exit at once)\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);

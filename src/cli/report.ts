@@ -36,6 +36,8 @@ export interface Processed {
   written?: boolean;
   /** The source as read; kept only for --dry and --print. */
   source?: string;
+  /** Skipped unparsed, here only for a finding about it (counted as skipped, not as unchanged). */
+  skipped?: boolean;
 }
 
 export const interruptedMessage = 'not processed: the run was interrupted';
@@ -86,7 +88,7 @@ export function reportOf(
     const { error, output } = file.outcome;
     if (error) errors++;
     else if (output !== undefined) changed++;
-    else unchanged++;
+    else if (!file.skipped) unchanged++;
     if (options.mode !== 'check' && file.outcome.findings.length > 0) manual++;
     findingCount += findings.length;
     if (findings.length > 0 || error) {

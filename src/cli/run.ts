@@ -3,7 +3,7 @@
 // worker pool), write each file atomically and only if it is still what was read, then judge,
 // report and return the result (see run-result.ts). index.ts is the public face of this module;
 // the hooks here are seams for fault-injection tests.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 // The prefilter alone, not the codemods' index: importing that loads jscodeshift, recast and babel.
@@ -11,7 +11,7 @@ import { mayUseLegacy } from '../codemods/prefilter.js';
 import { IgnoreStack } from './discovery/gitignore.js';
 import { inShard } from './discovery/shard.js';
 import { skipReasons, type SkippedPath } from './discovery/skip.js';
-import { discoverFiles, MissingPathError, type DiscoveryOptions, type UnreadablePath } from './discovery/walk.js';
+import { discoverFiles, isDirectoryPath, MissingPathError, type DiscoveryOptions, type UnreadablePath } from './discovery/walk.js';
 import { findGitRoot, uncommittedChanges } from './git.js';
 import { ioOf, type CliIo, type RunIo } from './io.js';
 import { lockTrees } from './lock.js';
@@ -95,14 +95,6 @@ function resolveOptions(input: RunInput): RunOptions {
   return options;
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** The deepest folder holding every one of `folders`. */
 function commonFolder(folders: readonly string[]): string {
   return folders.reduce((common, folder) => {
@@ -117,7 +109,7 @@ function commonFolder(folders: readonly string[]): string {
 /** The git root of each path, or (outside git) the folder it names or is in. */
 function treesOf(paths: readonly string[], fallback: string): string[] {
   const trees = paths.map((path) => {
-    const folder = isDirectory(path) ? path : dirname(path);
+    const folder = isDirectoryPath(path) ? path : dirname(path);
     return findGitRoot(folder) ?? folder;
   });
   return trees.length > 0 ? [...new Set(trees)] : [fallback];
@@ -128,7 +120,7 @@ function contextOf(options: RunOptions, io: CliIo): RunContext {
   const paths = options.paths.map((path) => resolve(cwd, path));
   if (paths.length === 0) throw new UsageError('no paths given');
   const [first] = paths;
-  if (options.mode === 'print' && (paths.length !== 1 || !first || !existsSync(first) || isDirectory(first))) {
+  if (options.mode === 'print' && (paths.length !== 1 || !first || !existsSync(first) || isDirectoryPath(first))) {
     throw new UsageError('--print takes exactly one file');
   }
   const usesBaseline = options.baseline !== undefined || options.updateBaseline || options.pruneBaseline;
@@ -221,7 +213,9 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
     const read = readSource(path, options.maxFileSize);
     if ('skip' in read) {
       skipped.push(read.skip);
-      if (read.mention) processed.push({ relPath, path, outcome: { findings: [mentionFinding(relPath, read.skip, read.mention)] } });
+      if (read.mention) {
+        processed.push({ relPath, path, outcome: { findings: [mentionFinding(relPath, read.skip, read.mention)] }, skipped: true });
+      }
       progress.tick();
     } else if ('error' in read) {
       processed.push({ relPath, path, outcome: { findings: [], error: read.error } });
@@ -239,11 +233,14 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
   const keepSource = mode === 'dry' || mode === 'print';
   const done = async (task: FileTask, outcome: Processed['outcome']): Promise<void> => {
     progress.tick();
-    if (signal?.aborted) return; // not processed: the run lists it as interrupted
+    const writes = mode === 'rewrite' && outcome.output !== undefined && !outcome.error;
+    if (writes) await hooks.beforeWrite?.(task.path);
+    // Stopped: nothing is written from now on (a write is synchronous, so none is cut in half);
+    // the run lists this file as not processed.
+    if (signal?.aborted) return;
     let written = false;
-    if (mode === 'rewrite' && outcome.output !== undefined && !outcome.error) {
+    if (writes) {
       try {
-        await hooks.beforeWrite?.(task.path);
         writeFileInPlace(task.path, outcome.output, { expectedHash: readHashes.get(task.path) as string });
         written = true;
       } catch (error) {

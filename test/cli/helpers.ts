@@ -1,10 +1,11 @@
 // Temporary git repositories and an in-process CLI runner for the CLI tests.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import type { CliIo, OutputStream } from '../../src/cli/io.js';
+import type { RunHooks } from '../../src/cli/run.js';
 
 export const legacySource = [
   "import { LSTM } from 'rnn-migrate/legacy';",
@@ -44,6 +45,18 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
+/** A temporary folder (removed by removeTempDirs) holding nothing. */
+export function makeTempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-migrate-cli-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Files the atomic writes left behind (there must be none). */
+export function temporaryFilesIn(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.includes('.rnn-migrate-'));
+}
+
 export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
@@ -63,17 +76,17 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs main() in-process in `cwd`, without worker threads unless the args ask for them. */
+/** Runs main() in-process in `cwd`, without worker threads unless the args ask for them; `hooks` inject faults. */
 export async function runCli(
   cwd: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; tty?: boolean; hooks?: RunHooks } = {},
 ): Promise<CliRun> {
   const stdout = new Capture(options.tty);
   const stderr = new Capture(options.tty);
   const io: CliIo = { stdout, stderr, env: options.env ?? {}, cwd };
   const withWorkers = args.some((arg) => arg.startsWith('--workers')) ? args : ['--workers', '0', ...args];
-  const code = await main(withWorkers, io);
+  const code = await main(withWorkers, io, options.hooks);
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

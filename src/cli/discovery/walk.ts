@@ -160,7 +160,7 @@ function namedTarget(path: string, skipped: SkippedPath[]): string | undefined {
   return undefined;
 }
 
-function isDirectoryPath(path: string): boolean {
+export function isDirectoryPath(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
