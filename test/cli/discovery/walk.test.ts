@@ -1,8 +1,9 @@
 // What discovery takes and skips, through main() on temporary git repositories: .gitignore files
 // up to the git root, --ignore-pattern, skip reasons, symbolic links, --shard.
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, symlinkSync, writeFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RunHooks } from '../../../src/cli/run.js';
 import { jsonReport, legacySource, makeRepo, plainSource, removeTempDirs, runCli } from '../helpers.js';
 
 afterAll(removeTempDirs);
@@ -62,6 +63,46 @@ describe('discovery', () => {
     expect(readFileSync(join(outside, 'secret.ts'), 'utf8')).toBe(legacySource);
   });
 
+  it('reports a folder it cannot read as an error (exit 1) and processes the rest', async () => {
+    const dir = makeRepo({ 'src/locked/model.ts': legacySource, 'src/open/plain.ts': plainSource });
+    const locked = join(dir, 'src/locked');
+    // chmod 000 denies reads to everyone but root; as root (CI containers) the same refusal is
+    // injected where the walk lists folders.
+    const asRoot = process.getuid?.() === 0;
+    const hooks: RunHooks = asRoot
+      ? {
+          readDirectory(path: string): Dirent[] {
+            if (path === locked) throw Object.assign(new Error(`EACCES: permission denied, scandir '${path}'`), { code: 'EACCES' });
+            return readdirSync(path, { withFileTypes: true });
+          },
+        }
+      : {};
+    if (!asRoot) chmodSync(locked, 0o000);
+    try {
+      const result = await runCli(dir, ['--check', '--format', 'json', '.'], { hooks });
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout) as { files: { path: string; error?: { message: string } }[]; summary: { errors: number } };
+      expect(report.files).toEqual([{ path: 'src/locked', findings: [], error: { message: expect.stringMatching(/^cannot read folder: EACCES/) } }]);
+      expect(report.summary.errors).toBe(1);
+    } finally {
+      chmodSync(locked, 0o755);
+    }
+  });
+
+  it('does not follow a symbolic link named on the command line out of the tree; one inside is processed as its target', async () => {
+    const outside = makeRepo({ 'theirs.ts': legacySource });
+    writeFileSync(join(outside, 'dirty.ts'), 'uncommitted\n');
+    const dir = makeRepo({ 'src/model.ts': legacySource });
+    symlinkSync(join(outside, 'theirs.ts'), join(dir, 'src/theirs.ts'));
+    symlinkSync(join(dir, 'src/model.ts'), join(dir, 'alias.ts'));
+    const rewrite = await runCli(dir, ['--force', 'src/theirs.ts', 'alias.ts']);
+    expect(rewrite.code).toBe(0);
+    expect(readFileSync(join(outside, 'theirs.ts'), 'utf8')).toBe(legacySource);
+    expect(readFileSync(join(dir, 'src/model.ts'), 'utf8')).toContain("from 'rnn-migrate'");
+    const { report } = await jsonReport(dir, ['--verbose', 'src/theirs.ts']);
+    expect(report.skipped).toEqual([expect.objectContaining({ path: 'src/theirs.ts', reason: 'symlink-outside-tree' })]);
+  });
+
   it('--shard i/n splits the files with no overlap and no gap', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 40; i++) files[`src/dir${i % 4}/file${i}.ts`] = legacySource;
@@ -79,5 +120,24 @@ describe('discovery', () => {
     // Deterministic: the same shard again, from another working folder, gets the same files.
     const again = await jsonReport(join(dir, 'src'), ['--shard', '2/3', '.']);
     expect(again.report.files.map((file) => file.path)).toEqual(shards[1]);
+  });
+
+  it('--shard picks the same files from any working folder: paths from the git root, else the common folder of the paths', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`src/dir${i % 4}/file${i}.ts`] = legacySource;
+    for (const git of [true, false]) {
+      const dir = makeRepo(files, { git });
+      const shardFrom = async (cwd: string, path: string) => {
+        const { report } = await jsonReport(cwd, ['--shard', '1/3', '--max-warnings', '-1', path]);
+        // Repository-relative with git ('src/dir0/…'), relative to the folder given without ('dir0/…').
+        return report.files.map((file) => file.path.replace(/^src\//, ''));
+      };
+      // From inside the tree and from the folder above it (a CI job's checkout path), the same files.
+      const inside = await shardFrom(join(dir, 'src'), '.');
+      const above = await shardFrom(join(dir, '..'), join(dir, 'src'));
+      expect(inside.length).toBeGreaterThan(0);
+      expect(inside.length).toBeLessThan(40);
+      expect(above.sort(), git ? 'git' : 'no git').toEqual(inside.sort());
+    }
   });
 });
