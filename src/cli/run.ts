@@ -233,15 +233,17 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
   const keepSource = mode === 'dry' || mode === 'print';
   const done = async (task: FileTask, outcome: Processed['outcome']): Promise<void> => {
     progress.tick();
-    const writes = mode === 'rewrite' && outcome.output !== undefined && !outcome.error;
-    if (writes) await hooks.beforeWrite?.(task.path);
+    const toWrite = mode === 'rewrite' && !outcome.error ? outcome.output : undefined;
+    // Awaited only when the hook is asynchronous, so a write follows its file's processing at once.
+    const hook = toWrite !== undefined ? hooks.beforeWrite?.(task.path) : undefined;
+    if (hook) await hook;
     // Stopped: nothing is written from now on (a write is synchronous, so none is cut in half);
     // the run lists this file as not processed.
     if (signal?.aborted) return;
     let written = false;
-    if (writes) {
+    if (toWrite !== undefined) {
       try {
-        writeFileInPlace(task.path, outcome.output, { expectedHash: readHashes.get(task.path) as string });
+        writeFileInPlace(task.path, toWrite, { expectedHash: readHashes.get(task.path) as string });
         written = true;
       } catch (error) {
         const message = error instanceof NotWrittenError ? error.message : `cannot write: ${(error as Error).message}`;
