@@ -62,4 +62,18 @@ describe('bin/rnn-migrate.js', () => {
     expect(dry.status).toBeLessThanOrEqual(1);
     expect(readFileSync(join(dir, 'src/model.ts'), 'utf8')).toBe(legacySource);
   });
+
+  it("exports the programmatic API as 'rnn-migrate/cli'", () => {
+    const dir = makeRepo({ 'src/model.ts': legacySource });
+    // A module inside the package imports it by its public name (Node resolves a package's own exports).
+    const script = join(packageDir, 'api-check.mjs');
+    writeFileSync(
+      script,
+      "import { run } from 'rnn-migrate/cli';\n" +
+        "const result = await run({ paths: ['.'], mode: 'check' }, { cwd: process.argv[2] });\n" +
+        'console.log(JSON.stringify([result.exitCode, result.findings[0].relPath, result.findings[0].ruleId]));\n',
+    );
+    const output = execFileSync(process.execPath, [script, dir], { encoding: 'utf8' });
+    expect(JSON.parse(output)).toEqual([1, 'src/model.ts', 'legacy-import']);
+  });
 });
