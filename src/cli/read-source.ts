@@ -1,6 +1,5 @@
 // Reading a discovered file in this thread: skip what cannot or should not be parsed (too large,
-// binary, not UTF-8, minified), and remember the bytes' hash, so a rewrite lands only on the file
-// that was read. A file skipped as too large or not UTF-8 that still mentions the legacy API is
+// binary, not UTF-8, minified). A file skipped as too large or not UTF-8 that still mentions the legacy API is
 // not let through in silence: the caller reports the mention as a finding.
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
@@ -9,7 +8,6 @@ import { isBinaryFileSync } from 'isbinaryfile';
 import { legacyMarkers } from '../codemods/prefilter.js';
 import { looksMinified, type SkippedPath } from './discovery/skip.js';
 import type { FileError } from './worker-pool/file-task.js';
-import { contentHash } from './write.js';
 
 /** Where a skipped file first mentions the legacy API. */
 export interface LegacyMention {
@@ -22,7 +20,7 @@ export interface LegacyMention {
 }
 
 export type ReadResult =
-  | { source: string; hash: string }
+  | { source: string }
   | { skip: SkippedPath; mention?: LegacyMention }
   | { error: FileError };
 
@@ -94,7 +92,7 @@ export function readSource(path: string, maxFileSize: number): ReadResult {
     }
     const source = bytes.toString('utf8');
     if (looksMinified(source)) return { skip: { path, reason: 'minified', detail: 'long lines' } };
-    return { source, hash: contentHash(bytes) };
+    return { source };
   } catch (error) {
     return { error: { message: `cannot read: ${(error as Error).message}` } };
   }

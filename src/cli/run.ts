@@ -23,7 +23,7 @@ import type { RunResult } from './run-result.js';
 import { UsageError } from './usage-error.js';
 import { fingerprintFindings, type FileTask, type ReportedFinding } from './worker-pool/file-task.js';
 import { processAll } from './worker-pool/pool.js';
-import { NotWrittenError, writeFileInPlace } from './write.js';
+import { contentHash, NotWrittenError, writeFileInPlace } from './write.js';
 
 /** Seams for fault-injection tests; a program calling run() never sets them. */
 export interface RunHooks {
@@ -226,7 +226,8 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
     } else {
       const taskMode = mode === 'check' ? 'check' : 'migrate';
       tasks.push({ path, relPath, source: read.source, mode: taskMode, insertTodos: options.insertTodos });
-      readHashes.set(path, read.hash);
+      // Valid UTF-8 encodes back to the very bytes read: their hash, for the check before the write.
+      if (mode === 'rewrite') readHashes.set(path, contentHash(Buffer.from(read.source, 'utf8')));
     }
   }
 

@@ -6,6 +6,7 @@
 // A large file is always parsed in a worker, whatever `workers` says: running out of memory there
 // costs that file (reported as not processed), where in this thread it would kill the run.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
 import { processSource, type FileOutcome, type FileTask } from './file-task.js';
 
@@ -29,11 +30,15 @@ export interface ProcessAllOptions {
   signal?: AbortSignal;
   /** Sources this long or longer go to a worker (default isolateAboveChars). */
   isolateAbove?: number;
-  /** A heap limit (MiB) for the workers; Node's default when absent. */
+  /** The workers' heap limit (MiB); by default this thread's. */
   workerHeapMb?: number;
 }
 
-function createPool(threads: number, heapMb: number | undefined): Piscina<FileTask, FileOutcome> {
+/**
+ * An explicit heap limit: a worker that reaches it is terminated (ERR_WORKER_OUT_OF_MEMORY), as
+ * Node documents for resourceLimits, and the task fails instead of the process.
+ */
+function createPool(threads: number, heapMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)): Piscina<FileTask, FileOutcome> {
   // Under tsx (tests, the benchmark from source) the worker is TypeScript and needs the loader.
   const fromSource = import.meta.url.endsWith('.ts');
   return new Piscina({
@@ -41,7 +46,7 @@ function createPool(threads: number, heapMb: number | undefined): Piscina<FileTa
     minThreads: threads,
     maxThreads: threads,
     execArgv: fromSource ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
-    ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
+    resourceLimits: { maxOldGenerationSizeMb: heapMb },
   });
 }
 
