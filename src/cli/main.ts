@@ -119,8 +119,7 @@ export async function main(argv: string[], io: CliIo = processIo(), hooks: RunHo
     return 2;
   }
   try {
-    // Loaded only now: the codemods (jscodeshift, babel, recast) take a while to load, and
-    // --help and --version do not need them.
+    // Loaded only now: --help and --version need none of it. (run() of index.ts with the hooks.)
     const { runWithHooks } = await import('./run.js');
     const options = toRunOptions(parsed.flags, paths);
     const result = await interruptible(io, (signal) => runWithHooks({ ...options, signal }, io, hooks));
