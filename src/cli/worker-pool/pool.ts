@@ -54,14 +54,16 @@ function createPool(threads: number, heapMb = Math.round(getHeapStatistics().hea
 function workerFailure(error: unknown): FileOutcome {
   const text = String(error);
   const message = /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(text)
-    ? 'out of memory while parsing it (in a worker thread): not processed; raise --max-file-size only with more memory, or migrate it by hand'
+    ? 'out of memory while parsing it (in a worker thread): not processed; give Node more memory ' +
+      '(NODE_OPTIONS=--max-old-space-size=…), or migrate it by hand'
     : `internal error: ${text}`;
   return { findings: [], error: { message } };
 }
 
 /**
  * Processes every task, calling `done` as each finishes (in no particular order). `workers` is
- * the number of worker threads beside this one; 0 keeps everything in this thread.
+ * the number of worker threads beside this one; 0 keeps everything in this thread but the large
+ * files, which get one worker.
  */
 export async function processAll(
   tasks: readonly FileTask[],
