@@ -1,13 +1,13 @@
 // The shipped launcher, once, as a child process: the CLI (and the codemods it imports) compiled
 // with the build settings into a temporary package laid out as npm installs it.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { legacySource, makeRepo, removeTempDirs } from './helpers.js';
+import { legacySource, makeRepo, removeTempDirs, temporaryFilesIn } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 let packageDir: string;
@@ -61,6 +61,35 @@ describe('bin/rnn-migrate.js', () => {
     const dry = run('--dry', 'src');
     expect(dry.status).toBeLessThanOrEqual(1);
     expect(readFileSync(join(dir, 'src/model.ts'), 'utf8')).toBe(legacySource);
+  });
+
+  it('on SIGINT mid-rewrite exits 130, says what it wrote, and leaves every file whole', async () => {
+    const files = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`src/m${String(i).padStart(4, '0')}.ts`, legacySource]));
+    const dir = makeRepo(files);
+    const child = spawn(process.execPath, [join(packageDir, 'bin/rnn-migrate.js'), '--no-progress', 'src'], { cwd: dir, env: { PATH: process.env.PATH } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const changed = () => Object.keys(files).filter((name) => readFileSync(join(dir, name), 'utf8') !== legacySource);
+    // Interrupt as soon as the first file is rewritten.
+    const poll = setInterval(() => {
+      if (changed().length > 0) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 5);
+    const code = await exited;
+    clearInterval(poll);
+    expect(code).toBe(130);
+    const written = changed();
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(1500);
+    const migrated = new Set(written.map((name) => readFileSync(join(dir, name), 'utf8')));
+    expect(migrated.size).toBe(1);
+    expect(stderr).toContain(`rnn-migrate: interrupted: ${written.length.toLocaleString('en-US')} files written:`);
+    expect(stderr).toContain(`${(1500 - written.length).toLocaleString('en-US')} files not processed (left as they were)`);
+    expect(temporaryFilesIn(dir)).toEqual([]);
+    expect(readdirSync(join(dir, '.git')).filter((name) => name.includes('rnn-migrate'))).toEqual([]);
   });
 
   it("exports the programmatic API as 'rnn-migrate/cli'", () => {
