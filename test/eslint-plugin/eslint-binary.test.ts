@@ -5,22 +5,16 @@
  * at the same places; `eslint --fix` leaves every file byte-identical to the CLI's rewrite; ESLint's
  * bulk suppressions (`--suppress-all`) and eslint-disable comments silence what they cover.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eslint as eslintIn, repoRoot, resolvedUrl, rnnMigrate as rnnMigrateIn, type Run } from './helpers.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const corpusDir = join(repoRoot, 'fixtures/corpus');
-const require = createRequire(import.meta.url);
-const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
-const eslintBin = join(repoRoot, 'node_modules/.bin/eslint');
 
-// The plugin and the CLI run from src through tsx, so they are the code under test, not a stale dist/.
-const flatConfig = `import tsParser from ${JSON.stringify(pathToFileURL(require.resolve('@typescript-eslint/parser')).href)};
+const flatConfig = `import tsParser from ${JSON.stringify(resolvedUrl('@typescript-eslint/parser'))};
 import rnnMigrate from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/eslint-plugin/index.ts')).href)};
 
 export default [
@@ -30,31 +24,16 @@ export default [
 ];
 `;
 
+// Each test spawns eslint or the CLI several times; a loaded machine makes that slow.
+const E2E_TIMEOUT = 600_000;
 let work: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'rnn-migrate-eslint-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function spawn(command: string, args: string[], cwd: string): Run {
-  const env = { PATH: process.env['PATH'], NODE_OPTIONS: `--import=${tsxLoader}` };
-  const child = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
-}
-
-const eslint = (cwd: string, ...args: string[]): Run => spawn(eslintBin, args, cwd);
-
-const cliMain = pathToFileURL(join(repoRoot, 'src/cli/main.ts')).href;
-function rnnMigrate(cwd: string, ...args: string[]): Run {
-  const script = `const { main } = await import(${JSON.stringify(cliMain)}); process.exitCode = await main(process.argv.slice(1));`;
-  return spawn(process.execPath, ['--input-type=module', '-e', script, '--', '--workers', '0', '--no-progress', ...args], cwd);
-}
+const eslint = (cwd: string, ...args: string[]): Run => eslintIn(cwd, args);
+const rnnMigrate = (cwd: string, ...args: string[]): Run => rnnMigrateIn(cwd, args);
 
 /** A copy of the corpus; with `config`, the flat config beside it. */
 function corpusCopy(name: string, config = true): string {
@@ -106,7 +85,7 @@ describe('the eslint binary with rnn-migrate/eslint-plugin over fixtures/corpus'
     const stylish = eslint(dir, '.');
     expect(stylish.status).toBe(1);
     for (const path of Object.keys(expected)) expect(stylish.stdout).toContain(join(dir, path));
-  });
+  }, E2E_TIMEOUT);
 
   it('eslint --fix leaves every file byte-identical to the rnn-migrate rewrite', () => {
     const fixedByEslint = corpusCopy('fix');
@@ -127,7 +106,7 @@ describe('the eslint binary with rnn-migrate/eslint-plugin over fixtures/corpus'
     expect(left).toEqual(cliSites(rnnMigrate(rewrittenByCli, '--check', '--format', 'json', '.').stdout));
     expect(Object.values(left).flat().some((s) => s.startsWith('manual-migration '))).toBe(true);
     expect(fix.status).toBe(1);
-  });
+  }, E2E_TIMEOUT);
 
   it('eslint --suppress-all records the legacy use; later runs pass until a new legacy site appears', () => {
     const dir = corpusCopy('suppress');
@@ -143,7 +122,7 @@ describe('the eslint binary with rnn-migrate/eslint-plugin over fixtures/corpus'
     const again = eslint(dir, '--format', 'json', '.');
     expect(again.status).toBe(1);
     expect(Object.keys(eslintSites(dir, again.stdout))).toEqual(['new-model.ts']);
-  });
+  }, E2E_TIMEOUT);
 });
 
 describe('eslint-disable comments', () => {
@@ -166,5 +145,5 @@ describe('eslint-disable comments', () => {
     const shifted = (s: string) => s.replace(/ (\d+):(\d+)-(\d+):/, (_, l, c, e) => ` ${Number(l) + (Number(l) >= loopLine ? 2 : 1)}:${c}-${Number(e) + (Number(e) >= loopLine ? 2 : 1)}:`);
     expect(after).toEqual(before.filter((s) => !/^(legacy-step-loop|legacy-import) /.test(s)).map(shifted));
     expect(after.length).toBeGreaterThan(0);
-  });
+  }, E2E_TIMEOUT);
 });
