@@ -88,11 +88,19 @@ describe('the eslint binary with rnn-migrate/eslint-plugin over fixtures/corpus'
   }, E2E_TIMEOUT);
 
   it('eslint --fix leaves every file byte-identical to the rnn-migrate rewrite', () => {
+    // Besides the corpus, one program with a byte-order mark and CRLF line endings.
+    const bomCrlf = `\uFEFF${readFileSync(join(corpusDir, 'tbptt-stream.ts'), 'utf8').replace(/\r?\n/g, '\r\n')}`;
     const fixedByEslint = corpusCopy('fix');
+    writeFileSync(join(fixedByEslint, 'bom-crlf.ts'), bomCrlf);
     const fix = eslint(fixedByEslint, '--fix', '--format', 'json', '.');
     const rewrittenByCli = corpusCopy('rewrite', false);
+    writeFileSync(join(rewrittenByCli, 'bom-crlf.ts'), bomCrlf);
     const rewrite = rnnMigrate(rewrittenByCli, '--force', '.');
     expect(rewrite.status, rewrite.stderr).not.toBe(2);
+    const rewrittenBomCrlf = readFileSync(join(rewrittenByCli, 'bom-crlf.ts'), 'utf8');
+    expect(rewrittenBomCrlf).not.toBe(bomCrlf);
+    expect(rewrittenBomCrlf.startsWith('\uFEFF')).toBe(true);
+    expect(readFileSync(join(fixedByEslint, 'bom-crlf.ts'), 'utf8')).toBe(rewrittenBomCrlf);
 
     let changed = 0;
     for (const name of sourceFiles(corpusDir)) {
