@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { rules } from 'rnn-migrate/codemods';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), 'rnn-migrate-pack-'));
@@ -69,4 +70,12 @@ it('npm pack → install beside @tensorflow/tfjs → a plain Node ESM file train
   expect(losses).toHaveLength(10);
   expect(losses.every(Number.isFinite)).toBe(true);
   expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+
+  // The ESLint plugin's export loads from the tarball without eslint installed (it imports only types from it).
+  const plugin = execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', "import p from 'rnn-migrate/eslint-plugin'; console.log(Object.keys(p.rules).join(' '))"],
+    { cwd: projectDir, encoding: 'utf8' },
+  );
+  expect(plugin.trim()).toBe(Object.keys(rules).join(' '));
 }, 600_000);
