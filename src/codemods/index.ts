@@ -3,7 +3,7 @@
  * both go through these functions and the transforms under ./transforms.
  */
 import { analyzeFile, LEGACY_ENTRY } from './analysis/index.js';
-import { migrateFile } from './transforms/lib/migrate.js';
+import { migrateFile } from './transforms/legacy-to-blocked/index.js';
 import { byPosition, type Finding } from './findings.js';
 
 export { CodemodParseError } from './errors.js';

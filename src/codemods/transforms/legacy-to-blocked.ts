@@ -1,5 +1,5 @@
 import type { API, FileInfo, Options } from 'jscodeshift';
-import { migrateFile } from './lib/migrate.js';
+import { migrateFile } from './legacy-to-blocked/index.js';
 
 /**
  * jscodeshift transform: rewrites loop-over-timesteps code written against 'rnn-migrate/legacy'

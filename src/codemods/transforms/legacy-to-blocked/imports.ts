@@ -7,6 +7,7 @@
 import { collectNames, isMember, propertyName, type AnyPath } from '../../analysis/ast.js';
 import { RUNTIME_ENTRY, legacyExportOf } from '../../analysis/bindings.js';
 import type { FileAnalysis } from '../../analysis/index.js';
+import type { RewriteContext } from './context.js';
 
 /** Legacy exports that exist in 'rnn-migrate' under the same name. */
 const SAME_IN_RUNTIME = new Set(['RNN', 'LSTM', 'GRU', 'RNNCell', 'LSTMCell', 'GRUCell', 'RnnShapeError', 'Carry', 'CarryOf', 'RecurrentCell']);
@@ -128,4 +129,16 @@ export function migrateImports(analysis: FileAnalysis): boolean {
     }
   }
   return true;
+}
+
+/** `import * as tf from '…'` (or a require) for generated code that needs tf where the file had no namespace. */
+export function addTfImport(ctx: RewriteContext): void {
+  const { j, root, bindings, tf } = ctx.analysis;
+  const packageName = tf.packageName ?? '@tensorflow/tfjs-core';
+  const usesRequire = bindings.imports.some((legacyImport) => legacyImport.style === 'require') && root.find(j.ImportDeclaration).size() === 0;
+  const code = usesRequire ? `const ${ctx.tfName} = require('${packageName}');` : `import * as ${ctx.tfName} from '${packageName}';`;
+  const anchor = bindings.imports[0]?.path;
+  const node = ctx.statement(code);
+  if (anchor) anchor.insertBefore(node);
+  else root.get().node.program.body.unshift(node);
 }
