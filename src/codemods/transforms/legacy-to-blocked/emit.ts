@@ -38,6 +38,8 @@ function detach<T>(node: T): T {
   if (!node || typeof node !== 'object') return node;
   const record = node as Record<string, unknown>;
   for (const key of ['loc', 'start', 'end', 'range', 'tokens', 'extra']) delete record[key];
+  // ast-types would otherwise build the value with `new RegExp`, which throws on syntax newer than this Node.
+  if (record['type'] === 'RegExpLiteral') record['value'] = null;
   for (const key of Object.keys(record)) {
     const value = record[key];
     if (value && typeof value === 'object') detach(value);

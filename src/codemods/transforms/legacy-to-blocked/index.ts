@@ -12,6 +12,8 @@ import { removeStatement } from './ast-edits.js';
 import { carriesAreOwned, constCarries, declareHolderCarries, finalDisposal, mergeDeclarationsWithFirstAssignment } from './carries.js';
 import { RewriteContext } from './context.js';
 import { printStyleOf } from './emit.js';
+import { spliceChanges } from './reprint.js';
+import { offsetsOfTree } from './source-positions.js';
 import { addTfImport, migrateImports } from './imports.js';
 import { rewriteLoop } from './loops.js';
 import { rewriteSingleSteps } from './single-steps.js';
@@ -27,14 +29,29 @@ export function migrateFile(source: string, filePath: string, options: MigrateFi
   const manual = manualSites(analysis.plan);
   let output = source;
   if (options.insertTodos && manual.length > 0) {
-    const marked = insertTodoLines(source, manual);
+    const offsetOf = offsetsOfTree(source, analysis.root.get().node);
+    const marked = offsetOf ? insertTodoLines(source, manual, offsetOf) : source;
     if (marked !== source) output = migrateFile(marked, filePath, {}).output;
   }
-  if (output === source && rewrite(analysis, dialectFor(filePath) !== 'js')) output = analysis.root.toSource(printStyleOf(source));
+  let reanalysed: FileAnalysis | undefined;
+  if (output === source && rewrite(analysis, dialectFor(filePath) !== 'js')) {
+    const style = printStyleOf(source);
+    const spliced = spliceChanges(analysis.j, source, analysis.root.get().node, style);
+    reanalysed = spliced === undefined ? undefined : parsesOrUndefined(() => analyzeTree(spliced, filePath));
+    output = reanalysed ? spliced! : analysis.root.toSource(style); // splicing failed: recast prints the whole file
+  }
   if (output === source) return { output, findings: manual.map(manualFinding) };
   // Findings point into the file as written: the sites are left byte for byte, so analysing the
   // output finds the same sites, at the lines an editor shows after the rewrite (TODO lines included).
-  return { output, findings: manualSites(analyzeTree(output, filePath).plan).map(manualFinding) };
+  return { output, findings: manualSites((reanalysed ?? analyzeTree(output, filePath)).plan).map(manualFinding) };
+}
+
+function parsesOrUndefined<T>(run: () => T): T | undefined {
+  try {
+    return run();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Applies the plan to the analysis' tree; true when anything changed. */
