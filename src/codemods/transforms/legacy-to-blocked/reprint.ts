@@ -103,6 +103,8 @@ class Splicer {
       if (IGNORED.has(key)) continue;
       const value = node[key];
       const before = original[key];
+      // A field the parser left out, which ast-types filled in with its default (`importKind`, a RegExp's `value`).
+      if (before === undefined && !isNode(value) && !Array.isArray(value)) continue;
       if (key === listKey && Array.isArray(value) && Array.isArray(before)) {
         if (!this.patchList(value, before)) return false;
       } else if (isNode(value) || isNode(before)) {
