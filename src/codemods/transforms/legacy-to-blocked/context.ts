@@ -28,6 +28,8 @@ export class RewriteContext {
     readonly analysis: FileAnalysis,
     /** TypeScript output: generated carry variables get a type annotation. */
     readonly typed: boolean,
+    /** The project's tfjs package, for a tf import in a file that imports none. */
+    readonly projectTfPackage?: string,
   ) {
     this.j = analysis.j;
     this.names = collectNames(analysis.root.get().node);

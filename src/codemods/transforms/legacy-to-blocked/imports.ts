@@ -131,10 +131,17 @@ export function migrateImports(analysis: FileAnalysis): boolean {
   return true;
 }
 
-/** `import * as tf from '…'` (or a require) for generated code that needs tf where the file had no namespace. */
+/** What a file that imports no tfjs package and is given no project package imports tf from. */
+export const DEFAULT_TF_PACKAGE = '@tensorflow/tfjs-core';
+
+/**
+ * `import * as tf from '…'` (or a require) for generated code that needs tf where the file had no
+ * namespace: from the tfjs package the file already imports (by name, default, namespace, require
+ * or `import type`), else the project's, else tfjs-core (which every tfjs package re-exports).
+ */
 export function addTfImport(ctx: RewriteContext): void {
   const { j, root, bindings, tf } = ctx.analysis;
-  const packageName = tf.packageName ?? '@tensorflow/tfjs-core';
+  const packageName = tf.packageName ?? ctx.projectTfPackage ?? DEFAULT_TF_PACKAGE;
   const usesRequire = bindings.imports.some((legacyImport) => legacyImport.style === 'require') && root.find(j.ImportDeclaration).size() === 0;
   const code = usesRequire ? `const ${ctx.tfName} = require('${packageName}');` : `import * as ${ctx.tfName} from '${packageName}';`;
   const anchor = bindings.imports[0]?.path;

@@ -22,6 +22,8 @@ import { insertTodoLines } from './todos.js';
 
 export interface MigrateFileOptions {
   insertTodos?: boolean;
+  /** The tfjs package the project depends on: imported when generated code needs tf and the file imports no tfjs package. */
+  tfPackage?: string;
 }
 
 export function migrateFile(source: string, filePath: string, options: MigrateFileOptions): { output: string; findings: Finding[] } {
@@ -31,10 +33,10 @@ export function migrateFile(source: string, filePath: string, options: MigrateFi
   if (options.insertTodos && manual.length > 0) {
     const offsetOf = offsetsOfTree(source, analysis.root.get().node);
     const marked = offsetOf ? insertTodoLines(source, manual, offsetOf) : source;
-    if (marked !== source) output = migrateFile(marked, filePath, {}).output;
+    if (marked !== source) output = migrateFile(marked, filePath, { tfPackage: options.tfPackage }).output;
   }
   let reanalysed: FileAnalysis | undefined;
-  if (output === source && rewrite(analysis, dialectFor(filePath) !== 'js')) {
+  if (output === source && rewrite(new RewriteContext(analysis, dialectFor(filePath) !== 'js', options.tfPackage))) {
     const style = printStyleOf(source);
     const spliced = spliceChanges(analysis.j, source, analysis.root.get().node, style);
     reanalysed = spliced === undefined ? undefined : parsesOrUndefined(() => analyzeTree(spliced, filePath));
@@ -55,8 +57,8 @@ function parsesOrUndefined<T>(run: () => T): T | undefined {
 }
 
 /** Applies the plan to the analysis' tree; true when anything changed. */
-function rewrite(analysis: FileAnalysis, typed: boolean): boolean {
-  const ctx = new RewriteContext(analysis, typed);
+function rewrite(ctx: RewriteContext): boolean {
+  const { analysis } = ctx;
   const { plan } = analysis;
   const migratable = plan.holders.filter((holderPlan) => !holderPlan.manual && holderPlan.carry);
   for (const holderPlan of migratable) ctx.carryNames.set(holderPlan.holder, ctx.fresh(`${holderPlan.holder.name}Carry`));

@@ -47,8 +47,9 @@ function offsetsIn(source: string, normalized: string, tabWidth: number): Offset
     // Walk the leading whitespace as recast counted it (lines.ts: countSpaces); the rest is as written.
     let width = 0;
     for (let index = 0; index < leading.length; index++) {
-      if (width >= column) return lineStart + index;
-      width = nextColumn(width, leading.charCodeAt(index), tabWidth);
+      const next = nextColumn(width, leading.charCodeAt(index), tabWidth);
+      if (width >= column && next > width) return lineStart + index; // zero-width characters (a BOM) stay before
+      width = next;
     }
     return lineStart + leading.length + Math.max(0, column - width);
   };
