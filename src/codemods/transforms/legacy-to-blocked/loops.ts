@@ -5,12 +5,12 @@
 import { enclosingStatement, isCall, isMember, unwrap, type AnyPath } from '../../analysis/ast.js';
 import type { StepCall, StepLoop } from '../../analysis/loops.js';
 import { insertBefore, isAxisOne, replaceStatement, unparenthesized } from './ast-edits.js';
-import { storeCarry } from './carries.js';
 import type { RewriteContext } from './context.js';
 import { parseExpression, parseStatements } from './emit.js';
 import { inlineSingleUseTemporaries } from './inline-temporaries.js';
 import { isEvaluatedFirst, isInert, insideTidyScope, wrapBlockedCallsInTidy } from './lifetimes.js';
-import { findStackedCollect, type StackedCollect } from './stacked-collect.js';
+import { LoopSteps } from './loop-steps.js';
+import type { StackedCollect } from './stacked-collect.js';
 
 /**
  * A loop's sequence expression that calls user code (`for (const x of batches(i))`) moves into a
@@ -42,98 +42,9 @@ export function rewriteLoop(ctx: RewriteContext, loop: StepLoop): void {
   const j = ctx.j;
   const statementPath = loop.form === 'for-of' || loop.form === 'for-index' ? loop.path : enclosingStatement(loop.path)!;
   const hoisted = hoistSequence(ctx, loop, statementPath);
-  const before: string[] = hoisted ? [hoisted] : [];
   const tidy = ctx.wantsTidy(loop.path, [loop.sequence.node, loop.sequence.limit]);
-  const resultNames = new Map<StepCall, string>();
-  const stepsNames = new Map<StepCall, string>();
-  /** Steps whose result is the stored carry itself (`const lstmNext = lstm.apply(…).carry`). */
-  const storedCarries = new Set<StepCall>();
-  const noInline = new Set<string>(hoisted ? [/^const (\w+)/.exec(hoisted)![1]!] : []);
-  const sequence = sequenceCode(ctx, loop);
-  const lastOf = (step: StepCall): string => {
-    if (storedCarries.has(step)) {
-      const h = `${ctx.carryName(step.holder)}.h`;
-      return ctx.disposesCarries.has(step.holder) ? `${ctx.tf()}.clone(${h})` : h; // a copy of a carry disposed when replaced
-    }
-    if (step.holder.cellKind !== 'custom') return `${resultNames.get(step)}.carry.h`;
-    const steps = stepsOf(step);
-    return `${steps}[${steps}.length - 1]`;
-  };
-  const stepsOf = (step: StepCall): string => {
-    let name = stepsNames.get(step);
-    if (!name) {
-      name = ctx.fresh(`${step.holder.name}Steps`);
-      stepsNames.set(step, name);
-      before.push(`const ${name} = ${ctx.tf()}.unstack(${resultNames.get(step)}.output, 1);`);
-    }
-    return name;
-  };
-  const after: string[] = [];
-  let expressionValue: string | undefined;
-  /** Arrays that only held the outputs to stack them on the time axis: they become the sequence. */
-  const sequences: Array<{ stacked: StackedCollect; name: string }> = [];
-  const collectInto = (step: StepCall, array: any): void => {
-    const declares = resultNames.has(step) && loop.form !== 'map' && loop.form !== 'reduce';
-    const stacked = declares ? findStackedCollect(j, statementPath, array, ctx.analysis.tf) : undefined;
-    if (!stacked) {
-      after.push(`${ctx.sourceOf(array)}.push(...${stepsOf(step)});`);
-      return;
-    }
-    const into = stacked.into;
-    const name = into?.name ?? stacked.name;
-    const type = into?.typeAnnotation ? ctx.sourceOf(into.typeAnnotation) : '';
-    noInline.add(name);
-    sequences.push({ stacked, name });
-    after.push(`${into?.kind ?? 'const'} ${name}${type} = ${resultNames.get(step)}.output;`);
-  };
-
-  for (const step of loop.steps) {
-    const input = step.input.kind === 'sequence' ? sequence : `${resultNames.get((step.input as { from: StepCall }).from)}.output`;
-    const { call, writes, keeps } = ctx.applyFor(step.holder, step.path, input);
-    const consumers = loop.consumers.filter((consumer) => consumer.step === step);
-    const feedsLater = loop.steps.some((later) => later.input.kind === 'step' && later.input.from === step);
-    const onlyLast = !writes && !feedsLater && !loop.hasResidual && step.holder.cellKind !== 'custom' &&
-      ((step.use.kind === 'last' && consumers.length === 0) || (step.use.kind === 'callback-result' && loop.form === 'reduce'));
-    if (onlyLast) {
-      if (step.use.kind === 'last') after.push(`${step.use.target} = ${call}.carry.h;`);
-      else expressionValue = `${call}.carry.h`;
-      continue;
-    }
-    if (!writes && !feedsLater && !loop.hasResidual && step.use.kind === 'discard' && consumers.length === 0) continue; // a dead warm-up
-    const owned = writes && ctx.disposesCarries.has(step.holder);
-    const disposes = owned && ctx.readsCarry(step.holder, step.path);
-    const readsOutput = feedsLater || loop.hasResidual || step.holder.cellKind === 'custom' || step.use.kind === 'collect' ||
-      (step.use.kind === 'callback-result' && loop.form === 'map') || consumers.some((consumer) => consumer.kind === 'collect');
-    if (writes && !readsOutput) {
-      // Only the carry is read: store it (disposing the one it replaces), read its h.
-      storedCarries.add(step);
-      if (disposes) {
-        const nextName = ctx.fresh(`${step.holder.name}Next`);
-        noInline.add(nextName);
-        before.push(`const ${nextName} = ${call}.carry;`, ...storeCarry(ctx, step.holder, nextName, keeps, true));
-      } else {
-        before.push(...storeCarry(ctx, step.holder, `${call}.carry`, keeps));
-      }
-    } else {
-      const resultName = ctx.fresh(`${step.holder.name}Result`);
-      resultNames.set(step, resultName);
-      if (disposes) noInline.add(resultName);
-      before.push(`const ${resultName} = ${call};`);
-      if (writes) before.push(...storeCarry(ctx, step.holder, `${resultName}.carry`, keeps, disposes));
-      if (owned) storedCarries.add(step);
-    }
-    if (loop.hasResidual) {
-      if (step.use.kind !== 'discard') stepsOf(step);
-      continue;
-    }
-    if (step.use.kind === 'last') after.push(`${step.use.target} = ${lastOf(step)};`);
-    if (step.use.kind === 'collect') collectInto(step, step.use.array);
-    if (step.use.kind === 'callback-result') expressionValue = loop.form === 'map' ? stepsOf(step) : loop.form === 'reduce' ? lastOf(step) : undefined;
-    for (const consumer of consumers) {
-      if (consumer.kind === 'last') after.push(`${consumer.target} = ${lastOf(step)};`);
-      else collectInto(step, consumer.target);
-    }
-  }
+  const steps = new LoopSteps(ctx, loop, statementPath, sequenceCode(ctx, loop), hoisted);
+  for (const step of loop.steps) steps.add(step);
 
   ctx.changed = true;
   let replaced = loop.path;
@@ -143,19 +54,19 @@ export function rewriteLoop(ctx: RewriteContext, loop: StepLoop): void {
     const single = loop.steps.length === 1 ? loop.steps[0]! : undefined;
     const stacksIt = isCall(parent.node) && isMember(unwrap(parent.node.callee)) && unwrap(parent.node.callee).property.name === 'stack' &&
       parent.node.arguments[0] === loop.path.node && isAxisOne(parent.node.arguments[1]);
-    if (stacksIt && single && resultNames.has(single) && expressionValue === stepsNames.get(single)) {
-      expressionValue = `${resultNames.get(single)}.output`;
+    if (stacksIt && single && steps.resultNames.has(single) && steps.expressionValue === steps.stepsNames.get(single)) {
+      steps.expressionValue = `${steps.resultNames.get(single)}.output`;
       replaced = parent;
     }
   }
-  const readInLoop = loop.hasResidual ? new Set([...stepsNames.values(), ...noInline]) : noInline;
-  const code = inlineSingleUseTemporaries([...before, ...after], expressionValue, readInLoop);
+  const readInLoop = loop.hasResidual ? new Set([...steps.stepsNames.values(), ...steps.noInline]) : steps.noInline;
+  const code = inlineSingleUseTemporaries([...steps.before, ...steps.after], steps.expressionValue, readInLoop);
   const generated = parseStatements(j, code.statements.join('\n'));
   const layerRefs = new Set(loop.steps.map((step) => ctx.ref(step.holder)));
-  let valueStatement = code.expression === undefined ? undefined : parseStatements(j, `(${code.expression});`)[0];
+  const valueStatement = code.expression === undefined ? undefined : parseStatements(j, `(${code.expression});`)[0];
   if (tidy) wrapBlockedCallsInTidy(j, valueStatement ? [...generated, valueStatement] : generated, layerRefs, ctx.tf());
   if (loop.hasResidual) {
-    keepLoopReadingSteps(ctx, loop, stepsNames);
+    keepLoopReadingSteps(ctx, loop, steps.stepsNames);
     insertBefore(statementPath, generated);
     return;
   }
@@ -165,7 +76,7 @@ export function rewriteLoop(ctx: RewriteContext, loop: StepLoop): void {
     insertBefore(statementPath, generated);
     return;
   }
-  for (const sequence of sequences) declareSequence(ctx, sequence.stacked, sequence.name, generated, statementPath);
+  for (const sequence of steps.sequences) declareSequence(ctx, sequence.stacked, sequence.name, generated, statementPath);
   replaceStatement(statementPath, generated);
 }
 
