@@ -59,4 +59,20 @@ describe('reprinting only what changed', () => {
     expect(output).toMatch(/\r\n/);
     expect(output.replace(/\r\n/g, '')).toMatch(/\n/);
   });
+
+  it('keeps a byte-order mark and tab indentation, the generated line indented with a tab', () => {
+    const tabbed = `\uFEFF${input.replace(/^((?:  )+)/gm, (spaces) => '\t'.repeat(spaces.length / 2))}`;
+    const { output } = migrateSource(tabbed, 'untouched-code-kept.ts');
+    expect(output.startsWith('\uFEFFimport * as tf from')).toBe(true);
+    expect(output).toContain('\n\th = tf.tidy(() => lstm.apply(tf.stack(xs, 1)).carry.h);\n');
+    expect(removedLines(tabbed, output)).toEqual(rewritten);
+  });
+
+  it('keeps one byte-order mark when the first statement is rewritten', () => {
+    const [tfImport, legacyImport, ...rest] = input.split('\n');
+    const source = `\uFEFF${[legacyImport, tfImport, ...rest].join('\n')}`;
+    const { output } = migrateSource(source, 'untouched-code-kept.ts');
+    expect(output.startsWith(`\uFEFFimport { LSTM } from 'rnn-migrate';\n${tfImport}\n`)).toBe(true);
+    expect(output.match(/\uFEFF/g)).toHaveLength(1);
+  });
 });

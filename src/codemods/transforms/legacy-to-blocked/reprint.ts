@@ -205,7 +205,8 @@ class Splicer {
   private print(node: any, anchor: number): string {
     if (hasMultilineTemplate(node)) throw new Unsplicable('re-indenting would change a template literal');
     const { indent, eol } = this.layoutAt(anchor);
-    const text = this.j(node).toSource({ ...this.style, lineTerminator: eol, useTabs: indent.startsWith('\t') });
+    // recast's reuse of a file's first line brings its byte-order mark along; the file keeps its own.
+    const text = this.j(node).toSource({ ...this.style, lineTerminator: eol, useTabs: indent.startsWith('\t') }).replace(/^\uFEFF/, '');
     return text
       .split(eol)
       .map((line, index) => (index > 0 && line !== '' ? indent + line : line))
