@@ -3,7 +3,7 @@
  * both go through these functions and the transforms under ./transforms.
  */
 import { analyzeFile } from './analysis/index.js';
-import { migrateFile } from './transforms/lib/migrate.js';
+import { migrateFile } from './transforms/legacy-to-blocked/index.js';
 import { byPosition, type Finding } from './findings.js';
 import { mayUseLegacy } from './prefilter.js';
 
@@ -16,6 +16,29 @@ export { default as legacyToBlocked } from './transforms/legacy-to-blocked.js';
 export interface MigrateOptions {
   /** Mark each site left for manual migration once with `// rnn-migrate(TODO:<reason>)`. */
   insertTodos?: boolean;
+  /**
+   * The tfjs package the project uses (see tfPackageOf): generated code that needs `tf` in a file
+   * importing no tfjs package imports it from here. Default '@tensorflow/tfjs-core'.
+   */
+  tfPackage?: string;
+}
+
+/** tfjs packages a project may depend on, the one to import from first. */
+const TF_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs', '@tensorflow/tfjs-core'];
+
+/**
+ * The tfjs package a package.json's dependencies name (dependencies, then peer, then dev
+ * dependencies; a Node binding before the umbrella package before tfjs-core), or undefined.
+ */
+export function tfPackageOf(manifest: unknown): string | undefined {
+  if (typeof manifest !== 'object' || manifest === null) return undefined;
+  for (const field of ['dependencies', 'peerDependencies', 'devDependencies']) {
+    const dependencies = (manifest as Record<string, unknown>)[field];
+    if (typeof dependencies !== 'object' || dependencies === null) continue;
+    const found = TF_PACKAGES.find((name) => Object.hasOwn(dependencies, name));
+    if (found) return found;
+  }
+  return undefined;
 }
 
 export interface MigrateResult {

@@ -7,6 +7,7 @@ const commonPlugins: ParserPlugin[] = [
   'classProperties',
   'classPrivateProperties',
   'classPrivateMethods',
+  'decoratorAutoAccessors', // `accessor x = 1` (TC39 decorators, TypeScript 4.9)
   'decorators-legacy',
   'dynamicImport',
   'exportDefaultFrom',
@@ -29,9 +30,12 @@ export function dialectFor(filePath: string): Dialect {
   return 'js';
 }
 
-function optionsFor(dialect: Dialect): ParserOptions {
+/** Declaration files (`.d.ts`, `.d.mts`, `.d.cts`) are ambient: `export const x: T;` has no initializer. */
+const isDeclarationFile = (filePath: string): boolean => /\.d\.[mc]?ts$/i.test(filePath);
+
+function optionsFor(dialect: Dialect, declarationFile: boolean): ParserOptions {
   const plugins: ParserPlugin[] = [...commonPlugins];
-  if (dialect === 'ts') plugins.push('typescript');
+  if (dialect === 'ts') plugins.push(['typescript', { dts: declarationFile }]);
   if (dialect === 'tsx') plugins.push('typescript', 'jsx');
   if (dialect === 'js') plugins.push('jsx');
   return {
@@ -47,8 +51,45 @@ function optionsFor(dialect: Dialect): ParserOptions {
 
 /** The jscodeshift/recast parser object for a file. */
 export function parserFor(filePath: string): Parser {
-  const options = optionsFor(dialectFor(filePath));
-  return { parse: (source: string) => babelParse(source, options) };
+  const options = optionsFor(dialectFor(filePath), isDeclarationFile(filePath));
+  return {
+    parse: (source: string) => {
+      const file = babelParse(source, options);
+      pinRegExpValues(file);
+      return file;
+    },
+  };
+}
+
+/**
+ * ast-types gives a RegExpLiteral without a `value` one made by `new RegExp(pattern, flags)` the
+ * first time anything walks the tree, and throws where this Node's RegExp lacks the syntax
+ * (duplicate named groups and `(?i:…)` modifiers on Node 20; the `v` flag on Node 18). The
+ * codemods never read a literal's value, so the literals this Node cannot compile get `null`.
+ */
+function pinRegExpValues(file: ReturnType<typeof babelParse>): void {
+  const regexTokens = (file.tokens ?? []).filter((token: any) => token.type?.label === 'regexp');
+  const compiles = (pattern: string, flags: string): boolean => {
+    try {
+      new RegExp(pattern, flags);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (regexTokens.every((token: any) => compiles(token.value.pattern, token.value.flags))) return;
+  const stack: unknown[] = [file.program];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    const record = node as Record<string, any>;
+    if (record['type'] === 'RegExpLiteral' && !compiles(record['pattern'], record['flags'])) record['value'] = null;
+    for (const key in record) if (key !== 'loc' && typeof record[key] === 'object') stack.push(record[key]);
+  }
 }
 
 /** Parses with the file's dialect, turning a syntax error into a positioned CodemodParseError. */

@@ -11,7 +11,7 @@ vi.mock('../../src/codemods/index.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../src/codemods/index.js')>();
   return {
     ...actual,
-    // Like recast, reprints with '\n'; '// manual' marks a site left for manual migration and
+    // Like the codemod, keeps each line's ending; '// manual' marks a site left for manual migration and
     // '// emit-broken' makes the stand-in emit code that does not parse.
     migrateSource(source: string, filePath: string, options: { insertTodos?: boolean } = {}) {
       if (!actual.mayUseLegacy(source)) return { output: source, changed: false, findings: [] };
@@ -31,7 +31,8 @@ vi.mock('../../src/codemods/index.js', async (importOriginal) => {
         if (line.includes('// emit-broken')) return `${line.replace(/\/\/.*/, "")} )( // emit-broken`;
         return line.replace("'rnn-migrate/legacy'", "'rnn-migrate'").replace('recur.step(x)', 'recur.apply(x)');
       });
-      const output = lines.join('\n');
+      const endings = source.match(/\r?\n/g) ?? [];
+      const output = lines.map((line, index) => line + (endings[index] ?? '')).join('');
       return { output, changed: output !== source, findings };
     },
   };

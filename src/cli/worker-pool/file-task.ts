@@ -36,12 +36,9 @@ export interface FileOutcome {
   error?: FileError;
 }
 
-/** CRLF sources keep CRLF; a byte-order mark stays. */
+/** A byte-order mark stays (line endings are the codemod's: each line keeps its own). */
 export function keepLineEndings(source: string, output: string): string {
   let result = output;
-  const crlf = source.match(/\r\n/g)?.length ?? 0;
-  const lf = source.match(/\n/g)?.length ?? 0;
-  if (crlf > 0 && crlf * 2 >= lf) result = result.replace(/\r?\n/g, '\r\n');
   if (source.startsWith('\uFEFF') && !result.startsWith('\uFEFF')) result = `\uFEFF${result}`;
   return result;
 }

@@ -77,9 +77,14 @@ export function findLegacyBindings(index: NodeIndex): LegacyBindings {
 
 export function findTfBinding(index: NodeIndex): TfBinding {
   const binding: TfBinding = { named: new Map() };
+  let typeOnlyPackage: string | undefined;
   index.of('ImportDeclaration').forEach((path) => {
     const source = String(path.node.source.value);
-    if (!TFJS_PACKAGE.test(source) || (path.node as any).importKind === 'type') return;
+    if (!TFJS_PACKAGE.test(source)) return;
+    if ((path.node as any).importKind === 'type') {
+      typeOnlyPackage ??= source; // says which package the file means, though it binds no value
+      return;
+    }
     binding.packageName ??= source;
     for (const specifier of path.node.specifiers ?? []) {
       if (specifier.type === 'ImportSpecifier') {
@@ -90,6 +95,7 @@ export function findTfBinding(index: NodeIndex): TfBinding {
   index.of('VariableDeclarator').forEach((path) => {
     if (!isRequireOf(path.node.init, (source) => TFJS_PACKAGE.test(source))) return;
     const id: any = path.node.id;
+    binding.packageName ??= (unwrap(path.node.init) as any).arguments[0].value;
     if (id.type === 'ObjectPattern') {
       for (const property of id.properties) {
         if ((property.type === 'ObjectProperty' || property.type === 'Property') && !property.computed && property.key.type === 'Identifier' && property.value.type === 'Identifier') {
@@ -100,8 +106,8 @@ export function findTfBinding(index: NodeIndex): TfBinding {
     }
     if (id.type !== 'Identifier') return;
     binding.namespace ??= id.name;
-    binding.packageName ??= (unwrap(path.node.init) as any).arguments[0].value;
   });
+  binding.packageName ??= typeOnlyPackage;
   return binding;
 }
 

@@ -5,7 +5,7 @@
  */
 import { ancestors, isCall, isFunctionNode, isLoopNode, isMember, propertyName, unwrap, type AnyPath } from './ast.js';
 import type { Holder } from './holders.js';
-import { arrayAtStep, isFullLength, tensorAtStep, unstackedTensor, type SequenceSource } from './sequence.js';
+import { arrayAtStep, isFullLength, tensorAtStep, unstackedTensor, type SequenceSource } from './timestep-inputs.js';
 import type { ManualReason } from '../rules.js';
 
 export interface StepCall {

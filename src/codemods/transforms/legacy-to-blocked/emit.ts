@@ -11,13 +11,16 @@ export interface PrintStyle {
   arrowParensAlways: boolean;
 }
 
-/** The file's quote style (from its import sources, else its string literals) and line endings. */
+/** The file's quote style (from its import sources, else its string literals) and its more common line ending. */
 export function printStyleOf(source: string): PrintStyle {
   const importQuote = /(?:from|require\()\s*(['"])/.exec(source)?.[1];
   const singles = (source.match(/'/g) ?? []).length;
   const doubles = (source.match(/"/g) ?? []).length;
   const quote = importQuote ? (importQuote === '"' ? 'double' : 'single') : doubles > singles ? 'double' : 'single';
-  return { quote, lineTerminator: source.includes('\r\n') ? '\r\n' : '\n', wrapColumn: 200, arrowParensAlways: true };
+  // Spliced statements take their own line's ending; a whole-file print takes the more common one.
+  const crlf = source.match(/\r\n/g)?.length ?? 0;
+  const lf = (source.match(/\n/g)?.length ?? 0) - crlf;
+  return { quote, lineTerminator: crlf > 0 && crlf >= lf ? '\r\n' : '\n', wrapColumn: 200, arrowParensAlways: true };
 }
 
 export function parseStatements(_j: JSCodeshift, code: string): any[] {
@@ -38,6 +41,8 @@ function detach<T>(node: T): T {
   if (!node || typeof node !== 'object') return node;
   const record = node as Record<string, unknown>;
   for (const key of ['loc', 'start', 'end', 'range', 'tokens', 'extra']) delete record[key];
+  // ast-types would otherwise build the value with `new RegExp`, which throws on syntax newer than this Node.
+  if (record['type'] === 'RegExpLiteral') record['value'] = null;
   for (const key of Object.keys(record)) {
     const value = record[key];
     if (value && typeof value === 'object') detach(value);

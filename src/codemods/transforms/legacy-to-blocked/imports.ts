@@ -7,6 +7,7 @@
 import { collectNames, isMember, propertyName, type AnyPath } from '../../analysis/ast.js';
 import { RUNTIME_ENTRY, legacyExportOf } from '../../analysis/bindings.js';
 import type { FileAnalysis } from '../../analysis/index.js';
+import type { RewriteContext } from './context.js';
 
 /** Legacy exports that exist in 'rnn-migrate' under the same name. */
 const SAME_IN_RUNTIME = new Set(['RNN', 'LSTM', 'GRU', 'RNNCell', 'LSTMCell', 'GRUCell', 'RnnShapeError', 'Carry', 'CarryOf', 'RecurrentCell']);
@@ -128,4 +129,23 @@ export function migrateImports(analysis: FileAnalysis): boolean {
     }
   }
   return true;
+}
+
+/** What a file that imports no tfjs package and is given no project package imports tf from. */
+export const DEFAULT_TF_PACKAGE = '@tensorflow/tfjs-core';
+
+/**
+ * `import * as tf from '…'` (or a require) for generated code that needs tf where the file had no
+ * namespace: from the tfjs package the file already imports (by name, default, namespace, require
+ * or `import type`), else the project's, else tfjs-core (which every tfjs package re-exports).
+ */
+export function addTfImport(ctx: RewriteContext): void {
+  const { j, root, bindings, tf } = ctx.analysis;
+  const packageName = tf.packageName ?? ctx.projectTfPackage ?? DEFAULT_TF_PACKAGE;
+  const usesRequire = bindings.imports.some((legacyImport) => legacyImport.style === 'require') && root.find(j.ImportDeclaration).size() === 0;
+  const code = usesRequire ? `const ${ctx.tfName} = require('${packageName}');` : `import * as ${ctx.tfName} from '${packageName}';`;
+  const anchor = bindings.imports[0]?.path;
+  const node = ctx.statement(code);
+  if (anchor) anchor.insertBefore(node);
+  else root.get().node.program.body.unshift(node);
 }

@@ -5,24 +5,27 @@
 import { enclosingStatement } from '../../analysis/ast.js';
 import type { ManualSite } from '../../analysis/index.js';
 import type { ManualReason } from '../../rules.js';
+import type { OffsetOf } from './source-positions.js';
 
 export const TODO_PREFIX = 'rnn-migrate(TODO:';
 
 export const todoComment = (reason: ManualReason): string => `// ${TODO_PREFIX}${reason}) see MIGRATION.md#${reason}`;
 
 /** The source with a TODO line above each manual site that lacks one. */
-export function insertTodoLines(source: string, sites: ManualSite[]): string {
-  const lineTerminator = source.includes('\r\n') ? '\r\n' : '\n';
+export function insertTodoLines(source: string, sites: ManualSite[], offsetOf: OffsetOf): string {
   const insertions = new Map<number, string>();
   for (const site of sites) {
     const statement = enclosingStatement(site.path) ?? site.path;
-    const start: number | undefined = statement.node.start;
-    if (start === undefined) continue;
+    if (typeof statement.node.start !== 'number') continue;
+    const start = offsetOf(statement.node.start);
     const lineStart = source.lastIndexOf('\n', start - 1) + 1;
     const indent = source.slice(lineStart, start);
     if (!/^[ \t]*$/.test(indent)) continue; // the statement shares its line: no clean place for a comment
     const previousLineStart = source.lastIndexOf('\n', lineStart - 2) + 1;
     if (source.slice(previousLineStart, lineStart).includes(TODO_PREFIX)) continue;
+    // The comment line ends as the statement's own line does.
+    const newline = source.indexOf('\n', start);
+    const lineTerminator = newline > 0 && source[newline - 1] === '\r' ? '\r\n' : '\n';
     if (!insertions.has(lineStart)) insertions.set(lineStart, `${indent}${todoComment(site.reason)}${lineTerminator}`);
   }
   let output = source;
