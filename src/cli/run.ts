@@ -16,6 +16,7 @@ import { findGitRoot, uncommittedChanges } from './git.js';
 import { ioOf, type CliIo, type RunIo } from './io.js';
 import { lockTrees } from './lock.js';
 import { Progress } from './progress.js';
+import { ProjectTfPackages } from './project-tf-package.js';
 import { readSource, type LegacyMention } from './read-source.js';
 import { emit, judge, reportOf, resultOf, type Processed, type RunContext } from './report.js';
 import { defaultRunOptions, reportFormats, type RunInput, type RunOptions } from './run-options.js';
@@ -206,6 +207,8 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
   const processed: Processed[] = [];
   const tasks: FileTask[] = [];
   const readHashes = new Map<string, string>();
+  // A generated `tf` import names the project's own tfjs package (nearest package.json, up to the git root).
+  const tfPackages = new ProjectTfPackages(findGitRoot(context.root));
   for (let i = 0; i < files.length && !signal?.aborted; i++) {
     if (i % 512 === 511) await yieldToEventLoop(); // lets the progress bar draw and Ctrl-C land
     const path = files[i] as string;
@@ -225,7 +228,8 @@ async function readAndProcess(context: RunContext, files: string[], skipped: Ski
       progress.tick();
     } else {
       const taskMode = mode === 'check' ? 'check' : 'migrate';
-      tasks.push({ path, relPath, source: read.source, mode: taskMode, insertTodos: options.insertTodos });
+      const tfPackage = taskMode === 'migrate' ? tfPackages.of(path) : undefined;
+      tasks.push({ path, relPath, source: read.source, mode: taskMode, insertTodos: options.insertTodos, ...(tfPackage ? { tfPackage } : {}) });
       // Valid UTF-8 encodes back to the very bytes read: their hash, for the check before the write.
       if (mode === 'rewrite') readHashes.set(path, contentHash(Buffer.from(read.source, 'utf8')));
     }

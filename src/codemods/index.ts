@@ -11,6 +11,7 @@ export { CodemodParseError } from './errors.js';
 export { rules, manualReasons, type RuleId, type RuleMeta, type ManualReason } from './rules.js';
 export type { Finding } from './findings.js';
 export { dialectFor, parserFor } from './parser.js';
+export { tfPackageOf } from './tf-package.js';
 export { default as legacyToBlocked } from './transforms/legacy-to-blocked.js';
 
 export interface MigrateOptions {
@@ -21,24 +22,6 @@ export interface MigrateOptions {
    * importing no tfjs package imports it from here. Default '@tensorflow/tfjs-core'.
    */
   tfPackage?: string;
-}
-
-/** tfjs packages a project may depend on, the one to import from first. */
-const TF_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs', '@tensorflow/tfjs-core'];
-
-/**
- * The tfjs package a package.json's dependencies name (dependencies, then peer, then dev
- * dependencies; a Node binding before the umbrella package before tfjs-core), or undefined.
- */
-export function tfPackageOf(manifest: unknown): string | undefined {
-  if (typeof manifest !== 'object' || manifest === null) return undefined;
-  for (const field of ['dependencies', 'peerDependencies', 'devDependencies']) {
-    const dependencies = (manifest as Record<string, unknown>)[field];
-    if (typeof dependencies !== 'object' || dependencies === null) continue;
-    const found = TF_PACKAGES.find((name) => Object.hasOwn(dependencies, name));
-    if (found) return found;
-  }
-  return undefined;
 }
 
 export interface MigrateResult {
@@ -61,6 +44,8 @@ export function analyzeSource(source: string, filePath: string): Finding[] {
 /** Rewrite: the migrated source and the sites left for manual migration. Throws CodemodParseError. */
 export function migrateSource(source: string, filePath: string, options: MigrateOptions = {}): MigrateResult {
   if (!mayUseLegacy(source)) return { output: source, changed: false, findings: [] };
-  const { output, findings } = migrateFile(source, filePath, options);
-  return { output, changed: output !== source, findings: findings.sort(byPosition) };
+  const migrated = migrateFile(source, filePath, options);
+  // Each line keeps its own ending (the rewriter splices); a byte-order mark stays too.
+  const output = source.startsWith('\uFEFF') && !migrated.output.startsWith('\uFEFF') ? `\uFEFF${migrated.output}` : migrated.output;
+  return { output, changed: output !== source, findings: migrated.findings.sort(byPosition) };
 }

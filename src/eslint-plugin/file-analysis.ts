@@ -52,28 +52,17 @@ function analyze(text: string, filePath: string, settings: PluginSettings): File
   };
 }
 
-/** What the CLI writes for the file: its rewrite with the file's line endings, if it still parses. */
+/** What the CLI writes for the file: its rewrite (each line keeps its own ending), if it still parses. */
 function rewrite(text: string, filePath: string, settings: PluginSettings): string | undefined {
   try {
     const { output, changed } = migrateSource(text, filePath, { insertTodos: settings.insertTodos === true });
     if (!changed) return undefined;
-    const kept = keepLineEndings(text, output);
-    parserFor(filePath).parse(kept);
-    return kept;
+    parserFor(filePath).parse(output);
+    return output;
   } catch {
     // The CLI leaves such a file untouched and says why; here the findings still report it.
     return undefined;
   }
-}
-
-/**
- * CRLF sources keep CRLF, as the CLI's rewrite does. (ESLint itself strips and restores a
- * byte-order mark, so only the line endings need this.)
- */
-function keepLineEndings(source: string, output: string): string {
-  const crlf = source.match(/\r\n/g)?.length ?? 0;
-  const lf = source.match(/\n/g)?.length ?? 0;
-  return crlf > 0 && crlf * 2 >= lf ? output.replace(/\r?\n/g, '\r\n') : output;
 }
 
 function failureOf(error: unknown): NonNullable<FileAnalysis['failure']> {

@@ -1,5 +1,5 @@
 // The work on one file, the same in this thread and in a worker: lint it or migrate it, make sure
-// a rewritten file still parses and keeps its line endings, and give each finding a fingerprint
+// a rewritten file still parses, and give each finding a fingerprint
 // that survives edits elsewhere in the file.
 import { createHash } from 'node:crypto';
 import type * as Codemods from '../../codemods/index.js';
@@ -15,6 +15,8 @@ export interface FileTask {
   source: string;
   mode: 'check' | 'migrate';
   insertTodos: boolean;
+  /** The project's tfjs package, for a generated `tf` import (migrate mode). */
+  tfPackage?: string;
 }
 
 export interface ReportedFinding extends Finding {
@@ -34,13 +36,6 @@ export interface FileOutcome {
   /** Migrate mode: the rewritten source, present only when it differs. */
   output?: string;
   error?: FileError;
-}
-
-/** A byte-order mark stays (line endings are the codemod's: each line keeps its own). */
-export function keepLineEndings(source: string, output: string): string {
-  let result = output;
-  if (source.startsWith('\uFEFF') && !result.startsWith('\uFEFF')) result = `\uFEFF${result}`;
-  return result;
 }
 
 export function fingerprintFindings(relPath: string, source: string, findings: Finding[]): ReportedFinding[] {
@@ -75,11 +70,11 @@ export function processSource(task: FileTask, codemods: CodemodsApi): FileOutcom
     if (task.mode === 'check') {
       return { findings: fingerprintFindings(relPath, source, codemods.analyzeSource(source, relPath)) };
     }
-    const migrated = codemods.migrateSource(source, relPath, { insertTodos: task.insertTodos });
+    const migrated = codemods.migrateSource(source, relPath, { insertTodos: task.insertTodos, tfPackage: task.tfPackage });
     // Rewrite-mode findings are positioned in the output: the file as it will be on disk.
     const findings = fingerprintFindings(relPath, migrated.output, migrated.findings);
     if (!migrated.changed) return { findings };
-    const output = keepLineEndings(source, migrated.output);
+    const output = migrated.output;
     try {
       codemods.parserFor(relPath).parse(output);
     } catch (error) {

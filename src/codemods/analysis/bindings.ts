@@ -5,8 +5,9 @@
  */
 import { isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
 import type { NodeIndex } from './node-index.js';
+import { LEGACY_ENTRY } from '../prefilter.js';
 
-export const LEGACY_ENTRY = 'rnn-migrate/legacy';
+export { LEGACY_ENTRY };
 export const RUNTIME_ENTRY = 'rnn-migrate';
 const TFJS_PACKAGE = /^@tensorflow\/tfjs(-core|-node|-node-gpu)?$/;
 

@@ -1,0 +1,45 @@
+// A rewrite that needs `tf` in a file importing no tfjs package names the project's own package:
+// the nearest package.json (up to the git root) that depends on one.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeRepo, removeTempDirs, runCli } from './helpers.js';
+
+const noTfImport = [
+  "import { LSTM } from 'rnn-migrate/legacy';",
+  'const lstm = LSTM(2, 3);',
+  'export function last(xs) {',
+  '  lstm.reset();',
+  '  let h;',
+  '  for (const x of xs) h = lstm.step(x);',
+  '  return h;',
+  '}',
+  '',
+].join('\n');
+
+const tfImportOf = (path: string) => readFileSync(path, 'utf8').split('\n').find((line) => line.includes('import * as tf'));
+
+afterEach(removeTempDirs);
+
+describe("the generated tf import names the project's package", () => {
+  it('from the nearest package.json, per package of a monorepo', async () => {
+    const repo = makeRepo({
+      'package.json': JSON.stringify({ devDependencies: { '@tensorflow/tfjs-core': '^4' } }),
+      'packages/node-app/package.json': JSON.stringify({ dependencies: { '@tensorflow/tfjs-node': '^4' } }),
+      'packages/node-app/src/model.js': noTfImport,
+      'packages/plain/package.json': JSON.stringify({ dependencies: { react: '^18' } }),
+      'packages/plain/src/model.js': noTfImport,
+    });
+    const { code } = await runCli(repo, ['.']);
+    expect(code).toBe(0);
+    expect(tfImportOf(join(repo, 'packages/node-app/src/model.js'))).toBe("import * as tf from '@tensorflow/tfjs-node';");
+    // No tfjs dependency in its own package.json: the one above it names tfjs-core.
+    expect(tfImportOf(join(repo, 'packages/plain/src/model.js'))).toBe("import * as tf from '@tensorflow/tfjs-core';");
+  });
+
+  it('from the umbrella package when the project depends on @tensorflow/tfjs', async () => {
+    const repo = makeRepo({ 'package.json': JSON.stringify({ dependencies: { '@tensorflow/tfjs': '^4' } }), 'src/model.js': noTfImport });
+    expect((await runCli(repo, ['.'])).code).toBe(0);
+    expect(tfImportOf(join(repo, 'src/model.js'))).toBe("import * as tf from '@tensorflow/tfjs';");
+  });
+});
