@@ -70,13 +70,13 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the GitHub Actions recipe', () => {
   it('has the commands and the ESLint config it documents', () => {
-    expect(ciCheck.join(' ')).toBe('npx rnn-migrate --check --format github --baseline .rnn-migrate-baseline.json .');
+    expect(ciCheck.join(' ')).toBe('npx rnn-migrate --check --format github --baseline rnn-migrate-baseline.json .');
     expect(eslintConfig).toContain("import rnnMigrate from 'rnn-migrate/eslint-plugin';");
   });
 
   it('rnn-migrate job: passes on the recorded baseline, annotates new legacy use, prunes after a migration', () => {
     expect(npx(project, recordBaseline).status).toBe(0);
-    expect(existsSync(join(project, '.rnn-migrate-baseline.json'))).toBe(true);
+    expect(existsSync(join(project, 'rnn-migrate-baseline.json'))).toBe(true);
 
     const summary = join(work, 'step-summary.md');
     const actionsEnv = { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary };
