@@ -1,11 +1,11 @@
 /**
  * The kernel configs of one GPU backend: the sequence and step kernels of every cell, forward and
- * backward, over the shared driver (sequence.ts). A step is a time-major sequence of length 1.
+ * backward, over the shared driver (gpu_driver.ts). A step is a time-major sequence of length 1.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { CELL_KERNELS, type CellKind, type RnnActivation } from '../kernel_names.js';
+import { CELL_KINDS, CELLS, type RnnActivation } from '../cell_table.js';
 import type { GpuBackend, GpuRunner } from './runner.js';
-import { gpuSequenceBackward, gpuSequenceForward } from './sequence.js';
+import { gpuSequenceBackward, gpuSequenceForward } from './gpu_driver.js';
 
 type Inputs = Record<string, TensorInfo | undefined>;
 
@@ -21,8 +21,8 @@ function asSequenceOfOne(x: TensorInfo): TensorInfo {
 
 export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuBackend) => GpuRunner): KernelConfig[] {
   const configs: KernelConfig[] = [];
-  for (const kind of ['lstm', 'gru', 'rnn'] as CellKind[]) {
-    const names = CELL_KERNELS[kind];
+  for (const kind of CELL_KINDS) {
+    const names = CELLS[kind].kernels;
     const withBackend = (body: (runner: GpuRunner, inputs: Inputs, attrs: NamedAttrMap) => TensorInfo[]): KernelFunc =>
       (({ inputs, backend, attrs }) =>
         body(makeRunner(backend as GpuBackend), inputs as Inputs, (attrs ?? {}) as NamedAttrMap)) as KernelFunc;

@@ -12,7 +12,7 @@
  * A masked step writes the previous carry into block 0 (and 1 for LSTM); its gate blocks are
  * never read because its gradient is zero.
  */
-import type { CellKind, RnnActivation } from '../kernel_names.js';
+import { CELLS, type CellKind, type RnnActivation } from '../cell_table.js';
 import type { ShaderDialect } from './dialect.js';
 
 /**
@@ -44,12 +44,12 @@ export interface SequenceGeometry {
   hasMask: boolean;
 }
 
-/** Gate blocks per cell (columns of the kernels are gates·hidden). */
-export const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
-/** Blocks of the per-step state S_t. */
+/** Blocks of the per-step state S_t (the GPU workspace layout above). */
 export const STATE_BLOCKS: Record<CellKind, number> = { lstm: 6, gru: 5, rnn: 2 };
-/** Carry entries (h, and c for LSTM). */
-export const CARRY_BLOCKS: Record<CellKind, number> = { lstm: 2, gru: 1, rnn: 1 };
+/** Gate blocks of a cell (the kernels have gates·hidden columns), from the cell table. */
+export const gatesOf = (kind: CellKind): number => CELLS[kind].gates;
+/** Carry entries of a cell (h, and c for LSTM), from the cell table. */
+export const carriesOf = (kind: CellKind): number => CELLS[kind].carries.length;
 
 function geometryKey(g: SequenceGeometry): string {
   return `${g.kind}_${g.activation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
@@ -103,7 +103,7 @@ function activationSlope(d: ShaderDialect, activation: RnnActivation, a: string)
  */
 export function gateShader(g: SequenceGeometry): ShaderSpec {
   const inputs = ['xProj', 'hProj', 'biasIn', 'prevState', ...(g.hasMask ? ['validMask'] : [])];
-  const G = GATES[g.kind];
+  const G = gatesOf(g.kind);
   const H = g.hidden;
   const bh = g.batch * H;
   return {
@@ -253,10 +253,10 @@ function carryGradientOf(d: ShaderDialect, g: SequenceGeometry, t: string, dhRec
  * Uniforms: `step` = t, `nextStep`, `prevStep` = the step processed before t (−1: initial carry).
  */
 export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): ShaderSpec {
-  const G = GATES[g.kind];
+  const G = gatesOf(g.kind);
   const H = g.hidden;
   const BH = g.batch * H;
-  const carryLength = CARRY_BLOCKS[g.kind] * BH;
+  const carryLength = carriesOf(g.kind) * BH;
   const sides = g.kind === 'gru' ? 2 : 1;
   // The RNN gradient needs no previous state.
   const inputs = [
@@ -350,7 +350,7 @@ export function carryGradShader(g: SequenceGeometry, hasDOutput: boolean): Shade
   return {
     key: `rnnCarryGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: inputs,
-    outputSize: CARRY_BLOCKS[g.kind] * g.batch * g.hidden,
+    outputSize: carriesOf(g.kind) * g.batch * g.hidden,
     uniforms: ['step', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
