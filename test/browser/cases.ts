@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GRU, LSTM, RNN, type Recurrence } from '../../src/index.js';
+import { CELL_KINDS, type CellKind } from '../../src/runtime/kernels/cell_table.js';
 import { seeded } from './backends.js';
 
-export type CellKind = 'lstm' | 'gru' | 'rnn';
-export const CELL_KINDS: CellKind[] = ['lstm', 'gru', 'rnn'];
+export { CELL_KINDS, type CellKind };
 
 export interface LayerCase {
   kind: CellKind;

@@ -16,10 +16,10 @@ import { expect, it } from 'vitest';
 import { GRU, LSTM, RNN } from '../../src/index.js';
 import { describeBackends, tf } from '../helpers/backends.js';
 import { expectClose, randn, variableOf } from './helpers.js';
+import { CELLS, type CellKind } from '../../src/runtime/kernels/cell_table.js';
 
-type Kind = 'lstm' | 'gru' | 'rnn';
+type Kind = CellKind;
 const [BATCH, TIME, IN, H] = [3, 5, 4, 3];
-const GATES: Record<Kind, number> = { lstm: 4, gru: 3, rnn: 1 };
 // Row 1 loses its last two steps, row 2 has a gap: padding at the end and in the middle.
 const MASK = [
   [1, 1, 1, 1, 1],
@@ -30,7 +30,7 @@ const MASK = [
 /** Random weights in our canonical layout (GRU: diagonal Rn and zero recurrent bias, see above). */
 function ourWeights(kind: Kind): tf.Tensor[] {
   return tf.tidy(() => {
-    const g = GATES[kind];
+    const g = CELLS[kind].gates;
     const kernel = randn([IN, g * H], 0.5);
     let recurrent = randn([H, g * H], 0.5);
     let bias = randn([g * H], 0.5);

@@ -15,12 +15,7 @@ export class LSTMCell extends BuiltinCell<LSTMCarry> {
     super(
       inputSize,
       hiddenSize,
-      {
-        gates: 4,
-        biasShape: (h) => [4 * h],
-        initialBias: (h) => tf.concat([tf.zeros([h]), tf.ones([h]), tf.zeros([2 * h])]),
-        carryKeys: ['h', 'c'],
-      },
+      { kind: 'lstm', initialBias: (h) => tf.concat([tf.zeros([h]), tf.ones([h]), tf.zeros([2 * h])]) },
       options,
     );
   }

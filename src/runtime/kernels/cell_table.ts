@@ -9,7 +9,8 @@
  * function of the variant here, read through the helpers below.
  */
 
-export type RnnActivation = 'tanh' | 'relu' | 'linear';
+export const RNN_ACTIVATIONS = ['tanh', 'relu', 'linear'] as const;
+export type RnnActivation = (typeof RNN_ACTIVATIONS)[number];
 
 /** The attributes that select among a kind's equations. */
 export interface CellVariant {
@@ -67,7 +68,7 @@ export function cellFacts(kind: CellKind): CellFacts {
 }
 
 /** The canonical (tf.layers / Keras) weight shapes of a cell. */
-export function weightShapes(kind: CellKind, inputSize: number, hidden: number): { kernel: number[]; recurrentKernel: number[]; bias: number[] } {
+export function weightShapes(kind: CellKind, inputSize: number, hidden: number): { kernel: [number, number]; recurrentKernel: [number, number]; bias: number[] } {
   const { gates, biasRows } = CELLS[kind];
   const width = gates * hidden;
   return { kernel: [inputSize, width], recurrentKernel: [hidden, width], bias: biasRows === 1 ? [width] : [biasRows, width] };
