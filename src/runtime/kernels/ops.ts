@@ -2,7 +2,8 @@
  * The ops of the kernel layer: what cells, sequence layers and the legacy Recur call. Each op runs
  * the fused kernel registered for the active backend (through the kernel registry, so its fused
  * gradient is recorded on the tape) and falls back to the composite implementation from tfjs ops
- * where no backend registration exists. Both paths compute the same math (DESIGN.md).
+ * where no backend registration exists. Both paths compute the same math (the equations of each
+ * cell are in composite/<cell>.ts, host/cells/<cell>.ts and gpu/shaders.ts).
  *
  * The ops do not validate their input (the runtime layer does, with RnnShapeError); they never
  * leak tensors.

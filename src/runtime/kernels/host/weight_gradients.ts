@@ -7,7 +7,7 @@ import { scratch } from './scratch.js';
 import type { SequenceGeometry } from './geometry.js';
 
 export interface WeightGradients {
-  /** Empty when the input gradient was not asked for (HostCellInputs.inputGradient false). */
+  /** Empty when the input gradient was not asked for (HostCellData.inputGradient false). */
   dx: Float32Array;
   /** The gradient of x·K + b, [N, G] in x's row layout (dx = dInputProjection · Kᵀ). */
   dInputProjection: Float32Array;
@@ -20,7 +20,7 @@ export interface WeightGradients {
 }
 
 export interface WeightGradientOptions {
-  /** False skips dx (see HostCellInputs.inputGradient); absent means true. */
+  /** False skips dx (see HostCellData.inputGradient); absent means true. */
   inputGradient?: boolean;
   /**
    * dInputProjectionᵀ and dRecurrentProjectionᵀ, [G, N] each (the same array when the projections
