@@ -12,13 +12,27 @@
 export const RNN_ACTIVATIONS = ['tanh', 'relu', 'linear'] as const;
 export type RnnActivation = (typeof RNN_ACTIVATIONS)[number];
 
-/** The attributes that select among a kind's equations. */
+/** The gate activation: the logistic sigmoid, or tf.layers' hard sigmoid clip(0.2x + 0.5, 0, 1). */
+export const RECURRENT_ACTIVATIONS = ['sigmoid', 'hardSigmoid'] as const;
+export type RecurrentActivation = (typeof RECURRENT_ACTIVATIONS)[number];
+
+/** The attributes that select among a kind's equations (kernel attrs of the same names). */
 export interface CellVariant {
   /** RNN: h' = act(x·K + h·R + b). */
   activation: RnnActivation;
+  /** LSTM: the activation of the gates i, f, o. */
+  recurrentActivation: RecurrentActivation;
 }
 
-export const DEFAULT_VARIANT: CellVariant = { activation: 'tanh' };
+export const DEFAULT_VARIANT: CellVariant = { activation: 'tanh', recurrentActivation: 'sigmoid' };
+
+/** A kernel's attrs (absent: the default) as the variant they select. */
+export function variantOfAttrs(attrs: { activation?: unknown; recurrentActivation?: unknown }): CellVariant {
+  return {
+    activation: (attrs.activation as RnnActivation | undefined) ?? DEFAULT_VARIANT.activation,
+    recurrentActivation: (attrs.recurrentActivation as RecurrentActivation | undefined) ?? DEFAULT_VARIANT.recurrentActivation,
+  };
+}
 
 /** A cell's four kernels: what every registration looping over the cells needs. */
 export interface CellKernelNames {

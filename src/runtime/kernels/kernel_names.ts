@@ -10,7 +10,7 @@
  * kernel. A forward kernel run outside any gradient scope may return an empty workspace.
  */
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { CELLS, type RnnActivation } from './cell_table.js';
+import { CELLS, type RecurrentActivation, type RnnActivation } from './cell_table.js';
 
 export { CELLS, CELL_KINDS, type CellKernelNames, type CellKind, type RnnActivation } from './cell_table.js';
 
@@ -78,8 +78,9 @@ export interface SequenceAttrs {
   saveForBackward: boolean;
   /** The backend that ran the forward kernel: only its own Grad kernel can read the workspace. */
   backend?: string;
-  /** The cell variant (cell_table.ts CellVariant); absent means the default. RNN only today. */
+  /** The cell variant (cell_table.ts CellVariant); absent means the default. */
   activation?: RnnActivation;
+  recurrentActivation?: RecurrentActivation;
   /** Grad kernels only: dx may be left to SequenceInputGrad (see the grad outputs below). */
   deferInputGradient?: boolean;
   [key: string]: boolean | string | undefined;
@@ -113,5 +114,6 @@ export interface StepAttrs {
   saveForBackward: boolean;
   backend?: string;
   activation?: RnnActivation;
+  recurrentActivation?: RecurrentActivation;
   [key: string]: boolean | string | undefined;
 }

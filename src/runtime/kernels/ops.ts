@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { CELLS, type CellKind, type RnnActivation } from './cell_table.js';
+import { CELLS, type CellKind, type CellVariant, type RecurrentActivation, type RnnActivation } from './cell_table.js';
 import type { SequenceAttrs, StepAttrs } from './kernel_names.js';
 import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
@@ -36,6 +36,11 @@ interface SequenceWeights {
   recurrentKernel: Tensor2D;
 }
 
+/** The variant's given fields as kernel attrs (an absent attr means the default). */
+function setVariant(attrs: SequenceAttrs | StepAttrs, variant: Partial<CellVariant>): void {
+  for (const [name, value] of Object.entries(variant)) if (value !== undefined) attrs[name] = value;
+}
+
 function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) != null;
 }
@@ -49,7 +54,7 @@ function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAtt
  * present, empty when unused). The trailing workspace output is dropped here (the tape keeps its
  * own reference when recording); a workspace buffer goes to the tape node uncloned.
  */
-function runFusedSequence(kind: CellKind, inputs: NamedTensorMap, options: SequenceOptions, activation?: RnnActivation): Tensor[] {
+function runFusedSequence(kind: CellKind, inputs: NamedTensorMap, options: SequenceOptions, variant: Partial<CellVariant> = {}): Tensor[] {
   const kernelName = CELLS[kind].kernels.sequence;
   const empty = tf.tensor1d([], 'float32');
   const attrs: SequenceAttrs = {
@@ -58,7 +63,7 @@ function runFusedSequence(kind: CellKind, inputs: NamedTensorMap, options: Seque
     saveForBackward: gradientWillBeRecorded(),
     backend: tf.getBackend(),
   };
-  if (activation) attrs.activation = activation;
+  setVariant(attrs, variant);
   const [d0, d1] = inputs.x.shape;
   // Without a tape to attach to, the kernel returns its workspace as an output (cloned when saved).
   const tape = attrs.saveForBackward ? activeTape() : null;
@@ -98,10 +103,10 @@ function savedWeight(tape: GradientTape, weight: Tensor): Tensor {
  * are saved as one shared copy per tape (savedWeight), appended to the step's tape node; the
  * gradient config leaves them out of what the engine saves.
  */
-function runFusedStep(kind: CellKind, inputs: NamedTensorMap, activation?: RnnActivation): Tensor[] {
+function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<CellVariant> = {}): Tensor[] {
   const kernelName = CELLS[kind].kernels.step;
   const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded(), backend: tf.getBackend() };
-  if (activation) attrs.activation = activation;
+  setVariant(attrs, variant);
   const tape = attrs.saveForBackward ? activeTape() : null;
   if (attrs.saveForBackward && !tape) throw unsupportedEngineError(kernelName);
   // Copies first: making one records an Identity node, and the step's node must be the last.
@@ -113,11 +118,11 @@ function runFusedStep(kind: CellKind, inputs: NamedTensorMap, activation?: RnnAc
 }
 
 export function lstmSequence(
-  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D } & SequenceOptions,
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D; recurrentActivation?: RecurrentActivation } & SequenceOptions,
 ): { output: Tensor3D; h: Tensor2D; c: Tensor2D } {
   if (!hasFusedKernel(CELLS.lstm.kernels.sequence)) return lstmSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0, c0 } = a;
-  const [output, h, c] = runFusedSequence('lstm', { x, kernel, recurrentKernel, bias, h0, c0 }, a);
+  const [output, h, c] = runFusedSequence('lstm', { x, kernel, recurrentKernel, bias, h0, c0 }, a, { recurrentActivation: a.recurrentActivation });
   return { output: output as Tensor3D, h: h as Tensor2D, c: c as Tensor2D };
 }
 
@@ -135,16 +140,16 @@ export function rnnSequence(
 ): { output: Tensor3D; h: Tensor2D } {
   if (!hasFusedKernel(CELLS.rnn.kernels.sequence)) return rnnSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0 } = a;
-  const [output, h] = runFusedSequence('rnn', { x, kernel, recurrentKernel, bias, h0 }, a, a.activation);
+  const [output, h] = runFusedSequence('rnn', { x, kernel, recurrentKernel, bias, h0 }, a, { activation: a.activation });
   return { output: output as Tensor3D, h: h as Tensor2D };
 }
 
 export function lstmStep(
-  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D },
+  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D; recurrentActivation?: RecurrentActivation },
 ): { h: Tensor2D; c: Tensor2D } {
   if (!hasFusedKernel(CELLS.lstm.kernels.step)) return lstmStepComposite(a);
   const { x, h, c, kernel, recurrentKernel, bias } = a;
-  const [hNext, cNext] = runFusedStep('lstm', { x, h, c, kernel, recurrentKernel, bias });
+  const [hNext, cNext] = runFusedStep('lstm', { x, h, c, kernel, recurrentKernel, bias }, { recurrentActivation: a.recurrentActivation });
   return { h: hNext as Tensor2D, c: cNext as Tensor2D };
 }
 
@@ -160,6 +165,6 @@ export function rnnStep(
 ): { h: Tensor2D } {
   if (!hasFusedKernel(CELLS.rnn.kernels.step)) return rnnStepComposite(a);
   const { x, h, kernel, recurrentKernel, bias } = a;
-  const [hNext] = runFusedStep('rnn', { x, h, kernel, recurrentKernel, bias }, a.activation);
+  const [hNext] = runFusedStep('rnn', { x, h, kernel, recurrentKernel, bias }, { activation: a.activation });
   return { h: hNext as Tensor2D };
 }

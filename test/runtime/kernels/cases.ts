@@ -7,7 +7,7 @@ import * as ops from '../../../src/runtime/kernels/ops.js';
 import { gruSequenceComposite, gruStepComposite } from '../../../src/runtime/kernels/composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from '../../../src/runtime/kernels/composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from '../../../src/runtime/kernels/composite/rnn.js';
-import { CELL_KINDS, CELLS, weightShapes, type CellKind, type RnnActivation } from '../../../src/runtime/kernels/cell_table.js';
+import { CELL_KINDS, CELLS, weightShapes, type CellKind, type RecurrentActivation, type RnnActivation } from '../../../src/runtime/kernels/cell_table.js';
 
 export type CellName = CellKind;
 export const cellNames: CellName[] = CELL_KINDS;
@@ -23,6 +23,8 @@ export interface SequenceCase {
   reverse: boolean;
   masked: boolean;
   activation: RnnActivation;
+  /** LSTM gates; absent: the default (sigmoid). */
+  recurrentActivation?: RecurrentActivation;
   seed: number;
 }
 
@@ -70,7 +72,7 @@ export function runSequence(implementation: Implementation, c: SequenceCase, t: 
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmSequence(a) : lstmSequenceComposite(a);
     }
     case 'gru': {
@@ -90,7 +92,7 @@ export function runStep(implementation: Implementation, c: SequenceCase, t: Reco
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmStep(a) : lstmStepComposite(a);
     }
     case 'gru': {

@@ -3,16 +3,11 @@
  * backward, over the shared driver (gpu_driver.ts). A step is a time-major sequence of length 1.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { CELL_KINDS, CELLS, type RnnActivation } from '../cell_table.js';
+import { CELL_KINDS, CELLS, variantOfAttrs } from '../cell_table.js';
 import type { GpuBackend, GpuRunner } from './runner.js';
 import { gpuSequenceBackward, gpuSequenceForward } from './gpu_driver.js';
 
 type Inputs = Record<string, TensorInfo | undefined>;
-
-
-function activationOf(attrs: NamedAttrMap | undefined): RnnActivation {
-  return ((attrs?.activation as RnnActivation | undefined) ?? 'tanh');
-}
 
 /** [batch, in] → [1, batch, in]: a step as a time-major sequence of one timestep. */
 function asSequenceOfOne(x: TensorInfo): TensorInfo {
@@ -36,7 +31,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           timeMajor: !!attrs.timeMajor,
           reverse: !!attrs.reverse,
           saveForBackward: attrs.saveForBackward !== false,
-          activation: activationOf(attrs),
+          ...variantOfAttrs(attrs),
         },
       ),
     );
@@ -56,7 +51,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           dhT: i.dhT!,
           dcT: i.dcT,
         },
-        { kind, timeMajor: !!attrs.timeMajor, reverse: !!attrs.reverse, saveForBackward: true, activation: activationOf(attrs) },
+        { kind, timeMajor: !!attrs.timeMajor, reverse: !!attrs.reverse, saveForBackward: true, ...variantOfAttrs(attrs) },
       ),
     );
     const step = withBackend((runner, i, attrs) => {
@@ -68,7 +63,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           timeMajor: true,
           reverse: false,
           saveForBackward: attrs.saveForBackward !== false,
-          activation: activationOf(attrs),
+          ...variantOfAttrs(attrs),
         },
       );
       // [h, (c), workspace]; the one-step output sequence is not a step output.
@@ -89,7 +84,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           dhT: i.dh!,
           dcT: i.dc,
         },
-        { kind, timeMajor: true, reverse: false, saveForBackward: true, activation: activationOf(attrs) },
+        { kind, timeMajor: true, reverse: false, saveForBackward: true, ...variantOfAttrs(attrs) },
       );
       return [{ ...dx, shape: dx.shape.slice(1) }, ...rest];
     });

@@ -6,7 +6,7 @@
  * whole-sequence matmuls and a column sum. The same code drives webgl and webgpu.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { CellKind, RnnActivation } from '../cell_table.js';
+import type { CellKind, CellVariant } from '../cell_table.js';
 import type { SequenceGradInputs, SequenceInputs } from '../kernel_names.js';
 import { GpuScope, type GpuRunner } from './runner.js';
 import {
@@ -21,12 +21,12 @@ import {
   stepGradShader,
 } from './shaders.js';
 
-export interface GpuSequenceOptions {
+/** The run and the cell variant (absent fields: the default variant). */
+export interface GpuSequenceOptions extends Partial<CellVariant> {
   kind: CellKind;
   timeMajor: boolean;
   reverse: boolean;
   saveForBackward: boolean;
-  activation?: RnnActivation;
 }
 
 const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
@@ -39,6 +39,7 @@ function geometryOf(inputs: SequenceInputs, options: GpuSequenceOptions): Sequen
     batch: options.timeMajor ? d1 : d0,
     hidden: inputs.h0.shape[1],
     activation: options.activation ?? 'tanh',
+    recurrentActivation: options.recurrentActivation ?? 'sigmoid',
     timeMajor: options.timeMajor,
     reverse: options.reverse,
     hasMask: inputs.mask != null && sizeOf(inputs.mask) > 0,

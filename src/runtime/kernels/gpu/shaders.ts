@@ -12,7 +12,7 @@
  * A masked step writes the previous carry into block 0 (and 1 for LSTM); its gate blocks are
  * never read because its gradient is zero.
  */
-import { CELLS, type CellKind, type RnnActivation } from '../cell_table.js';
+import { CELLS, type CellKind, type RecurrentActivation, type RnnActivation } from '../cell_table.js';
 import type { ShaderDialect } from './dialect.js';
 
 /**
@@ -39,6 +39,7 @@ export interface SequenceGeometry {
   time: number;
   hidden: number;
   activation: RnnActivation;
+  recurrentActivation: RecurrentActivation;
   timeMajor: boolean;
   reverse: boolean;
   hasMask: boolean;
@@ -52,7 +53,7 @@ export const gatesOf = (kind: CellKind): number => CELLS[kind].gates;
 export const carriesOf = (kind: CellKind): number => CELLS[kind].carries.length;
 
 function geometryKey(g: SequenceGeometry): string {
-  return `${g.kind}_${g.activation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
+  return `${g.kind}_${g.activation}_${g.recurrentActivation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
 }
 
 /** Declares b, j (and blk) from `index` over a [blocks, B, H] output. */
@@ -90,6 +91,16 @@ function activate(activation: RnnActivation, v: string): string {
   return v;
 }
 
+/** The gate activation σ (LSTM i, f, o). */
+function gate(g: SequenceGeometry, v: string): string {
+  return g.recurrentActivation === 'hardSigmoid' ? `clamp(0.2 * (${v}) + 0.5, 0.0, 1.0)` : `rnnSigmoid(${v})`;
+}
+
+/** dσ/dz written in terms of s = σ(z). */
+function gateSlope(d: ShaderDialect, g: SequenceGeometry, s: string): string {
+  return g.recurrentActivation === 'hardSigmoid' ? d.pick(`${s} > 0.0 && ${s} < 1.0`, '0.2', '0.0') : `${s} * (1.0 - ${s})`;
+}
+
 /** d act / d z, written in terms of a = act(z). */
 function activationSlope(d: ShaderDialect, activation: RnnActivation, a: string): string {
   if (activation === 'tanh') return `(1.0 - ${a} * ${a})`;
@@ -120,10 +131,10 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
       if (g.kind === 'lstm') {
         lines.push(
           d.float('cp', `getPrevState(${bh} + b * ${H} + j)`),
-          d.float('ig', `rnnSigmoid(${xSide(0)} + ${hSide(0)})`),
-          d.float('fg', `rnnSigmoid(${xSide(1)} + ${hSide(1)})`),
+          d.float('ig', gate(g, `${xSide(0)} + ${hSide(0)}`)),
+          d.float('fg', gate(g, `${xSide(1)} + ${hSide(1)}`)),
           d.float('gg', `rnnTanh(${xSide(2)} + ${hSide(2)})`),
-          d.float('og', `rnnSigmoid(${xSide(3)} + ${hSide(3)})`),
+          d.float('og', gate(g, `${xSide(3)} + ${hSide(3)}`)),
           d.float('cn', 'fg * cp + ig * gg'),
           d.float('hn', 'og * rnnTanh(cn)'),
           d.float('outValue', 'og'),
@@ -312,9 +323,9 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
           d.float('fg', state(3)),
           d.float('gg', state(4)),
           d.float('cp', prevState(1)),
-          d.float('outValue', 'dhn * tc * og * (1.0 - og)'),
-          `if (gate == 0) { outValue = dcn * gg * ig * (1.0 - ig); }`,
-          `else if (gate == 1) { outValue = dcn * cp * fg * (1.0 - fg); }`,
+          d.float('outValue', `dhn * tc * ${gateSlope(d, g, 'og')}`),
+          `if (gate == 0) { outValue = dcn * gg * ${gateSlope(d, g, 'ig')}; }`,
+          `else if (gate == 1) { outValue = dcn * cp * ${gateSlope(d, g, 'fg')}; }`,
           `else if (gate == 2) { outValue = dcn * ig * (1.0 - gg * gg); }`,
         );
       } else if (g.kind === 'gru') {

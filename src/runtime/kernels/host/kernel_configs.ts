@@ -4,7 +4,7 @@
  * SequenceInputGrad. Each sequence kernel registers its workspace allocator with the kernel layer.
  */
 import { backend as activeBackend, engine, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { CELL_KINDS, CELLS, hostWorkspaceFloats, type CellKind, type CellVariant, type RnnActivation } from '../cell_table.js';
+import { CELL_KINDS, CELLS, hostWorkspaceFloats, variantOfAttrs, type CellKind } from '../cell_table.js';
 import { SequenceInputGrad, type SequenceGradInputs } from '../kernel_names.js';
 import { registerWorkspaceAllocator } from '../workspace_allocators.js';
 import type { HostTensorIO } from './backend_io.js';
@@ -47,10 +47,6 @@ function stepGeometry(inputs: Inputs, carryName: string): SequenceGeometry {
   return { batch, time: 1, inputSize, hidden: inputs[carryName].shape[1], timeMajor: false, reverse: false };
 }
 
-function variantOf(attrs: NamedAttrMap): CellVariant {
-  return { activation: (attrs.activation as RnnActivation | undefined) ?? 'tanh' };
-}
-
 function sizeOf(tensor: TensorInfo): number {
   return tensor.shape.reduce((n, d) => n * d, 1);
 }
@@ -80,7 +76,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequence = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = sequenceGeometry(inputs, sequenceCarries[0], attrs);
-    const r = hostForward(kind, g, readCell(io, kb, inputs, sequenceCarries), variantOf(attrs), attrs.saveForBackward === true, hostMath(kb));
+    const r = hostForward(kind, g, readCell(io, kb, inputs, sequenceCarries), variantOfAttrs(attrs), attrs.saveForBackward === true, hostMath(kb));
     const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
     // With a workspace buffer (SequenceInputs.workspaceBuffer) the workspace output stays empty.
     const buffer = inputs.workspaceBuffer;
@@ -105,7 +101,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     // the Grad kernel owns from here on (kernel_names.ts: deferInputGradient).
     const dInputProjectionSize = g.batch * g.time * inputs.kernel.shape[1];
     a.inputGradient = !(attrs.deferInputGradient === true && sizeOf(inputs.workspace) >= dInputProjectionSize);
-    const r = hostBackward(kind, g, a, variantOf(attrs), io.read(kb, inputs.workspace), upstream, hostMath(kb));
+    const r = hostBackward(kind, g, a, variantOfAttrs(attrs), io.read(kb, inputs.workspace), upstream, hostMath(kb));
     if (!a.inputGradient) io.fill(kb, inputs.workspace, r.dInputProjection);
     return writeGradients(io, kb, inputs, sequenceCarries, r);
   };
@@ -113,7 +109,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const step = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = stepGeometry(inputs, carries[0]);
-    const r = hostForward(kind, g, readCell(io, kb, inputs, carries), variantOf(attrs), attrs.saveForBackward === true, stepMath(kb, inputs));
+    const r = hostForward(kind, g, readCell(io, kb, inputs, carries), variantOfAttrs(attrs), attrs.saveForBackward === true, stepMath(kb, inputs));
     // With one timestep the output is the new h (r.carries[0]); return the carries only.
     return [
       ...r.carries.map((values, i) => io.write(kb, inputs[carries[i]].shape, values)),
@@ -127,7 +123,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     const a = readCell(io, kb, inputs, carries);
     // The step's h output is the sequence output of a one-step sequence.
     const upstream = { dOutput: readOrNull(kb, inputs.dh), dCarries: stepUpstream.map((name, i) => (i > 0 ? readOrNull(kb, inputs[name]) : null)) };
-    const r = hostBackward(kind, g, a, variantOf(attrs), io.read(kb, inputs.workspace), upstream, stepMath(kb, inputs));
+    const r = hostBackward(kind, g, a, variantOfAttrs(attrs), io.read(kb, inputs.workspace), upstream, stepMath(kb, inputs));
     return writeGradients(io, kb, inputs, carries, r);
   };
 

@@ -1,5 +1,6 @@
 /**
- * LSTM on the host (gate blocks i, f, g, o; logistic sigmoid):
+ * LSTM on the host (gate blocks i, f, g, o; σ the recurrent activation: the logistic sigmoid or
+ * the hard sigmoid clip(0.2x + 0.5, 0, 1)):
  *   z = x·K + b + h·R;  i = σ(z_i), f = σ(z_f), g = tanh(z_g), o = σ(z_o)
  *   c' = f⊙c + i⊙g;     h' = o⊙tanh(c')
  *
@@ -8,10 +9,11 @@
  * here, the lstm_carry SIMD kernel on that path: one elementwise pass, against H floats per row
  * kept from forward to backward); the driver rebuilds the hidden carry from the output and h0.
  */
+import type { RecurrentActivation } from '../../cell_table.js';
 import type { HostCellSpec, SimdCellSpec } from '../cell_spec.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from '../geometry.js';
 import { batchStride } from '../simd/time_loops.js';
-import { sigmoid } from './activations.js';
+import { gateActivation, gateGradient } from './activations.js';
 
 /**
  * The cell carry each step started from, [N, H] in x's row layout, recomputed from the gate
@@ -38,13 +40,14 @@ function previousCell(g: SequenceGeometry, gates: Float32Array, c0: Float32Array
   return target;
 }
 
-const simd: SimdCellSpec = {
+/** The SIMD path with the gate kernels of one recurrent activation. */
+const simdFor = (recurrentActivation: RecurrentActivation): SimdCellSpec => ({
   fusedProjection: true,
   // The activations go to the workspace's gate rows when kept, else over the product itself.
   forwardStep(k, { g, saveForBackward, workspace, output, carries: [h, c], product, bias }, row0) {
     const H = g.hidden;
     const G = 4 * H;
-    k.lstmForward(product.ptr, G * 4, bias.ptr, c.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
+    k.lstmForward[recurrentActivation](product.ptr, G * 4, bias.ptr, c.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + row0 * G * 4 : product.ptr, saveForBackward ? batchStride(g, G) : G * 4, g.batch, H * 4);
   },
   backwardFloatsPerRow: 1,
@@ -62,20 +65,22 @@ const simd: SimdCellSpec = {
   backwardStep(k, { g, workspace, extra: cPrev, dOutput, hasDOutput, dCarries: [dh, dc], dRecurrentStep, dInputProjection }, row0) {
     const H = g.hidden;
     const G = 4 * H;
-    k.lstmBackward(
+    k.lstmBackward[recurrentActivation](
       workspace.ptr + row0 * G * 4, batchStride(g, G),
       cPrev.ptr + row0 * H * 4, batchStride(g, H),
       hasDOutput ? dOutput.ptr + row0 * H * 4 : dOutput.ptr, hasDOutput ? batchStride(g, H) : 0,
       dh.ptr, dc.ptr, dRecurrentStep.ptr, dInputProjection.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     );
   },
-};
+});
+const simd = { sigmoid: simdFor('sigmoid'), hardSigmoid: simdFor('hardSigmoid') } satisfies Record<RecurrentActivation, SimdCellSpec>;
 
 export const lstmHost: HostCellSpec = {
   sharedProjectionGradient: true,
-  forwardRow({ g, workspace: gates, bias, carries: [h, c], output }) {
+  forwardRow({ g, variant, workspace: gates, bias, carries: [h, c], output }) {
     const H = g.hidden;
     const G = 4 * H;
+    const sigmoid = gateActivation(variant.recurrentActivation);
     return (b, row, recurrent) => {
       const z = row * G;
       const r = b * G;
@@ -98,9 +103,10 @@ export const lstmHost: HostCellSpec = {
     };
   },
   // The gradient of the gate pre-activations is that of x·K + b and of h·R alike.
-  backwardRow({ g, workspace: gates, initialCarries, mask, dOutput, dCarries: [dh, dc] }) {
+  backwardRow({ g, variant, workspace: gates, initialCarries, mask, dOutput, dCarries: [dh, dc] }) {
     const H = g.hidden;
     const G = 4 * H;
+    const gateGrad = gateGradient(variant.recurrentActivation);
     const cPrev = previousCell(g, gates, initialCarries[1], mask);
     return (b, row, dGatesStep) => {
       const z = row * G;
@@ -115,14 +121,14 @@ export const lstmHost: HostCellSpec = {
         const tanhC = Math.tanh(f * cBefore + i * gg);
         const dhTotal = dh[carry + j] + (dOutput ? dOutput[row * H + j] : 0);
         const dcTotal = dc[carry + j] + dhTotal * o * (1 - tanhC * tanhC);
-        dGatesStep[s + j] = dcTotal * gg * i * (1 - i);
-        dGatesStep[s + H + j] = dcTotal * cBefore * f * (1 - f);
+        dGatesStep[s + j] = gateGrad(dcTotal * gg, i);
+        dGatesStep[s + H + j] = gateGrad(dcTotal * cBefore, f);
         dGatesStep[s + 2 * H + j] = dcTotal * i * (1 - gg * gg);
-        dGatesStep[s + 3 * H + j] = dhTotal * tanhC * o * (1 - o);
+        dGatesStep[s + 3 * H + j] = gateGrad(dhTotal * tanhC, o);
         dc[carry + j] = dcTotal * f;
         dh[carry + j] = 0; // h reaches the next step only through h·R
       }
     };
   },
-  simd: () => simd,
+  simd: ({ recurrentActivation }) => simd[recurrentActivation],
 };

@@ -6,7 +6,8 @@
  * multiples of 4.
  */
 import { buildModule, Code, ValueTypes, type FunctionSpec } from './wasm_emitter.js';
-import { elementwise, gateAddress, Locals, rowLoops, sigmoid, tanh, type Scratch } from './vector_math.js';
+import { RECURRENT_ACTIVATIONS, type RecurrentActivation } from '../../cell_table.js';
+import { elementwise, gateAddress, gateGradient, hardSigmoid, Locals, rowLoops, sigmoid, tanh, type GateActivation, type Scratch } from './vector_math.js';
 import { transpose } from './transpose.js';
 
 const { i32, v128 } = ValueTypes;
@@ -15,9 +16,10 @@ const { i32, v128 } = ValueTypes;
  * lstm_forward(z, zStride, bias, c, h, out, outStride, act, actStride, batch, hiddenBytes):
  * z rows hold this step's x·K + h·R (read); act rows receive the activations i, f, g, o (act may
  * be z: a lane's four gates are loaded before they are stored); c and h [batch, H] are updated in
- * place; out rows get h'.
+ * place; out rows get h'. The gates i, f, o use `recurrentActivation`.
  */
-function lstmForward(): FunctionSpec {
+function lstmForward(recurrentActivation: RecurrentActivation): FunctionSpec {
+  const gate: GateActivation = recurrentActivation === 'hardSigmoid' ? hardSigmoid : sigmoid;
   const P = { z: 0, zStride: 1, bias: 2, c: 3, h: 4, out: 5, outStride: 6, act: 7, actStride: 8, batch: 9, hb: 10 };
   const L = new Locals(11);
   const b = L.add(i32), j = L.add(i32);
@@ -42,10 +44,10 @@ function lstmForward(): FunctionSpec {
       gateAddress(c, zp, off, k).load();
       gateAddress(c, bp, off, k).load().add().set(pre[k]);
     }
-    sigmoid(c, pre[0], s); c.set(act[0]);
-    sigmoid(c, pre[1], s); c.set(act[1]);
+    gate(c, pre[0], s); c.set(act[0]);
+    gate(c, pre[1], s); c.set(act[1]);
     tanh(c, pre[2], s); c.set(act[2]);
-    sigmoid(c, pre[3], s); c.set(act[3]);
+    gate(c, pre[3], s); c.set(act[3]);
     for (let k = 0; k < 4; k++) gateAddress(c, ap, off, k).get(act[k]).store();
     // c' = f·c + i·g
     c.get(act[1]).get(cp).load().mul().get(act[0]).get(act[2]).mul().add().tee(cn).set(tmp);
@@ -57,7 +59,7 @@ function lstmForward(): FunctionSpec {
     c.get(hp).get(tmp).store();
     c.get(op).get(tmp).store();
   });
-  return { name: 'lstm_forward', params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: lstmName('forward', recurrentActivation), params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -67,7 +69,8 @@ function lstmForward(): FunctionSpec {
  * writes the pre-activation gradients to dGates [batch, 4H] and to the dProj rows, dc ← dc·f,
  * dh ← 0 (h reaches the previous step only through h·R, added by the caller).
  */
-function lstmBackward(): FunctionSpec {
+function lstmBackward(recurrentActivation: RecurrentActivation): FunctionSpec {
+  const hard = recurrentActivation === 'hardSigmoid';
   const P = { gates: 0, gStride: 1, cPrev: 2, cStride: 3, dOut: 4, dOutStride: 5, dh: 6, dc: 7, dGates: 8, dProj: 9, dProjStride: 10, batch: 11, hb: 12 };
   const L = new Locals(13);
   const b = L.add(i32), j = L.add(i32);
@@ -97,11 +100,11 @@ function lstmBackward(): FunctionSpec {
     c.get(dhp).load().get(dop).load().add().set(dhT);
     // dcT = dc + dhT·o·(1 − tanhC²)
     c.get(dcp).load().get(dhT).get(o).mul().splat(1).get(tanhC).get(tanhC).mul().sub().mul().add().set(dcT);
-    // di = dcT·g·i(1−i), df = dcT·cPrev·f(1−f), dg = dcT·i·(1−g²), do = dhT·tanhC·o(1−o)
-    c.get(dcT).get(g).mul().get(i).mul().splat(1).get(i).sub().mul().set(grad[0]);
-    c.get(dcT).get(cPrev).mul().get(f).mul().splat(1).get(f).sub().mul().set(grad[1]);
+    // di = dcT·g·σ'(i), df = dcT·cPrev·σ'(f), dg = dcT·i·(1−g²), do = dhT·tanhC·σ'(o)
+    c.get(dcT).get(g).mul(); gateGradient(c, i, hard); c.set(grad[0]);
+    c.get(dcT).get(cPrev).mul(); gateGradient(c, f, hard); c.set(grad[1]);
     c.get(dcT).get(i).mul().splat(1).get(g).get(g).mul().sub().mul().set(grad[2]);
-    c.get(dhT).get(tanhC).mul().get(o).mul().splat(1).get(o).sub().mul().set(grad[3]);
+    c.get(dhT).get(tanhC).mul(); gateGradient(c, o, hard); c.set(grad[3]);
     for (let k = 0; k < 4; k++) {
       gateAddress(c, dgp, off, k).get(grad[k]).store();
       gateAddress(c, dpp, off, k).get(grad[k]).store();
@@ -109,7 +112,7 @@ function lstmBackward(): FunctionSpec {
     c.get(dcp).get(dcT).get(f).mul().store();
     c.get(dhp).splat(0).store();
   });
-  return { name: 'lstm_backward', params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: lstmName('backward', recurrentActivation), params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -298,12 +301,21 @@ function rnnBackward(): FunctionSpec {
   return { name: 'rnn_backward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
+/** The export name of an LSTM kernel: lstm_forward, lstm_forward_hardSigmoid, … */
+function lstmName(pass: 'forward' | 'backward', recurrentActivation: RecurrentActivation): string {
+  return `lstm_${pass}${recurrentActivation === 'sigmoid' ? '' : `_${recurrentActivation}`}`;
+}
+
+export type LstmForwardKernel = (z: number, zStride: number, bias: number, c: number, h: number, out: number, outStride: number, act: number,
+  actStride: number, batch: number, hiddenBytes: number) => void;
+export type LstmBackwardKernel = (gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number,
+  dc: number, dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number) => void;
+
 export interface SimdGateKernels {
   memory: WebAssembly.Memory;
-  lstmForward(z: number, zStride: number, bias: number, c: number, h: number, out: number, outStride: number, act: number, actStride: number,
-    batch: number, hiddenBytes: number): void;
-  lstmBackward(gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number, dc: number,
-    dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number): void;
+  /** By recurrent activation (the gates i, f, o). */
+  lstmForward: Record<RecurrentActivation, LstmForwardKernel>;
+  lstmBackward: Record<RecurrentActivation, LstmBackwardKernel>;
   lstmCarry(gates: number, gStride: number, c: number, cPrev: number, cStride: number, batch: number, hiddenBytes: number): void;
   gruForward(z: number, zStride: number, rec: number, inputBias: number, recurrentBias: number, h: number, out: number, outStride: number,
     hn: number, hnStride: number, batch: number, hiddenBytes: number): void;
@@ -319,6 +331,10 @@ export interface SimdGateKernels {
   transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
+function byRecurrentActivation<T>(of: (activation: RecurrentActivation) => T): Record<RecurrentActivation, T> {
+  return Object.fromEntries(RECURRENT_ACTIVATIONS.map((activation) => [activation, of(activation)])) as Record<RecurrentActivation, T>;
+}
+
 let cached: SimdGateKernels | null | undefined;
 
 /** The compiled kernels, or null where WebAssembly SIMD is unavailable (then the JS path runs). */
@@ -326,14 +342,18 @@ export function simdGateKernels(): SimdGateKernels | null {
   if (cached !== undefined) return cached;
   cached = null;
   try {
-    const bytes = buildModule([lstmForward(), lstmBackward(), lstmCarry(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
+    const lstm = RECURRENT_ACTIVATIONS.flatMap((activation) => [lstmForward(activation), lstmBackward(activation)]);
+    const bytes = buildModule([...lstm, lstmCarry(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
       elementwise('sigmoid', sigmoid), elementwise('tanh', tanh), transpose()]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = exports as unknown as Record<string, (...args: number[]) => void>;
     cached = {
-      memory, lstmForward: e.lstm_forward, lstmBackward: e.lstm_backward, lstmCarry: e.lstm_carry, gruForward: e.gru_forward, gruBackward: e.gru_backward,
+      memory,
+      lstmForward: byRecurrentActivation((a) => e[lstmName('forward', a)]),
+      lstmBackward: byRecurrentActivation((a) => e[lstmName('backward', a)]),
+      lstmCarry: e.lstm_carry, gruForward: e.gru_forward, gruBackward: e.gru_backward,
       rnnForward: e.rnn_forward, rnnBackward: e.rnn_backward, sigmoid: e.sigmoid, tanh: e.tanh, transpose: e.transpose,
     };
   } catch {

@@ -41,6 +41,23 @@ export function sigmoid(c: Code, src: number, s: Scratch): void {
   c.splat(1).add().div();
 }
 
+/** Pushes tf.layers' hard sigmoid clip(0.2·src + 0.5, 0, 1) of local src. */
+export function hardSigmoid(c: Code, src: number): void {
+  c.get(src).splat(0.2).mul().splat(0.5).add().splat(0).max().splat(1).min();
+}
+
+/** A gate activation: σ or the hard sigmoid (pushes its value of local src, may clobber src). */
+export type GateActivation = (c: Code, src: number, s: Scratch) => void;
+
+/**
+ * Multiplies the value on the stack by dσ/dz written in terms of the activation in local `act`:
+ * act·(1 − act) for σ (the order of the JavaScript path), 0.2 inside the hard sigmoid's clip.
+ */
+export function gateGradient(c: Code, act: number, hard: boolean): void {
+  if (hard) c.get(act).splat(0).gt().get(act).splat(1).lt().and().splat(0.2).and().mul();
+  else c.get(act).mul().splat(1).get(act).sub().mul();
+}
+
 /** Pushes tanh(local src) (clobbers src). */
 export function tanh(c: Code, src: number, s: Scratch): void {
   c.splat(1).splat(2);
