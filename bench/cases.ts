@@ -1,14 +1,15 @@
 /**
  * What the benchmark measures: cells, sizes, modes, their FLOP counts, the bytes BPTT must keep,
- * and the seeded weights every column shares (canonical Keras layout, DESIGN.md).
+ * and the seeded weights every column shares (canonical Keras layout, from the cell table).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
+import { CELL_KINDS, cellFacts, weightShapes, type CellKind } from '../src/runtime/kernels/cell_table.js';
 
-export type CellKind = 'lstm' | 'gru' | 'rnn';
+export type { CellKind };
 export type Mode = 'fwd' | 'fwdbwd';
 
-export const CELLS: CellKind[] = ['lstm', 'gru', 'rnn'];
+export const CELLS: CellKind[] = CELL_KINDS;
 export const MODES: Mode[] = ['fwd', 'fwdbwd'];
 
 /** (batch, time, input, hidden) */
@@ -34,7 +35,7 @@ export function parseSize(text: string): Size {
   return { B, T, D, H };
 }
 
-export const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
+export const GATES = Object.fromEntries(CELL_KINDS.map((cell) => [cell, cellFacts(cell).gates])) as Record<CellKind, number>;
 
 /** Forward FLOPs: 2·B·T·(D+H)·G·H (the two matmuls; the gate math is not counted). */
 export function forwardFlops(cell: CellKind, { B, T, D, H }: Size): number {
@@ -53,13 +54,13 @@ export function modeFlops(cell: CellKind, size: Size, mode: Mode): number {
  * gradients. A fused kernel's peak is compared with this floor.
  */
 export function bpttFloorBytes(cell: CellKind, { B, T, D, H }: Size): number {
-  const sequenceFloats = B * T * D + B * T * GATES[cell] * H + B * T * H * (cell === 'lstm' ? 2 : 1);
+  const sequenceFloats = B * T * D + B * T * GATES[cell] * H + B * T * H * cellFacts(cell).carries.length;
   return 4 * (sequenceFloats + 2 * paramFloats(cell, { B, T, D, H }));
 }
 
 function paramFloats(cell: CellKind, { D, H }: Size): number {
   const G = GATES[cell];
-  return (D + H) * G * H + (cell === 'gru' ? 2 : 1) * G * H;
+  return (D + H) * G * H + cellFacts(cell).biasRows * G * H;
 }
 
 /**
@@ -84,7 +85,7 @@ export function makeWeights(cell: CellKind, { B, T, D, H }: Size, seed = 'rnn-mi
   const scale = 1 / Math.sqrt(H);
   const uniform = (n: number, s: number) => Float32Array.from({ length: n }, () => (rng() * 2 - 1) * s);
   const G = GATES[cell];
-  const biasShape = cell === 'gru' ? [2, G * H] : [G * H];
+  const biasShape = weightShapes(cell, D, H).bias;
   return {
     kernel: uniform(D * G * H, scale),
     recurrentKernel: uniform(H * G * H, scale),

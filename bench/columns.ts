@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { GATES, type CaseWeights, type CellKind, type Mode, type Size, weightVariables } from './cases.js';
+import { cellFacts } from '../src/runtime/kernels/cell_table.js';
 import { buildOnnxModel } from './onnx-model.js';
 
 export interface BenchCase {
@@ -186,14 +187,14 @@ function canonicalWeights(c: BenchCase): Tensor[] {
     tf.tensor(c.weights.bias, c.weights.biasShape)];
 }
 
-const LAYER_NAME: Record<CellKind, keyof PublicApi> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
+const layerName = (cell: CellKind) => cellFacts(cell).layerName as keyof PublicApi;
 
 const blockedColumn: Column = {
   id: 'blocked',
   title: 'rnn-migrate blocked',
   async prepare(c) {
     const api = await importOptional<PublicApi>('../src/index.js');
-    const Layer = api?.[LAYER_NAME[c.cell]];
+    const Layer = api?.[layerName(c.cell)];
     if (Layer) {
       const layer = new Layer(c.size.D, c.size.H);
       const init = canonicalWeights(c);
@@ -266,10 +267,10 @@ const legacyColumn: Column = {
   title: 'rnn-migrate legacy Recur loop',
   async prepare(c) {
     const legacy = await importOptional<LegacyApi>('../src/legacy/index.js');
-    if (!legacy?.[LAYER_NAME[c.cell]]) return 'src/legacy is not written yet';
+    if (!legacy?.[layerName(c.cell)]) return 'src/legacy is not written yet';
     legacy.configureChecker?.({ mode: 'off' });
     const { B, T, D } = c.size;
-    const recur = legacy[LAYER_NAME[c.cell]](D, c.size.H);
+    const recur = legacy[layerName(c.cell)](D, c.size.H);
     const init = canonicalWeights(c);
     recur.cell.setWeights(init);
     tf.dispose(init);

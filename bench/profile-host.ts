@@ -9,12 +9,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { parseSize, GATES, type CellKind } from './cases.js';
+import { parseSize, type CellKind } from './cases.js';
 import { hostMathFor, type HostMath } from '../src/runtime/kernels/host/host_math.js';
 import { wasmTensorIO } from '../src/runtime/kernels/host/backend_io.js';
-import { lstmBackward, lstmForward } from '../src/runtime/kernels/host/lstm.js';
-import { gruBackward, gruForward } from '../src/runtime/kernels/host/gru.js';
-import { rnnBackward, rnnForward } from '../src/runtime/kernels/host/rnn.js';
+import { hostBackward, hostForward } from '../src/runtime/kernels/host/host_driver.js';
+import { CELLS, DEFAULT_VARIANT, weightShapes } from '../src/runtime/kernels/cell_table.js';
 
 const { values: args } = parseArgs({
   options: { backend: { type: 'string', default: 'wasm' }, cell: { type: 'string', default: 'lstm' }, size: { type: 'string', default: '32x64x64x128' }, reps: { type: 'string', default: '10' } },
@@ -54,23 +53,19 @@ const timed: HostMath = {
 
 const cell = args.cell as CellKind;
 const { B, T, D, H } = parseSize(args.size!);
-const G = GATES[cell] * H;
+const G = CELLS[cell].gates * H;
 const rnd = (n: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * 0.2);
 const g = { batch: B, time: T, inputSize: D, hidden: H, timeMajor: false, reverse: false };
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const inputs = {
-  x: rnd(B * T * D), kernel: rnd(D * G), recurrentKernel: rnd(H * G), bias: rnd(cell === 'gru' ? 2 * G : G),
-  h0: new Float32Array(B * H), c0: new Float32Array(B * H), mask: null,
+  x: rnd(B * T * D), kernel: rnd(D * G), recurrentKernel: rnd(H * G), bias: rnd(size(weightShapes(cell, D, H).bias)),
+  carries: CELLS[cell].carries.map(() => new Float32Array(B * H)), mask: null,
 };
 const dOutput = rnd(B * T * H);
-const forward = (math: HostMath) =>
-  cell === 'lstm' ? lstmForward(g, inputs, true, math) : cell === 'gru' ? gruForward(g, inputs, true, math) : rnnForward(g, inputs, 'tanh', true, math);
+const forward = (math: HostMath) => hostForward(cell, g, inputs, DEFAULT_VARIANT, true, math);
 // The backward rebuilds each step's previous hidden state from the forward's output.
-const backward = (workspace: Float32Array, output: Float32Array, math: HostMath) => {
-  const saved = { ...inputs, output };
-  return cell === 'lstm' ? lstmBackward(g, saved, workspace, { dOutput, dh: null, dc: null }, math)
-    : cell === 'gru' ? gruBackward(g, saved, workspace, { dOutput, dh: null }, math)
-      : rnnBackward(g, saved, 'tanh', workspace, { dOutput, dh: null }, math);
-};
+const backward = (workspace: Float32Array, output: Float32Array, math: HostMath) =>
+  hostBackward(cell, g, { ...inputs, output }, DEFAULT_VARIANT, workspace, { dOutput, dCarries: [] }, math);
 
 const rows: Array<{ fwd: number; fwdMatmul: number; bwd: number; bwdMatmul: number }> = [];
 for (let i = 0; i < 2 + Number(args.reps); i++) {

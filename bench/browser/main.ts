@@ -16,7 +16,7 @@ import { GRU, LSTM, RNN } from 'rnn-migrate';
 import { GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN } from 'rnn-migrate/legacy';
 import { medianTime } from '../../demo/compare.js';
 
-type CellKind = 'lstm' | 'gru' | 'rnn';
+import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
 
 export interface BenchRow {
   backend: string;

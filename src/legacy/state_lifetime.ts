@@ -1,30 +1,20 @@
 /**
  * Where a stored state came from and when its tensors may be released.
  *
- * tfjs records gradients on a tape: `engine.state.activeTape`, a fresh array each time a
- * top-level gradient computation (tf.grad, variableGrads, optimizer.minimize) starts, shared by
- * any nested ones, while `engine.state.gradientDepth > 0`. The tape's identity therefore names
- * "the current gradient computation", and tagging each stored state with it tells the checker
- * whether a step inside a loss starts from a state produced by steps outside that loss.
+ * Each stored state is tagged with the gradient computation (tf.grad, variableGrads,
+ * optimizer.minimize) whose steps produced it, which tells the checker whether a step inside a
+ * loss starts from a state produced by steps outside that loss. The id comes from the one module
+ * that reads tfjs-core's engine internals (the tape's identity: tfjs_internals.ts).
  */
-import { engine, type Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Carry } from '../runtime/index.js';
+import { gradientComputationId } from '../runtime/kernels/tfjs_internals.js';
 
 /** Identifies one top-level gradient computation; `null` = no gradient is being recorded. */
 export type GradientScopeId = number | null;
 
-const gradientScopeIds = new WeakMap<object, number>();
-let nextGradientScopeId = 1;
-
 export function currentGradientScope(): GradientScopeId {
-  const state = engine().state;
-  if (state.gradientDepth === 0 || state.activeTape == null) return null;
-  let id = gradientScopeIds.get(state.activeTape);
-  if (id === undefined) {
-    id = nextGradientScopeId++;
-    gradientScopeIds.set(state.activeTape, id);
-  }
-  return id;
+  return gradientComputationId();
 }
 
 /** A state produced by `Recur.step` (hand-set states have no provenance: the user chose them). */

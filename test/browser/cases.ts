@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GRU, LSTM, RNN, type Recurrence } from '../../src/index.js';
+import { CELL_KINDS, type CellKind, type RecurrentActivation } from '../../src/runtime/kernels/cell_table.js';
 import { seeded } from './backends.js';
 
-export type CellKind = 'lstm' | 'gru' | 'rnn';
-export const CELL_KINDS: CellKind[] = ['lstm', 'gru', 'rnn'];
+export { CELL_KINDS, type CellKind };
 
 export interface LayerCase {
   kind: CellKind;
@@ -20,10 +20,12 @@ export interface LayerCase {
   /** Rows' valid lengths (right padding) and one hole, or none. */
   masked?: boolean;
   activation?: 'tanh' | 'relu' | 'linear';
+  /** LSTM gates (default sigmoid). */
+  recurrentActivation?: RecurrentActivation;
 }
 
 export function label(c: LayerCase): string {
-  const flags = [c.timeMajor && 'timeMajor', c.reverse && 'reverse', c.masked && 'mask', c.activation]
+  const flags = [c.timeMajor && 'timeMajor', c.reverse && 'reverse', c.masked && 'mask', c.activation, c.recurrentActivation]
     .filter(Boolean)
     .join('+');
   return `${c.kind} b${c.batch} t${c.time} in${c.inputSize} h${c.hidden}${flags ? ` ${flags}` : ''}`;
@@ -37,7 +39,7 @@ export function buildLayer(c: LayerCase): AnyLayer {
   const opts = { timeMajor: c.timeMajor ?? false, reverse: c.reverse ?? false };
   const layer: AnyLayer =
     c.kind === 'lstm'
-      ? new LSTM(c.inputSize, c.hidden, opts)
+      ? new LSTM(c.inputSize, c.hidden, { ...opts, recurrentActivation: c.recurrentActivation })
       : c.kind === 'gru'
         ? new GRU(c.inputSize, c.hidden, opts)
         : new RNN(c.inputSize, c.hidden, { ...opts, activation: c.activation ?? 'tanh' });

@@ -8,10 +8,11 @@ import { mkdirSync } from 'node:fs';
 import type { BrowserContext } from 'playwright';
 import type { BrowserCommand } from 'vitest/node';
 import { startDemoServer } from '../../demo/serve.js';
+import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
 
 export interface DemoRunRequest {
   backend: string;
-  cell: 'lstm' | 'gru' | 'rnn';
+  cell: CellKind;
   lengths: string;
   batch: number;
   hidden: number;

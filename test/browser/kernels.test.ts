@@ -24,6 +24,8 @@ const cases: LayerCase[] = [
   // Wider than one 64-thread workgroup per shader, and odd sizes.
   { kind: 'lstm', batch: 5, time: 7, inputSize: 9, hidden: 33, masked: true },
   { kind: 'gru', batch: 5, time: 7, inputSize: 9, hidden: 33, reverse: true },
+  { kind: 'lstm', batch: 3, time: 5, inputSize: 4, hidden: 6, masked: true, reverse: true, recurrentActivation: 'hardSigmoid' },
+  { kind: 'lstm', batch: 2, time: 4, inputSize: 3, hidden: 8, timeMajor: true, recurrentActivation: 'hardSigmoid' },
 ];
 
 const FUSED_SEQUENCE = { lstm: 'RnnMigrateLstmSequence', gru: 'RnnMigrateGruSequence', rnn: 'RnnMigrateRnnSequence' };

@@ -10,16 +10,16 @@ import { GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN, configureChecke
 import { gruSequenceComposite, lstmSequenceComposite, rnnSequenceComposite } from '../../src/runtime/kernels/composite/index.js';
 import { GPU_BACKENDS, expectClose, onBackend, read, seeded } from './backends.js';
 import { CELL_KINDS, type CellKind } from './cases.js';
+import { CELLS } from '../../src/runtime/kernels/cell_table.js';
 
 const B = 3;
 const T = 5;
 const IN = 4;
 const H = 6;
-const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
 
 /** Composite forward + gradients (masked, reverse) from seeded arrays, on the active backend. */
 async function composite(kind: CellKind): Promise<Float32Array[]> {
-  const G = GATES[kind];
+  const G = CELLS[kind].gates;
   const x = tf.tensor3d(seeded(B * T * IN, 1), [B, T, IN]);
   const kernel = tf.tensor2d(seeded(IN * G * H, 2, 0.5), [IN, G * H]);
   const recurrentKernel = tf.tensor2d(seeded(H * G * H, 3, 0.5), [H, G * H]);

@@ -23,7 +23,7 @@ function* variants(): Generator<SequenceGeometry> {
   for (const kind of ['lstm', 'gru', 'rnn'] as const) {
     for (const hasMask of [false, true]) {
       for (const timeMajor of [false, true]) {
-        yield { kind, batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor, reverse: false, hasMask };
+        yield { kind, batch: 2, time: 3, hidden: 4, activation: 'tanh', recurrentActivation: 'sigmoid', timeMajor, reverse: false, hasMask };
       }
     }
   }
@@ -46,12 +46,12 @@ describe('WebGPU device limits', () => {
   });
 
   it('refuses a program beyond the device limit instead of dispatching it', () => {
-    const g: SequenceGeometry = { kind: 'lstm', batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor: false, reverse: false, hasMask: true };
+    const g: SequenceGeometry = { kind: 'lstm', batch: 2, time: 3, hidden: 4, activation: 'tanh', recurrentActivation: 'sigmoid', timeMajor: false, reverse: false, hasMask: true };
     expect(() => webgpuProgram(stepGradShader(g, true), 6)).toThrow(/storage buffers/);
   });
 
   it('refuses a buffer beyond maxStorageBufferBindingSize', () => {
-    const g: SequenceGeometry = { kind: 'gru', batch: 2, time: 3, hidden: 4, activation: 'tanh', timeMajor: false, reverse: false, hasMask: false };
+    const g: SequenceGeometry = { kind: 'gru', batch: 2, time: 3, hidden: 4, activation: 'tanh', recurrentActivation: 'sigmoid', timeMajor: false, reverse: false, hasMask: false };
     const spec = outputShader(g);
     const input = { dataId: {}, shape: [3 * 5 * 2 * 4], dtype: 'float32' as const };
     expect(() => checkBindingSizes(spec, [input], 1024)).not.toThrow();

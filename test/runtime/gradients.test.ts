@@ -6,8 +6,9 @@ import { it } from 'vitest';
 import { GRU, LSTM, RNN } from '../../src/index.js';
 import { describeBackends, tf } from '../helpers/backends.js';
 import { expectClose, finiteDifferences, randn, variableOf } from './helpers.js';
+import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
 
-type Kind = 'lstm' | 'gru' | 'rnn';
+type Kind = CellKind;
 const [BATCH, TIME, IN, H] = [2, 3, 2, 2];
 
 function makeLayer(kind: Kind, reverse: boolean) {

@@ -16,9 +16,10 @@ import {
 } from '../../src/index.js';
 import { describeBackends, tf } from '../helpers/backends.js';
 import { expectClose, finiteDifferences, randn } from './helpers.js';
+import { CELL_KINDS, type CellKind } from '../../src/runtime/kernels/cell_table.js';
 
-type Kind = 'lstm' | 'gru' | 'rnn';
-const KINDS: Kind[] = ['lstm', 'gru', 'rnn'];
+type Kind = CellKind;
+const KINDS: Kind[] = CELL_KINDS;
 const [BATCH, TIME, IN, H] = [3, 5, 2, 4];
 
 function makeLayer(kind: Kind, options: object = {}) {

@@ -11,15 +11,18 @@
  * - tf.layers' GRU only has resetAfter: false, (r⊙h)·Rn where ours is r⊙(h·Rn + b1n). The two
  *   agree when Rn is diagonal and the recurrent bias is zero, so the GRU weights are drawn that
  *   way, and the gradients compared are those both models have (Rn's diagonal, bias row 0).
+ * - LSTM gates: tf.layers defaults to the hard sigmoid; ours to the logistic sigmoid. Both are
+ *   compared, the hard sigmoid against tf.layers' default, on the JavaScript path (hidden 3, masks)
+ *   and the SIMD path (hidden a multiple of 4, no mask).
  */
 import { expect, it } from 'vitest';
 import { GRU, LSTM, RNN } from '../../src/index.js';
 import { describeBackends, tf } from '../helpers/backends.js';
 import { expectClose, randn, variableOf } from './helpers.js';
+import { CELLS, type CellKind, type RecurrentActivation } from '../../src/runtime/kernels/cell_table.js';
 
-type Kind = 'lstm' | 'gru' | 'rnn';
-const [BATCH, TIME, IN, H] = [3, 5, 4, 3];
-const GATES: Record<Kind, number> = { lstm: 4, gru: 3, rnn: 1 };
+type Kind = CellKind;
+const [BATCH, TIME, IN, HIDDEN] = [3, 5, 4, 3];
 // Row 1 loses its last two steps, row 2 has a gap: padding at the end and in the middle.
 const MASK = [
   [1, 1, 1, 1, 1],
@@ -28,9 +31,9 @@ const MASK = [
 ];
 
 /** Random weights in our canonical layout (GRU: diagonal Rn and zero recurrent bias, see above). */
-function ourWeights(kind: Kind): tf.Tensor[] {
+function ourWeights(kind: Kind, H: number): tf.Tensor[] {
   return tf.tidy(() => {
-    const g = GATES[kind];
+    const g = CELLS[kind].gates;
     const kernel = randn([IN, g * H], 0.5);
     let recurrent = randn([H, g * H], 0.5);
     let bias = randn([g * H], 0.5);
@@ -43,14 +46,15 @@ function ourWeights(kind: Kind): tf.Tensor[] {
   });
 }
 
-function ourLayer(kind: Kind, reverse: boolean, returnSequences = true) {
+function ourLayer(kind: Kind, reverse: boolean, returnSequences: boolean, H: number, recurrentActivation: RecurrentActivation) {
   const options = { reverse, returnSequences };
-  return kind === 'lstm' ? new LSTM(IN, H, options) : kind === 'gru' ? new GRU(IN, H, options) : new RNN(IN, H, options);
+  return kind === 'lstm' ? new LSTM(IN, H, { ...options, recurrentActivation }) : kind === 'gru' ? new GRU(IN, H, options) : new RNN(IN, H, options);
 }
 
-function theirLayer(kind: Kind, goBackwards: boolean, returnSequences = true) {
+function theirLayer(kind: Kind, goBackwards: boolean, returnSequences: boolean, H: number, recurrentActivation: RecurrentActivation) {
   const common = { units: H, returnSequences, returnState: true, goBackwards };
-  if (kind === 'lstm') return tf.layers.lstm({ ...common, recurrentActivation: 'sigmoid' });
+  // tf.layers.lstm's default recurrentActivation is the hard sigmoid: left unset for that case.
+  if (kind === 'lstm') return tf.layers.lstm(recurrentActivation === 'sigmoid' ? { ...common, recurrentActivation } : common);
   if (kind === 'gru') return tf.layers.gru({ ...common, recurrentActivation: 'sigmoid' });
   return tf.layers.simpleRNN(common);
 }
@@ -60,13 +64,15 @@ interface Case {
   reverse: boolean;
   masked: boolean;
   returnSequences?: boolean;
+  hidden?: number;
+  recurrentActivation?: RecurrentActivation;
 }
 
-function compare({ kind, reverse, masked, returnSequences = true }: Case): void {
+function compare({ kind, reverse, masked, returnSequences = true, hidden: H = HIDDEN, recurrentActivation = 'sigmoid' }: Case): void {
   const before = tf.memory().numTensors;
-  const ours = ourLayer(kind, reverse, returnSequences);
-  const theirs = theirLayer(kind, reverse, returnSequences);
-  const weights = ourWeights(kind);
+  const ours = ourLayer(kind, reverse, returnSequences, H, recurrentActivation);
+  const theirs = theirLayer(kind, reverse, returnSequences, H, recurrentActivation);
+  const weights = ourWeights(kind, H);
   ours.cell.setWeights(weights);
   const x = variableOf(randn([BATCH, TIME, IN]));
   const stateKeys = kind === 'lstm' ? ['h', 'c'] : ['h'];
@@ -156,5 +162,11 @@ describeBackends('same weights as tf.layers', () => {
     }
     it(`${kind}, returnSequences: false, masked: the last output`, () =>
       compare({ kind, reverse: false, masked: true, returnSequences: false }));
+  }
+  for (const [hidden, masked] of [[3, true], [8, false]] as const) {
+    for (const reverse of [false, true]) {
+      it(`lstm, hardSigmoid gates vs tf.layers' default, hidden ${hidden}${reverse ? ', reverse' : ''}${masked ? ', masked' : ''}`, () =>
+        compare({ kind: 'lstm', reverse, masked, hidden, recurrentActivation: 'hardSigmoid' }));
+    }
   }
 });

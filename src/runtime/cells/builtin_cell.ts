@@ -1,11 +1,12 @@
 /**
  * What the three built-in cells share: canonical weights held as tf.Variables (the tf.layers /
- * Keras layout, see DESIGN.md), their initialisation, get/setWeights, validation of step and
+ * Keras layout of the cell table), their initialisation, get/setWeights, validation of step and
  * sequence calls. The math of each cell lives in the kernel layer (src/runtime/kernels); the
  * subclasses only route a validated call to their step and sequence ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape } from '../errors.js';
+import { CELLS, weightShapes, type CellKind } from '../kernels/cell_table.js';
 import { tidyResult } from '../tidy.js';
 import {
   type CarryTemplate,
@@ -31,15 +32,11 @@ export interface CellOptions {
   seed?: number;
 }
 
-/** How a built-in cell differs from the others: gate count, bias layout, carry entries. */
+/** Which built-in cell this is (its gates, bias layout and carries come from the cell table). */
 export interface CellSpec {
-  /** Gate blocks in the kernels: RNN 1, GRU 3 (z, r, n), LSTM 4 (i, f, g, o). */
-  gates: number;
-  /** The canonical bias shape for this hidden size. */
-  biasShape: (hiddenSize: number) => number[];
+  kind: CellKind;
   /** Initial bias values (zeros unless the cell says otherwise, e.g. the LSTM forget gate). */
   initialBias?: (hiddenSize: number) => tf.Tensor;
-  carryKeys: readonly string[];
 }
 
 export type WeightSpec = ReadonlyArray<{ name: string; shape: readonly number[] }>;
@@ -60,15 +57,15 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
     const context = `new ${new.target.name}`;
     this.inputSize = checkSize(inputSize, context, 'inputSize');
     this.hiddenSize = checkSize(hiddenSize, context, 'hiddenSize');
-    this.carryKeys = spec.carryKeys;
-    this.carryTemplate = Object.fromEntries(spec.carryKeys.map((key) => [key, [hiddenSize]]));
-    const width = spec.gates * hiddenSize;
+    this.carryKeys = CELLS[spec.kind].carries;
+    this.carryTemplate = Object.fromEntries(this.carryKeys.map((key) => [key, [hiddenSize]]));
+    const shapes = weightShapes(spec.kind, inputSize, hiddenSize);
     const seed = options.seed;
     // tf.variable keeps the initial value's data; the tidy only frees the intermediates.
     [this.kernel, this.recurrentKernel, this.bias] = tf.tidy(() => [
-      tf.variable(glorotUniform([inputSize, width], seed)),
-      tf.variable(orthogonal([hiddenSize, width], seed === undefined ? undefined : seed + 1)),
-      tf.variable(spec.initialBias?.(hiddenSize) ?? tf.zeros(spec.biasShape(hiddenSize))),
+      tf.variable(glorotUniform(shapes.kernel, seed)),
+      tf.variable(orthogonal(shapes.recurrentKernel, seed === undefined ? undefined : seed + 1)),
+      tf.variable(spec.initialBias?.(hiddenSize) ?? tf.zeros(shapes.bias)),
     ]) as [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R2>, tf.Variable];
   }
 

@@ -14,7 +14,7 @@ export type GRUCellOptions = CellOptions;
  */
 export class GRUCell extends BuiltinCell<HiddenCarry> {
   constructor(inputSize: number, hiddenSize: number, options: GRUCellOptions = {}) {
-    super(inputSize, hiddenSize, { gates: 3, biasShape: (h) => [2, 3 * h], carryKeys: ['h'] }, options);
+    super(inputSize, hiddenSize, { kind: 'gru' }, options);
   }
 
   protected runStep(x: tf.Tensor2D, carry: HiddenCarry): HiddenCarry {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { RnnActivation } from '../kernels/kernel_names.js';
+import { RNN_ACTIVATIONS, type RnnActivation } from '../kernels/cell_table.js';
 import { rnnSequence, rnnStep } from '../kernels/ops.js';
 import type { HiddenCarry, SequenceCallOptions, SequenceResult } from './cell.js';
 import { BuiltinCell, type CellOptions } from './builtin_cell.js';
@@ -11,8 +11,6 @@ export interface RNNCellOptions extends CellOptions {
   activation?: RnnActivation;
 }
 
-const ACTIVATIONS: readonly RnnActivation[] = ['tanh', 'relu', 'linear'];
-
 /** Elman cell, Keras layout: kernel [in, H], recurrentKernel [H, H], bias [H]; h' = act(xK + hR + b). */
 export class RNNCell extends BuiltinCell<HiddenCarry> {
   readonly activation: RnnActivation;
@@ -20,12 +18,12 @@ export class RNNCell extends BuiltinCell<HiddenCarry> {
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
     // Checked before any variable exists, so a bad option leaks nothing.
     const activation = options.activation ?? 'tanh';
-    if (!ACTIVATIONS.includes(activation)) {
+    if (!RNN_ACTIVATIONS.includes(activation)) {
       throw new TypeError(
-        `new RNNCell: activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}.`,
+        `new RNNCell: activation must be one of ${RNN_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}.`,
       );
     }
-    super(inputSize, hiddenSize, { gates: 1, biasShape: (h) => [h], carryKeys: ['h'] }, options);
+    super(inputSize, hiddenSize, { kind: 'rnn' }, options);
     this.activation = activation;
   }
 

@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LSTMCell } from '../cells/lstm_cell.js';
-import { RNNCell, type RnnActivation } from '../cells/rnn_cell.js';
+import { RNNCell } from '../cells/rnn_cell.js';
+import { RNN_ACTIVATIONS, type RnnActivation } from '../kernels/cell_table.js';
 import { LSTM, RNN } from '../recurrence.js';
 
 /** The part of a tf.layers RNN layer that is read (structural, so tfjs-layers stays optional). */
@@ -38,6 +39,10 @@ type Imported =
     };
 
 const CONTEXT = 'fromLayersLayer';
+
+function isRnnActivation(name: string): name is RnnActivation {
+  return (RNN_ACTIVATIONS as readonly string[]).includes(name);
+}
 
 function readLayer(layer: LayersRecurrentLayer): Imported {
   if (typeof layer?.getClassName !== 'function' || typeof layer.getConfig !== 'function') {
@@ -72,8 +77,8 @@ function readLayer(layer: LayersRecurrentLayer): Imported {
     }
     return { kind: 'lstm', units, inputSize, config, weights };
   }
-  if (activation !== 'tanh' && activation !== 'relu' && activation !== 'linear') {
-    throw new TypeError(`${CONTEXT}: RNNCell supports activation 'tanh', 'relu' or 'linear', the layer has '${activation}'.`);
+  if (!isRnnActivation(activation)) {
+    throw new TypeError(`${CONTEXT}: RNNCell supports activation ${RNN_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, the layer has '${activation}'.`);
   }
   return { kind: 'rnn', units, inputSize, activation, config, weights };
 }

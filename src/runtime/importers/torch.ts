@@ -16,6 +16,7 @@ import { GRUCell } from '../cells/gru_cell.js';
 import { LSTMCell } from '../cells/lstm_cell.js';
 import { RNNCell } from '../cells/rnn_cell.js';
 import { RnnShapeError, formatShape } from '../errors.js';
+import { CELLS, type CellKind } from '../kernels/cell_table.js';
 import { assertFloatTensor, isTensor } from '../validation.js';
 
 export type TorchTensorLike = tf.Tensor | number | number[] | number[][];
@@ -30,8 +31,8 @@ export interface TorchImportOptions {
   prefix?: string;
 }
 
-export type TorchKind = 'lstm' | 'gru' | 'rnn';
-const GATES: Record<TorchKind, number> = { lstm: 4, gru: 3, rnn: 1 };
+/** The PyTorch module family: nn.LSTM / LSTMCell, nn.GRU / GRUCell, nn.RNN / RNNCell. */
+export type TorchKind = CellKind;
 
 export interface CanonicalWeights {
   inputSize: number;
@@ -73,7 +74,7 @@ export function canonicalWeightsFromTorch(
   if (find('weight_hr') !== undefined) {
     throw new RnnShapeError(context, 'an LSTM without projections (proj_size = 0)', `a ${find('weight_hr')} parameter`);
   }
-  const gates = GATES[kind];
+  const { gates, biasRows } = CELLS[kind];
   return tidyWeights(() => {
     const wih = toMatrix(stateDict[wihKey], wihKey, context);
     const whh = toMatrix(stateDict[whhKey], whhKey, context);
@@ -91,14 +92,15 @@ export function canonicalWeightsFromTorch(
     };
     const bih = readBias('bias_ih');
     const bhh = readBias('bias_hh');
-    if (kind !== 'gru') {
-      return { inputSize, hiddenSize, weights: [tf.transpose(wih), tf.transpose(whh), tf.add(bih, bhh)] };
-    }
-    // PyTorch r, z, n → ours z, r, n, along the gate axis (axis 0 of the torch layout).
+    // PyTorch's GRU gates r, z, n → ours z, r, n, along the gate axis (axis 0 of the torch layout).
     const reorder = <T extends tf.Tensor>(t: T): T => {
+      if (kind !== 'gru') return t;
       const [r, z, n] = tf.split(t, 3, 0);
       return tf.concat([z, r, n], 0) as T;
     };
+    if (biasRows === 1) {
+      return { inputSize, hiddenSize, weights: [tf.transpose(reorder(wih)), tf.transpose(reorder(whh)), tf.add(reorder(bih), reorder(bhh))] };
+    }
     return {
       inputSize,
       hiddenSize,

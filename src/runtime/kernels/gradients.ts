@@ -3,14 +3,16 @@
  * hands the saved inputs, the forward outputs (the opaque workspace included) and the upstream
  * gradients to the matching *Grad kernel of the active backend, which runs the whole BPTT at once.
  *
- * A host sequence kernel's workspace and a step's weights are not among the tensors the engine
+ * A sequence kernel's workspace buffer and a step's weights are not among the tensors the engine
  * saves (it would clone them, per call): ops.ts appends them to the tape node's saved tensors (the
  * `attached` names), so they arrive here after the saved inputs and outputs, and the engine
  * disposes them with the tape.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
-import { CELL_KERNELS, SequenceInputGrad } from './kernel_names.js';
+import { CELL_KINDS, CELLS, type CellKind } from './cell_table.js';
+import { SequenceInputGrad } from './kernel_names.js';
+import { isRecordingGradient } from './tfjs_internals.js';
 
 interface FusedGradientSpec {
   kernelName: string;
@@ -40,14 +42,37 @@ interface FusedGradientSpec {
 
 const weights = ['x', 'kernel', 'recurrentKernel', 'bias'];
 
-const specs: FusedGradientSpec[] = [
-  { kernelName: CELL_KERNELS.lstm.sequence, gradKernelName: CELL_KERNELS.lstm.sequenceGrad, differentiableInputs: [...weights, 'h0', 'c0'], outputs: ['output', 'hT', 'cT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT', 'dcT'], hasMask: true, attached: ['workspace'] },
-  { kernelName: CELL_KERNELS.gru.sequence, gradKernelName: CELL_KERNELS.gru.sequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
-  { kernelName: CELL_KERNELS.rnn.sequence, gradKernelName: CELL_KERNELS.rnn.sequenceGrad, differentiableInputs: [...weights, 'h0'], outputs: ['output', 'hT', 'workspace'], savedOutputs: ['output', 'workspace'], upstream: ['dOutput', 'dhT'], hasMask: true, attached: ['workspace'] },
-  { kernelName: CELL_KERNELS.lstm.step, gradKernelName: CELL_KERNELS.lstm.stepGrad, differentiableInputs: [...weights, 'h', 'c'], outputs: ['hOut', 'cOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh', 'dc'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
-  { kernelName: CELL_KERNELS.gru.step, gradKernelName: CELL_KERNELS.gru.stepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
-  { kernelName: CELL_KERNELS.rnn.step, gradKernelName: CELL_KERNELS.rnn.stepGrad, differentiableInputs: [...weights, 'h'], outputs: ['hOut', 'workspace'], savedOutputs: ['workspace'], upstream: ['dh'], hasMask: false, attached: ['kernel', 'recurrentKernel'] },
-];
+/** A sequence kernel: inputs h0 (c0), outputs [output, hT, (cT), workspace], upstream dOutput, dhT (dcT). */
+function sequenceSpec(kind: CellKind): FusedGradientSpec {
+  const { carries, kernels } = CELLS[kind];
+  return {
+    kernelName: kernels.sequence,
+    gradKernelName: kernels.sequenceGrad,
+    differentiableInputs: [...weights, ...carries.map((c) => `${c}0`)],
+    outputs: ['output', ...carries.map((c) => `${c}T`), 'workspace'],
+    savedOutputs: ['output', 'workspace'],
+    upstream: ['dOutput', ...carries.map((c) => `d${c}T`)],
+    hasMask: true,
+    attached: ['workspace'],
+  };
+}
+
+/** A step kernel: inputs h (c), outputs [hOut, (cOut), workspace], upstream dh (dc). */
+function stepSpec(kind: CellKind): FusedGradientSpec {
+  const { carries, kernels } = CELLS[kind];
+  return {
+    kernelName: kernels.step,
+    gradKernelName: kernels.stepGrad,
+    differentiableInputs: [...weights, ...carries],
+    outputs: [...carries.map((c) => `${c}Out`), 'workspace'],
+    savedOutputs: ['workspace'],
+    upstream: carries.map((c) => `d${c}`),
+    hasMask: false,
+    attached: ['kernel', 'recurrentKernel'],
+  };
+}
+
+const specs: FusedGradientSpec[] = [...CELL_KINDS.map(sequenceSpec), ...CELL_KINDS.map(stepSpec)];
 
 /**
  * Workspaces a Grad kernel has overwritten (deferred input gradient). Deferral is off under nested
@@ -92,7 +117,7 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
       }
       // Deferring overwrites the workspace, so not while an outer gradient records this backward
       // (its own backward may walk this node again).
-      const deferInputGradient = workspaceBuffer !== undefined && tf.engine().state.gradientDepth === 0;
+      const deferInputGradient = workspaceBuffer !== undefined && !isRecordingGradient();
       // All gradients at once, eagerly (dx possibly deferred): the closures below hand them out.
       const grads = tf.engine().runKernel(spec.gradKernelName, gradInputs, { ...attrs, deferInputGradient }) as Tensor[];
       const x = gradInputs.x;

@@ -1,32 +1,27 @@
 /**
  * Kernel names, inputs and attributes of the shared kernel layer: the one file every backend
- * registration, the gradients and the ops read (the tfjs-core kernel_names.ts pattern).
+ * registration, the gradients and the ops read (the tfjs-core kernel_names.ts pattern). The
+ * names of each cell's kernels come from the cell table (cell_table.ts).
  *
  * Every forward kernel returns its visible outputs followed by one `workspace` tensor: a flat
  * float32 buffer whose layout belongs to the backend that produced it (gate activations, cell
  * states, hidden states: whatever its backward kernel needs). The gradient config is therefore
  * backend-independent: it hands the workspace back, untouched, to the same backend's backward
  * kernel. A forward kernel run outside any gradient scope may return an empty workspace.
- *
- * Sequence kernels also receive a `workspaceBuffer` input (ops.ts). For the host (cpu, wasm)
- * kernels, when a gradient is recorded, it is a fresh float32 tensor of the host workspace's size
- * that the kernel fills in place, returning an empty workspace output: the engine gives every
- * output off the gradient path a zero-filled upstream gradient of its size, and clones every
- * tensor a gradient config saves (a real copy on wasm). ops.ts hands the buffer to the tape node
- * itself, so it is kept once and reaches the Grad kernel as `workspace`. Every other backend gets
- * an empty `workspaceBuffer` and ignores it.
  */
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { CELLS, type RecurrentActivation, type RnnActivation } from './cell_table.js';
 
-export type RnnActivation = 'tanh' | 'relu' | 'linear';
+export { CELLS, CELL_KINDS, type CellKernelNames, type CellKind, type RnnActivation } from './cell_table.js';
 
-/** Sequence kernels: the whole sequence in one call, BPTT fused in the gradient. */
-export const LstmSequence = 'RnnMigrateLstmSequence';
-export const GruSequence = 'RnnMigrateGruSequence';
-export const RnnSequence = 'RnnMigrateRnnSequence';
-export const LstmSequenceGrad = 'RnnMigrateLstmSequenceGrad';
-export const GruSequenceGrad = 'RnnMigrateGruSequenceGrad';
-export const RnnSequenceGrad = 'RnnMigrateRnnSequenceGrad';
+/**
+ * Each cell's kernels: the sequence kernels run the whole sequence in one call, BPTT fused in the
+ * gradient; the step kernels one timestep (cell.step and the legacy Recur.step).
+ */
+export const { sequence: LstmSequence, sequenceGrad: LstmSequenceGrad, step: LstmStep, stepGrad: LstmStepGrad } = CELLS.lstm.kernels;
+export const { sequence: GruSequence, sequenceGrad: GruSequenceGrad, step: GruStep, stepGrad: GruStepGrad } = CELLS.gru.kernels;
+export const { sequence: RnnSequence, sequenceGrad: RnnSequenceGrad, step: RnnStep, stepGrad: RnnStepGrad } = CELLS.rnn.kernels;
+
 /**
  * dx = dInputProjection · Kᵀ for a sequence Grad kernel that deferred it. Inputs: `x` (for its
  * shape only), `kernel` [in, gates], `workspace` (dInputProjection [rows of x, gates] first).
@@ -34,37 +29,10 @@ export const RnnSequenceGrad = 'RnnMigrateRnnSequenceGrad';
  */
 export const SequenceInputGrad = 'RnnMigrateSequenceInputGrad';
 
-/** Step kernels: one timestep, used by cell.step and the legacy Recur.step. */
-export const LstmStep = 'RnnMigrateLstmStep';
-export const GruStep = 'RnnMigrateGruStep';
-export const RnnStep = 'RnnMigrateRnnStep';
-export const LstmStepGrad = 'RnnMigrateLstmStepGrad';
-export const GruStepGrad = 'RnnMigrateGruStepGrad';
-export const RnnStepGrad = 'RnnMigrateRnnStepGrad';
-
-export type CellKind = 'lstm' | 'gru' | 'rnn';
-
-/** One cell's four kernels: what every registration looping over the cells needs. */
-export interface CellKernelNames {
-  sequence: string;
-  sequenceGrad: string;
-  step: string;
-  stepGrad: string;
-}
-
-export const CELL_KERNELS: Record<CellKind, CellKernelNames> = {
-  lstm: { sequence: LstmSequence, sequenceGrad: LstmSequenceGrad, step: LstmStep, stepGrad: LstmStepGrad },
-  gru: { sequence: GruSequence, sequenceGrad: GruSequenceGrad, step: GruStep, stepGrad: GruStepGrad },
-  rnn: { sequence: RnnSequence, sequenceGrad: RnnSequenceGrad, step: RnnStep, stepGrad: RnnStepGrad },
-};
-
 /**
  * Sequence inputs. `x` is [batch, time, in] ([time, batch, in] with timeMajor); `mask` is an
- * optional float32 [batch, time] of 0/1 (always batch-major). `c0` is present for LSTM only.
- * The ops always pass `mask`, an empty tensor (size 0) standing for "no mask", because a gradient
- * config saves its inputs by name and the engine cannot save an absent input; kernels treat an
- * absent or empty mask alike.
- * Weights use the canonical (tf.layers / Keras) layout documented in DESIGN.md.
+ * optional float32 [batch, time] of 0/1 (always batch-major); `c0` is present for LSTM only.
+ * Weights use the canonical (tf.layers / Keras) layout of the cell table.
  */
 export interface SequenceInputs extends NamedTensorInfoMap {
   x: TensorInfo;
@@ -72,10 +40,34 @@ export interface SequenceInputs extends NamedTensorInfoMap {
   recurrentKernel: TensorInfo;
   bias: TensorInfo;
   h0: TensorInfo;
+  c0?: TensorInfo;
+  /**
+   * Always passed by the ops, empty (size 0) for "no mask": a gradient config saves its inputs
+   * by name and the engine cannot save an absent input. Kernels treat absent and empty alike.
+   */
   mask?: TensorInfo;
+  /**
+   * Where the kernel writes its workspace instead of returning it, when a gradient is recorded and
+   * a workspace allocator is registered for the kernel (workspace_allocators.ts): a float32
+   * tensor of exactly the workspace's size, values undefined until the kernel fills it; the
+   * kernel then returns an empty workspace output. The op hands this buffer to the tape node
+   * itself (tfjs_internals.ts), so it is kept once, uncloned, and reaches the Grad kernel as
+   * `workspace`; a workspace output would be cloned when saved (a real copy on wasm) and get a
+   * zero-filled upstream gradient of its size. Empty otherwise; kernels without an allocator
+   * ignore it.
+   */
+  workspaceBuffer?: TensorInfo;
 }
-export interface LstmSequenceInputs extends SequenceInputs {
-  c0: TensorInfo;
+
+/** Sequence grad inputs: the forward inputs, the saved outputs and the upstream gradients. */
+export interface SequenceGradInputs extends SequenceInputs {
+  workspace: TensorInfo;
+  /** The forward's output (sequences; a step's gradient has none). */
+  output?: TensorInfo;
+  /** Upstream gradients; the engine passes zeros for outputs nobody used. */
+  dOutput?: TensorInfo;
+  dhT?: TensorInfo;
+  dcT?: TensorInfo;
 }
 
 export interface SequenceAttrs {
@@ -86,15 +78,16 @@ export interface SequenceAttrs {
   saveForBackward: boolean;
   /** The backend that ran the forward kernel: only its own Grad kernel can read the workspace. */
   backend?: string;
-  /** RNN only. */
+  /** The cell variant (cell_table.ts CellVariant); absent means the default. */
   activation?: RnnActivation;
+  recurrentActivation?: RecurrentActivation;
   /** Grad kernels only: dx may be left to SequenceInputGrad (see the grad outputs below). */
   deferInputGradient?: boolean;
   [key: string]: boolean | string | undefined;
 }
 
 /**
- * Sequence outputs, in order:
+ * Sequence outputs, in order: [output, the final carries in the cell table's order, workspace]:
  *   LSTM: [output, hT, cT, workspace]; GRU and RNN: [output, hT, workspace].
  * `output` has the layout of `x` with the feature axis = hidden. A masked step outputs zeros and
  * keeps the carry; hT/cT are each row's state after its last valid step.
@@ -110,9 +103,6 @@ export interface SequenceAttrs {
  * lead from the differentiated tensors; data fed to a first layer usually does not). Kernels that
  * ignore the attr return dx as usual.
  */
-export const LSTM_SEQUENCE_OUTPUTS = 4;
-export const GRU_SEQUENCE_OUTPUTS = 3;
-export const RNN_SEQUENCE_OUTPUTS = 3;
 
 /**
  * Step inputs: `x` [batch, in], `h` [batch, hidden] (+ `c` for LSTM), the weights.
@@ -124,5 +114,6 @@ export interface StepAttrs {
   saveForBackward: boolean;
   backend?: string;
   activation?: RnnActivation;
+  recurrentActivation?: RecurrentActivation;
   [key: string]: boolean | string | undefined;
 }

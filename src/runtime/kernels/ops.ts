@@ -2,32 +2,25 @@
  * The ops of the kernel layer: what cells, sequence layers and the legacy Recur call. Each op runs
  * the fused kernel registered for the active backend (through the kernel registry, so its fused
  * gradient is recorded on the tape) and falls back to the composite implementation from tfjs ops
- * where no backend registration exists. Both paths compute the same math (DESIGN.md).
+ * where no backend registration exists. Both paths compute the same math (the equations of each
+ * cell are in composite/<cell>.ts, host/cells/<cell>.ts and gpu/shaders.ts).
  *
  * The ops do not validate their input (the runtime layer does, with RnnShapeError); they never
  * leak tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import {
-  GruSequence,
-  GruStep,
-  LstmSequence,
-  LstmStep,
-  RnnSequence,
-  RnnStep,
-  type RnnActivation,
-  type SequenceAttrs,
-  type StepAttrs,
-} from './kernel_names.js';
+import { CELLS, type CellKind, type CellVariant, type RecurrentActivation, type RnnActivation } from './cell_table.js';
+import type { SequenceAttrs, StepAttrs } from './kernel_names.js';
 import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
-import { allocateHostWorkspace } from './host/kernels.js';
+import { activeTape, attachToLastNode, gradientWillBeRecorded, unsupportedEngineError, type GradientTape } from './tfjs_internals.js';
+import { allocateWorkspace } from './workspace_allocators.js';
 // The fused kernels and their gradients, registered once for the backends that have them.
 import './register.js';
 
-export type { RnnActivation } from './kernel_names.js';
+export type { RnnActivation } from './cell_table.js';
 
 export interface SequenceOptions {
   /** [batch, time] float 0/1, always batch-major; 0 = keep the carry and output zeros. */
@@ -43,62 +36,26 @@ interface SequenceWeights {
   recurrentKernel: Tensor2D;
 }
 
-function hasFusedKernel(kernelName: string): boolean {
-  return tf.getKernel(kernelName, tf.getBackend()) != null;
+/** The variant's given fields as kernel attrs (an absent attr means the default). */
+function setVariant(attrs: SequenceAttrs | StepAttrs, variant: Partial<CellVariant>): void {
+  for (const [name, value] of Object.entries(variant)) if (value !== undefined) attrs[name] = value;
 }
 
-/**
- * Whether the engine will record the kernel on a gradient tape (its own test: a tape is active
- * and we are not inside another kernel). Without one the kernel keeps no workspace.
- */
-function gradientWillBeRecorded(): boolean {
-  const state = tf.engine().state;
-  return state.gradientDepth > 0 && state.kernelDepth === 0;
+function hasFusedKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) != null;
 }
 
 function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAttrs | StepAttrs): Tensor[] {
   return tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as Tensor[];
 }
 
-/** A tape node as tfjs-core 4.x records it (engine.addTapeNode): what attachToTape touches. */
-interface RecordedTapeNode {
-  outputs: Tensor[];
-  saved?: Tensor[];
-}
-
-function activeTape(): RecordedTapeNode[] | null {
-  const tape = (tf.engine().state as unknown as { activeTape?: unknown }).activeTape;
-  return Array.isArray(tape) ? (tape as RecordedTapeNode[]) : null;
-}
-
 /**
- * Appends `tensor` to the saved tensors of the tape node just recorded for the kernel that
- * produced `firstOutput`. The engine would clone anything a gradient config saves (a real copy on
- * wasm, and twice the workspace in memory while both exist); a tensor in `saved` is handed to the
- * gradient after the config's own and disposed by the engine with the tape, whether or not the
- * gradient runs. False (nothing kept) when the tape is not the one expected.
+ * Runs a cell's fused sequence kernel (SequenceInputs: `mask` and `workspaceBuffer` always
+ * present, empty when unused). The trailing workspace output is dropped here (the tape keeps its
+ * own reference when recording); a workspace buffer goes to the tape node uncloned.
  */
-function attachToTape(firstOutput: Tensor, tensor: Tensor): boolean {
-  const tape = activeTape();
-  const node = tape?.[tape.length - 1];
-  if (!node || node.outputs?.[0] !== firstOutput || !Array.isArray(node.saved)) return false;
-  node.saved.push(tf.keep(tensor));
-  return true;
-}
-
-/**
- * Runs a fused sequence kernel. The mask input is always present because a gradient config saves
- * its inputs by name and cannot save an absent one: an empty tensor stands for "no mask".
- * The trailing workspace output is dropped here (the tape keeps its own reference when recording).
- *
- * `workspaceBuffer` is always present too: when a gradient is recorded and the backend runs a host
- * kernel, a tensor of the host workspace's size that the kernel fills in place, leaving its
- * workspace output empty, and that goes to the tape uncloned (attachToTape). A workspace output
- * would be cloned when saved and get a zero-filled upstream gradient of its own size in the
- * backward (every output off the gradient path does). Other kernels (webgl, webgpu) get an empty
- * one and ignore it.
- */
-function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: SequenceOptions, activation?: RnnActivation): Tensor[] {
+function runFusedSequence(kind: CellKind, inputs: NamedTensorMap, options: SequenceOptions, variant: Partial<CellVariant> = {}): Tensor[] {
+  const kernelName = CELLS[kind].kernels.sequence;
   const empty = tf.tensor1d([], 'float32');
   const attrs: SequenceAttrs = {
     timeMajor: options.timeMajor ?? false,
@@ -106,19 +63,20 @@ function runFusedSequence(kernelName: string, inputs: NamedTensorMap, options: S
     saveForBackward: gradientWillBeRecorded(),
     backend: tf.getBackend(),
   };
-  if (activation) attrs.activation = activation;
+  setVariant(attrs, variant);
   const [d0, d1] = inputs.x.shape;
   // Without a tape to attach to, the kernel returns its workspace as an output (cloned when saved).
-  const workspaceBuffer = attrs.saveForBackward && activeTape() ? allocateHostWorkspace(kernelName, d0 * d1, inputs.h0.shape[1]!) : null;
+  const tape = attrs.saveForBackward ? activeTape() : null;
+  const workspaceBuffer = tape ? allocateWorkspace(kernelName, d0 * d1, inputs.h0.shape[1]!) : null;
   const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? empty, workspaceBuffer: workspaceBuffer ?? empty }, attrs);
   empty.dispose();
-  if (workspaceBuffer && !attachToTape(outputs[0], workspaceBuffer)) throw unexpectedTape(kernelName);
+  if (workspaceBuffer && !attachToLastNode(tape!, outputs[0], workspaceBuffer)) throw unsupportedEngineError(kernelName);
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
 }
 
 /** Per gradient tape: the kept copy of each weight (by dataId) that its step nodes share. */
-const savedWeightsByTape = new WeakMap<object, Map<object, Tensor>>();
+const savedWeightsByTape = new WeakMap<GradientTape, Map<object, Tensor>>();
 
 /**
  * The copy of `weight` saved for the backward of every step recorded on `tape`: made once per tape
@@ -126,7 +84,7 @@ const savedWeightsByTape = new WeakMap<object, Map<object, Tensor>>();
  * legacy steps, real copies on wasm), disposed with the tape (a second dispose is a no-op). A
  * weight reassigned mid-tape has a new dataId, hence its own copy.
  */
-function savedWeight(tape: RecordedTapeNode[], weight: Tensor): Tensor {
+function savedWeight(tape: GradientTape, weight: Tensor): Tensor {
   let copies = savedWeightsByTape.get(tape);
   if (!copies) {
     copies = new Map();
@@ -141,75 +99,72 @@ function savedWeight(tape: RecordedTapeNode[], weight: Tensor): Tensor {
 }
 
 /**
- * Runs a fused step kernel. When a gradient is recorded, its kernel and recurrent kernel are
- * saved as one shared copy per tape (savedWeight), appended to the step's tape node; the gradient
- * config leaves them out of what the engine saves.
+ * Runs a cell's fused step kernel. When a gradient is recorded, its kernel and recurrent kernel
+ * are saved as one shared copy per tape (savedWeight), appended to the step's tape node; the
+ * gradient config leaves them out of what the engine saves.
  */
-function runFusedStep(kernelName: string, inputs: NamedTensorMap, activation?: RnnActivation): Tensor[] {
+function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<CellVariant> = {}): Tensor[] {
+  const kernelName = CELLS[kind].kernels.step;
   const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded(), backend: tf.getBackend() };
-  if (activation) attrs.activation = activation;
+  setVariant(attrs, variant);
   const tape = attrs.saveForBackward ? activeTape() : null;
-  if (attrs.saveForBackward && !tape) throw unexpectedTape(kernelName);
-  // Copies first: making one records an Identity node, and attachToTape needs the step's node last.
+  if (attrs.saveForBackward && !tape) throw unsupportedEngineError(kernelName);
+  // Copies first: making one records an Identity node, and the step's node must be the last.
   const weights = tape ? [savedWeight(tape, inputs.kernel), savedWeight(tape, inputs.recurrentKernel)] : [];
   const outputs = runFused(kernelName, inputs, attrs);
-  if (!weights.every((weight) => attachToTape(outputs[0], weight))) throw unexpectedTape(kernelName);
+  if (!weights.every((weight) => attachToLastNode(tape!, outputs[0], weight))) throw unsupportedEngineError(kernelName);
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
 }
 
-function unexpectedTape(kernelName: string): Error {
-  return new Error(`${kernelName}: the gradient tape of @tensorflow/tfjs-core is not laid out as rnn-migrate expects (tfjs-core ${tf.version_core}).`);
-}
-
 export function lstmSequence(
-  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D } & SequenceOptions,
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D; recurrentActivation?: RecurrentActivation } & SequenceOptions,
 ): { output: Tensor3D; h: Tensor2D; c: Tensor2D } {
-  if (!hasFusedKernel(LstmSequence)) return lstmSequenceComposite(a);
+  if (!hasFusedKernel(CELLS.lstm.kernels.sequence)) return lstmSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0, c0 } = a;
-  const [output, h, c] = runFusedSequence(LstmSequence, { x, kernel, recurrentKernel, bias, h0, c0 }, a);
+  const [output, h, c] = runFusedSequence('lstm', { x, kernel, recurrentKernel, bias, h0, c0 }, a, { recurrentActivation: a.recurrentActivation });
   return { output: output as Tensor3D, h: h as Tensor2D, c: c as Tensor2D };
 }
 
 export function gruSequence(
   a: SequenceWeights & { x: Tensor3D; bias: Tensor2D /* [2, 3H] */; h0: Tensor2D } & SequenceOptions,
 ): { output: Tensor3D; h: Tensor2D } {
-  if (!hasFusedKernel(GruSequence)) return gruSequenceComposite(a);
+  if (!hasFusedKernel(CELLS.gru.kernels.sequence)) return gruSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0 } = a;
-  const [output, h] = runFusedSequence(GruSequence, { x, kernel, recurrentKernel, bias, h0 }, a);
+  const [output, h] = runFusedSequence('gru', { x, kernel, recurrentKernel, bias, h0 }, a);
   return { output: output as Tensor3D, h: h as Tensor2D };
 }
 
 export function rnnSequence(
   a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; activation: RnnActivation } & SequenceOptions,
 ): { output: Tensor3D; h: Tensor2D } {
-  if (!hasFusedKernel(RnnSequence)) return rnnSequenceComposite(a);
+  if (!hasFusedKernel(CELLS.rnn.kernels.sequence)) return rnnSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0 } = a;
-  const [output, h] = runFusedSequence(RnnSequence, { x, kernel, recurrentKernel, bias, h0 }, a, a.activation);
+  const [output, h] = runFusedSequence('rnn', { x, kernel, recurrentKernel, bias, h0 }, a, { activation: a.activation });
   return { output: output as Tensor3D, h: h as Tensor2D };
 }
 
 export function lstmStep(
-  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D },
+  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D; recurrentActivation?: RecurrentActivation },
 ): { h: Tensor2D; c: Tensor2D } {
-  if (!hasFusedKernel(LstmStep)) return lstmStepComposite(a);
+  if (!hasFusedKernel(CELLS.lstm.kernels.step)) return lstmStepComposite(a);
   const { x, h, c, kernel, recurrentKernel, bias } = a;
-  const [hNext, cNext] = runFusedStep(LstmStep, { x, h, c, kernel, recurrentKernel, bias });
+  const [hNext, cNext] = runFusedStep('lstm', { x, h, c, kernel, recurrentKernel, bias }, { recurrentActivation: a.recurrentActivation });
   return { h: hNext as Tensor2D, c: cNext as Tensor2D };
 }
 
 export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor2D /* [2, 3H] */ }): { h: Tensor2D } {
-  if (!hasFusedKernel(GruStep)) return gruStepComposite(a);
+  if (!hasFusedKernel(CELLS.gru.kernels.step)) return gruStepComposite(a);
   const { x, h, kernel, recurrentKernel, bias } = a;
-  const [hNext] = runFusedStep(GruStep, { x, h, kernel, recurrentKernel, bias });
+  const [hNext] = runFusedStep('gru', { x, h, kernel, recurrentKernel, bias });
   return { h: hNext as Tensor2D };
 }
 
 export function rnnStep(
   a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor1D; activation: RnnActivation },
 ): { h: Tensor2D } {
-  if (!hasFusedKernel(RnnStep)) return rnnStepComposite(a);
+  if (!hasFusedKernel(CELLS.rnn.kernels.step)) return rnnStepComposite(a);
   const { x, h, kernel, recurrentKernel, bias } = a;
-  const [hNext] = runFusedStep(RnnStep, { x, h, kernel, recurrentKernel, bias }, a.activation);
+  const [hNext] = runFusedStep('rnn', { x, h, kernel, recurrentKernel, bias }, { activation: a.activation });
   return { h: hNext as Tensor2D };
 }

@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { fusedGradientConfigs } from './gradients.js';
 import { cpuTensorIO, wasmTensorIO, type HostTensorIO } from './host/backend_io.js';
-import { hostKernelConfigs } from './host/kernels.js';
-// The webgl and webgpu kernels (issue 7) register themselves, guarded the same way.
+import { hostKernelConfigs } from './host/kernel_configs.js';
+// The webgl and webgpu kernels register themselves, guarded the same way.
 import './gpu/register.js';
 
 /** Registers each config whose kernel has no registration for its backend yet. */

@@ -7,10 +7,10 @@ import * as ops from '../../../src/runtime/kernels/ops.js';
 import { gruSequenceComposite, gruStepComposite } from '../../../src/runtime/kernels/composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from '../../../src/runtime/kernels/composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from '../../../src/runtime/kernels/composite/rnn.js';
-import type { RnnActivation } from '../../../src/runtime/kernels/kernel_names.js';
+import { CELL_KINDS, CELLS, weightShapes, type CellKind, type RecurrentActivation, type RnnActivation } from '../../../src/runtime/kernels/cell_table.js';
 
-export type CellName = 'lstm' | 'gru' | 'rnn';
-export const cellNames: CellName[] = ['lstm', 'gru', 'rnn'];
+export type CellName = CellKind;
+export const cellNames: CellName[] = CELL_KINDS;
 export type Implementation = 'fused' | 'composite';
 
 export interface SequenceCase {
@@ -23,14 +23,14 @@ export interface SequenceCase {
   reverse: boolean;
   masked: boolean;
   activation: RnnActivation;
+  /** LSTM gates; absent: the default (sigmoid). */
+  recurrentActivation?: RecurrentActivation;
   seed: number;
 }
 
-const gateCount: Record<CellName, number> = { lstm: 4, gru: 3, rnn: 1 };
-
 /** The differentiable inputs of a case, in a fixed order (c0 for LSTM only). */
 export function differentiableNames(cell: CellName): string[] {
-  return cell === 'lstm' ? ['x', 'kernel', 'recurrentKernel', 'bias', 'h0', 'c0'] : ['x', 'kernel', 'recurrentKernel', 'bias', 'h0'];
+  return ['x', 'kernel', 'recurrentKernel', 'bias', ...CELLS[cell].carries.map((carry) => `${carry}0`)];
 }
 
 let seedCounter = 0;
@@ -38,13 +38,13 @@ const normal = (shape: number[], seed: number, scale = 0.5) => tf.mul(tf.randomN
 
 export function makeSequenceInputs(c: SequenceCase): { tensors: Record<string, tf.Tensor>; mask?: tf.Tensor2D } {
   seedCounter = 0;
-  const G = gateCount[c.cell] * c.hidden;
+  const shapes = weightShapes(c.cell, c.inputSize, c.hidden);
   const xShape = c.timeMajor ? [c.time, c.batch, c.inputSize] : [c.batch, c.time, c.inputSize];
   const tensors: Record<string, tf.Tensor> = {
     x: normal(xShape, c.seed, 1),
-    kernel: normal([c.inputSize, G], c.seed),
-    recurrentKernel: normal([c.hidden, G], c.seed),
-    bias: normal(c.cell === 'gru' ? [2, G] : [G], c.seed),
+    kernel: normal(shapes.kernel, c.seed),
+    recurrentKernel: normal(shapes.recurrentKernel, c.seed),
+    bias: normal(shapes.bias, c.seed),
     h0: normal([c.batch, c.hidden], c.seed),
   };
   if (c.cell === 'lstm') tensors.c0 = normal([c.batch, c.hidden], c.seed);
@@ -72,7 +72,7 @@ export function runSequence(implementation: Implementation, c: SequenceCase, t: 
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmSequence(a) : lstmSequenceComposite(a);
     }
     case 'gru': {
@@ -92,7 +92,7 @@ export function runStep(implementation: Implementation, c: SequenceCase, t: Reco
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmStep(a) : lstmStepComposite(a);
     }
     case 'gru': {

@@ -34,10 +34,16 @@ const sequenceCases: SequenceCase[] = cellNames.flatMap((cell, cellIndex) =>
       ...layout,
     };
   }),
+).concat(
+  // Hard-sigmoid LSTM gates on the JavaScript path (masked, odd hidden) and the SIMD path.
+  [
+    { timeMajor: false, reverse: true, masked: true, hidden: 5 },
+    { timeMajor: true, reverse: false, masked: false, hidden: 8 },
+  ].map((layout, i) => ({ cell: 'lstm', batch: 3, time: 4, inputSize: 3, activation: 'tanh', recurrentActivation: 'hardSigmoid', seed: 90 + i, ...layout })),
 );
 
 const label = (c: SequenceCase) =>
-  `${c.cell} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}${c.cell === 'rnn' ? ` ${c.activation}` : ''}`;
+  `${c.cell} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}${c.cell === 'rnn' ? ` ${c.activation}` : ''}${c.recurrentActivation ? ` ${c.recurrentActivation}` : ''}`;
 
 function sequenceOutputsAndGradients(implementation: Implementation, c: SequenceCase) {
   const { tensors, mask } = makeSequenceInputs(c);
@@ -73,10 +79,11 @@ describeBackends('fused kernels agree with the composite implementation', () => 
     });
   }
 
-  for (const cell of cellNames) {
-    it(`${cell} step: outputs and every gradient`, () => {
+  const stepCases = [...cellNames.map((cell) => ({ cell })), { cell: 'lstm' as const, recurrentActivation: 'hardSigmoid' as const }];
+  for (const { cell, recurrentActivation } of stepCases as Array<Pick<SequenceCase, 'cell' | 'recurrentActivation'>>) {
+    it(`${cell}${recurrentActivation ? ` ${recurrentActivation}` : ''} step: outputs and every gradient`, () => {
       tf.tidy(() => {
-        const c: SequenceCase = { cell, batch: 3, time: 1, inputSize: 4, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 5 };
+        const c: SequenceCase = { cell, batch: 3, time: 1, inputSize: 4, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', recurrentActivation, seed: 5 };
         const { tensors } = makeSequenceInputs(c);
         const x = tf.squeeze(tensors.x, [1]);
         const names = differentiableNames(cell);

@@ -1,5 +1,5 @@
 /**
- * The performance paths of the host kernels (issue 6), each against an independent reference:
+ * The performance paths of the host kernels, each against an independent reference:
  * - the SIMD transcendental polynomials against Math.exp / Math.tanh,
  * - every HostMath (JS GEMM, the wasm backend's XNNPACK matmul) against a plain triple loop, in
  *   every transpose / accumulate / prepared form, odd sizes included, and with a right operand
@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { activateBackend, describeBackends, tf } from '../../helpers/backends.js';
 import { jsHostMath, prepareRight, type HostMath } from '../../../src/runtime/kernels/host/host_math.js';
 import { wasmTensorIO } from '../../../src/runtime/kernels/host/backend_io.js';
-import { allocate, simdGateKernels } from '../../../src/runtime/kernels/host/simd/gate_kernels.js';
+import { allocate } from '../../../src/runtime/kernels/host/simd/arena.js';
+import { simdGateKernels } from '../../../src/runtime/kernels/host/simd/gate_kernels.js';
 import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, weightedSum, type Implementation, type SequenceCase } from './cases.js';
 
 const TOLERANCE = 1e-5;

@@ -8,11 +8,7 @@ import * as names from '../../../src/runtime/kernels/kernel_names.js';
 import { cellNames, differentiableNames, makeSequenceInputs, runSequence, runStep, weightedSum, type CellName, type SequenceCase } from './cases.js';
 
 const fusedKernelNames = (Object.values(names) as unknown[]).filter((v): v is string => typeof v === 'string' && v.startsWith('RnnMigrate'));
-const kernelOf: Record<CellName, { sequence: string; sequenceGrad: string; step: string; stepGrad: string }> = {
-  lstm: { sequence: names.LstmSequence, sequenceGrad: names.LstmSequenceGrad, step: names.LstmStep, stepGrad: names.LstmStepGrad },
-  gru: { sequence: names.GruSequence, sequenceGrad: names.GruSequenceGrad, step: names.GruStep, stepGrad: names.GruStepGrad },
-  rnn: { sequence: names.RnnSequence, sequenceGrad: names.RnnSequenceGrad, step: names.RnnStep, stepGrad: names.RnnStepGrad },
-};
+const kernelOf = (cell: CellName) => names.CELLS[cell].kernels;
 
 const caseFor = (cell: CellName, time = 4): SequenceCase => ({
   cell, batch: 3, time, inputSize: 2, hidden: 3, timeMajor: false, reverse: true, masked: true, activation: 'tanh', seed: 21,
@@ -48,7 +44,7 @@ async function profiledKernels(f: () => unknown): Promise<string[]> {
 describeBackends('the ops dispatch through the kernel registry', () => {
   for (const cell of cellNames) {
     it(`${cell}: the fused sequence and step kernels and their Grad kernels run`, async () => {
-      const k = kernelOf[cell];
+      const k = kernelOf(cell);
       const sequence = await profiledKernels(() => numbers(cell, false));
       expect(sequence).toContain(k.sequence);
       expect(sequence).toContain(k.sequenceGrad);

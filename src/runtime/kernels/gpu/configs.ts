@@ -1,18 +1,13 @@
 /**
  * The kernel configs of one GPU backend: the sequence and step kernels of every cell, forward and
- * backward, over the shared driver (sequence.ts). A step is a time-major sequence of length 1.
+ * backward, over the shared driver (gpu_driver.ts). A step is a time-major sequence of length 1.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { CELL_KERNELS, type CellKind, type RnnActivation } from '../kernel_names.js';
+import { CELL_KINDS, CELLS, variantOfAttrs } from '../cell_table.js';
 import type { GpuBackend, GpuRunner } from './runner.js';
-import { gpuSequenceBackward, gpuSequenceForward } from './sequence.js';
+import { gpuSequenceBackward, gpuSequenceForward } from './gpu_driver.js';
 
 type Inputs = Record<string, TensorInfo | undefined>;
-
-
-function activationOf(attrs: NamedAttrMap | undefined): RnnActivation {
-  return ((attrs?.activation as RnnActivation | undefined) ?? 'tanh');
-}
 
 /** [batch, in] → [1, batch, in]: a step as a time-major sequence of one timestep. */
 function asSequenceOfOne(x: TensorInfo): TensorInfo {
@@ -21,8 +16,8 @@ function asSequenceOfOne(x: TensorInfo): TensorInfo {
 
 export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuBackend) => GpuRunner): KernelConfig[] {
   const configs: KernelConfig[] = [];
-  for (const kind of ['lstm', 'gru', 'rnn'] as CellKind[]) {
-    const names = CELL_KERNELS[kind];
+  for (const kind of CELL_KINDS) {
+    const names = CELLS[kind].kernels;
     const withBackend = (body: (runner: GpuRunner, inputs: Inputs, attrs: NamedAttrMap) => TensorInfo[]): KernelFunc =>
       (({ inputs, backend, attrs }) =>
         body(makeRunner(backend as GpuBackend), inputs as Inputs, (attrs ?? {}) as NamedAttrMap)) as KernelFunc;
@@ -36,7 +31,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           timeMajor: !!attrs.timeMajor,
           reverse: !!attrs.reverse,
           saveForBackward: attrs.saveForBackward !== false,
-          activation: activationOf(attrs),
+          ...variantOfAttrs(attrs),
         },
       ),
     );
@@ -56,7 +51,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           dhT: i.dhT!,
           dcT: i.dcT,
         },
-        { kind, timeMajor: !!attrs.timeMajor, reverse: !!attrs.reverse, saveForBackward: true, activation: activationOf(attrs) },
+        { kind, timeMajor: !!attrs.timeMajor, reverse: !!attrs.reverse, saveForBackward: true, ...variantOfAttrs(attrs) },
       ),
     );
     const step = withBackend((runner, i, attrs) => {
@@ -68,7 +63,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           timeMajor: true,
           reverse: false,
           saveForBackward: attrs.saveForBackward !== false,
-          activation: activationOf(attrs),
+          ...variantOfAttrs(attrs),
         },
       );
       // [h, (c), workspace]; the one-step output sequence is not a step output.
@@ -89,7 +84,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           dhT: i.dh!,
           dcT: i.dc,
         },
-        { kind, timeMajor: true, reverse: false, saveForBackward: true, activation: activationOf(attrs) },
+        { kind, timeMajor: true, reverse: false, saveForBackward: true, ...variantOfAttrs(attrs) },
       );
       return [{ ...dx, shape: dx.shape.slice(1) }, ...rest];
     });

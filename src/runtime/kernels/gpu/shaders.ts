@@ -12,7 +12,7 @@
  * A masked step writes the previous carry into block 0 (and 1 for LSTM); its gate blocks are
  * never read because its gradient is zero.
  */
-import type { CellKind, RnnActivation } from '../kernel_names.js';
+import { CELLS, type CellKind, type RecurrentActivation, type RnnActivation } from '../cell_table.js';
 import type { ShaderDialect } from './dialect.js';
 
 /**
@@ -39,20 +39,21 @@ export interface SequenceGeometry {
   time: number;
   hidden: number;
   activation: RnnActivation;
+  recurrentActivation: RecurrentActivation;
   timeMajor: boolean;
   reverse: boolean;
   hasMask: boolean;
 }
 
-/** Gate blocks per cell (columns of the kernels are gates·hidden). */
-export const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
-/** Blocks of the per-step state S_t. */
+/** Blocks of the per-step state S_t (the GPU workspace layout above). */
 export const STATE_BLOCKS: Record<CellKind, number> = { lstm: 6, gru: 5, rnn: 2 };
-/** Carry entries (h, and c for LSTM). */
-export const CARRY_BLOCKS: Record<CellKind, number> = { lstm: 2, gru: 1, rnn: 1 };
+/** Gate blocks of a cell (the kernels have gates·hidden columns), from the cell table. */
+export const gatesOf = (kind: CellKind): number => CELLS[kind].gates;
+/** Carry entries of a cell (h, and c for LSTM), from the cell table. */
+export const carriesOf = (kind: CellKind): number => CELLS[kind].carries.length;
 
 function geometryKey(g: SequenceGeometry): string {
-  return `${g.kind}_${g.activation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
+  return `${g.kind}_${g.activation}_${g.recurrentActivation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
 }
 
 /** Declares b, j (and blk) from `index` over a [blocks, B, H] output. */
@@ -90,6 +91,16 @@ function activate(activation: RnnActivation, v: string): string {
   return v;
 }
 
+/** The gate activation σ (LSTM i, f, o). */
+function gate(g: SequenceGeometry, v: string): string {
+  return g.recurrentActivation === 'hardSigmoid' ? `clamp(0.2 * (${v}) + 0.5, 0.0, 1.0)` : `rnnSigmoid(${v})`;
+}
+
+/** dσ/dz written in terms of s = σ(z). */
+function gateSlope(d: ShaderDialect, g: SequenceGeometry, s: string): string {
+  return g.recurrentActivation === 'hardSigmoid' ? d.pick(`${s} > 0.0 && ${s} < 1.0`, '0.2', '0.0') : `${s} * (1.0 - ${s})`;
+}
+
 /** d act / d z, written in terms of a = act(z). */
 function activationSlope(d: ShaderDialect, activation: RnnActivation, a: string): string {
   if (activation === 'tanh') return `(1.0 - ${a} * ${a})`;
@@ -103,7 +114,7 @@ function activationSlope(d: ShaderDialect, activation: RnnActivation, a: string)
  */
 export function gateShader(g: SequenceGeometry): ShaderSpec {
   const inputs = ['xProj', 'hProj', 'biasIn', 'prevState', ...(g.hasMask ? ['validMask'] : [])];
-  const G = GATES[g.kind];
+  const G = gatesOf(g.kind);
   const H = g.hidden;
   const bh = g.batch * H;
   return {
@@ -120,10 +131,10 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
       if (g.kind === 'lstm') {
         lines.push(
           d.float('cp', `getPrevState(${bh} + b * ${H} + j)`),
-          d.float('ig', `rnnSigmoid(${xSide(0)} + ${hSide(0)})`),
-          d.float('fg', `rnnSigmoid(${xSide(1)} + ${hSide(1)})`),
+          d.float('ig', gate(g, `${xSide(0)} + ${hSide(0)}`)),
+          d.float('fg', gate(g, `${xSide(1)} + ${hSide(1)}`)),
           d.float('gg', `rnnTanh(${xSide(2)} + ${hSide(2)})`),
-          d.float('og', `rnnSigmoid(${xSide(3)} + ${hSide(3)})`),
+          d.float('og', gate(g, `${xSide(3)} + ${hSide(3)}`)),
           d.float('cn', 'fg * cp + ig * gg'),
           d.float('hn', 'og * rnnTanh(cn)'),
           d.float('outValue', 'og'),
@@ -253,10 +264,10 @@ function carryGradientOf(d: ShaderDialect, g: SequenceGeometry, t: string, dhRec
  * Uniforms: `step` = t, `nextStep`, `prevStep` = the step processed before t (−1: initial carry).
  */
 export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): ShaderSpec {
-  const G = GATES[g.kind];
+  const G = gatesOf(g.kind);
   const H = g.hidden;
   const BH = g.batch * H;
-  const carryLength = CARRY_BLOCKS[g.kind] * BH;
+  const carryLength = carriesOf(g.kind) * BH;
   const sides = g.kind === 'gru' ? 2 : 1;
   // The RNN gradient needs no previous state.
   const inputs = [
@@ -312,9 +323,9 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
           d.float('fg', state(3)),
           d.float('gg', state(4)),
           d.float('cp', prevState(1)),
-          d.float('outValue', 'dhn * tc * og * (1.0 - og)'),
-          `if (gate == 0) { outValue = dcn * gg * ig * (1.0 - ig); }`,
-          `else if (gate == 1) { outValue = dcn * cp * fg * (1.0 - fg); }`,
+          d.float('outValue', `dhn * tc * ${gateSlope(d, g, 'og')}`),
+          `if (gate == 0) { outValue = dcn * gg * ${gateSlope(d, g, 'ig')}; }`,
+          `else if (gate == 1) { outValue = dcn * cp * ${gateSlope(d, g, 'fg')}; }`,
           `else if (gate == 2) { outValue = dcn * ig * (1.0 - gg * gg); }`,
         );
       } else if (g.kind === 'gru') {
@@ -350,7 +361,7 @@ export function carryGradShader(g: SequenceGeometry, hasDOutput: boolean): Shade
   return {
     key: `rnnCarryGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: inputs,
-    outputSize: CARRY_BLOCKS[g.kind] * g.batch * g.hidden,
+    outputSize: carriesOf(g.kind) * g.batch * g.hidden,
     uniforms: ['step', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');

@@ -4,7 +4,7 @@
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostMath } from './host_math.js';
-import { isArenaView } from './simd/gate_kernels.js';
+import { isArenaView } from './simd/arena.js';
 import { createWasmHostMath, type WasmBackendModule } from './wasm_math.js';
 
 export interface HostTensorIO {
@@ -14,7 +14,7 @@ export interface HostTensorIO {
   write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo;
   /**
    * A new float32 tensor of `size` elements whose values are undefined until `fill`: the workspace
-   * buffer a sequence op allocates before the kernel (see allocateHostWorkspace).
+   * buffer a sequence op allocates before the kernel (kernel_configs.ts registers the allocator).
    */
   allocate(backend: KernelBackend, size: number): TensorInfo;
   /**

@@ -1,106 +1,25 @@
 /**
  * The gate math of one timestep (LSTM, GRU, tanh RNN; forward and backward), for all batch rows at
- * once, as WebAssembly SIMD (f32x4),
- * built at run time by wasm_emitter.ts. JavaScript pays a libm call per Math.exp / Math.tanh
- * (five per hidden unit and step in the LSTM forward): here they are 4-lane polynomials.
- *
- *   exp(x):  Cephes expf: x clamped to [-87.3, 88.3], n = round(x·log2 e), r = x − n·ln 2 (two
- *            parts), degree-6 polynomial, times 2ⁿ built in the exponent bits (≈ 1 ulp)
- *   σ(x) = 1 / (1 + exp(−x)),  tanh(x) = 1 − 2 / (exp(2x) + 1)   (absolute error ≲ 1e-7)
- *
- * All pointers are byte offsets into the module's memory (`SimdGateKernels.memory`); the buffers
- * live in an arena there (see SimdArena). Hidden sizes must be multiples of 4.
+ * once, as WebAssembly SIMD (f32x4) built at run time from vector_math.ts, compiled into one module
+ * with the transpose (transpose.ts). All pointers are byte offsets into the module's memory
+ * (`SimdGateKernels.memory`); the buffers live in an arena there (arena.ts). Hidden sizes must be
+ * multiples of 4.
  */
 import { buildModule, Code, ValueTypes, type FunctionSpec } from './wasm_emitter.js';
+import { RECURRENT_ACTIVATIONS, type RecurrentActivation } from '../../cell_table.js';
+import { elementwise, gateAddress, gateGradient, hardSigmoid, Locals, rowLoops, sigmoid, tanh, type GateActivation, type Scratch } from './vector_math.js';
+import { transpose } from './transpose.js';
 
 const { i32, v128 } = ValueTypes;
-
-const LOG2E = 1.44269504088896341;
-const LN2_HI = 0.693359375;
-const LN2_LO = -2.12194440e-4;
-const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
-
-/** Scratch v128 locals the transcendental macros clobber. */
-interface Scratch { x: number; n: number }
-
-/** Pushes exp(local `src`) (clobbers src and the scratch locals). */
-function exp(c: Code, src: number, s: Scratch): void {
-  c.get(src).splat(-87.3).max().splat(88.3).min().set(s.x);
-  c.get(s.x).splat(LOG2E).mul().nearest().set(s.n);
-  c.get(s.x).get(s.n).splat(LN2_HI).mul().sub().get(s.n).splat(LN2_LO).mul().sub().set(s.x);
-  c.splat(EXP_POLY[0]);
-  for (const p of EXP_POLY.slice(1)) c.get(s.x).mul().splat(p).add();
-  c.get(s.x).mul().get(s.x).mul().get(s.x).add().splat(1).add();
-  // 2ⁿ: (n + 127) << 23 read as float32
-  c.get(s.n).truncToI32x4().i32x4Splat(127).i32x4Add().i32(23).i32x4Shl();
-  c.mul();
-}
-
-/** Pushes σ(local src) (clobbers src). */
-function sigmoid(c: Code, src: number, s: Scratch): void {
-  c.splat(1);
-  c.get(src).neg().set(src);
-  exp(c, src, s);
-  c.splat(1).add().div();
-}
-
-/** Pushes tanh(local src) (clobbers src). */
-function tanh(c: Code, src: number, s: Scratch): void {
-  c.splat(1).splat(2);
-  c.get(src).splat(2).mul().set(src);
-  exp(c, src, s);
-  c.splat(1).add().div().sub();
-}
-
-/** Declares locals in order; params first. */
-class Locals {
-  readonly types: number[] = [];
-  constructor(private readonly paramCount: number) {}
-  add(type: number): number {
-    this.types.push(type);
-    return this.paramCount + this.types.length - 1;
-  }
-}
-
-/**
- * Emits: for b in [0, batch): per-row pointers from the bases and strides, then for j in
- * [0, hiddenBytes) step 16 the `inner` body, every pointer advancing by 16 bytes.
- * `rows` lists [pointerLocal, baseParam, strideParam | null (stride = given constant factor·Hb)].
- */
-function rowLoops(c: Code, batch: number, hiddenBytes: number, b: number, j: number,
-  rows: Array<{ ptr: number; base: number; stride: number | { hiddenFactor: number } }>, inner: () => void): void {
-  c.i32(0).set(b);
-  c.loop(() => {
-    for (const r of rows) {
-      c.get(r.base).get(b);
-      if (typeof r.stride === 'number') c.get(r.stride);
-      else c.get(hiddenBytes).i32(r.stride.hiddenFactor).i32Mul();
-      c.i32Mul().i32Add().set(r.ptr);
-    }
-    c.i32(0).set(j);
-    c.loop(() => {
-      inner();
-      for (const r of rows) c.get(r.ptr).i32(16).i32Add().set(r.ptr);
-      c.get(j).i32(16).i32Add().tee(j).get(hiddenBytes).i32LtU().brIf(0);
-    });
-    c.get(b).i32(1).i32Add().tee(b).get(batch).i32LtU().brIf(0);
-  });
-}
-
-/** Address of gate block k of the row at `ptr`: ptr + k·Hb (Hb·k precomputed in gateOffsets). */
-function gateAddress(c: Code, ptr: number, gateOffsets: number[], k: number): Code {
-  c.get(ptr);
-  if (k > 0) c.get(gateOffsets[k]).i32Add();
-  return c;
-}
 
 /**
  * lstm_forward(z, zStride, bias, c, h, out, outStride, act, actStride, batch, hiddenBytes):
  * z rows hold this step's x·K + h·R (read); act rows receive the activations i, f, g, o (act may
  * be z: a lane's four gates are loaded before they are stored); c and h [batch, H] are updated in
- * place; out rows get h'.
+ * place; out rows get h'. The gates i, f, o use `recurrentActivation`.
  */
-function lstmForward(): FunctionSpec {
+function lstmForward(recurrentActivation: RecurrentActivation): FunctionSpec {
+  const gate: GateActivation = recurrentActivation === 'hardSigmoid' ? hardSigmoid : sigmoid;
   const P = { z: 0, zStride: 1, bias: 2, c: 3, h: 4, out: 5, outStride: 6, act: 7, actStride: 8, batch: 9, hb: 10 };
   const L = new Locals(11);
   const b = L.add(i32), j = L.add(i32);
@@ -125,10 +44,10 @@ function lstmForward(): FunctionSpec {
       gateAddress(c, zp, off, k).load();
       gateAddress(c, bp, off, k).load().add().set(pre[k]);
     }
-    sigmoid(c, pre[0], s); c.set(act[0]);
-    sigmoid(c, pre[1], s); c.set(act[1]);
+    gate(c, pre[0], s); c.set(act[0]);
+    gate(c, pre[1], s); c.set(act[1]);
     tanh(c, pre[2], s); c.set(act[2]);
-    sigmoid(c, pre[3], s); c.set(act[3]);
+    gate(c, pre[3], s); c.set(act[3]);
     for (let k = 0; k < 4; k++) gateAddress(c, ap, off, k).get(act[k]).store();
     // c' = f·c + i·g
     c.get(act[1]).get(cp).load().mul().get(act[0]).get(act[2]).mul().add().tee(cn).set(tmp);
@@ -140,7 +59,7 @@ function lstmForward(): FunctionSpec {
     c.get(hp).get(tmp).store();
     c.get(op).get(tmp).store();
   });
-  return { name: 'lstm_forward', params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: lstmName('forward', recurrentActivation), params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -150,7 +69,8 @@ function lstmForward(): FunctionSpec {
  * writes the pre-activation gradients to dGates [batch, 4H] and to the dProj rows, dc ← dc·f,
  * dh ← 0 (h reaches the previous step only through h·R, added by the caller).
  */
-function lstmBackward(): FunctionSpec {
+function lstmBackward(recurrentActivation: RecurrentActivation): FunctionSpec {
+  const hard = recurrentActivation === 'hardSigmoid';
   const P = { gates: 0, gStride: 1, cPrev: 2, cStride: 3, dOut: 4, dOutStride: 5, dh: 6, dc: 7, dGates: 8, dProj: 9, dProjStride: 10, batch: 11, hb: 12 };
   const L = new Locals(13);
   const b = L.add(i32), j = L.add(i32);
@@ -180,11 +100,11 @@ function lstmBackward(): FunctionSpec {
     c.get(dhp).load().get(dop).load().add().set(dhT);
     // dcT = dc + dhT·o·(1 − tanhC²)
     c.get(dcp).load().get(dhT).get(o).mul().splat(1).get(tanhC).get(tanhC).mul().sub().mul().add().set(dcT);
-    // di = dcT·g·i(1−i), df = dcT·cPrev·f(1−f), dg = dcT·i·(1−g²), do = dhT·tanhC·o(1−o)
-    c.get(dcT).get(g).mul().get(i).mul().splat(1).get(i).sub().mul().set(grad[0]);
-    c.get(dcT).get(cPrev).mul().get(f).mul().splat(1).get(f).sub().mul().set(grad[1]);
+    // di = dcT·g·σ'(i), df = dcT·cPrev·σ'(f), dg = dcT·i·(1−g²), do = dhT·tanhC·σ'(o)
+    c.get(dcT).get(g).mul(); gateGradient(c, i, hard); c.set(grad[0]);
+    c.get(dcT).get(cPrev).mul(); gateGradient(c, f, hard); c.set(grad[1]);
     c.get(dcT).get(i).mul().splat(1).get(g).get(g).mul().sub().mul().set(grad[2]);
-    c.get(dhT).get(tanhC).mul().get(o).mul().splat(1).get(o).sub().mul().set(grad[3]);
+    c.get(dhT).get(tanhC).mul(); gateGradient(c, o, hard); c.set(grad[3]);
     for (let k = 0; k < 4; k++) {
       gateAddress(c, dgp, off, k).get(grad[k]).store();
       gateAddress(c, dpp, off, k).get(grad[k]).store();
@@ -192,7 +112,7 @@ function lstmBackward(): FunctionSpec {
     c.get(dcp).get(dcT).get(f).mul().store();
     c.get(dhp).splat(0).store();
   });
-  return { name: 'lstm_backward', params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: lstmName('backward', recurrentActivation), params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -381,103 +301,21 @@ function rnnBackward(): FunctionSpec {
   return { name: 'rnn_backward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
-/**
- * transpose(src, rows, cols, dst): dst [cols, rows] = srcᵀ for a row-major src [rows, cols], rows
- * and cols multiples of 4, in 4×4 tiles (four loads, eight lane shuffles, four stores). The
- * weight-gradient GEMM contracts over the rows of the gate gradients; the backend's GEMM only
- * takes plain operands, and a JavaScript transpose of [N, 4H] cost ~10% of an LSTM backward.
- */
-/**
- * Rows and columns per block of the transpose: a block's source and destination rows span few
- * enough pages and cache sets to stay resident (row strides of [N, 4H] matrices are powers of
- * two, the worst case for both); a plain 4×4-tile sweep ran at ~100 cycles per tile.
- */
-const TRANSPOSE_BLOCK = 32;
-
-function transpose(): FunctionSpec {
-  const P = { src: 0, rows: 1, cols: 2, dst: 3 };
-  const L = new Locals(4);
-  const r0 = L.add(i32), c0 = L.add(i32), rEnd = L.add(i32), cEnd = L.add(i32), r = L.add(i32), col = L.add(i32);
-  const p = L.add(i32), q = L.add(i32), rowBytes = L.add(i32), colBytes = L.add(i32), end = L.add(i32);
-  const v = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
-  const t = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
-  const c = new Code();
-  /** local = min(start + TRANSPOSE_BLOCK, limit) */
-  const blockEnd = (target: number, start: number, limit: number) =>
-    c.get(start).i32(TRANSPOSE_BLOCK).i32Add().tee(end).get(limit).get(end).get(limit).i32LtU().select().set(target);
-  c.get(P.cols).i32(4).i32Mul().set(rowBytes);
-  c.get(P.rows).i32(4).i32Mul().set(colBytes);
-  c.block(() => {
-    c.i32(0).get(P.rows).i32GeU().brIf(0); // rows = 0
-    c.i32(0).get(P.cols).i32GeU().brIf(0); // cols = 0
-    c.i32(0).set(r0);
-    c.loop(() => {
-      blockEnd(rEnd, r0, P.rows);
-      c.i32(0).set(c0);
-      c.loop(() => {
-        blockEnd(cEnd, c0, P.cols);
-        c.get(r0).set(r);
-        c.loop(() => {
-          c.get(c0).set(col);
-          c.loop(() => {
-            c.get(P.src).get(r).get(P.cols).i32Mul().get(col).i32Add().i32(4).i32Mul().i32Add().set(p);
-            for (let k = 0; k < 4; k++) {
-              c.get(p);
-              if (k > 0) c.get(rowBytes).i32(k).i32Mul().i32Add();
-              c.load().set(v[k]);
-            }
-            // rows a, b, c, d → (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3) → columns
-            c.get(v[0]).get(v[1]).shuffle([0, 4, 1, 5]).set(t[0]);
-            c.get(v[0]).get(v[1]).shuffle([2, 6, 3, 7]).set(t[1]);
-            c.get(v[2]).get(v[3]).shuffle([0, 4, 1, 5]).set(t[2]);
-            c.get(v[2]).get(v[3]).shuffle([2, 6, 3, 7]).set(t[3]);
-            c.get(P.dst).get(col).get(P.rows).i32Mul().get(r).i32Add().i32(4).i32Mul().i32Add().set(q);
-            const columns: Array<[number, number, [number, number, number, number]]> = [
-              [t[0], t[2], [0, 1, 4, 5]], [t[0], t[2], [2, 3, 6, 7]], [t[1], t[3], [0, 1, 4, 5]], [t[1], t[3], [2, 3, 6, 7]],
-            ];
-            columns.forEach(([first, second, lanes], k) => {
-              c.get(q);
-              if (k > 0) c.get(colBytes).i32(k).i32Mul().i32Add();
-              c.get(first).get(second).shuffle(lanes).store();
-            });
-            c.get(col).i32(4).i32Add().tee(col).get(cEnd).i32LtU().brIf(0);
-          });
-          c.get(r).i32(4).i32Add().tee(r).get(rEnd).i32LtU().brIf(0);
-        });
-        c.get(cEnd).tee(c0).get(P.cols).i32LtU().brIf(0);
-      });
-      c.get(rEnd).tee(r0).get(P.rows).i32LtU().brIf(0);
-    });
-  });
-  return { name: 'transpose', params: Array(4).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+/** The export name of an LSTM kernel: lstm_forward, lstm_forward_hardSigmoid, … */
+function lstmName(pass: 'forward' | 'backward', recurrentActivation: RecurrentActivation): string {
+  return `lstm_${pass}${recurrentActivation === 'sigmoid' ? '' : `_${recurrentActivation}`}`;
 }
 
-/** Elementwise, in place over n floats (n a multiple of 4): for GRU and RNN and tests. */
-function elementwise(fnName: string, fn: (c: Code, src: number, s: Scratch) => void): FunctionSpec {
-  const L = new Locals(2); // (ptr, n)
-  const end = L.add(i32), v = L.add(v128);
-  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
-  const c = new Code();
-  c.get(0).get(1).i32(4).i32Mul().i32Add().set(end);
-  c.block(() => {
-    c.get(0).get(end).i32GeU().brIf(0); // n = 0: nothing to do
-    c.loop(() => {
-      c.get(0).load().set(v);
-      c.get(0);
-      fn(c, v, s);
-      c.store();
-      c.get(0).i32(16).i32Add().tee(0).get(end).i32LtU().brIf(0);
-    });
-  });
-  return { name: fnName, params: [i32, i32], locals: L.types as FunctionSpec['locals'], body: c };
-}
+export type LstmForwardKernel = (z: number, zStride: number, bias: number, c: number, h: number, out: number, outStride: number, act: number,
+  actStride: number, batch: number, hiddenBytes: number) => void;
+export type LstmBackwardKernel = (gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number,
+  dc: number, dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number) => void;
 
 export interface SimdGateKernels {
   memory: WebAssembly.Memory;
-  lstmForward(z: number, zStride: number, bias: number, c: number, h: number, out: number, outStride: number, act: number, actStride: number,
-    batch: number, hiddenBytes: number): void;
-  lstmBackward(gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number, dc: number,
-    dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number): void;
+  /** By recurrent activation (the gates i, f, o). */
+  lstmForward: Record<RecurrentActivation, LstmForwardKernel>;
+  lstmBackward: Record<RecurrentActivation, LstmBackwardKernel>;
   lstmCarry(gates: number, gStride: number, c: number, cPrev: number, cStride: number, batch: number, hiddenBytes: number): void;
   gruForward(z: number, zStride: number, rec: number, inputBias: number, recurrentBias: number, h: number, out: number, outStride: number,
     hn: number, hnStride: number, batch: number, hiddenBytes: number): void;
@@ -493,6 +331,10 @@ export interface SimdGateKernels {
   transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
+function byRecurrentActivation<T>(of: (activation: RecurrentActivation) => T): Record<RecurrentActivation, T> {
+  return Object.fromEntries(RECURRENT_ACTIVATIONS.map((activation) => [activation, of(activation)])) as Record<RecurrentActivation, T>;
+}
+
 let cached: SimdGateKernels | null | undefined;
 
 /** The compiled kernels, or null where WebAssembly SIMD is unavailable (then the JS path runs). */
@@ -500,14 +342,18 @@ export function simdGateKernels(): SimdGateKernels | null {
   if (cached !== undefined) return cached;
   cached = null;
   try {
-    const bytes = buildModule([lstmForward(), lstmBackward(), lstmCarry(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
+    const lstm = RECURRENT_ACTIVATIONS.flatMap((activation) => [lstmForward(activation), lstmBackward(activation)]);
+    const bytes = buildModule([...lstm, lstmCarry(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
       elementwise('sigmoid', sigmoid), elementwise('tanh', tanh), transpose()]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const e = exports as unknown as Record<string, (...args: number[]) => void>;
     cached = {
-      memory, lstmForward: e.lstm_forward, lstmBackward: e.lstm_backward, lstmCarry: e.lstm_carry, gruForward: e.gru_forward, gruBackward: e.gru_backward,
+      memory,
+      lstmForward: byRecurrentActivation((a) => e[lstmName('forward', a)]),
+      lstmBackward: byRecurrentActivation((a) => e[lstmName('backward', a)]),
+      lstmCarry: e.lstm_carry, gruForward: e.gru_forward, gruBackward: e.gru_backward,
       rnnForward: e.rnn_forward, rnnBackward: e.rnn_backward, sigmoid: e.sigmoid, tanh: e.tanh, transpose: e.transpose,
     };
   } catch {
@@ -516,39 +362,8 @@ export function simdGateKernels(): SimdGateKernels | null {
   return cached;
 }
 
-/** A region of the kernels' memory: its byte offset and a view (valid until the next `allocate`). */
-export interface ArenaBuffer {
-  ptr: number;
-  view: Float32Array;
-}
 
-/**
- * Bump allocation in the kernels' memory, all at once per kernel call: growing the memory
- * detaches every earlier view, so a kernel asks for all its buffers in one `allocate`, which
- * invalidates the buffers of the previous call. Kernels never run concurrently.
- */
-export function allocate(kernels: SimdGateKernels, sizes: number[]): ArenaBuffer[] {
-  const offsets: number[] = [];
-  let top = 0;
-  for (const size of sizes) {
-    offsets.push(top);
-    top += Math.ceil(size / 4) * 16; // 16-byte aligned
-  }
-  const needed = Math.ceil(top / 65536) - kernels.memory.buffer.byteLength / 65536;
-  if (needed > 0) kernels.memory.grow(needed);
-  const buffer = kernels.memory.buffer;
-  return sizes.map((size, i) => ({ ptr: offsets[i], view: new Float32Array(buffer, offsets[i], size) }));
-}
-
-/** `count` floats of `buffer` from float index `start`, as an ArenaBuffer of its own. */
-export function subBuffer(buffer: ArenaBuffer, start: number, count: number): ArenaBuffer {
-  return { ptr: buffer.ptr + start * 4, view: buffer.view.subarray(start, start + count) };
-}
-
-/**
- * Whether `values` is a view of the kernels' arena. The SIMD forward kernels return such views
- * (valid until the next host kernel call): an output writer that keeps the array must copy it.
- */
-export function isArenaView(values: Float32Array): boolean {
-  return cached != null && values.buffer === cached.memory.buffer;
+/** The kernels if they were compiled already (nothing compiles here). */
+export function compiledSimdGateKernels(): SimdGateKernels | null {
+  return cached ?? null;
 }

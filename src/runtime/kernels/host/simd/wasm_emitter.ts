@@ -39,7 +39,7 @@ function name(text: string, out: number[]): void {
 // SIMD opcodes (prefix 0xfd, then the opcode as unsigned LEB128), from the WebAssembly SIMD spec.
 const SIMD = {
   load: 0x00, store: 0x0b, const: 0x0c, i8x16Shuffle: 0x0d, f32x4Splat: 0x13,
-  f32x4Nearest: 0x6a, i32x4Shl: 0xab, i32x4Add: 0xae,
+  f32x4Lt: 0x43, f32x4Gt: 0x44, v128And: 0x4e, f32x4Nearest: 0x6a, i32x4Shl: 0xab, i32x4Add: 0xae,
   f32x4Neg: 0xe1, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7, f32x4Min: 0xe8, f32x4Max: 0xe9,
   i32x4TruncSatF32x4S: 0xf8,
 } as const;
@@ -88,6 +88,11 @@ export class Code {
   min(): this { return this.simd(SIMD.f32x4Min); }
   max(): this { return this.simd(SIMD.f32x4Max); }
   neg(): this { return this.simd(SIMD.f32x4Neg); }
+  /** Lane masks (all ones where true): [a, b] → a < b, a > b. */
+  lt(): this { return this.simd(SIMD.f32x4Lt); }
+  gt(): this { return this.simd(SIMD.f32x4Gt); }
+  /** Bitwise and of two v128. */
+  and(): this { return this.simd(SIMD.v128And); }
   nearest(): this { return this.simd(SIMD.f32x4Nearest); }
   truncToI32x4(): this { return this.simd(SIMD.i32x4TruncSatF32x4S); }
   i32x4Add(): this { return this.simd(SIMD.i32x4Add); }

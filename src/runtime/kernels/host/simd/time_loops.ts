@@ -1,21 +1,15 @@
 /**
- * What the SIMD drivers of the three cells share: when the SIMD path applies, the byte stride
- * between batch rows of one timestep in x's row layout, the time loops, and the transposed
- * projection gradients for the weight-gradient GEMM.
+ * The time loops of the SIMD path of the host driver: the byte stride between batch rows of one
+ * timestep in x's row layout, the forward loops (with and without the input projection fused into
+ * the recurrent product), the reverse loop, and the transposed projection gradients for the
+ * weight-gradient GEMM.
  */
 import { prepareRight, type HostMath } from '../host_math.js';
 import { scratch } from '../scratch.js';
-import { rowOf, timeAt, type SequenceGeometry, type WeightGradientOptions } from '../sequence.js';
-import { simdGateKernels, type ArenaBuffer, type SimdGateKernels } from './gate_kernels.js';
-
-/**
- * The SIMD kernels when they can run this case, else null (the JS path of ../<cell>.ts runs):
- * masks need per-row branching and hidden sizes must fill whole f32x4 lanes.
- */
-export function simdPathFor(g: SequenceGeometry, mask: Float32Array | null): SimdGateKernels | null {
-  if (mask !== null || g.hidden % 4 !== 0 || g.hidden === 0 || g.batch === 0 || g.time === 0) return null;
-  return simdGateKernels();
-}
+import { rowOf, timeAt, type SequenceGeometry } from '../geometry.js';
+import type { WeightGradientOptions } from '../weight_gradients.js';
+import type { ArenaBuffer } from './arena.js';
+import type { SimdGateKernels } from './gate_kernels.js';
 
 /** Bytes from batch row b to b+1 of the same timestep, for blocks of `width` floats per row. */
 export function batchStride(g: SequenceGeometry, width: number): number {

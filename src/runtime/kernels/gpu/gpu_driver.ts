@@ -6,12 +6,13 @@
  * whole-sequence matmuls and a column sum. The same code drives webgl and webgpu.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { CellKind, RnnActivation } from '../kernel_names.js';
+import type { CellKind, CellVariant } from '../cell_table.js';
+import type { SequenceGradInputs, SequenceInputs } from '../kernel_names.js';
 import { GpuScope, type GpuRunner } from './runner.js';
 import {
-  CARRY_BLOCKS,
-  GATES,
   STATE_BLOCKS,
+  carriesOf,
+  gatesOf,
   type SequenceGeometry,
   carryGradShader,
   gateShader,
@@ -20,28 +21,17 @@ import {
   stepGradShader,
 } from './shaders.js';
 
-export interface GpuSequenceInputs {
-  x: TensorInfo;
-  kernel: TensorInfo;
-  recurrentKernel: TensorInfo;
-  bias: TensorInfo;
-  h0: TensorInfo;
-  c0?: TensorInfo;
-  /** [batch, time] 0/1, or absent / empty for no mask. */
-  mask?: TensorInfo;
-}
-
-export interface GpuSequenceOptions {
+/** The run and the cell variant (absent fields: the default variant). */
+export interface GpuSequenceOptions extends Partial<CellVariant> {
   kind: CellKind;
   timeMajor: boolean;
   reverse: boolean;
   saveForBackward: boolean;
-  activation?: RnnActivation;
 }
 
 const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 
-function geometryOf(inputs: GpuSequenceInputs, options: GpuSequenceOptions): SequenceGeometry {
+function geometryOf(inputs: SequenceInputs, options: GpuSequenceOptions): SequenceGeometry {
   const [d0, d1] = inputs.x.shape;
   return {
     kind: options.kind,
@@ -49,6 +39,7 @@ function geometryOf(inputs: GpuSequenceInputs, options: GpuSequenceOptions): Seq
     batch: options.timeMajor ? d1 : d0,
     hidden: inputs.h0.shape[1],
     activation: options.activation ?? 'tanh',
+    recurrentActivation: options.recurrentActivation ?? 'sigmoid',
     timeMajor: options.timeMajor,
     reverse: options.reverse,
     hasMask: inputs.mask != null && sizeOf(inputs.mask) > 0,
@@ -59,7 +50,7 @@ function geometryOf(inputs: GpuSequenceInputs, options: GpuSequenceOptions): Seq
 const timestepAt = (g: SequenceGeometry, k: number) => (g.reverse ? g.time - 1 - k : k);
 
 /** Flat [h0; c0]: the state the first processed step reads its carry from. */
-function initialState(scope: GpuScope, inputs: GpuSequenceInputs): TensorInfo {
+function initialState(scope: GpuScope, inputs: SequenceInputs): TensorInfo {
   const h0 = scope.flat(inputs.h0);
   return inputs.c0 ? scope.concat([h0, scope.flat(inputs.c0)], 0) : h0;
 }
@@ -71,7 +62,7 @@ function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInfo): Ten
 }
 
 /** Forward: [output, hT, (cT), workspace]. */
-export function gpuSequenceForward(runner: GpuRunner, inputs: GpuSequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
+export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
   const scope = new GpuScope(runner);
   const g = geometryOf(inputs, options);
   const { batch: B, hidden: H, time: T } = g;
@@ -107,13 +98,8 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: GpuSequenceInputs,
   return kept;
 }
 
-export interface GpuSequenceGradInputs extends GpuSequenceInputs {
-  workspace: TensorInfo;
-  /** Upstream gradient of the output sequence (layout of x), or absent for a step kernel. */
-  dOutput?: TensorInfo;
-  dhT: TensorInfo;
-  dcT?: TensorInfo;
-}
+/** A step's gradient has no dOutput (its h output is the carry); dhT is always passed. */
+type GpuSequenceGradInputs = SequenceGradInputs & { dhT: TensorInfo };
 
 /** Fused BPTT: [dx, dKernel, dRecurrentKernel, dBias, dh0, (dc0)]. */
 export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradInputs, options: GpuSequenceOptions): TensorInfo[] {
@@ -126,7 +112,7 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   const g = geometryOf(inputs, options);
   const { batch: B, hidden: H, time: T } = g;
   const BH = B * H;
-  const GH = GATES[g.kind] * H;
+  const GH = gatesOf(g.kind) * H;
   const inputSize = inputs.x.shape[2];
   const hasDOutput = inputs.dOutput != null && sizeOf(inputs.dOutput) > 0;
   const validMask = g.hasMask ? scope.flat(inputs.mask!) : undefined;
@@ -134,7 +120,7 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   const workspace = inputs.workspace;
   const initState = initialState(scope, inputs);
   const stepGrad = stepGradShader(g, hasDOutput);
-  const C = CARRY_BLOCKS[g.kind];
+  const C = carriesOf(g.kind);
   const sides = g.kind === 'gru' ? 2 : 1;
 
   // One shader per timestep (stepGradShader): it finishes the carry gradient of the step handled

@@ -1,0 +1,156 @@
+/**
+ * What a cell gives the host driver (host_driver.ts): its equations for one batch row of one
+ * timestep in JavaScript, and the calls of its SIMD gate kernels for all rows of one timestep. The
+ * driver owns everything else: the input projection, the time loops, the SIMD-or-JS choice, the
+ * workspace and the BPTT epilogue. One file per cell under cells/; the cell table
+ * (../cell_table.ts) holds the gate count, carries and workspace size the driver reads.
+ */
+import type { CellVariant } from '../cell_table.js';
+import type { SequenceGeometry } from './geometry.js';
+import type { ArenaBuffer } from './simd/arena.js';
+import type { SimdGateKernels } from './simd/gate_kernels.js';
+
+/** A cell's inputs, weights in the canonical layout, carries as a list (h first). */
+export interface HostCellData {
+  x: Float32Array;
+  kernel: Float32Array;
+  recurrentKernel: Float32Array;
+  bias: Float32Array;
+  /** The carries the sequence starts from: h0 (and c0). */
+  carries: Float32Array[];
+  mask: Float32Array | null;
+  /**
+   * Backward only: the forward's output (saved by the gradient config), from which the hidden
+   * state each step started from is rebuilt (previousHidden) instead of being kept twice. May be
+   * null for one-step calls, whose only previous state is h0.
+   */
+  output?: Float32Array | null;
+  /** Backward only: false skips dx (the caller takes dInputProjection from the result instead). */
+  inputGradient?: boolean;
+}
+
+/**
+ * What a host forward returns. On the SIMD path the arrays are views of the SIMD arena, valid
+ * until the next host kernel call: write them out (HostTensorIO.write copies or adopts) at once.
+ */
+export interface HostForwardResult {
+  /** In x's layout, hidden features; zeros at masked steps. */
+  output: Float32Array;
+  /** Each row's carries after its last valid step, h first. */
+  carries: Float32Array[];
+  /** Empty unless saveForBackward. */
+  workspace: Float32Array;
+}
+
+/** Upstream gradients of the output and of the final carries (h first); null stands for zeros. */
+export interface HostUpstream {
+  dOutput: Float32Array | null;
+  dCarries: (Float32Array | null)[];
+}
+
+/**
+ * Called for every valid row b of a timestep (`row`: its row in x's layout). Forward: `product`
+ * is this step's h·R [batch, gates]. Backward: the function writes its gradient of h·R into
+ * `product` [batch, gates] and leaves in dCarries[0][b] what reaches the previous h by any other
+ * path than h·R (0 for LSTM and RNN, z⊙dh for GRU).
+ */
+export type RowFunction = (b: number, row: number, product: Float32Array) => void;
+
+export interface ForwardRowContext {
+  g: SequenceGeometry;
+  variant: CellVariant;
+  /**
+   * The workspace: its first rows·gates floats hold x·K (without bias) per row, which the row
+   * function turns into what its backward reads; the blocks after it (when saveForBackward) are
+   * the cell's own.
+   */
+  workspace: Float32Array;
+  saveForBackward: boolean;
+  bias: Float32Array;
+  /** The carries, h first, updated in place. */
+  carries: Float32Array[];
+  /** Receives h' at each valid row. */
+  output: Float32Array;
+}
+
+export interface BackwardRowContext {
+  g: SequenceGeometry;
+  variant: CellVariant;
+  /** The workspace the forward saved. */
+  workspace: Float32Array;
+  /** The carries each batch row started the sequence from (h0, c0). */
+  initialCarries: Float32Array[];
+  mask: Float32Array | null;
+  /** The hidden carry each step started from, [rows, H] in x's row layout. */
+  hPrev: Float32Array;
+  dOutput: Float32Array | null;
+  /** The carry gradients, h first, updated in place. */
+  dCarries: Float32Array[];
+  /** Cells whose projections have separate gradients write the gradient of x·K + b here. */
+  dInputProjection: Float32Array;
+}
+
+export interface SimdForwardContext {
+  g: SequenceGeometry;
+  saveForBackward: boolean;
+  /** The workspace (rows · hostWorkspacePerRow · H floats when saved). */
+  workspace: ArenaBuffer;
+  output: ArenaBuffer;
+  carries: ArenaBuffer[];
+  /** [batch, gates]: this step's x_t·K + h·R (fusedProjection) or h·R (x·K is then in the workspace). */
+  product: ArenaBuffer;
+  bias: ArenaBuffer;
+  /** H floats a kernel may write what nobody reads into. */
+  scratch: ArenaBuffer;
+}
+
+export interface SimdBackwardContext {
+  g: SequenceGeometry;
+  /** A private copy of the saved workspace. */
+  workspace: ArenaBuffer;
+  /** backwardFloatsPerRow · H floats per row for the cell's own use (LSTM: the cell carries). */
+  extra: ArenaBuffer;
+  /** The hidden carry each step started from, [rows, H]. */
+  hPrev: ArenaBuffer;
+  initialCarries: Float32Array[];
+  /** dOutput rows, or one zero row when there is no dOutput (read with stride 0). */
+  dOutput: ArenaBuffer;
+  hasDOutput: boolean;
+  dCarries: ArenaBuffer[];
+  /** [batch, gates]: the gradient of this step's h·R. */
+  dRecurrentStep: ArenaBuffer;
+  /**
+   * [rows, gates] in x's row layout. With a shared projection gradient both are the gates block of
+   * `workspace` (the kernels load a lane's gates before they store its gradients there).
+   */
+  dInputProjection: ArenaBuffer;
+  dRecurrentProjection: ArenaBuffer;
+}
+
+export interface SimdCellSpec {
+  /**
+   * Each step multiplies [x_t | h]·[K; R] in one product instead of x·K for the whole sequence
+   * up front: closer to the GEMM's peak and no [rows, gates] block in inference. Not for cells
+   * whose x·K and h·R enter the equations apart (GRU's n gate).
+   */
+  fusedProjection: boolean;
+  forwardStep(kernels: SimdGateKernels, c: SimdForwardContext, row0: number): void;
+  /** Floats per row, in units of H, of SimdBackwardContext.extra. */
+  backwardFloatsPerRow: number;
+  /** Runs before the upstream gradients are loaded (dCarries hold garbage and may serve as scratch). */
+  beforeBackward?(kernels: SimdGateKernels, c: SimdBackwardContext): void;
+  backwardStep(kernels: SimdGateKernels, c: SimdBackwardContext, row0: number): void;
+}
+
+export interface HostCellSpec {
+  /**
+   * Whether x·K + b and h·R (+ b1) have one gradient (the gate pre-activations: LSTM, RNN) or
+   * two (GRU, whose reset gate scales the recurrent part of n only): then the bias gradient is
+   * [input row; recurrent row].
+   */
+  sharedProjectionGradient: boolean;
+  forwardRow(c: ForwardRowContext): RowFunction;
+  backwardRow(c: BackwardRowContext): RowFunction;
+  /** The SIMD path, when it computes this variant (hidden sizes multiples of 4, no mask). */
+  simd(variant: CellVariant): SimdCellSpec | null;
+}

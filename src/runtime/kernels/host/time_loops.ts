@@ -1,0 +1,92 @@
+/**
+ * The JavaScript time loops of the host driver: the input projection for all timesteps, then per
+ * step one recurrent matmul and a cell's row function over the valid batch rows (forward), or the
+ * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations.
+ */
+import { prepareRight, type HostMath } from './host_math.js';
+import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
+
+/**
+ * The first pass of every forward: x·K for all timesteps as one matmul, written into the first
+ * [N, gates] block of a new workspace of `workspaceSize` floats (just that block when nothing is
+ * saved for backward). The cells turn each row into its gate activations in place.
+ */
+export function projectInputs(g: SequenceGeometry, math: HostMath, x: Float32Array, kernel: Float32Array, gates: number, workspaceSize: number): Float32Array {
+  const rows = g.batch * g.time;
+  const workspace = new Float32Array(Math.max(workspaceSize, rows * gates));
+  math.matmul(x, kernel, workspace.subarray(0, rows * gates), rows, g.inputSize, gates);
+  return workspace;
+}
+
+/**
+ * The forward time loop: per step the one matmul h·R ([batch, gates]) then `cellRow` for every
+ * valid row. `h` is the hidden carry, updated in place by `cellRow`.
+ */
+export function forwardSteps(
+  g: SequenceGeometry,
+  math: HostMath,
+  mask: Float32Array | null,
+  h: Float32Array,
+  recurrentKernel: Float32Array,
+  gates: number,
+  cellRow: (b: number, row: number, recurrent: Float32Array) => void,
+): void {
+  const recurrent = new Float32Array(g.batch * gates);
+  // R is packed (and, on wasm, moved to the heap) once for all T products.
+  const timesR = prepareRight(math, recurrentKernel, g.hidden, gates);
+  try {
+    for (let k = 0; k < g.time; k++) {
+      const t = timeAt(g, k);
+      timesR.run(h, recurrent, g.batch);
+      for (let b = 0; b < g.batch; b++) {
+        if (isValid(mask, g, b, t)) cellRow(b, rowOf(g, b, t), recurrent); // else: output 0, carry kept
+      }
+    }
+  } finally {
+    timesR.release();
+  }
+}
+
+/**
+ * The backward time loop, last processed step first. For each valid row `cellRow` reads the
+ * carry gradient dh[b] (plus dOutput at that row), writes its gradient of h·R into
+ * dRecurrentStep[b] and leaves in dh[b] the gradient reaching the previous h by any other path
+ * (0 for LSTM and RNN, z⊙dh for GRU). The loop then adds dRecurrentStep · Rᵀ to dh and records
+ * dRecurrentStep in dRecurrentProjection (x's row layout). Masked rows pass dh through.
+ */
+export function backwardSteps(
+  g: SequenceGeometry,
+  math: HostMath,
+  mask: Float32Array | null,
+  dh: Float32Array,
+  recurrentKernel: Float32Array,
+  gates: number,
+  dRecurrentProjection: Float32Array,
+  cellRow: (b: number, row: number, dRecurrentStep: Float32Array) => void,
+): void {
+  const H = g.hidden;
+  const dRecurrentStep = new Float32Array(g.batch * gates);
+  const dhRecurrent = new Float32Array(g.batch * H);
+  // Rᵀ made explicit once: transposed products are the slow path of every backend matmul.
+  const timesRT = prepareRight(math, recurrentKernel, gates, H, { transposeB: true });
+  try {
+    for (let k = g.time - 1; k >= 0; k--) {
+      const t = timeAt(g, k);
+      dRecurrentStep.fill(0);
+      for (let b = 0; b < g.batch; b++) {
+        if (!isValid(mask, g, b, t)) continue;
+        const row = rowOf(g, b, t);
+        cellRow(b, row, dRecurrentStep);
+        dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), row * gates);
+      }
+      timesRT.run(dRecurrentStep, dhRecurrent, g.batch);
+      for (let b = 0; b < g.batch; b++) {
+        if (!isValid(mask, g, b, t)) continue;
+        for (let j = b * H; j < (b + 1) * H; j++) dh[j] += dhRecurrent[j];
+      }
+    }
+  } finally {
+    timesRT.release();
+  }
+}
+
