@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { RnnActivation } from '../kernels/kernel_names.js';
+import { RNN_ACTIVATIONS, type RnnActivation } from '../kernels/composite/activations.js';
 import { rnnSequence, rnnStep } from '../kernels/ops.js';
+import { checkChoice } from '../validation.js';
 import type { HiddenCarry, SequenceCallOptions, SequenceResult } from './cell.js';
 import { BuiltinCell, type CellOptions } from './builtin_cell.js';
 
@@ -11,20 +12,13 @@ export interface RNNCellOptions extends CellOptions {
   activation?: RnnActivation;
 }
 
-const ACTIVATIONS: readonly RnnActivation[] = ['tanh', 'relu', 'linear'];
-
 /** Elman cell, Keras layout: kernel [in, H], recurrentKernel [H, H], bias [H]; h' = act(xK + hR + b). */
 export class RNNCell extends BuiltinCell<HiddenCarry> {
   readonly activation: RnnActivation;
 
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
     // Checked before any variable exists, so a bad option leaks nothing.
-    const activation = options.activation ?? 'tanh';
-    if (!ACTIVATIONS.includes(activation)) {
-      throw new TypeError(
-        `new RNNCell: activation must be one of ${ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}.`,
-      );
-    }
+    const activation = checkChoice(options.activation, RNN_ACTIVATIONS, 'tanh', 'new RNNCell', 'activation');
     super(inputSize, hiddenSize, { gates: 1, biasShape: (h) => [h], carryKeys: ['h'] }, options);
     this.activation = activation;
   }

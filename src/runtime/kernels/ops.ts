@@ -23,6 +23,7 @@ import {
 import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
+import { isDefaultVariant, type GatedVariant, type GruVariant } from './composite/activations.js';
 import { allocateHostWorkspace } from './host/kernels.js';
 // The fused kernels and their gradients, registered once for the backends that have them.
 import './register.js';
@@ -41,6 +42,15 @@ export interface SequenceOptions {
 interface SequenceWeights {
   kernel: Tensor2D;
   recurrentKernel: Tensor2D;
+}
+
+/**
+ * VARIANTS (issue 13): the fused kernels compute the default cells only; a cell with another
+ * activation, gate activation or GRU form runs on the composite until the fused kernels take
+ * variants as cell specs, at which point this predicate goes.
+ */
+function usesFusedKernels(variant: GruVariant): boolean {
+  return isDefaultVariant(variant);
 }
 
 function hasFusedKernel(kernelName: string): boolean {
@@ -163,18 +173,18 @@ function unexpectedTape(kernelName: string): Error {
 }
 
 export function lstmSequence(
-  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D } & SequenceOptions,
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D } & SequenceOptions & GatedVariant,
 ): { output: Tensor3D; h: Tensor2D; c: Tensor2D } {
-  if (!hasFusedKernel(LstmSequence)) return lstmSequenceComposite(a);
+  if (!usesFusedKernels(a) || !hasFusedKernel(LstmSequence)) return lstmSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0, c0 } = a;
   const [output, h, c] = runFusedSequence(LstmSequence, { x, kernel, recurrentKernel, bias, h0, c0 }, a);
   return { output: output as Tensor3D, h: h as Tensor2D, c: c as Tensor2D };
 }
 
 export function gruSequence(
-  a: SequenceWeights & { x: Tensor3D; bias: Tensor2D /* [2, 3H] */; h0: Tensor2D } & SequenceOptions,
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor /* [2, 3H]; reset before [3H] */; h0: Tensor2D } & SequenceOptions & GruVariant,
 ): { output: Tensor3D; h: Tensor2D } {
-  if (!hasFusedKernel(GruSequence)) return gruSequenceComposite(a);
+  if (!usesFusedKernels(a) || !hasFusedKernel(GruSequence)) return gruSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0 } = a;
   const [output, h] = runFusedSequence(GruSequence, { x, kernel, recurrentKernel, bias, h0 }, a);
   return { output: output as Tensor3D, h: h as Tensor2D };
@@ -190,16 +200,16 @@ export function rnnSequence(
 }
 
 export function lstmStep(
-  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D },
+  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D } & GatedVariant,
 ): { h: Tensor2D; c: Tensor2D } {
-  if (!hasFusedKernel(LstmStep)) return lstmStepComposite(a);
+  if (!usesFusedKernels(a) || !hasFusedKernel(LstmStep)) return lstmStepComposite(a);
   const { x, h, c, kernel, recurrentKernel, bias } = a;
   const [hNext, cNext] = runFusedStep(LstmStep, { x, h, c, kernel, recurrentKernel, bias });
   return { h: hNext as Tensor2D, c: cNext as Tensor2D };
 }
 
-export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor2D /* [2, 3H] */ }): { h: Tensor2D } {
-  if (!hasFusedKernel(GruStep)) return gruStepComposite(a);
+export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor /* [2, 3H]; reset before [3H] */ } & GruVariant): { h: Tensor2D } {
+  if (!usesFusedKernels(a) || !hasFusedKernel(GruStep)) return gruStepComposite(a);
   const { x, h, kernel, recurrentKernel, bias } = a;
   const [hNext] = runFusedStep(GruStep, { x, h, kernel, recurrentKernel, bias });
   return { h: hNext as Tensor2D };
