@@ -31,7 +31,7 @@ function compare(factory: Factory, args: Record<string, unknown>): void {
   const ours = fromLayersLayer(theirs);
   expect(ours).toBeInstanceOf(CLASSES[factory]);
   const { output, carry } = ours.apply(x);
-  const states = factory === 'lstm' ? [carry.h, (carry as { c: tf.Tensor }).c] : [carry.h];
+  const states = factory === 'lstm' ? [carry.h, (carry as unknown as { c: tf.Tensor }).c] : [carry.h];
   // goBackwards lists outputs in processing order; ours stay aligned with x.
   tf.tidy(() => expectClose(args.goBackwards && args.returnSequences ? tf.reverse(output, 1) : output, expected));
   states.forEach((s, i) => expectClose(s, expectedStates[i]));
@@ -93,7 +93,7 @@ describeBackends('fromLayersLayer: every tf.layers configuration', () => {
     const ours = fromLayersLayer(dropped, { ignoreDropout: true });
     const { output, carry } = ours.apply(x);
     expectClose(output, expected);
-    tf.dispose([output, carry.h, carry.c]);
+    tf.dispose([output, ...Object.values(carry)]);
     ours.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, expected]);
