@@ -69,13 +69,27 @@ const GATE_ACTIVATIONS: Record<string, GateActivation> = {
   hard_sigmoid: 'hardSigmoid',
 };
 
-function mapActivation<T>(table: Record<string, T>, value: unknown, className: string, option: string): T {
+function mapActivation<T>(table: Record<string, T>, value: unknown, className: string, option: string, context: string): T {
   const name = String(value);
   if (!Object.hasOwn(table, name)) {
     const allowed = [...new Set(Object.values(table))].map((a) => `'${String(a)}'`).join(', ');
-    throw new TypeError(`${CONTEXT}: the ${className} layer's ${option} '${name}' has no rnn-migrate equivalent (supported: ${allowed}).`);
+    throw new TypeError(`${context}: the ${className} layer's ${option} '${name}' has no rnn-migrate equivalent (supported: ${allowed}).`);
   }
   return table[name];
+}
+
+/**
+ * The cell options of a tf.layers / Keras LSTM, GRU or SimpleRNN configuration's activations
+ * (tf.layers' names, or Keras' Python spelling), refused naming the option when ours have none.
+ */
+export function activationsFromLayersConfig(
+  className: string,
+  config: { activation?: unknown; recurrentActivation?: unknown },
+  context: string,
+): { activation: RnnActivation; recurrentActivation?: GateActivation } {
+  const activation = mapActivation(ACTIVATIONS, config.activation, className, 'activation', context);
+  if (className === 'SimpleRNN') return { activation };
+  return { activation, recurrentActivation: mapActivation(GATE_ACTIVATIONS, config.recurrentActivation, className, 'recurrentActivation', context) };
 }
 
 function assertLayer(layer: unknown): asserts layer is LayersRecurrentLayer {
@@ -103,12 +117,7 @@ function readLayer(layer: LayersRecurrentLayer, options: FromLayersOptions): Imp
   if (weights.length === 0) {
     throw new TypeError(`${CONTEXT}: the ${className} layer has no weights yet: build it first (apply it once, or model.build).`);
   }
-  const cellOptions: Imported['cellOptions'] = {
-    activation: mapActivation(ACTIVATIONS, config.activation, className, 'activation'),
-  };
-  if (kind !== 'rnn') {
-    cellOptions.recurrentActivation = mapActivation(GATE_ACTIVATIONS, config.recurrentActivation, className, 'recurrentActivation');
-  }
+  const cellOptions: Imported['cellOptions'] = activationsFromLayersConfig(className, config, CONTEXT);
   // A reset-after GRU has the [2, 3H] bias; without a bias, the config says which it is.
   if (kind === 'gru') cellOptions.resetAfter = weights.length === 3 ? weights[2].rank === 2 : Boolean(config.resetAfter);
   return { kind, className, units: config.units as number, inputSize: weights[0].shape[0], cellOptions, config, weights };
