@@ -24,9 +24,11 @@ function compare(factory: Factory, args: Record<string, unknown>): void {
   const readouts = ourResult.map((t) => randn(t.shape, 1));
   const lossOf = (layer: tf.layers.Layer) => () =>
     tf.addN(asList(layer.apply(x) as tf.Tensor).map((t, i) => tf.sum(tf.mul(t, readouts[i])))) as tf.Scalar;
-  const ourGrads = tf.variableGrads(lossOf(ours), ours.trainableWeights.map((w) => w.read() as tf.Variable));
-  const theirGrads = tf.variableGrads(lossOf(theirs), theirs.trainableWeights.map((w) => w.read() as tf.Variable));
-  ours.trainableWeights.forEach((w, i) => expectClose(ourGrads.grads[w.read().name], theirGrads.grads[theirs.trainableWeights[i].read().name], 2e-5));
+  const variablesOf = (layer: tf.layers.Layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  const ourGrads = tf.variableGrads(lossOf(ours), variablesOf(ours));
+  const theirGrads = tf.variableGrads(lossOf(theirs), variablesOf(theirs));
+  const theirVariables = variablesOf(theirs);
+  variablesOf(ours).forEach((v, i) => expectClose(ourGrads.grads[v.name], theirGrads.grads[theirVariables[i].name], 2e-5));
   tf.dispose([...ourResult, ...theirResult, ...readouts, ourGrads.value, theirGrads.value, ...Object.values(ourGrads.grads), ...Object.values(theirGrads.grads)]);
   expect(tf.memory().numTensors).toBe(before);
   x.dispose();
