@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^rnn-migrate\/legacy$/, replacement: fromRoot('./src/legacy/index.ts') },
       { find: /^rnn-migrate\/codemods$/, replacement: fromRoot('./src/codemods/index.ts') },
+      { find: /^rnn-migrate\/layers$/, replacement: fromRoot('./src/layers/index.ts') },
       { find: /^rnn-migrate$/, replacement: fromRoot('./src/index.ts') },
     ],
   },
