@@ -41,7 +41,6 @@ export interface RecurrentLayerState {
   readonly returnState: boolean;
   readonly goBackwards: boolean;
   readonly stateful: boolean;
-  getInitialState(inputs: tf.Tensor): tf.Tensor[];
   resetStates(states?: tf.Tensor | tf.Tensor[], training?: boolean): void;
 }
 
@@ -127,7 +126,10 @@ export function fusedCall(
     let x = only(inputs, layer.name);
     const given = kwargs?.initialState as tf.Tensor[] | undefined;
     const stored = layer.stateful ? (layer as unknown as { states_: tf.Tensor[] | null }).states_ : null;
-    const initial = (given ?? stored ?? layer.getInitialState(x)) as tf.Tensor2D[];
+    // Zeros of their own rather than tf.layers' getInitialState(x), which derives them from x and so
+    // puts x on the gradient path (the backward would then compute dx for nothing).
+    const zeros = () => Array.from({ length: kind === 'LSTM' ? 2 : 1 }, () => tf.zeros([x.shape[0], layer.cell.units]));
+    const initial = (given ?? stored ?? zeros()) as tf.Tensor2D[];
     const numStates = kind === 'LSTM' ? 2 : 1;
     if (initial.length !== numStates) {
       throw new Error(`${layer.name}: RNN Layer has ${numStates} state(s) but was passed ${initial.length} initial state(s).`);
