@@ -62,16 +62,17 @@ describeBackends('rnn-migrate/layers = tf.layers with the same weights', () => {
     }
   });
 
-  for (const [factory, returnSequences] of [['lstm', true], ['gru', false], ['simpleRNN', true]] as const) {
-    it(`masking from an Embedding with maskZero: ${factory}, returnSequences ${returnSequences} (tf.layers repeats the last valid output)`, () => {
+  const maskCases = [['lstm', true, false], ['gru', false, false], ['simpleRNN', true, false], ['gru', true, true]] as const;
+  for (const [factory, returnSequences, goBackwards] of maskCases) {
+    it(`masking from an Embedding with maskZero: ${factory}, returnSequences ${returnSequences}, goBackwards ${goBackwards} (tf.layers repeats the last valid output)`, () => {
       const build = (layer: tf.layers.Layer) => {
         const model = tf.sequential();
         model.add(tf.layers.embedding({ inputDim: 7, outputDim: IN, maskZero: true, inputLength: TIME, embeddingsInitializer: tf.initializers.randomNormal({ seed: 3 }) }));
         model.add(layer);
         return model;
       };
-      const ours = build(rnnLayers[factory]({ units: H, returnSequences }) as unknown as tf.layers.Layer);
-      const theirs = build(tf.layers[factory]({ units: H, returnSequences }));
+      const ours = build(rnnLayers[factory]({ units: H, returnSequences, goBackwards }) as unknown as tf.layers.Layer);
+      const theirs = build(tf.layers[factory]({ units: H, returnSequences, goBackwards }));
       theirs.setWeights(ours.getWeights());
       // Padding at the end, at the start and in the middle.
       const tokens = tf.tensor2d([[3, 1, 4, 1, 0, 0], [0, 0, 5, 2, 6, 1], [2, 0, 0, 3, 0, 4]], [3, TIME], 'int32');
