@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
-import { fromLayersLayer, GRU } from '../../src/index.js';
+import { fromLayersLayer, GRU, type LayersBidirectionalLayer } from '../../src/index.js';
 import * as rnnLayers from '../../src/layers/index.js';
 import { describeBackends, tf } from '../helpers/backends.js';
 import { expectClose, randn } from '../runtime/helpers.js';
@@ -97,8 +97,8 @@ describeBackends('rnn-migrate/layers serialization', () => {
     expectClose(predicted, (output as number[][]).flat(), 1e-5);
 
     // The same layers moved to the blocked runtime compute the same numbers.
-    const encoder = fromLayersLayer(model.layers[1] as never);
-    const decoder = fromLayersLayer(model.layers[2] as never) as GRU;
+    const encoder = fromLayersLayer(model.layers[1] as unknown as LayersBidirectionalLayer);
+    const decoder = fromLayersLayer(model.layers[2]) as GRU;
     expect(decoder.cell.resetAfter).toBe(true);
     const [kernel, bias] = model.layers[3].getWeights();
     const blocked = tf.tidy(() => tf.add(tf.matMul(decoder.apply(encoder.apply(x).output).output as tf.Tensor2D, kernel), bias));
