@@ -133,6 +133,29 @@ describeBackends('cell variants', () => {
     });
   }
 
+  it('cell.step over the time steps = the sequence call, for the variants (what Recur.step runs)', () => {
+    const before = tf.memory().numTensors;
+    for (const layer of [
+      new LSTM(IN, H, { recurrentActivation: 'hardSigmoid', activation: 'relu', seed: 5 }),
+      new GRU(IN, H, { resetAfter: false, recurrentActivation: 'hardSigmoid', seed: 6 }),
+    ]) {
+      const x = randn([BATCH, TIME, IN]);
+      tf.tidy(() => {
+        const { output } = layer.apply(x);
+        let carry = layer.cell.initialCarry(BATCH) as never;
+        const steps = tf.unstack(x, 1).map((xt) => {
+          const next = (layer.cell as LSTMCell).step(xt as tf.Tensor2D, carry);
+          carry = next.carry as never;
+          return next.output;
+        });
+        expectClose(tf.stack(steps, 1), output);
+      });
+      x.dispose();
+      layer.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('the defaults run the fused sequence kernel, a variant the composite', async () => {
     const x = randn([2, 3, IN]);
     const kernelsOf = async (layer: LSTM | GRU) => {
