@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^rnn-migrate\/legacy$/, replacement: fromRoot('./src/legacy/index.ts') },
       { find: /^rnn-migrate\/codemods$/, replacement: fromRoot('./src/codemods/index.ts') },
       { find: /^rnn-migrate\/eslint-plugin$/, replacement: fromRoot('./src/eslint-plugin/index.ts') },
+      { find: /^rnn-migrate\/layers$/, replacement: fromRoot('./src/layers/index.ts') },
       { find: /^rnn-migrate$/, replacement: fromRoot('./src/index.ts') },
     ],
   },

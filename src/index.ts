@@ -28,6 +28,10 @@ export {
 export type {
   ApplyOptions,
   CanonicalWeights,
+  FromLayersOptions,
+  GateActivation,
+  GatedCellOptions,
+  LayersBidirectionalLayer,
   LayersRecurrentLayer,
   TorchImportOptions,
   TorchKind,

@@ -216,3 +216,19 @@ export function checkSize(value: unknown, context: string, what: string): number
   }
   return value;
 }
+
+/** An option that must be one of `allowed` (undefined: `fallback`), for constructors. */
+export function checkChoice<T extends string | boolean>(
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+  context: string,
+  option: string,
+): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : String(v));
+    throw new TypeError(`${context}: ${option} must be one of ${allowed.map(show).join(', ')}, got ${show(value)}.`);
+  }
+  return value as T;
+}

@@ -45,7 +45,28 @@ for (let i = 0; i < 10; i++) {
 console.log('RESULT ' + JSON.stringify({ losses, backend: tf.getBackend() }));
 `;
 
-it('npm pack → install beside @tensorflow/tfjs → a plain Node ESM file trains an LSTM', () => {
+// rnn-migrate/layers as a tf.layers user reaches it: a drop-in LSTM in tf.sequential, model.fit.
+const FIT = `
+import * as tf from '@tensorflow/tfjs';
+import * as rnnLayers from 'rnn-migrate/layers';
+
+const model = tf.sequential({ layers: [rnnLayers.lstm({ units: 8, inputShape: [5, 3] }), tf.layers.dense({ units: 1 })] });
+model.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
+const x = tf.randomNormal([8, 5, 3], 0, 1, 'float32', 2);
+const y = tf.randomNormal([8, 1], 0, 0.5, 'float32', 3);
+const history = await model.fit(x, y, { epochs: 5, verbose: 0 });
+console.log('RESULT ' + JSON.stringify({ losses: history.history.loss }));
+`;
+
+function runResult(projectDir: string, file: string, source: string): { losses: number[] } {
+  writeFileSync(join(projectDir, file), source);
+  const stdout = execFileSync(process.execPath, [file], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  expect(line, `${file} printed:\n${stdout}`).toBeDefined();
+  return JSON.parse(line!.slice('RESULT '.length)) as { losses: number[] };
+}
+
+it('npm pack → install beside @tensorflow/tfjs → plain Node ESM files train an LSTM and fit a rnn-migrate/layers model', () => {
   const packDir = join(workDir, 'pack');
   const projectDir = join(workDir, 'project');
   mkdirSync(packDir);
@@ -62,11 +83,7 @@ it('npm pack → install beside @tensorflow/tfjs → a plain Node ESM file train
     projectDir,
   );
 
-  writeFileSync(join(projectDir, 'train.mjs'), TRAIN);
-  const stdout = execFileSync(process.execPath, ['train.mjs'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  expect(line, `train.mjs printed:\n${stdout}`).toBeDefined();
-  const { losses } = JSON.parse(line!.slice('RESULT '.length)) as { losses: number[] };
+  const { losses } = runResult(projectDir, 'train.mjs', TRAIN);
   expect(losses).toHaveLength(10);
   expect(losses.every(Number.isFinite)).toBe(true);
   expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
@@ -78,4 +95,8 @@ it('npm pack → install beside @tensorflow/tfjs → a plain Node ESM file train
     { cwd: projectDir, encoding: 'utf8' },
   );
   expect(plugin.trim()).toBe(Object.keys(rules).join(' '));
+
+  const fitted = runResult(projectDir, 'fit.mjs', FIT).losses;
+  expect(fitted).toHaveLength(5);
+  expect(fitted[fitted.length - 1]).toBeLessThan(fitted[0]);
 }, 600_000);

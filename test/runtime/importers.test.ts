@@ -222,17 +222,17 @@ describeBackends('tf.layers importers', () => {
     ours.dispose();
   });
 
-  it('refuses what our cells do not compute: hardSigmoid, a tf.layers GRU, an unbuilt layer', () => {
+  it('refuses what our cells do not compute: a custom activation, dropout unasked, an unbuilt layer', () => {
     const input = x();
-    const hard = tf.layers.lstm({ units: H });
-    tf.dispose(hard.apply(input) as tf.Tensor);
-    expect(() => fromLayersLayer(hard)).toThrow(/recurrentActivation 'hardSigmoid'/);
-    const gru = tf.layers.gru({ units: H, recurrentActivation: 'sigmoid' });
+    const elu = tf.layers.lstm({ units: H, activation: 'elu' });
+    tf.dispose(elu.apply(input) as tf.Tensor);
+    expect(() => fromLayersLayer(elu)).toThrow(/LSTM layer's activation 'elu' has no rnn-migrate equivalent \(supported: 'tanh', 'relu', 'linear'\)/);
+    const gru = tf.layers.gru({ units: H, recurrentDropout: 0.5 });
     tf.dispose(gru.apply(input) as tf.Tensor);
-    expect(() => cellFromLayersLayer(gru)).toThrow(/resetAfter: false/);
+    expect(() => cellFromLayersLayer(gru)).toThrow(/recurrentDropout 0.5.*ignoreDropout: true/);
     const unbuilt = tf.layers.lstm({ units: H, recurrentActivation: 'sigmoid' });
     expect(() => fromLayersLayer(unbuilt)).toThrow(/no weights yet/);
-    for (const layer of [hard, gru]) layer.dispose();
+    for (const layer of [elu, gru]) layer.dispose();
     input.dispose();
   });
 });

@@ -37,6 +37,8 @@ export interface CellSpec {
   kind: CellKind;
   /** Initial bias values (zeros unless the cell says otherwise, e.g. the LSTM forget gate). */
   initialBias?: (hiddenSize: number) => tf.Tensor;
+  /** A variant's bias shape when it differs from the table's (reset-before GRU: [3H]). */
+  biasShape?: (hiddenSize: number) => number[];
 }
 
 export type WeightSpec = ReadonlyArray<{ name: string; shape: readonly number[] }>;
@@ -65,7 +67,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
     [this.kernel, this.recurrentKernel, this.bias] = tf.tidy(() => [
       tf.variable(glorotUniform(shapes.kernel, seed)),
       tf.variable(orthogonal(shapes.recurrentKernel, seed === undefined ? undefined : seed + 1)),
-      tf.variable(spec.initialBias?.(hiddenSize) ?? tf.zeros(shapes.bias)),
+      tf.variable(spec.initialBias?.(hiddenSize) ?? tf.zeros(spec.biasShape?.(hiddenSize) ?? shapes.bias)),
     ]) as [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R2>, tf.Variable];
   }
 

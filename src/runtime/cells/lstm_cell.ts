@@ -1,40 +1,33 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { RnnActivation } from '../kernels/composite/activations.js';
 import { lstmSequence, lstmStep } from '../kernels/ops.js';
 import type { LSTMCarry, SequenceCallOptions, SequenceResult } from './cell.js';
-import { RECURRENT_ACTIVATIONS, type RecurrentActivation } from '../kernels/cell_table.js';
-import { BuiltinCell, type CellOptions } from './builtin_cell.js';
+import { BuiltinCell } from './builtin_cell.js';
+import { checkGatedOptions, type GateActivation, type GatedCellOptions } from './gated_options.js';
 
-export interface LSTMCellOptions extends CellOptions {
-  /**
-   * The activation of the gates i, f, o: 'sigmoid' (default, as Keras in Python and PyTorch) or
-   * 'hardSigmoid', tf.layers' clip(0.2x + 0.5, 0, 1) (the tf.layers.lstm default).
-   */
-  recurrentActivation?: RecurrentActivation;
-}
+export type LSTMCellOptions = GatedCellOptions;
 
 /**
  * LSTM cell, Keras layout: kernel [in, 4H], recurrentKernel [H, 4H], bias [4H], gate blocks
- * i, f, g, o (σ, σ, tanh, σ with σ the recurrent activation): c' = f⊙c + i⊙g, h' = o⊙tanh(c').
+ * i, f, g, o: i, f, o = σ(z), g = act(z), c' = f⊙c + i⊙g, h' = o⊙act(c'), with σ the
+ * recurrentActivation (default the logistic sigmoid) and act the activation (default tanh).
  * The forget-gate bias starts at 1 (Jozefowicz et al. 2015, Keras' unit_forget_bias).
  */
 export class LSTMCell extends BuiltinCell<LSTMCarry> {
-  readonly recurrentActivation: RecurrentActivation;
+  readonly activation: RnnActivation;
+  readonly recurrentActivation: GateActivation;
 
   constructor(inputSize: number, hiddenSize: number, options: LSTMCellOptions = {}) {
     // Checked before any variable exists, so a bad option leaks nothing.
-    const recurrentActivation = options.recurrentActivation ?? 'sigmoid';
-    if (!RECURRENT_ACTIVATIONS.includes(recurrentActivation)) {
-      throw new TypeError(
-        `new LSTMCell: recurrentActivation must be one of ${RECURRENT_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(recurrentActivation)}.`,
-      );
-    }
+    const variant = checkGatedOptions(options, 'new LSTMCell');
     super(
       inputSize,
       hiddenSize,
       { kind: 'lstm', initialBias: (h) => tf.concat([tf.zeros([h]), tf.ones([h]), tf.zeros([2 * h])]) },
       options,
     );
-    this.recurrentActivation = recurrentActivation;
+    this.activation = variant.activation;
+    this.recurrentActivation = variant.recurrentActivation;
   }
 
   protected runStep(x: tf.Tensor2D, carry: LSTMCarry): LSTMCarry {
@@ -51,6 +44,12 @@ export class LSTMCell extends BuiltinCell<LSTMCarry> {
   }
 
   private weights() {
-    return { kernel: this.kernel, recurrentKernel: this.recurrentKernel, bias: this.bias as tf.Tensor1D, recurrentActivation: this.recurrentActivation };
+    return {
+      kernel: this.kernel,
+      recurrentKernel: this.recurrentKernel,
+      bias: this.bias as tf.Tensor1D,
+      activation: this.activation,
+      recurrentActivation: this.recurrentActivation,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { RNN_ACTIVATIONS, type RnnActivation } from '../kernels/cell_table.js';
 import { rnnSequence, rnnStep } from '../kernels/ops.js';
+import { checkChoice } from '../validation.js';
 import type { HiddenCarry, SequenceCallOptions, SequenceResult } from './cell.js';
 import { BuiltinCell, type CellOptions } from './builtin_cell.js';
 
@@ -17,12 +18,7 @@ export class RNNCell extends BuiltinCell<HiddenCarry> {
 
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
     // Checked before any variable exists, so a bad option leaks nothing.
-    const activation = options.activation ?? 'tanh';
-    if (!RNN_ACTIVATIONS.includes(activation)) {
-      throw new TypeError(
-        `new RNNCell: activation must be one of ${RNN_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}.`,
-      );
-    }
+    const activation = checkChoice(options.activation, RNN_ACTIVATIONS, 'tanh', 'new RNNCell', 'activation');
     super(inputSize, hiddenSize, { kind: 'rnn' }, options);
     this.activation = activation;
   }

@@ -9,4 +9,10 @@ export {
   type TorchStateDict,
   type TorchTensorLike,
 } from './torch.js';
-export { cellFromLayersLayer, fromLayersLayer, type LayersRecurrentLayer } from './layers.js';
+export {
+  cellFromLayersLayer,
+  fromLayersLayer,
+  type FromLayersOptions,
+  type LayersBidirectionalLayer,
+  type LayersRecurrentLayer,
+} from './layers.js';

@@ -1,24 +1,27 @@
 /**
- * Weights of a tf.layers recurrent layer (tf.layers.lstm, tf.layers.simpleRNN, or a layer loaded
- * from a Keras model) into a cell or sequence layer of ours. The canonical layout *is* the
- * tf.layers layout, so the weights move unchanged; what is checked is that the layer computes
- * the same equations:
- * - LSTM: activation 'tanh' and recurrentActivation 'sigmoid'. tf.layers defaults to
- *   'hardSigmoid', a different function, which our cells never use (Keras in Python and PyTorch
- *   use the logistic sigmoid): build the layer with `recurrentActivation: 'sigmoid'`.
- * - SimpleRNN: activation 'tanh', 'relu' or 'linear'.
- * - GRU: tf.layers only implements `resetAfter: false` (the reset gate multiplies h before the
- *   recurrent matmul), a different equation from ours (reset after, the PyTorch / cuDNN / Keras 2+
- *   default) that no weight mapping turns into the other; it is refused with that explanation.
- *   A Keras GRU saved with reset_after=True has weights [kernel, recurrent_kernel, bias [2, 3H]]
- *   in exactly our layout: `new GRUCell(in, H).setWeights(weights)`.
- * Dropout and statefulness are training/runtime settings, not weights: they are not carried over.
+ * tf.layers recurrent layers (tf.layers.lstm / gru / simpleRNN, tf.layers.bidirectional over them,
+ * or layers loaded from a Keras model) into cells and sequence layers of ours. The canonical
+ * layout *is* the tf.layers layout, so the weights move unchanged; the configuration maps onto
+ * the cell options (DESIGN.md "Variants"):
+ * - activation 'tanh' | 'relu' | 'linear', recurrentActivation 'sigmoid' | 'hardSigmoid' (the
+ *   tf.layers default), GRU resetAfter (tf.layers: always false, bias [3H]; a Keras
+ *   reset_after=True GRU: bias [2, 3H]); useBias: false becomes a zero bias.
+ * - returnSequences carries over; goBackwards becomes `reverse` (ours keep output[t] aligned with
+ *   x[t]; Keras lists them in processing order: `tf.reverse(ours, 1)` gives Keras').
+ * - Initializers (unitForgetBias included) only shaped the weights, which are copied.
+ * - stateful / returnState: our layers are stateless and always return the carry.
+ * - dropout / recurrentDropout > 0: tf.layers applies them only in training, and our layers have
+ *   none, so the imported layer computes the layer's inference numbers. That is refused unless
+ *   asked for with `{ ignoreDropout: true }`, so that nobody trains without the dropout unaware.
+ * Anything else (another activation, a Bidirectional without a merge mode) is refused naming it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { Bidirectional, type MergeMode } from '../bidirectional.js';
+import type { GateActivation } from '../cells/gated_options.js';
+import { GRUCell } from '../cells/gru_cell.js';
 import { LSTMCell } from '../cells/lstm_cell.js';
-import { RNNCell } from '../cells/rnn_cell.js';
-import { RNN_ACTIVATIONS, type RnnActivation } from '../kernels/cell_table.js';
-import { LSTM, RNN } from '../recurrence.js';
+import { RNNCell, type RnnActivation } from '../cells/rnn_cell.js';
+import { GRU, LSTM, RNN, type RecurrenceOptions } from '../recurrence.js';
 
 /** The part of a tf.layers RNN layer that is read (structural, so tfjs-layers stays optional). */
 export interface LayersRecurrentLayer {
@@ -27,60 +30,97 @@ export interface LayersRecurrentLayer {
   getWeights(): tf.Tensor[];
 }
 
-type Imported =
-  | { kind: 'lstm'; units: number; inputSize: number; config: { [key: string]: unknown }; weights: tf.Tensor[] }
-  | {
-      kind: 'rnn';
-      units: number;
-      inputSize: number;
-      activation: RnnActivation;
-      config: { [key: string]: unknown };
-      weights: tf.Tensor[];
-    };
-
-const CONTEXT = 'fromLayersLayer';
-
-function isRnnActivation(name: string): name is RnnActivation {
-  return (RNN_ACTIVATIONS as readonly string[]).includes(name);
+/**
+ * The part of a tf.layers Bidirectional layer that is typed: its public mergeMode. Its
+ * forwardLayer and backwardLayer are read too (private in tfjs-layers' typings, public in fact).
+ */
+export interface LayersBidirectionalLayer extends LayersRecurrentLayer {
+  mergeMode: string | null | undefined;
 }
 
-function readLayer(layer: LayersRecurrentLayer): Imported {
-  if (typeof layer?.getClassName !== 'function' || typeof layer.getConfig !== 'function') {
-    throw new TypeError(`${CONTEXT}: expected a tf.layers layer (tf.layers.lstm / simpleRNN), got ${String(layer)}.`);
+interface BidirectionalInternals {
+  forwardLayer: LayersRecurrentLayer;
+  backwardLayer: LayersRecurrentLayer;
+}
+
+export interface FromLayersOptions {
+  /** Import a layer with dropout / recurrentDropout > 0 as its inference-time computation. */
+  ignoreDropout?: boolean;
+}
+
+type Kind = 'lstm' | 'gru' | 'rnn';
+interface Imported {
+  kind: Kind;
+  className: string;
+  units: number;
+  inputSize: number;
+  cellOptions: { activation: RnnActivation; recurrentActivation?: GateActivation; resetAfter?: boolean };
+  config: { [key: string]: unknown };
+  weights: tf.Tensor[];
+}
+
+const CONTEXT = 'fromLayersLayer';
+const KINDS: Record<string, Kind> = { LSTM: 'lstm', GRU: 'gru', SimpleRNN: 'rnn' };
+const ACTIVATIONS: Record<string, RnnActivation> = { tanh: 'tanh', relu: 'relu', linear: 'linear' };
+// Keras JSON may carry the Python spelling.
+const GATE_ACTIVATIONS: Record<string, GateActivation> = {
+  sigmoid: 'sigmoid',
+  hardSigmoid: 'hardSigmoid',
+  hard_sigmoid: 'hardSigmoid',
+};
+
+function mapActivation<T>(table: Record<string, T>, value: unknown, className: string, option: string, context: string): T {
+  const name = String(value);
+  if (!Object.hasOwn(table, name)) {
+    const allowed = [...new Set(Object.values(table))].map((a) => `'${String(a)}'`).join(', ');
+    throw new TypeError(`${context}: the ${className} layer's ${option} '${name}' has no rnn-migrate equivalent (supported: ${allowed}).`);
   }
+  return table[name];
+}
+
+/**
+ * The cell options of a tf.layers / Keras LSTM, GRU or SimpleRNN configuration's activations
+ * (tf.layers' names, or Keras' Python spelling), refused naming the option when ours have none.
+ */
+export function activationsFromLayersConfig(
+  className: string,
+  config: { activation?: unknown; recurrentActivation?: unknown },
+  context: string,
+): { activation: RnnActivation; recurrentActivation?: GateActivation } {
+  const activation = mapActivation(ACTIVATIONS, config.activation, className, 'activation', context);
+  if (className === 'SimpleRNN') return { activation };
+  return { activation, recurrentActivation: mapActivation(GATE_ACTIVATIONS, config.recurrentActivation, className, 'recurrentActivation', context) };
+}
+
+function assertLayer(layer: unknown): asserts layer is LayersRecurrentLayer {
+  const candidate = layer as Partial<LayersRecurrentLayer> | null;
+  if (typeof candidate?.getClassName !== 'function' || typeof candidate.getConfig !== 'function') {
+    throw new TypeError(`${CONTEXT}: expected a tf.layers layer (lstm, gru, simpleRNN or bidirectional), got ${String(layer)}.`);
+  }
+}
+
+function readLayer(layer: LayersRecurrentLayer, options: FromLayersOptions): Imported {
+  assertLayer(layer);
   const className = layer.getClassName();
+  const kind = KINDS[className];
+  if (!kind) throw new TypeError(`${CONTEXT}: expected an LSTM, GRU, SimpleRNN or Bidirectional layer, got ${className}.`);
   const config = layer.getConfig();
-  const units = config.units as number;
-  const activation = String(config.activation);
-  if (className === 'GRU' || className === 'GRUCell') {
-    throw new TypeError(
-      `${CONTEXT}: a tf.layers GRU computes resetAfter: false (reset gate before the recurrent matmul), ` +
-        'which GRUCell (reset after, as PyTorch and Keras 2+) cannot represent. Import the weights of a ' +
-        'reset_after=True Keras GRU with new GRUCell(inputSize, hiddenSize).setWeights([kernel, recurrentKernel, bias]).',
-    );
-  }
-  if (className !== 'LSTM' && className !== 'SimpleRNN') {
-    throw new TypeError(`${CONTEXT}: expected an LSTM or SimpleRNN layer, got ${className}.`);
+  for (const option of ['dropout', 'recurrentDropout'] as const) {
+    if (Number(config[option] ?? 0) > 0 && !options.ignoreDropout) {
+      throw new TypeError(
+        `${CONTEXT}: the ${className} layer has ${option} ${String(config[option])}, which rnn-migrate layers do not apply. ` +
+          'Pass { ignoreDropout: true } to import what the layer computes at inference (tf.layers applies dropout only in training).',
+      );
+    }
   }
   const weights = layer.getWeights();
   if (weights.length === 0) {
     throw new TypeError(`${CONTEXT}: the ${className} layer has no weights yet: build it first (apply it once, or model.build).`);
   }
-  const inputSize = weights[0].shape[0];
-  if (className === 'LSTM') {
-    if (activation !== 'tanh' || config.recurrentActivation !== 'sigmoid') {
-      throw new TypeError(
-        `${CONTEXT}: LSTMCell computes activation 'tanh' and recurrentActivation 'sigmoid', the layer has ` +
-          `activation '${activation}' and recurrentActivation '${String(config.recurrentActivation)}'. ` +
-          "(tf.layers defaults to 'hardSigmoid': create the layer with recurrentActivation: 'sigmoid'.)",
-      );
-    }
-    return { kind: 'lstm', units, inputSize, config, weights };
-  }
-  if (!isRnnActivation(activation)) {
-    throw new TypeError(`${CONTEXT}: RNNCell supports activation ${RNN_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, the layer has '${activation}'.`);
-  }
-  return { kind: 'rnn', units, inputSize, activation, config, weights };
+  const cellOptions: Imported['cellOptions'] = activationsFromLayersConfig(className, config, CONTEXT);
+  // A reset-after GRU has the [2, 3H] bias; without a bias, the config says which it is.
+  if (kind === 'gru') cellOptions.resetAfter = weights.length === 3 ? weights[2].rank === 2 : Boolean(config.resetAfter);
+  return { kind, className, units: config.units as number, inputSize: weights[0].shape[0], cellOptions, config, weights };
 }
 
 /**
@@ -88,7 +128,7 @@ function readLayer(layer: LayersRecurrentLayer): Imported {
  * setWeights shares the layer's data, reference counted: no copy, and either side may be disposed.
  * A failure disposes `owner` (the new cell or layer), so nothing leaks.
  */
-function moveWeights(imported: Imported, cell: LSTMCell | RNNCell, owner: { dispose(): void }): void {
+function moveWeights(imported: Imported, cell: LSTMCell | GRUCell | RNNCell, owner: { dispose(): void }): void {
   const zeroBias = imported.weights.length === 2 ? tf.zerosLike(cell.bias) : null;
   try {
     cell.setWeights(zeroBias ? [...imported.weights, zeroBias] : imported.weights);
@@ -100,33 +140,83 @@ function moveWeights(imported: Imported, cell: LSTMCell | RNNCell, owner: { disp
   }
 }
 
-/** A cell (LSTMCell or RNNCell) with the weights of a tf.layers LSTM or SimpleRNN layer. */
-export function cellFromLayersLayer(layer: LayersRecurrentLayer): LSTMCell | RNNCell {
-  const imported = readLayer(layer);
+/** A cell (LSTMCell, GRUCell or RNNCell) with the weights and activations of a tf.layers LSTM, GRU or SimpleRNN layer. */
+export function cellFromLayersLayer(layer: LayersRecurrentLayer, options: FromLayersOptions = {}): LSTMCell | GRUCell | RNNCell {
+  const imported = readLayer(layer, options);
+  const { kind, inputSize, units, cellOptions } = imported;
   const cell =
-    imported.kind === 'lstm'
-      ? new LSTMCell(imported.inputSize, imported.units)
-      : new RNNCell(imported.inputSize, imported.units, { activation: imported.activation });
+    kind === 'lstm'
+      ? new LSTMCell(inputSize, units, cellOptions)
+      : kind === 'gru'
+        ? new GRUCell(inputSize, units, cellOptions)
+        : new RNNCell(inputSize, units, cellOptions);
   moveWeights(imported, cell, cell);
   return cell;
 }
 
-/**
- * A sequence layer (LSTM or RNN) equivalent to a tf.layers LSTM / SimpleRNN layer: its weights,
- * returnSequences, and goBackwards as `reverse`. Note the output order: Keras' goBackwards returns
- * the outputs in processing order (reversed), ours keep output[t] aligned with x[t]
- * (`tf.reverse(ours, 1)` gives Keras').
- */
-export function fromLayersLayer(layer: LayersRecurrentLayer): LSTM | RNN {
-  const imported = readLayer(layer);
-  const options = {
-    returnSequences: Boolean(imported.config.returnSequences),
-    reverse: Boolean(imported.config.goBackwards),
-  };
+function sequenceFromLayer(layer: LayersRecurrentLayer, options: FromLayersOptions): LSTM | GRU | RNN {
+  const imported = readLayer(layer, options);
+  const { kind, inputSize, units, cellOptions, config } = imported;
+  const layerOptions: RecurrenceOptions = { returnSequences: Boolean(config.returnSequences), reverse: Boolean(config.goBackwards) };
   const sequenceLayer =
-    imported.kind === 'lstm'
-      ? new LSTM(imported.inputSize, imported.units, options)
-      : new RNN(imported.inputSize, imported.units, { ...options, activation: imported.activation });
+    kind === 'lstm'
+      ? new LSTM(inputSize, units, { ...cellOptions, ...layerOptions })
+      : kind === 'gru'
+        ? new GRU(inputSize, units, { ...cellOptions, ...layerOptions })
+        : new RNN(inputSize, units, { ...cellOptions, ...layerOptions });
   moveWeights(imported, sequenceLayer.cell, sequenceLayer);
   return sequenceLayer;
+}
+
+const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave'];
+
+/**
+ * tf.layers Bidirectional: its forward and backward layers, merged the same way. tf.layers
+ * re-reverses the backward outputs before merging, which is what our backward layer's `reverse`
+ * does, so the merged outputs are identical.
+ */
+function bidirectionalFromLayer(layer: LayersBidirectionalLayer, options: FromLayersOptions) {
+  const mergeMode = layer.mergeMode;
+  if (!MERGE_MODES.includes(mergeMode as MergeMode)) {
+    throw new TypeError(
+      `${CONTEXT}: the Bidirectional layer has mergeMode ${JSON.stringify(mergeMode)}; rnn-migrate's Bidirectional merges with ` +
+        `${MERGE_MODES.map((m) => `'${m}'`).join(', ')}. For mergeMode null (two separate outputs), import ` +
+        'layer.forwardLayer and layer.backwardLayer with fromLayersLayer: the backward one keeps its outputs aligned with x, as tf.layers returns them.',
+    );
+  }
+  const { forwardLayer, backwardLayer } = layer as unknown as BidirectionalInternals;
+  assertLayer(forwardLayer);
+  assertLayer(backwardLayer);
+  if (forwardLayer.getConfig().goBackwards) {
+    throw new TypeError(
+      `${CONTEXT}: a Bidirectional over a layer with goBackwards: true (its "forward" layer runs backwards) is not supported; ` +
+        'wrap the layer with goBackwards: false.',
+    );
+  }
+  const forward = sequenceFromLayer(forwardLayer, options);
+  try {
+    const backward = sequenceFromLayer(backwardLayer, options);
+    return new Bidirectional(forward as LSTM, backward as LSTM, { merge: mergeMode as MergeMode });
+  } catch (error) {
+    forward.dispose();
+    throw error;
+  }
+}
+
+function isBidirectional(layer: LayersRecurrentLayer): layer is LayersBidirectionalLayer {
+  return layer.getClassName() === 'Bidirectional';
+}
+
+/**
+ * The blocked layer computing what a built tf.layers LSTM / GRU / SimpleRNN layer computes (see
+ * the file comment for the mapping), or a `Bidirectional` for a tf.layers Bidirectional over one.
+ */
+export function fromLayersLayer(layer: LayersBidirectionalLayer, options?: FromLayersOptions): Bidirectional<LSTMCell | GRUCell | RNNCell>;
+export function fromLayersLayer(layer: LayersRecurrentLayer, options?: FromLayersOptions): LSTM | GRU | RNN;
+export function fromLayersLayer(
+  layer: LayersRecurrentLayer,
+  options: FromLayersOptions = {},
+): LSTM | GRU | RNN | Bidirectional<LSTMCell | GRUCell | RNNCell> {
+  assertLayer(layer);
+  return isBidirectional(layer) ? bidirectionalFromLayer(layer, options) : sequenceFromLayer(layer, options);
 }

@@ -10,11 +10,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { CELLS, type CellKind, type CellVariant, type RecurrentActivation, type RnnActivation } from './cell_table.js';
+import { CELLS, type CellKind, type CellVariant, type RnnActivation } from './cell_table.js';
 import type { SequenceAttrs, StepAttrs } from './kernel_names.js';
 import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
+import type { GatedVariant, GruVariant } from './composite/activations.js';
 import { activeTape, attachToLastNode, gradientWillBeRecorded, unsupportedEngineError, type GradientTape } from './tfjs_internals.js';
 import { allocateWorkspace } from './workspace_allocators.js';
 // The fused kernels and their gradients, registered once for the backends that have them.
@@ -43,6 +44,18 @@ function setVariant(attrs: SequenceAttrs | StepAttrs, variant: Partial<CellVaria
 
 function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) != null;
+}
+
+/**
+ * Which variants the fused kernels compute (cell_table.ts CellVariant): LSTM with either gate
+ * activation and a tanh cell activation; GRU in its default form; RNN with every activation.
+ * Any other variant runs on the composite (same math, autodiffed) until its cell spec lands in
+ * the host and GPU drivers; this predicate is the one place that says so.
+ */
+function fusedComputes(kind: 'lstm' | 'gru', variant: GruVariant): boolean {
+  if ((variant.activation ?? 'tanh') !== 'tanh') return false;
+  if (kind === 'lstm') return true;
+  return (variant.recurrentActivation ?? 'sigmoid') === 'sigmoid' && (variant.resetAfter ?? true);
 }
 
 function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAttrs | StepAttrs): Tensor[] {
@@ -118,18 +131,18 @@ function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<C
 }
 
 export function lstmSequence(
-  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D; recurrentActivation?: RecurrentActivation } & SequenceOptions,
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D } & SequenceOptions & GatedVariant,
 ): { output: Tensor3D; h: Tensor2D; c: Tensor2D } {
-  if (!hasFusedKernel(CELLS.lstm.kernels.sequence)) return lstmSequenceComposite(a);
+  if (!fusedComputes('lstm', a) || !hasFusedKernel(CELLS.lstm.kernels.sequence)) return lstmSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0, c0 } = a;
   const [output, h, c] = runFusedSequence('lstm', { x, kernel, recurrentKernel, bias, h0, c0 }, a, { recurrentActivation: a.recurrentActivation });
   return { output: output as Tensor3D, h: h as Tensor2D, c: c as Tensor2D };
 }
 
 export function gruSequence(
-  a: SequenceWeights & { x: Tensor3D; bias: Tensor2D /* [2, 3H] */; h0: Tensor2D } & SequenceOptions,
+  a: SequenceWeights & { x: Tensor3D; bias: Tensor /* [2, 3H]; reset before [3H] */; h0: Tensor2D } & SequenceOptions & GruVariant,
 ): { output: Tensor3D; h: Tensor2D } {
-  if (!hasFusedKernel(CELLS.gru.kernels.sequence)) return gruSequenceComposite(a);
+  if (!fusedComputes('gru', a) || !hasFusedKernel(CELLS.gru.kernels.sequence)) return gruSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0 } = a;
   const [output, h] = runFusedSequence('gru', { x, kernel, recurrentKernel, bias, h0 }, a);
   return { output: output as Tensor3D, h: h as Tensor2D };
@@ -145,16 +158,16 @@ export function rnnSequence(
 }
 
 export function lstmStep(
-  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D; recurrentActivation?: RecurrentActivation },
+  a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D } & GatedVariant,
 ): { h: Tensor2D; c: Tensor2D } {
-  if (!hasFusedKernel(CELLS.lstm.kernels.step)) return lstmStepComposite(a);
+  if (!fusedComputes('lstm', a) || !hasFusedKernel(CELLS.lstm.kernels.step)) return lstmStepComposite(a);
   const { x, h, c, kernel, recurrentKernel, bias } = a;
   const [hNext, cNext] = runFusedStep('lstm', { x, h, c, kernel, recurrentKernel, bias }, { recurrentActivation: a.recurrentActivation });
   return { h: hNext as Tensor2D, c: cNext as Tensor2D };
 }
 
-export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor2D /* [2, 3H] */ }): { h: Tensor2D } {
-  if (!hasFusedKernel(CELLS.gru.kernels.step)) return gruStepComposite(a);
+export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor /* [2, 3H]; reset before [3H] */ } & GruVariant): { h: Tensor2D } {
+  if (!fusedComputes('gru', a) || !hasFusedKernel(CELLS.gru.kernels.step)) return gruStepComposite(a);
   const { x, h, kernel, recurrentKernel, bias } = a;
   const [hNext] = runFusedStep('gru', { x, h, kernel, recurrentKernel, bias });
   return { h: hNext as Tensor2D };

@@ -4,22 +4,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import type { RnnActivation } from '../kernel_names.js';
+import { applyActivation } from './activations.js';
 import { projectSequence, runCompositeLoop, type LoopOptions } from './loop.js';
-
-export function applyRnnActivation(z: Tensor2D, activation: RnnActivation): Tensor2D {
-  switch (activation) {
-    case 'tanh':
-      return tf.tanh(z);
-    case 'relu':
-      return tf.relu(z);
-    case 'linear':
-      return z;
-  }
-}
 
 /** One RNN step from the projected input x·K + b. Returns h'. */
 export function rnnCellStep(projectedInput: Tensor2D, h: Tensor2D, recurrentKernel: Tensor2D, activation: RnnActivation): Tensor2D {
-  return applyRnnActivation(tf.add(projectedInput, tf.matMul(h, recurrentKernel)), activation);
+  return applyActivation(tf.add(projectedInput, tf.matMul(h, recurrentKernel)), activation);
 }
 
 export interface RnnWeights {

@@ -1,0 +1,118 @@
+/**
+ * Drop-in tf.layers recurrent layers on rnn-migrate's runtime: subclasses of tf.layers' own LSTM,
+ * GRU and SimpleRNN, so construction arguments, defaults (hard-sigmoid gates, reset-before GRU),
+ * weights (names, shapes, initialisers), getConfig / fromConfig, states and resetStates are
+ * theirs; only `call` differs: the whole sequence runs through the runtime's sequence op
+ * (fused_call.ts) instead of a per-step loop. Their class names stay 'LSTM', 'GRU', 'SimpleRNN',
+ * so a saved model loads as tf.layers' layers anywhere, and as these after register().
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { activationsFromLayersConfig } from '../runtime/importers/layers.js';
+import { fusedCall, type LayerKind, type RecurrentLayerState, type Variant } from './fused_call.js';
+import {
+  LayersGRU,
+  LayersGRUCell,
+  LayersLSTM,
+  LayersSimpleRNN,
+  type GRULayerArgs,
+  type Kwargs,
+  type LSTMLayerArgs,
+  type SimpleRNNLayerArgs,
+} from './tfjs_layers_classes.js';
+
+type Shape = Array<number | null>;
+
+/** The variant the layer's activations make, refused at construction when ours has none. */
+function variantOf(kind: LayerKind, cell: { activation: { getClassName(): string }; recurrentActivation?: { getClassName(): string } }): Variant {
+  return activationsFromLayersConfig(
+    kind,
+    { activation: cell.activation.getClassName(), recurrentActivation: cell.recurrentActivation?.getClassName() },
+    `rnn-migrate/layers ${kind}`,
+  );
+}
+
+export class FusedLSTM extends LayersLSTM {
+  private readonly variant: Variant;
+
+  constructor(args: LSTMLayerArgs) {
+    super({ ...args });
+    this.variant = variantOf('LSTM', this.cell as never);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return fusedCall(this as unknown as RecurrentLayerState, 'LSTM', this.variant, inputs, kwargs);
+  }
+}
+
+export interface FusedGRULayerArgs extends GRULayerArgs {
+  /** false (default, as tf.layers): reset before the recurrent matmul, bias [3H]; true: Keras reset_after=True, bias [2, 3H]. */
+  resetAfter?: boolean;
+}
+
+/** tf.layers' GRUCell, plus the reset-after form's [2, 3H] bias and config (tf.layers' refuses it). */
+class FusedGRUCell extends LayersGRUCell {
+  readonly resetAfter: boolean;
+
+  constructor(args: FusedGRULayerArgs) {
+    super({ ...args, resetAfter: false });
+    this.resetAfter = Boolean(args.resetAfter);
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    if (!this.resetAfter) return super.build(inputShape);
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const width = 3 * this.units;
+    this.kernel = this.addWeight('kernel', [shape[shape.length - 1]!, width], undefined, this.kernelInitializer, this.kernelRegularizer, true, this.kernelConstraint);
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, width], undefined, this.recurrentInitializer, this.recurrentRegularizer, true, this.recurrentConstraint);
+    // Keras' layout: row 0 the input bias, row 1 the recurrent bias.
+    if (this.useBias) this.bias = this.addWeight('bias', [2, width], undefined, this.biasInitializer, this.biasRegularizer, true, this.biasConstraint);
+    this.built = true;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), resetAfter: this.resetAfter };
+  }
+}
+
+export class FusedGRU extends LayersGRU {
+  private readonly variant: Variant;
+
+  constructor(args: FusedGRULayerArgs) {
+    super({ ...args, resetAfter: false } as GRULayerArgs);
+    // tf.layers' GRU built a reset-before cell; ours replaces it before anything is built.
+    (this as { cell: unknown }).cell = new FusedGRUCell(args);
+    this.variant = { ...variantOf('GRU', this.cell as never), resetAfter: Boolean(args.resetAfter) };
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return fusedCall(this as unknown as RecurrentLayerState, 'GRU', this.variant, inputs, kwargs);
+  }
+}
+
+export class FusedSimpleRNN extends LayersSimpleRNN {
+  private readonly variant: Variant;
+
+  constructor(args: SimpleRNNLayerArgs) {
+    super({ ...args });
+    this.variant = variantOf('SimpleRNN', this.cell as never);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return fusedCall(this as unknown as RecurrentLayerState, 'SimpleRNN', this.variant, inputs, kwargs);
+  }
+}
+
+/** tf.layers.lstm's arguments and defaults, on the fused kernels. */
+export function lstm(args: LSTMLayerArgs): FusedLSTM {
+  return new FusedLSTM(args);
+}
+
+/** tf.layers.gru's arguments and defaults (resetAfter false), plus resetAfter: true. */
+export function gru(args: FusedGRULayerArgs): FusedGRU {
+  return new FusedGRU(args);
+}
+
+/** tf.layers.simpleRNN's arguments and defaults, on the fused kernels. */
+export function simpleRNN(args: SimpleRNNLayerArgs): FusedSimpleRNN {
+  return new FusedSimpleRNN(args);
+}
