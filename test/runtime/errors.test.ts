@@ -161,7 +161,7 @@ describeBackends('input validation', () => {
     expectRejected(() => new LSTMCell(0, H), RangeError, /inputSize must be a positive integer, got 0/);
     expectRejected(() => new LSTM(IN, 2.5), RangeError, /hiddenSize must be a positive integer, got 2\.5/);
     expectRejected(() => new RNN(IN, H, { activation: 'sigmoid' as never }), TypeError, /activation must be one of 'tanh', 'relu', 'linear'/);
-    expectRejected(() => new LSTM(IN, H, { recurrentActivation: 'tanh' as never }), TypeError, /recurrentActivation must be one of 'sigmoid', 'hardSigmoid', got "tanh"/);
+    expectRejected(() => new LSTM(IN, H, { recurrentActivation: 'tanh' as never }), TypeError, /recurrentActivation must be one of 'sigmoid', 'hardSigmoid', got 'tanh'/);
   });
 
   it('Bidirectional rejects a carry without forward and backward, leaking nothing', () => {
