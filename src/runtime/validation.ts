@@ -161,7 +161,7 @@ export function checkCarry(
   }
 }
 
-/** A mask [batch, time] (always batch-major, 1 = valid) of dtype float32, bool or int32. */
+/** A mask [batch, time] (always batch-major, nonzero = valid) of dtype float32, bool or int32. */
 export function checkMask(mask: unknown, batch: number, time: number, context: string): asserts mask is tf.Tensor2D {
   if (!isTensor(mask)) {
     throw new TypeError(`${context}: mask must be a tf.Tensor, got ${describeValue(mask)}.`);
@@ -181,9 +181,15 @@ export function checkMask(mask: unknown, batch: number, time: number, context: s
   }
 }
 
-/** The float32 0/1 mask the kernels take: the mask itself, or (bool, int) a new tensor: call inside tf.tidy. */
+/**
+ * The float32 0/1 mask the kernels take, a new tensor (call inside tf.tidy): every nonzero value is
+ * valid, 0.5, −1 and NaN included, as tf.layers and Keras read a mask (they cast it to bool).
+ * Binarized here, never checked value by value: a check would read the mask back (a GPU sync per
+ * call), and tf.layers accepts these masks. Binarizing also makes every backend agree (a raw 0.5
+ * would be a blend in some kernels and valid in others).
+ */
 export function floatMask(mask: tf.Tensor2D): tf.Tensor2D {
-  return mask.dtype === 'float32' ? mask : (tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D);
+  return tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D;
 }
 
 /** Weights for setWeights: the right count, each a live float32 tensor of the expected shape. */

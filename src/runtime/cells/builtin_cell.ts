@@ -109,7 +109,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
     checkCarry(carry, this.carryTemplate, batch, context);
     if (options.mask !== undefined) checkMask(options.mask, batch, time, context);
     return tidyResult(() => {
-      // A bool or int mask becomes float32 here; the tidy frees that copy.
+      // The mask becomes float32 0/1 here (floatMask); the tidy frees that copy.
       const mask = options.mask === undefined ? undefined : floatMask(options.mask);
       return this.runSequence(x, carry, { mask, timeMajor, reverse: options.reverse ?? false });
     });

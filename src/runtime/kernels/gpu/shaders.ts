@@ -72,6 +72,15 @@ function maskValue(d: ShaderDialect, g: SequenceGeometry, t: string): string {
   return d.float('m', g.hasMask ? `getValidMask(b * ${d.uniform(SEQ_LEN)} + ${t})` : '1.0');
 }
 
+/**
+ * `computed` at a valid step, `carried` at a masked one, chosen, never blended: m·x + (1−m)·y is
+ * NaN wherever the discarded side is (0·NaN = NaN), and a masked step's inputs, gates and upstream
+ * gradient must not reach anything, as on the host kernels.
+ */
+function valid(d: ShaderDialect, computed: string, carried: string, mask = 'm'): string {
+  return d.pick(`${mask} != 0.0`, computed, carried);
+}
+
 /** Index of element (b, j) of block `blk` of S_t in the workspace. */
 function wsIndex(g: SequenceGeometry, t: string, blk: number | string): string {
   const k = STATE_BLOCKS[g.kind];
@@ -128,6 +137,7 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
       const xSide = (gate: number) => `getXProj((${step} * ${g.batch} + b) * ${G * H} + ${gate * H} + j) + getBiasIn(${gate * H} + j)`;
       const hSide = (gate: number) => `getHProj(b * ${G * H} + ${gate * H} + j)`;
       const lines = [splitBlockIndex(d, g), maskValue(d, g, step), d.float('hp', 'getPrevState(b * ' + H + ' + j)')];
+      const keepIfMasked = (computed: string, carried: string) => valid(d, computed, carried);
       if (g.kind === 'lstm') {
         lines.push(
           d.float('cp', `getPrevState(${bh} + b * ${H} + j)`),
@@ -138,8 +148,8 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
           d.float('cn', 'fg * cp + ig * gg'),
           d.float('hn', 'og * rnnTanh(cn)'),
           d.float('outValue', 'og'),
-          `if (blk == 0) { outValue = m * hn + (1.0 - m) * hp; }`,
-          `else if (blk == 1) { outValue = m * cn + (1.0 - m) * cp; }`,
+          `if (blk == 0) { outValue = ${keepIfMasked('hn', 'hp')}; }`,
+          `else if (blk == 1) { outValue = ${keepIfMasked('cn', 'cp')}; }`,
           `else if (blk == 2) { outValue = ig; }`,
           `else if (blk == 3) { outValue = fg; }`,
           `else if (blk == 4) { outValue = gg; }`,
@@ -154,7 +164,7 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
           d.float('ng', `rnnTanh(${xSide(2)} + rg * hn)`),
           d.float('hnew', '(1.0 - zg) * ng + zg * hp'),
           d.float('outValue', 'hn'),
-          `if (blk == 0) { outValue = m * hnew + (1.0 - m) * hp; }`,
+          `if (blk == 0) { outValue = ${keepIfMasked('hnew', 'hp')}; }`,
           `else if (blk == 1) { outValue = zg; }`,
           `else if (blk == 2) { outValue = rg; }`,
           `else if (blk == 3) { outValue = ng; }`,
@@ -163,7 +173,7 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
         lines.push(
           d.float('a', activate(g.activation, `${xSide(0)} + ${hSide(0)}`)),
           d.float('outValue', 'a'),
-          `if (blk == 0) { outValue = m * a + (1.0 - m) * hp; }`,
+          `if (blk == 0) { outValue = ${keepIfMasked('a', 'hp')}; }`,
         );
       }
       return lines.join('\n');
@@ -187,7 +197,7 @@ export function outputShader(g: SequenceGeometry): ShaderSpec {
         ...split,
         d.int('j', `index - (index / ${H}) * ${H}`),
         maskValue(d, g, 't'),
-        d.float('outValue', `m * getWorkspace(${wsIndex(g, 't', 0)})`),
+        d.float('outValue', valid(d, `getWorkspace(${wsIndex(g, 't', 0)})`, '0.0')),
       ].join('\n');
     },
   };
@@ -221,17 +231,17 @@ export function previousHiddenShader(g: SequenceGeometry): ShaderSpec {
  */
 function stepGradientHead(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boolean, t: string, dhIn: string, dcIn: string, prefix = ''): string[] {
   const v = (name: string) => `${prefix}${name}`;
-  const dOut = hasDOutput ? ` + ${v('m')} * getDOutput(${sequenceIndex(d, g, t)})` : '';
+  const dOut = hasDOutput ? ` + ${valid(d, `getDOutput(${sequenceIndex(d, g, t)})`, '0.0', v('m'))}` : '';
   const lines = [
     d.float(v('m'), g.hasMask ? `getValidMask(b * ${d.uniform(SEQ_LEN)} + ${t})` : '1.0'),
     d.float(v('dhc'), `${dhIn}${dOut}`),
-    d.float(v('dhn'), `${v('m')} * ${v('dhc')}`),
+    d.float(v('dhn'), valid(d, v('dhc'), '0.0', v('m'))),
   ];
   if (g.kind === 'lstm') {
     lines.push(
       d.float(v('og'), `getWorkspace(${wsIndex(g, t, 5)})`),
       d.float(v('tc'), `rnnTanh(getWorkspace(${wsIndex(g, t, 1)}))`),
-      d.float(v('dcn'), `${v('m')} * ${dcIn} + ${v('dhn')} * ${v('og')} * (1.0 - ${v('tc')} * ${v('tc')})`),
+      d.float(v('dcn'), valid(d, `${dcIn} + ${v('dhn')} * ${v('og')} * (1.0 - ${v('tc')} * ${v('tc')})`, '0.0', v('m'))),
     );
   }
   return lines;
@@ -245,9 +255,9 @@ function stepGradientHead(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boo
 function carryGradientOf(d: ShaderDialect, g: SequenceGeometry, t: string, dhRec: string, dhIn: string, dcIn: string, prefix = ''): string[] {
   const v = (name: string) => `${prefix}${name}`;
   const direct = g.kind === 'gru' ? ` + ${v('dhn')} * getWorkspace(${wsIndex(g, t, 1)})` : '';
-  const lines = [d.float(v('dhOut'), `${dhRec} + (1.0 - ${v('m')}) * ${v('dhc')}${direct}`)];
+  const lines = [d.float(v('dhOut'), valid(d, `${dhRec}${direct}`, v('dhc'), v('m')))];
   if (g.kind === 'lstm') {
-    lines.push(d.float(v('dcOut'), `${v('dcn')} * getWorkspace(${wsIndex(g, t, 3)}) + (1.0 - ${v('m')}) * ${dcIn}`));
+    lines.push(d.float(v('dcOut'), valid(d, `${v('dcn')} * getWorkspace(${wsIndex(g, t, 3)})`, dcIn, v('m'))));
   }
   return lines;
 }
@@ -343,6 +353,8 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
       } else {
         lines.push(d.float('a', state(1)), d.float('outValue', `dhn * ${activationSlope(d, g.activation, 'a')}`));
       }
+      // A masked step's gate gradients are exactly 0, whatever its saved gates hold.
+      lines.push(`outValue = ${valid(d, 'outValue', '0.0')};`);
       lines.push(`if (index < ${carryLength}) { outValue = ${lstm ? d.pick('blk == 0', 'dhIn', 'dcIn') : 'dhIn'}; }`);
       return lines.join('\n');
     },

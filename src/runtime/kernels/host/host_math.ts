@@ -79,10 +79,14 @@ function leftRows(a: Float32Array, m: number, k: number, transposeA: boolean, sc
   return scratch;
 }
 
-/** c[m×n] (+)= a[m×k] · packed, packed from packRight. */
+/**
+ * c[m×n] (+)= a[m×k] · packed, packed from packRight. Without `accumulate`, c is zeroed first and
+ * never read: `c` is often a reused buffer, and "0 · c + acc" would carry a NaN or ∞ left in it by
+ * an earlier call into every later result (0 · NaN = NaN).
+ */
 function gemmPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean): void {
   const strips = Math.ceil(n / 4);
-  const keep = accumulate ? 1 : 0;
+  if (!accumulate) c.fill(0, 0, m * n);
   let i = 0;
   for (; i + 4 <= m; i += 4) {
     const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
@@ -102,14 +106,14 @@ function gemmPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: n
       const j = s * 4;
       const r0 = i * n + j, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
       if (j + 4 <= n) {
-        c[r0] = keep * c[r0] + c00; c[r0 + 1] = keep * c[r0 + 1] + c01; c[r0 + 2] = keep * c[r0 + 2] + c02; c[r0 + 3] = keep * c[r0 + 3] + c03;
-        c[r1] = keep * c[r1] + c10; c[r1 + 1] = keep * c[r1 + 1] + c11; c[r1 + 2] = keep * c[r1 + 2] + c12; c[r1 + 3] = keep * c[r1 + 3] + c13;
-        c[r2] = keep * c[r2] + c20; c[r2 + 1] = keep * c[r2 + 1] + c21; c[r2 + 2] = keep * c[r2 + 2] + c22; c[r2 + 3] = keep * c[r2 + 3] + c23;
-        c[r3] = keep * c[r3] + c30; c[r3 + 1] = keep * c[r3 + 1] + c31; c[r3 + 2] = keep * c[r3 + 2] + c32; c[r3 + 3] = keep * c[r3 + 3] + c33;
+        c[r0] += c00; c[r0 + 1] += c01; c[r0 + 2] += c02; c[r0 + 3] += c03;
+        c[r1] += c10; c[r1 + 1] += c11; c[r1 + 2] += c12; c[r1 + 3] += c13;
+        c[r2] += c20; c[r2 + 1] += c21; c[r2 + 2] += c22; c[r2 + 3] += c23;
+        c[r3] += c30; c[r3 + 1] += c31; c[r3 + 2] += c32; c[r3 + 3] += c33;
       } else {
         const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
         for (let r = 0; r < 4; r++) {
-          for (let q = 0; j + q < n; q++) c[r0 + r * n + q] = keep * c[r0 + r * n + q] + tile[r * 4 + q];
+          for (let q = 0; j + q < n; q++) c[r0 + r * n + q] += tile[r * 4 + q];
         }
       }
     }
@@ -126,10 +130,10 @@ function gemmPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: n
       }
       const j = s * 4;
       const r = i * n + j;
-      c[r] = keep * c[r] + c0;
-      if (j + 1 < n) c[r + 1] = keep * c[r + 1] + c1;
-      if (j + 2 < n) c[r + 2] = keep * c[r + 2] + c2;
-      if (j + 3 < n) c[r + 3] = keep * c[r + 3] + c3;
+      c[r] += c0;
+      if (j + 1 < n) c[r + 1] += c1;
+      if (j + 2 < n) c[r + 2] += c2;
+      if (j + 3 < n) c[r + 3] += c3;
     }
   }
 }
