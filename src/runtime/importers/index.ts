@@ -10,3 +10,12 @@ export {
   type TorchTensorLike,
 } from './torch.js';
 export { cellFromLayersLayer, fromLayersLayer, type LayersRecurrentLayer } from './layers.js';
+export {
+  basicLSTMCellsFromCheckpoint,
+  basicLSTMLayersFromCheckpoint,
+  cellFromBasicLSTMCell,
+  cellFromBasicLSTMCellSplit,
+  type BasicLSTMCheckpointOptions,
+  type BasicLSTMForgetBias,
+  type CheckpointVariables,
+} from './basic_lstm.js';
