@@ -17,8 +17,12 @@ export {
   Recurrence,
   RnnShapeError,
   scan,
-  // Importers: weights trained in PyTorch or tf.layers.
+  // Importers: weights trained in PyTorch or tf.layers, or held for tf.basicLSTMCell.
+  basicLSTMCellsFromCheckpoint,
+  basicLSTMLayersFromCheckpoint,
   canonicalWeightsFromTorch,
+  cellFromBasicLSTMCell,
+  cellFromBasicLSTMCellSplit,
   cellFromLayersLayer,
   fromLayersLayer,
   gruCellFromTorch,
@@ -27,6 +31,9 @@ export {
 } from './runtime/index.js';
 export type {
   ApplyOptions,
+  BasicLSTMCheckpointOptions,
+  BasicLSTMForgetBias,
+  CheckpointVariables,
   CanonicalWeights,
   FromLayersOptions,
   GateActivation,

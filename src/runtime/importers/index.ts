@@ -16,3 +16,12 @@ export {
   type LayersBidirectionalLayer,
   type LayersRecurrentLayer,
 } from './layers.js';
+export {
+  basicLSTMCellsFromCheckpoint,
+  basicLSTMLayersFromCheckpoint,
+  cellFromBasicLSTMCell,
+  cellFromBasicLSTMCellSplit,
+  type BasicLSTMCheckpointOptions,
+  type BasicLSTMForgetBias,
+  type CheckpointVariables,
+} from './basic_lstm.js';
