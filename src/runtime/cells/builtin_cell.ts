@@ -71,6 +71,11 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
     ]) as [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R2>, tf.Variable];
   }
 
+  /** The weights as the kernel ops take them (the subclass adds its variant's options). */
+  protected weightTensors<TBias extends tf.Tensor = tf.Tensor>(): { kernel: tf.Tensor2D; recurrentKernel: tf.Tensor2D; bias: TBias } {
+    return { kernel: this.kernel, recurrentKernel: this.recurrentKernel, bias: this.bias as unknown as TBias };
+  }
+
   /** The canonical weight list: names and shapes, in getWeights order. */
   weightSpec(): WeightSpec {
     return [

@@ -53,13 +53,6 @@ export class GRUCell extends BuiltinCell<HiddenCarry> {
   }
 
   private weights() {
-    return {
-      kernel: this.kernel,
-      recurrentKernel: this.recurrentKernel,
-      bias: this.bias,
-      activation: this.activation,
-      recurrentActivation: this.recurrentActivation,
-      resetAfter: this.resetAfter,
-    };
+    return { ...this.weightTensors(), activation: this.activation, recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };
   }
 }

@@ -44,12 +44,6 @@ export class LSTMCell extends BuiltinCell<LSTMCarry> {
   }
 
   private weights() {
-    return {
-      kernel: this.kernel,
-      recurrentKernel: this.recurrentKernel,
-      bias: this.bias as tf.Tensor1D,
-      activation: this.activation,
-      recurrentActivation: this.recurrentActivation,
-    };
+    return { ...this.weightTensors<tf.Tensor1D>(), activation: this.activation, recurrentActivation: this.recurrentActivation };
   }
 }

@@ -37,11 +37,6 @@ export class RNNCell extends BuiltinCell<HiddenCarry> {
   }
 
   private weights() {
-    return {
-      kernel: this.kernel,
-      recurrentKernel: this.recurrentKernel,
-      bias: this.bias as tf.Tensor1D,
-      activation: this.activation,
-    };
+    return { ...this.weightTensors<tf.Tensor1D>(), activation: this.activation };
   }
 }
