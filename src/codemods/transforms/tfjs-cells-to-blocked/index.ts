@@ -1,0 +1,108 @@
+/**
+ * The rewrite of per-step RNN code written against tfjs itself: priming loops over a known input
+ * stepping `tf.basicLSTMCell` / `tf.multiRNNCell` become one blocked call per layer (priming.ts).
+ * The loop is replaced as text (the rest of the file stays byte for byte); every other site the
+ * analysis finds (sampling loops, single streaming steps, tf.layers cells, stateful layers, the
+ * unsafe shapes) is left as it was and reported with its reason.
+ */
+import { analyzeTree, manualFinding, tfjsManualSites, type FileAnalysis } from '../../analysis/index.js';
+import { collectNames, freshName } from '../../analysis/ast.js';
+import type { PrimingLoop } from '../../analysis/tfjs-cells.js';
+import type { Finding } from '../../findings.js';
+import { dialectFor } from '../../parser.js';
+import { DEFAULT_TF_PACKAGE } from '../legacy-to-blocked/imports.js';
+import { offsetsOfTree, type OffsetOf } from '../legacy-to-blocked/source-positions.js';
+import { insertTodoLines } from '../legacy-to-blocked/todos.js';
+import { primingCall, type PrimingNames } from './priming.js';
+
+export interface MigrateTfjsOptions {
+  insertTodos?: boolean;
+  /** The project's tfjs package, for a tf import in a file that binds no tfjs namespace. */
+  tfPackage?: string;
+}
+
+const RUNTIME_ENTRY = 'rnn-migrate';
+
+export function migrateTfjsCells(source: string, filePath: string, options: MigrateTfjsOptions = {}): { output: string; findings: Finding[] } {
+  let analysis = analyzeTree(source, filePath);
+  let output = source;
+  const manual = tfjsManualSites(analysis.tfjs);
+  if (options.insertTodos && manual.length > 0) {
+    const offsetOf = offsetsOfTree(source, analysis.root.get().node);
+    if (offsetOf) output = insertTodoLines(source, manual, offsetOf);
+    if (output !== source) analysis = analyzeTree(output, filePath);
+  }
+  const rewritten = rewritePrimingLoops(output, filePath, analysis, options.tfPackage);
+  if (rewritten !== output) {
+    output = rewritten;
+    analysis = analyzeTree(output, filePath);
+  }
+  return { output, findings: tfjsManualSites(analysis.tfjs).map(manualFinding) };
+}
+
+function rewritePrimingLoops(source: string, filePath: string, analysis: FileAnalysis, tfPackage: string | undefined): string {
+  const loops = analysis.tfjs.sites.filter((site) => !site.ignored && !site.manual && site.priming);
+  if (loops.length === 0) return source;
+  const offsetOf = offsetsOfTree(source, analysis.root.get().node);
+  if (!offsetOf) return source;
+  const taken = collectNames(analysis.root.get().node);
+  const namespace = analysis.tfjs.namespaces[0];
+  // Each generated block is its own scope: one fresh name per base serves every block.
+  const generated = new Map<string, string>();
+  const names: PrimingNames = {
+    tf: namespace ?? freshName('tf', taken),
+    Recurrence: freshName('Recurrence', taken),
+    cellFromBasicLSTMCell: freshName('cellFromBasicLSTMCell', taken),
+    fresh: (base) => generated.get(base) ?? generated.set(base, freshName(base, taken)).get(base)!,
+  };
+  const typed = dialectFor(filePath) !== 'js';
+  const text = (node: any): string => source.slice(offsetOf(node.start), offsetOf(node.end));
+  let output = source;
+  // From the last loop to the first, so earlier offsets stay valid.
+  for (const site of [...loops].reverse()) {
+    output = replaceLoop(output, offsetOf, site.path.node, site.priming!, (loop) => primingCall(loop, text, names, typed));
+  }
+  const imports = [
+    importLine(analysis, `{ ${importName('Recurrence', names.Recurrence)}, ${importName('cellFromBasicLSTMCell', names.cellFromBasicLSTMCell)} }`, RUNTIME_ENTRY),
+    ...(namespace ? [] : [importLine(analysis, `* as ${names.tf}`, analysis.tf.packageName ?? tfPackage ?? DEFAULT_TF_PACKAGE)]),
+  ];
+  return insertImports(output, offsetOf, analysis, imports);
+}
+
+const importName = (exported: string, local: string): string => (exported === local ? exported : `${exported} as ${local}`);
+
+/** An import in the file's own module style (a require for a CommonJS file without imports) and quotes. */
+function importLine(analysis: FileAnalysis, what: string, from: string): string {
+  const usesImports = analysis.root.get().node.program.body.some((node: any) => node.type === 'ImportDeclaration');
+  if (usesImports || !/require\(/.test(analysis.root.toSource())) return `import ${what} from '${from}';`;
+  const binding = what.startsWith('* as ') ? what.slice(5) : what.replace(/ as /g, ': ');
+  return `const ${binding} = require('${from}');`;
+}
+
+function replaceLoop(source: string, offsetOf: OffsetOf, loopNode: any, loop: PrimingLoop, generate: (loop: PrimingLoop) => string[]): string {
+  const start = offsetOf(loopNode.start);
+  const end = offsetOf(loopNode.end);
+  const lineStart = source.lastIndexOf('\n', start - 1) + 1;
+  const indent = /^[ \t]*/.exec(source.slice(lineStart, start))![0];
+  const newline = lineEndingAt(source, start);
+  return source.slice(0, start) + generate(loop).join(`${newline}${indent}`) + source.slice(end);
+}
+
+/** After the last import (or at the top), each line ending as the file's lines there do. */
+function insertImports(source: string, offsetOf: OffsetOf, analysis: FileAnalysis, lines: string[]): string {
+  const body = analysis.root.get().node.program.body;
+  const lastImport = [...body].reverse().find((node: any) => node.type === 'ImportDeclaration' || isRequireDeclaration(node));
+  const at = lastImport ? offsetOf(lastImport.end) : 0;
+  const newline = lineEndingAt(source, at);
+  const quote = /(?:from|require\()\s*"/.test(source) && !/(?:from|require\()\s*'/.test(source) ? '"' : "'";
+  const text = lines.map((line) => line.replace(/'/g, quote)).join(newline);
+  return lastImport ? `${source.slice(0, at)}${newline}${text}${source.slice(at)}` : `${text}${newline}${source}`;
+}
+
+const isRequireDeclaration = (node: any): boolean =>
+  node.type === 'VariableDeclaration' && node.declarations.some((declarator: any) => declarator.init?.type === 'CallExpression' && declarator.init.callee.name === 'require');
+
+function lineEndingAt(source: string, offset: number): string {
+  const newline = source.indexOf('\n', offset);
+  return newline > 0 && source[newline - 1] === '\r' ? '\r\n' : '\n';
+}
