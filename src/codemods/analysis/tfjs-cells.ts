@@ -125,6 +125,7 @@ interface Closure {
 
 /** Where a function value is stored: `const cell = …`, `this.cell = …`, `cell: …` in a class, or an array of them. */
 function storageOf(path: AnyPath): { name: string; element: boolean } | undefined {
+  if (path.node.type === 'FunctionDeclaration' && path.node.id) return { name: path.node.id.name, element: false };
   let current = path;
   let element = false;
   if (current.parent?.node.type === 'ArrayExpression') {
@@ -198,6 +199,12 @@ function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
 
 /** The function a basicLSTMCell call is the whole result of (`(x, c, h) => tf.basicLSTMCell(…)`), if any. */
 function closureAround(call: AnyPath): AnyPath | undefined {
+  const fn = wholeResultOf(call);
+  // (data, c, h): a function of other arity (a tf.tidy callback) runs the step where it is.
+  return fn?.node.params.length === 3 ? fn : undefined;
+}
+
+function wholeResultOf(call: AnyPath): AnyPath | undefined {
   const parent = call.parent;
   if (parent?.node.type === 'ArrowFunctionExpression' && parent.node.body === call.node) return parent;
   if (parent?.node.type === 'ReturnStatement') {
