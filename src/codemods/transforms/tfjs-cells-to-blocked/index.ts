@@ -85,7 +85,17 @@ function replaceLoop(source: string, offsetOf: OffsetOf, loopNode: any, loop: Pr
   const lineStart = source.lastIndexOf('\n', start - 1) + 1;
   const indent = /^[ \t]*/.exec(source.slice(lineStart, start))![0];
   const newline = lineEndingAt(source, start);
-  return source.slice(0, start) + generate(loop).join(`${newline}${indent}`) + source.slice(end);
+  const body = loopNode.body.type === 'BlockStatement' ? loopNode.body.body[0] : loopNode.body;
+  const unit = indentUnit(source, offsetOf(body.start), indent);
+  const lines = generate(loop).map((line) => line.replace(/^(?: {2})+/, (spaces) => unit.repeat(spaces.length / 2)));
+  return source.slice(0, start) + lines.join(`${newline}${indent}`) + source.slice(end);
+}
+
+/** One level of indentation as the file writes it: the loop body's step in, else a tab or two spaces. */
+function indentUnit(source: string, bodyStart: number, indent: string): string {
+  const bodyIndent = /^[ \t]*/.exec(source.slice(source.lastIndexOf('\n', bodyStart - 1) + 1, bodyStart))![0];
+  if (bodyIndent.startsWith(indent) && bodyIndent.length > indent.length) return bodyIndent.slice(indent.length);
+  return indent.includes('\t') ? '\t' : '  ';
 }
 
 /** After the last import (or at the top), each line ending as the file's lines there do. */
