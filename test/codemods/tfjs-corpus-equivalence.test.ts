@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeSource, migrateSource } from 'rnn-migrate/codemods';
+import { withTestRuntime } from './support/migrated-runtime.js';
 
 const corpusDir = join(import.meta.dirname, '../../fixtures/corpus/tfjs');
 const programs = readdirSync(corpusDir).filter((name) => /^[a-z0-9].*\.(ts|js)$/.test(name)).sort();
-const runtimeForMigrated = '../../../test/codemods/support/runtime-with-importers.js';
 const temporaryFiles: string[] = [];
 const tally = { sites: 0, rewritten: 0, programs: 0 };
 
@@ -69,7 +69,7 @@ describe('executed equivalence over the tfjs corpus', () => {
       tally.rewritten += rewritable;
 
       const migratedPath = join(corpusDir, `.migrated-${name}`);
-      writeFileSync(migratedPath, output.replace(/from 'rnn-migrate'/g, `from '${runtimeForMigrated}'`));
+      writeFileSync(migratedPath, withTestRuntime(output));
       temporaryFiles.push(migratedPath);
       const original = await runTwice(path);
       const migrated = await runTwice(migratedPath);

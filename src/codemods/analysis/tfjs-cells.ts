@@ -222,7 +222,13 @@ function closureOf(fn: AnyPath, call: AnyPath): Closure {
     return { manual: 'unsupported-loop' };
   }
   if (passed.join() !== params.join()) return { manual: 'cell-argument-order' };
-  return { weights: { forgetBias: args[0], kernel: args[1], bias: args[2], at: fn } };
+  return { weights: weightsOf(call, fn) };
+}
+
+/** The weights as written (casts kept: the generated call passes them on as the user typed them). */
+function weightsOf(call: AnyPath, at: AnyPath): BasicLstmWeights {
+  const [forgetBias, kernel, bias] = call.node.arguments;
+  return { forgetBias, kernel, bias, at };
 }
 
 function isClosureCall(call: any, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): boolean {
@@ -277,7 +283,7 @@ function classifyCellLoop(
 function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[] } | { manual: ManualReason } {
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   let found: Closure[] | 'opaque' | undefined;
-  if (op === 'basicLSTMCell') found = [{ weights: { forgetBias: args[0], kernel: args[1], bias: args[2], at: call } }];
+  if (op === 'basicLSTMCell') found = [{ weights: weightsOf(call, call) }];
   else if (op === 'multiRNNCell') found = arrays.get(referenceName(args[0]) ?? '');
   else {
     const closure = closures.get(referenceName(call.node.callee) ?? '');
