@@ -6,51 +6,20 @@
  * tfjs-cells-to-blocked rewrite, which reads a priming loop's shape from here.
  */
 import jscodeshift from 'jscodeshift';
-import { ancestors, enclosingStatement, isCall, isFunctionNode, isLoopNode, isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
+import { ancestors, enclosingStatement, isCall, isFunctionNode, isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
 import type { NodeIndex } from './node-index.js';
-import { hasIgnoreMark, isSyncCallback } from './plan.js';
+import { hasIgnoreMark } from './plan.js';
 import type { ManualReason } from '../rules.js';
+import { findLayersSites } from './tfjs-layers.js';
+import { assignedIn, exitsEarly, primingShape } from './tfjs-loop-shapes.js';
+import { enclosingLoop, referenceName, storageOf, type BasicLstmWeights, type TfjsSite } from './tfjs-sites.js';
+
+export type { BasicLstmWeights, PrimingLoop, TfjsSite, TfjsSiteKind } from './tfjs-sites.js';
 
 const TFJS_ANY_PACKAGE = /^@tensorflow\/tfjs(-[a-z-]+)?$/;
 const CELL_OPS = new Set(['basicLSTMCell', 'multiRNNCell']);
-const LAYERS_CELLS = new Set(['lstmCell', 'gruCell', 'simpleRNNCell']);
-/** A stateful layer or model is stepped by one of these per frame. */
-const STEP_METHODS = new Set(['predict', 'apply', 'execute']);
 
 type CellOp = 'basicLSTMCell' | 'multiRNNCell';
-
-/** The three weights a `tf.basicLSTMCell` call closes over (nodes of the user's code). */
-export interface BasicLstmWeights {
-  forgetBias: AnyNode;
-  kernel: AnyNode;
-  bias: AnyNode;
-  /** Where the weights are read (the closure, or the direct call): their names must mean the same at the loop. */
-  at: AnyPath;
-}
-
-/** A loop over a known input whose body is one `[c, h] = step(x, c, h)`: becomes one blocked call. */
-export interface PrimingLoop {
-  /** The array of [batch, in] steps the loop walks. */
-  steps: AnyNode;
-  reverse: boolean;
-  /** The carry variables, in the order the code assigns them (c first, as tfjs returns them). */
-  c: string;
-  h: string;
-  /** One entry per layer; `stacked` when the loop steps a multiRNNCell (c and h are arrays). */
-  layers: BasicLstmWeights[];
-  stacked: boolean;
-}
-
-export type TfjsSiteKind = 'cell-loop' | 'lone-cell-step' | 'layers-cell-step' | 'stateful-layer';
-
-export interface TfjsSite {
-  kind: TfjsSiteKind;
-  /** The loop, or the statement of a single step / stateful-layer use. */
-  path: AnyPath;
-  manual?: ManualReason;
-  priming?: PrimingLoop;
-  ignored: boolean;
-}
 
 export interface TfjsCells {
   sites: TfjsSite[];
@@ -107,43 +76,9 @@ function cellOpOfCallee(names: CellNames, callee: any): CellOp | undefined {
   return undefined;
 }
 
-/** `x`, `this.x` or `a.b` as text; undefined for anything else. */
-export function referenceName(node: any): string | undefined {
-  node = unwrap(node);
-  if (node?.type === 'Identifier') return node.name;
-  if (isMember(node) && !node.computed) {
-    const object = node.object.type === 'ThisExpression' ? 'this' : referenceName(node.object);
-    return object && `${object}.${node.property.name}`;
-  }
-  return undefined;
-}
-
 interface Closure {
   weights?: BasicLstmWeights;
   manual?: ManualReason;
-}
-
-/** Where a function value is stored: `const cell = …`, `this.cell = …`, `cell: …` in a class, or an array of them. */
-function storageOf(path: AnyPath): { name: string; element: boolean } | undefined {
-  if (path.node.type === 'FunctionDeclaration' && path.node.id) return { name: path.node.id.name, element: false };
-  let current = path;
-  let element = false;
-  if (current.parent?.node.type === 'ArrayExpression') {
-    element = true;
-    current = current.parent;
-  }
-  const parent = current.parent?.node;
-  if (parent?.type === 'VariableDeclarator' && parent.id.type === 'Identifier') return { name: parent.id.name, element };
-  if (parent?.type === 'AssignmentExpression') {
-    const name = referenceName(parent.left);
-    return name ? { name, element } : undefined;
-  }
-  if ((parent?.type === 'ClassProperty' || parent?.type === 'PropertyDefinition') && parent.key.type === 'Identifier') return { name: `this.${parent.key.name}`, element };
-  if (isCall(parent) && isMember(parent.callee) && propertyName(parent.callee) === 'push' && !element) {
-    const name = referenceName(parent.callee.object);
-    return name ? { name, element: true } : undefined;
-  }
-  return undefined;
 }
 
 function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
@@ -193,7 +128,7 @@ function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
     const stepsInLoop = stepCalls.filter((other) => other.node.start >= loop.node.start && other.node.end <= loop.node.end);
     add({ kind: 'cell-loop', path: loop, ...classifyCellLoop(loop, call, stepsInLoop.length, names, closures, closureArrays) });
   }
-  findLayersSites(index, names, add);
+  findLayersSites(index, names.namespaces, add);
   return sites.sort((a, b) => a.path.node.start - b.path.node.start);
 }
 
@@ -238,20 +173,6 @@ function isClosureCall(call: any, closures: Map<string, Closure>, arrays: Map<st
   return isMember(callee) && callee.computed && arrays.has(referenceName(callee.object) ?? '');
 }
 
-/** The loop a step runs in: the nearest loop statement or array callback, within the step's function. */
-function enclosingLoop(path: AnyPath): AnyPath | undefined {
-  for (const ancestor of ancestors(path)) {
-    if (isLoopNode(ancestor.node)) return ancestor;
-    if (isFunctionNode(ancestor.node)) {
-      const parent = ancestor.parent?.node;
-      const method = isCall(parent) && isMember(parent.callee) ? propertyName(parent.callee) : undefined;
-      if (method === 'forEach' || method === 'map' || method === 'reduce') return enclosingStatement(ancestor) ?? ancestor;
-      if (!isSyncCallback(ancestor)) return undefined;
-    }
-  }
-  return undefined;
-}
-
 type Classified = Pick<TfjsSite, 'manual' | 'priming'>;
 
 function classifyCellLoop(
@@ -274,7 +195,7 @@ function classifyCellLoop(
   const input = args[op === 'basicLSTMCell' ? 3 : op ? 1 : 0];
   const assigned = assignedIn(loop.node);
   if (input?.type === 'Identifier' && assigned.has(input.name)) return { manual: 'sampling-loop' };
-  const shape = stepShape(loop, call, input, carryArgs, stepCount);
+  const shape = primingShape(loop, call, input, carryArgs, stepCount);
   if (shape === 'argument-order') return { manual: 'cell-argument-order' };
   if (!shape) return { manual: 'unsupported-loop' };
   return { priming: { ...shape, layers: layers.weights, stacked: op === 'multiRNNCell' } };
@@ -318,35 +239,6 @@ function thisOwner(path: AnyPath): AnyNode | undefined {
   return undefined;
 }
 
-const EXIT = /^(BreakStatement|ReturnStatement|ThrowStatement)$/;
-
-function exitsEarly(loop: any): boolean {
-  let found = false;
-  const visit = (node: any): void => {
-    if (found || !node || typeof node.type !== 'string' || isFunctionNode(node)) return;
-    if (EXIT.test(node.type)) found = true;
-    for (const key of Object.keys(node)) {
-      if (key === 'loc' || key === 'comments') continue;
-      const value = node[key];
-      if (Array.isArray(value)) value.forEach(visit);
-      else if (value && typeof value.type === 'string') visit(value);
-    }
-  };
-  visit(loop.body);
-  return found;
-}
-
-/** Names assigned anywhere in the loop body. */
-function assignedIn(loop: any): Set<string> {
-  const assigned = new Set<string>();
-  jscodeshift(loop.body).find(jscodeshift.AssignmentExpression).forEach((path: AnyPath) => {
-    const left = path.node.left;
-    if (left.type === 'Identifier') assigned.add(left.name);
-    for (const element of left.type === 'ArrayPattern' ? left.elements : []) if (element?.type === 'Identifier') assigned.add(element.name);
-  });
-  return assigned;
-}
-
 /** A forget bias that is (or is read from) a tf.variable: folding it into a bias would change its gradient. */
 function isTrainable(forgetBias: any, loop: AnyPath): boolean {
   const name = referenceName(forgetBias);
@@ -367,93 +259,3 @@ const isVariableCall = (node: any): boolean => {
   return isCall(node) && (referenceName(node.callee) ?? '').split('.').pop() === 'variable';
 };
 
-/**
- * `for (const x of xs) [c, h] = step(x, c, h)` or an indexed loop over `xs[i]`, forwards or
- * backwards, with nothing else in the body; `'argument-order'` when the assignment swaps c and h.
- */
-function stepShape(loop: AnyPath, call: AnyPath, input: any, carryArgs: any[], stepCount: number): Omit<PrimingLoop, 'layers' | 'stacked'> | 'argument-order' | undefined {
-  const body = loop.node.body?.type === 'BlockStatement' ? loop.node.body.body : [loop.node.body];
-  if (stepCount !== 1 || body.length !== 1 || body[0]?.type !== 'ExpressionStatement') return undefined;
-  const assignment = body[0].expression;
-  if (assignment.type !== 'AssignmentExpression' || unwrap(assignment.right) !== call.node || assignment.left.type !== 'ArrayPattern') return undefined;
-  const [c, h] = assignment.left.elements.map((element: any) => (element?.type === 'Identifier' ? element.name : undefined));
-  const [cArg, hArg] = carryArgs.map((arg) => arg?.type === 'Identifier' ? arg.name : undefined);
-  if (!c || !h || assignment.left.elements.length !== 2 || !cArg || !hArg) return undefined;
-  if (c === hArg && h === cArg) return 'argument-order';
-  if (c !== cArg || h !== hArg) return undefined;
-  const node = loop.node;
-  if (node.type === 'ForOfStatement') {
-    const declared = node.left.type === 'VariableDeclaration' ? node.left.declarations[0]?.id : undefined;
-    if (declared?.type !== 'Identifier' || input?.type !== 'Identifier' || input.name !== declared.name) return undefined;
-    return { steps: node.right, reverse: false, c, h };
-  }
-  if (node.type !== 'ForStatement' || !isMember(input) || !input.computed || input.property.type !== 'Identifier') return undefined;
-  const index = input.property.name;
-  const steps = referenceName(input.object);
-  if (!steps) return undefined;
-  const source = (n: any): string => jscodeshift(n).toSource();
-  const init = node.init?.type === 'VariableDeclaration' ? node.init.declarations[0] : undefined;
-  if (init?.id.name !== index || !node.test || !node.update) return undefined;
-  const update = source(node.update).replace(new RegExp(`\\b${index}\\b`), 'i');
-  const forward = source(init.init) === '0' && source(node.test) === `${index} < ${steps}.length` && /^(\+\+i|i\+\+|i \+= 1)$/.test(update);
-  const backward = source(init.init) === `${steps}.length - 1` && source(node.test) === `${index} >= 0` && /^(--i|i--|i -= 1)$/.test(update);
-  if (!forward && !backward) return undefined;
-  return { steps: input.object, reverse: backward, c, h };
-}
-
-/** tf.layers cells stepped with `.call`, and stateful tf.layers layers (their per-step use and resets): lint only. */
-function findLayersSites(index: NodeIndex, names: CellNames, add: (site: Omit<TfjsSite, 'ignored'>) => void): void {
-  const layersCells = new Set<string>();
-  /** The stateful layers and the models holding them, by the name the code reaches them through. */
-  const stateful = new Set<string>();
-  const calls = index.of('CallExpression');
-  for (const path of calls) {
-    const callee = unwrap(path.node.callee);
-    const factory = isMember(callee) ? propertyName(callee) : undefined;
-    const owner = isMember(callee) ? unwrap(callee.object) : undefined;
-    const fromLayers = isMember(owner) && propertyName(owner) === 'layers' && owner.object.type === 'Identifier' && names.namespaces.has(owner.object.name);
-    if (!fromLayers) continue;
-    if (factory && LAYERS_CELLS.has(factory)) {
-      const stored = storageOf(path);
-      if (stored && !stored.element) layersCells.add(stored.name);
-    }
-    const options = unwrap(path.node.arguments[0]);
-    const isStateful = options?.type === 'ObjectExpression' && options.properties.some((property: any) => propertyName({ property: property.key, computed: property.computed }) === 'stateful' && unwrap(property.value)?.value === true);
-    if (isStateful) {
-      for (const name of holdersOf(path)) stateful.add(name);
-      add({ kind: 'stateful-layer', path: enclosingStatement(path) ?? path, manual: 'stateful-layer' });
-    }
-  }
-  // `model.add(statefulLayer)`: the model holds the state too.
-  for (const path of calls) {
-    const callee = unwrap(path.node.callee);
-    if (isMember(callee) && propertyName(callee) === 'add' && stateful.has(referenceName(path.node.arguments[0]) ?? '')) {
-      const model = referenceName(callee.object);
-      if (model) stateful.add(model);
-    }
-  }
-  for (const path of calls) {
-    const callee = unwrap(path.node.callee);
-    if (!isMember(callee)) continue;
-    const method = propertyName(callee);
-    const receiver = referenceName(callee.object) ?? '';
-    if (method === 'call' && layersCells.has(receiver)) {
-      add({ kind: 'layers-cell-step', path: enclosingLoop(path) ?? enclosingStatement(path) ?? path, manual: 'layers-cell-step' });
-    } else if (stateful.has(receiver) && method === 'resetStates') {
-      add({ kind: 'stateful-layer', path: enclosingStatement(path) ?? path, manual: 'stateful-layer' });
-    } else if (stateful.has(receiver) && method && STEP_METHODS.has(method)) {
-      const loop = enclosingLoop(path);
-      if (loop) add({ kind: 'stateful-layer', path: loop, manual: 'stateful-layer' });
-    }
-  }
-}
-
-/** Names a value created at `path` is stored under within its statement (`const model = tf.sequential({ layers: [it] })`). */
-function holdersOf(path: AnyPath): string[] {
-  const held: string[] = [];
-  for (let current: AnyPath | undefined = path; current && !/Statement$/.test(current.node.type); current = current.parent) {
-    const stored = isCall(current.node) || current.node.type === 'NewExpression' ? storageOf(current) : undefined;
-    if (stored && !stored.element) held.push(stored.name);
-  }
-  return held;
-}

@@ -1,0 +1,72 @@
+/**
+ * The loop shapes the tfjs rewrite takes: a priming loop (one `[c, h] = step(x, c, h)` over a
+ * known input) and a stepping loop (the step one statement of a longer body, e.g. sampling).
+ */
+import jscodeshift from 'jscodeshift';
+import { isFunctionNode, isMember, unwrap, type AnyPath } from './ast.js';
+import { referenceName, type PrimingLoop } from './tfjs-sites.js';
+
+const EXIT = /^(BreakStatement|ReturnStatement|ThrowStatement)$/;
+
+export function exitsEarly(loop: any): boolean {
+  let found = false;
+  const visit = (node: any): void => {
+    if (found || !node || typeof node.type !== 'string' || isFunctionNode(node)) return;
+    if (EXIT.test(node.type)) found = true;
+    for (const key of Object.keys(node)) {
+      if (key === 'loc' || key === 'comments') continue;
+      const value = node[key];
+      if (Array.isArray(value)) value.forEach(visit);
+      else if (value && typeof value.type === 'string') visit(value);
+    }
+  };
+  visit(loop.body);
+  return found;
+}
+
+/** Names assigned anywhere in the loop body. */
+export function assignedIn(loop: any): Set<string> {
+  const assigned = new Set<string>();
+  jscodeshift(loop.body).find(jscodeshift.AssignmentExpression).forEach((path: AnyPath) => {
+    const left = path.node.left;
+    if (left.type === 'Identifier') assigned.add(left.name);
+    for (const element of left.type === 'ArrayPattern' ? left.elements : []) if (element?.type === 'Identifier') assigned.add(element.name);
+  });
+  return assigned;
+}
+
+
+/**
+ * `for (const x of xs) [c, h] = step(x, c, h)` or an indexed loop over `xs[i]`, forwards or
+ * backwards, with nothing else in the body; `'argument-order'` when the assignment swaps c and h.
+ */
+export function primingShape(loop: AnyPath, call: AnyPath, input: any, carryArgs: any[], stepCount: number): Omit<PrimingLoop, 'layers' | 'stacked'> | 'argument-order' | undefined {
+  const body = loop.node.body?.type === 'BlockStatement' ? loop.node.body.body : [loop.node.body];
+  if (stepCount !== 1 || body.length !== 1 || body[0]?.type !== 'ExpressionStatement') return undefined;
+  const assignment = body[0].expression;
+  if (assignment.type !== 'AssignmentExpression' || unwrap(assignment.right) !== call.node || assignment.left.type !== 'ArrayPattern') return undefined;
+  const [c, h] = assignment.left.elements.map((element: any) => (element?.type === 'Identifier' ? element.name : undefined));
+  const [cArg, hArg] = carryArgs.map((arg) => arg?.type === 'Identifier' ? arg.name : undefined);
+  if (!c || !h || assignment.left.elements.length !== 2 || !cArg || !hArg) return undefined;
+  if (c === hArg && h === cArg) return 'argument-order';
+  if (c !== cArg || h !== hArg) return undefined;
+  const node = loop.node;
+  if (node.type === 'ForOfStatement') {
+    const declared = node.left.type === 'VariableDeclaration' ? node.left.declarations[0]?.id : undefined;
+    if (declared?.type !== 'Identifier' || input?.type !== 'Identifier' || input.name !== declared.name) return undefined;
+    return { steps: node.right, reverse: false, c, h };
+  }
+  if (node.type !== 'ForStatement' || !isMember(input) || !input.computed || input.property.type !== 'Identifier') return undefined;
+  const index = input.property.name;
+  const steps = referenceName(input.object);
+  if (!steps) return undefined;
+  const source = (n: any): string => jscodeshift(n).toSource();
+  const init = node.init?.type === 'VariableDeclaration' ? node.init.declarations[0] : undefined;
+  if (init?.id.name !== index || !node.test || !node.update) return undefined;
+  const update = source(node.update).replace(new RegExp(`\\b${index}\\b`), 'i');
+  const forward = source(init.init) === '0' && source(node.test) === `${index} < ${steps}.length` && /^(\+\+i|i\+\+|i \+= 1)$/.test(update);
+  const backward = source(init.init) === `${steps}.length - 1` && source(node.test) === `${index} >= 0` && /^(--i|i--|i -= 1)$/.test(update);
+  if (!forward && !backward) return undefined;
+  return { steps: input.object, reverse: backward, c, h };
+}
+
