@@ -3,7 +3,7 @@
  * rule list and MIGRATION.md's anchors all read from here, so an id never drifts between them.
  */
 
-export type RuleId = 'legacy-import' | 'legacy-step-loop' | 'legacy-reset' | 'legacy-state' | 'tfjs-cell-loop' | 'manual-migration';
+export type RuleId = 'legacy-import' | 'legacy-step-loop' | 'legacy-reset' | 'legacy-state' | 'tfjs-cell-loop' | 'tfjs-cell-step-loop' | 'manual-migration';
 
 export interface RuleMeta {
   id: RuleId;
@@ -37,6 +37,11 @@ export const rules: Readonly<Record<RuleId, RuleMeta>> = Object.freeze({
     id: 'tfjs-cell-loop',
     description: 'A loop over a known input stepping tf.basicLSTMCell / tf.multiRNNCell (directly or through cell closures): becomes one blocked LSTM call per layer.',
     docs: 'MIGRATION.md#tfjs-cell-loop',
+  },
+  'tfjs-cell-step-loop': {
+    id: 'tfjs-cell-step-loop',
+    description: 'A loop stepping tf.basicLSTMCell / tf.multiRNNCell as one statement among others (sampling): keeps its loop, the step moves to cell.step with explicit { h, c } carries.',
+    docs: 'MIGRATION.md#tfjs-cell-step-loop',
   },
   'manual-migration': {
     id: 'manual-migration',
@@ -79,7 +84,7 @@ export const manualReasons: Readonly<Record<ManualReason, string>> = Object.free
   'unknown-cell-output': 'the last step output of a user-written cell cannot be read from its carry',
   'opaque-reset': 'reset(model) is given an object whose Recurs are not visible',
   'state-across-methods': 'state survives between method calls of a class-held Recur',
-  'sampling-loop': "the loop's next input comes from its last output (sampling), so the steps cannot run as one blocked call",
+  'sampling-loop': "the loop's next input comes from its last output (sampling) and its step cannot move to cell.step in place (see tfjs-cell-step-loop)",
   'lone-cell-step': 'tf.basicLSTMCell / tf.multiRNNCell is stepped outside a loop (streaming, one step per call)',
   'shared-mutable-state': "the cell's c / h live in an object's properties, which may be shared (a zero state) and mutated",
   'trainable-forget-bias': 'the forget bias is a tf.variable: folding it into the LSTM bias would change its gradient',

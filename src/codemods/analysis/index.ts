@@ -110,7 +110,8 @@ export function analyzeFile(source: string, filePath: string): Finding[] {
   findings.push(...manualSites(plan).map(manualFinding));
   for (const site of analysis.tfjs.sites) {
     if (site.ignored || site.manual) continue;
-    findings.push(findingAt(site.path.node, 'tfjs-cell-loop', 'Loop over a known input stepping tf.basicLSTMCell: becomes one blocked LSTM call per layer.'));
+    if (site.priming) findings.push(findingAt(site.path.node, 'tfjs-cell-loop', 'Loop over a known input stepping tf.basicLSTMCell: becomes one blocked LSTM call per layer.'));
+    else findings.push(findingAt(site.path.node, 'tfjs-cell-step-loop', 'Loop stepping tf.basicLSTMCell among other work: the step moves to cell.step with explicit { h, c } carries.'));
   }
   findings.push(...tfjsManualSites(analysis.tfjs).map(manualFinding));
   return findings;

@@ -11,10 +11,10 @@ import type { NodeIndex } from './node-index.js';
 import { hasIgnoreMark } from './plan.js';
 import type { ManualReason } from '../rules.js';
 import { findLayersSites } from './tfjs-layers.js';
-import { assignedIn, exitsEarly, primingShape } from './tfjs-loop-shapes.js';
+import { assignedIn, exitsEarly, primingShape, steppingShape } from './tfjs-loop-shapes.js';
 import { enclosingLoop, referenceName, storageOf, type BasicLstmWeights, type TfjsSite } from './tfjs-sites.js';
 
-export type { BasicLstmWeights, PrimingLoop, TfjsSite, TfjsSiteKind } from './tfjs-sites.js';
+export type { BasicLstmWeights, PrimingLoop, SteppingLoop, TfjsSite, TfjsSiteKind } from './tfjs-sites.js';
 
 const TFJS_ANY_PACKAGE = /^@tensorflow\/tfjs(-[a-z-]+)?$/;
 const CELL_OPS = new Set(['basicLSTMCell', 'multiRNNCell']);
@@ -173,7 +173,7 @@ function isClosureCall(call: any, closures: Map<string, Closure>, arrays: Map<st
   return isMember(callee) && callee.computed && arrays.has(referenceName(callee.object) ?? '');
 }
 
-type Classified = Pick<TfjsSite, 'manual' | 'priming'>;
+type Classified = Pick<TfjsSite, 'manual' | 'priming' | 'stepping'>;
 
 function classifyCellLoop(
   loop: AnyPath,
@@ -192,13 +192,22 @@ function classifyCellLoop(
   if ('manual' in layers) return { manual: layers.manual };
   if (layers.weights.some((weights) => isTrainable(weights.forgetBias, loop))) return { manual: 'trainable-forget-bias' };
   if (!layers.weights.every((weights) => visibleAt(weights, loop))) return { manual: 'opaque-cells' };
-  const input = args[op === 'basicLSTMCell' ? 3 : op ? 1 : 0];
+  const inputIndex = op === 'basicLSTMCell' ? 3 : op ? 1 : 0;
+  const input = args[inputIndex];
   const assigned = assignedIn(loop.node);
-  if (input?.type === 'Identifier' && assigned.has(input.name)) return { manual: 'sampling-loop' };
-  const shape = primingShape(loop, call, input, carryArgs, stepCount);
-  if (shape === 'argument-order') return { manual: 'cell-argument-order' };
-  if (!shape) return { manual: 'unsupported-loop' };
-  return { priming: { ...shape, layers: layers.weights, stacked: op === 'multiRNNCell' } };
+  const stacked = op === 'multiRNNCell';
+  const sampling = input?.type === 'Identifier' && assigned.has(input.name);
+  const priming = sampling ? undefined : primingShape(loop, call, input, carryArgs, stepCount);
+  if (priming === 'argument-order') return { manual: 'cell-argument-order' };
+  if (priming) return { priming: { ...priming, layers: layers.weights, stacked } };
+  const stepping = steppingShape(loop, call, carryArgs, stepCount);
+  if (stepping === 'argument-order') return { manual: 'cell-argument-order' };
+  // The cells are created once before the loop: their weights must not change inside it.
+  // Cells are created before the loop and released after it: the loop must sit in a statement list.
+  if (stepping && enclosingStatement(loop)?.node === loop.node && !layers.weights.some((weights) => namesIn(weights).some((name) => assigned.has(name)))) {
+    return { stepping: { ...stepping, input: call.node.arguments[inputIndex], layers: layers.weights, stacked } };
+  }
+  return { manual: sampling ? 'sampling-loop' : 'unsupported-loop' };
 }
 
 function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[] } | { manual: ManualReason } {
@@ -228,6 +237,18 @@ function visibleAt(weights: BasicLstmWeights, loop: AnyPath): boolean {
     });
   }
   return visible;
+}
+
+/** The variables and properties the weights read (`kernels`, `this.kernels`, `w.kernel`). */
+function namesIn(weights: BasicLstmWeights): string[] {
+  const names: string[] = [];
+  for (const node of [weights.forgetBias, weights.kernel, weights.bias]) {
+    jscodeshift(node).find(jscodeshift.Node).forEach((path: AnyPath) => {
+      const name = path.node.type === 'Identifier' || isMember(path.node) ? referenceName(path.node) : undefined;
+      if (name) names.push(name);
+    });
+  }
+  return names;
 }
 
 /** The class body (or non-arrow function) `this` refers to at a path. */

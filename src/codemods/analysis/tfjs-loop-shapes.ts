@@ -4,7 +4,7 @@
  */
 import jscodeshift from 'jscodeshift';
 import { isFunctionNode, isMember, unwrap, type AnyPath } from './ast.js';
-import { referenceName, type PrimingLoop } from './tfjs-sites.js';
+import { referenceName, type PrimingLoop, type SteppingLoop } from './tfjs-sites.js';
 
 const EXIT = /^(BreakStatement|ReturnStatement|ThrowStatement)$/;
 
@@ -29,7 +29,8 @@ export function assignedIn(loop: any): Set<string> {
   const assigned = new Set<string>();
   jscodeshift(loop.body).find(jscodeshift.AssignmentExpression).forEach((path: AnyPath) => {
     const left = path.node.left;
-    if (left.type === 'Identifier') assigned.add(left.name);
+    const name = referenceName(left);
+    if (name) assigned.add(name);
     for (const element of left.type === 'ArrayPattern' ? left.elements : []) if (element?.type === 'Identifier') assigned.add(element.name);
   });
   return assigned;
@@ -43,13 +44,9 @@ export function assignedIn(loop: any): Set<string> {
 export function primingShape(loop: AnyPath, call: AnyPath, input: any, carryArgs: any[], stepCount: number): Omit<PrimingLoop, 'layers' | 'stacked'> | 'argument-order' | undefined {
   const body = loop.node.body?.type === 'BlockStatement' ? loop.node.body.body : [loop.node.body];
   if (stepCount !== 1 || body.length !== 1 || body[0]?.type !== 'ExpressionStatement') return undefined;
-  const assignment = body[0].expression;
-  if (assignment.type !== 'AssignmentExpression' || unwrap(assignment.right) !== call.node || assignment.left.type !== 'ArrayPattern') return undefined;
-  const [c, h] = assignment.left.elements.map((element: any) => (element?.type === 'Identifier' ? element.name : undefined));
-  const [cArg, hArg] = carryArgs.map((arg) => arg?.type === 'Identifier' ? arg.name : undefined);
-  if (!c || !h || assignment.left.elements.length !== 2 || !cArg || !hArg) return undefined;
-  if (c === hArg && h === cArg) return 'argument-order';
-  if (c !== cArg || h !== hArg) return undefined;
+  const carries = carryAssignment(body[0].expression, call, carryArgs);
+  if (typeof carries !== 'object') return carries;
+  const { c, h } = carries;
   const node = loop.node;
   if (node.type === 'ForOfStatement') {
     const declared = node.left.type === 'VariableDeclaration' ? node.left.declarations[0]?.id : undefined;
@@ -70,3 +67,35 @@ export function primingShape(loop: AnyPath, call: AnyPath, input: any, carryArgs
   return { steps: input.object, reverse: backward, c, h };
 }
 
+
+/** `[c, h] = call` where the call takes c and h in that order; `'argument-order'` when the assignment swaps them. */
+function carryAssignment(assignment: any, call: AnyPath, carryArgs: any[]): { c: string; h: string } | 'argument-order' | undefined {
+  if (assignment?.type !== 'AssignmentExpression' || unwrap(assignment.right) !== call.node || assignment.left.type !== 'ArrayPattern') return undefined;
+  const [c, h] = assignment.left.elements.map((element: any) => (element?.type === 'Identifier' ? element.name : undefined));
+  const [cArg, hArg] = carryArgs.map((arg) => (arg?.type === 'Identifier' ? arg.name : undefined));
+  if (!c || !h || assignment.left.elements.length !== 2 || !cArg || !hArg) return undefined;
+  if (c === hArg && h === cArg) return 'argument-order';
+  return c === cArg && h === hArg ? { c, h } : undefined;
+}
+
+/**
+ * The step as one statement directly in a loop's block body (`[c, h] = step(x, c, h)`), c and h
+ * assigned nowhere else in the loop: the step can move to `cell.step` in place, whatever the
+ * other statements do with c and h.
+ */
+export function steppingShape(loop: AnyPath, call: AnyPath, carryArgs: any[], stepCount: number): Pick<SteppingLoop, 'statement' | 'c' | 'h'> | 'argument-order' | undefined {
+  const statement = call.parent?.parent;
+  if (stepCount !== 1 || loop.node.body?.type !== 'BlockStatement' || statement?.node.type !== 'ExpressionStatement' || !loop.node.body.body.includes(statement.node)) return undefined;
+  const carries = carryAssignment(statement.node.expression, call, carryArgs);
+  if (typeof carries !== 'object') return carries;
+  let writes = 0;
+  jscodeshift(loop.node.body).find(jscodeshift.Node).forEach((path: AnyPath) => {
+    const node = path.node;
+    const targets = node.type === 'AssignmentExpression' ? [node.left] : node.type === 'UpdateExpression' ? [node.argument] : node.type === 'VariableDeclarator' ? [node.id] : [];
+    for (const target of targets) {
+      const names = target.type === 'ArrayPattern' ? target.elements.map((element: any) => element?.name) : [target.name];
+      if (names.includes(carries.c) || names.includes(carries.h)) writes++;
+    }
+  });
+  return writes === 1 ? { statement: statement.node, ...carries } : undefined;
+}

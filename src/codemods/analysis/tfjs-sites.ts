@@ -28,6 +28,22 @@ export interface PrimingLoop {
   stacked: boolean;
 }
 
+/**
+ * A loop whose body steps the cell once, as one statement of several (`[c, h] = step(x, c, h)`
+ * among the statements that sample the next input): it keeps its loop, and the step moves to
+ * `cell.step` with explicit `{ h, c }` carries.
+ */
+export interface SteppingLoop {
+  /** The step's statement, directly in the loop body. */
+  statement: AnyNode;
+  /** The step's input as written. */
+  input: AnyNode;
+  c: string;
+  h: string;
+  layers: BasicLstmWeights[];
+  stacked: boolean;
+}
+
 export type TfjsSiteKind = 'cell-loop' | 'lone-cell-step' | 'layers-cell-step' | 'stateful-layer';
 
 export interface TfjsSite {
@@ -36,6 +52,7 @@ export interface TfjsSite {
   path: AnyPath;
   manual?: ManualReason;
   priming?: PrimingLoop;
+  stepping?: SteppingLoop;
   ignored: boolean;
 }
 

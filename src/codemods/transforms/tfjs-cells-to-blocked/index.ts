@@ -1,19 +1,20 @@
 /**
  * The rewrite of per-step RNN code written against tfjs itself: priming loops over a known input
- * stepping `tf.basicLSTMCell` / `tf.multiRNNCell` become one blocked call per layer (priming.ts).
- * The loop is replaced as text (the rest of the file stays byte for byte); every other site the
- * analysis finds (sampling loops, single streaming steps, tf.layers cells, stateful layers, the
+ * stepping `tf.basicLSTMCell` / `tf.multiRNNCell` become one blocked call per layer (priming.ts);
+ * loops stepping them among other work (sampling) move the step to `cell.step` (stepping.ts).
+ * The code is edited as text (the rest of the file stays byte for byte); every other site the
+ * analysis finds (single streaming steps, tf.layers cells, stateful layers, the
  * unsafe shapes) is left as it was and reported with its reason.
  */
 import { analyzeTree, manualFinding, tfjsManualSites, type FileAnalysis } from '../../analysis/index.js';
 import { collectNames, freshName } from '../../analysis/ast.js';
-import type { PrimingLoop } from '../../analysis/tfjs-cells.js';
 import type { Finding } from '../../findings.js';
 import { dialectFor } from '../../parser.js';
 import { DEFAULT_TF_PACKAGE } from '../legacy-to-blocked/imports.js';
 import { offsetsOfTree, type OffsetOf } from '../legacy-to-blocked/source-positions.js';
 import { insertTodoLines } from '../legacy-to-blocked/todos.js';
 import { primingCall, type PrimingNames } from './priming.js';
+import { steppingCode } from './stepping.js';
 
 export interface MigrateTfjsOptions {
   insertTodos?: boolean;
@@ -32,7 +33,7 @@ export function migrateTfjsCells(source: string, filePath: string, options: Migr
     if (offsetOf) output = insertTodoLines(source, manual, offsetOf);
     if (output !== source) analysis = analyzeTree(output, filePath);
   }
-  const rewritten = rewritePrimingLoops(output, filePath, analysis, options.tfPackage);
+  const rewritten = rewriteLoops(output, filePath, analysis, options.tfPackage);
   if (rewritten !== output) {
     output = rewritten;
     analysis = analyzeTree(output, filePath);
@@ -40,9 +41,15 @@ export function migrateTfjsCells(source: string, filePath: string, options: Migr
   return { output, findings: tfjsManualSites(analysis.tfjs).map(manualFinding) };
 }
 
-function rewritePrimingLoops(source: string, filePath: string, analysis: FileAnalysis, tfPackage: string | undefined): string {
-  const loops = analysis.tfjs.sites.filter((site) => !site.ignored && !site.manual && site.priming);
-  if (loops.length === 0) return source;
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+function rewriteLoops(source: string, filePath: string, analysis: FileAnalysis, tfPackage: string | undefined): string {
+  const sites = analysis.tfjs.sites.filter((site) => !site.ignored && !site.manual && (site.priming || site.stepping));
+  if (sites.length === 0) return source;
   const offsetOf = offsetsOfTree(source, analysis.root.get().node);
   if (!offsetOf) return source;
   const taken = collectNames(analysis.root.get().node);
@@ -57,16 +64,50 @@ function rewritePrimingLoops(source: string, filePath: string, analysis: FileAna
   };
   const typed = dialectFor(filePath) !== 'js';
   const text = (node: any): string => source.slice(offsetOf(node.start), offsetOf(node.end));
-  let output = source;
-  // From the last loop to the first, so earlier offsets stay valid.
-  for (const site of [...loops].reverse()) {
-    output = replaceLoop(output, offsetOf, site.path.node, site.priming!, (loop) => primingCall(loop, text, names, typed));
+  const edits: Edit[] = [];
+  for (const site of sites) {
+    const loopNode = site.path.node;
+    const layout = layoutAt(source, offsetOf, loopNode);
+    if (site.priming) {
+      edits.push({ start: layout.start, end: offsetOf(loopNode.end), text: layout.lines(primingCall(site.priming, text, names, typed)) });
+      continue;
+    }
+    // A stepping loop: the cells before it (a name of its own: it shares the loop's scope), the step in place, the release after.
+    const stepping = site.stepping!;
+    const cellName = freshName(stepping.stacked ? 'lstmCells' : 'lstmCell', taken);
+    const statementLayout = layoutAt(source, offsetOf, stepping.statement);
+    const statementEnd = offsetOf((stepping.statement as any).end);
+    // After a statement that did not end in `;`, a line starting with `(` would continue it.
+    const continues = !['', ';', '{', '}'].includes(source.slice(0, statementLayout.start).trimEnd().slice(-1));
+    const code = steppingCode(stepping, text, names, cellName, typed, continues);
+    edits.push({ start: layout.start, end: layout.start, text: `${code.before}${layout.newline}${layout.indent}` });
+    edits.push({ start: statementLayout.start, end: statementEnd, text: statementLayout.lines(code.step) });
+    edits.push({ start: offsetOf(loopNode.end), end: offsetOf(loopNode.end), text: `${layout.newline}${layout.indent}${code.after}` });
   }
+  let output = source;
+  // From the last edit to the first, so earlier offsets stay valid.
+  for (const edit of edits.sort((x, y) => y.start - x.start || y.end - x.end)) output = output.slice(0, edit.start) + edit.text + output.slice(edit.end);
+  const runtimeNames = [
+    ...(sites.some((site) => site.priming) ? [importName('Recurrence', names.Recurrence)] : []),
+    importName('cellFromBasicLSTMCell', names.cellFromBasicLSTMCell),
+  ];
   const imports = [
-    importLine(analysis, `{ ${importName('Recurrence', names.Recurrence)}, ${importName('cellFromBasicLSTMCell', names.cellFromBasicLSTMCell)} }`, RUNTIME_ENTRY),
-    ...(namespace ? [] : [importLine(analysis, `* as ${names.tf}`, analysis.tf.packageName ?? tfPackage ?? DEFAULT_TF_PACKAGE)]),
+    importLine(analysis, `{ ${runtimeNames.join(', ')} }`, RUNTIME_ENTRY),
+    ...(namespace || !sites.some((site) => site.priming) ? [] : [importLine(analysis, `* as ${names.tf}`, analysis.tf.packageName ?? tfPackage ?? DEFAULT_TF_PACKAGE)]),
   ];
   return insertImports(output, offsetOf, analysis, imports);
+}
+
+/** Where a statement starts, its line's indentation and ending, and generated lines laid out to match. */
+function layoutAt(source: string, offsetOf: OffsetOf, node: any): { start: number; indent: string; newline: string; lines(code: string[]): string } {
+  const start = offsetOf(node.start);
+  const lineStart = source.lastIndexOf('\n', start - 1) + 1;
+  const indent = /^[ \t]*/.exec(source.slice(lineStart, start))![0];
+  const newline = lineEndingAt(source, start);
+  const body = node.body?.type === 'BlockStatement' ? node.body.body[0] : node.body;
+  const unit = body ? indentUnit(source, offsetOf(body.start), indent) : indent.includes('\t') ? '\t' : '  ';
+  const lines = (code: string[]): string => code.map((line) => line.replace(/^(?: {2})+/, (spaces) => unit.repeat(spaces.length / 2))).join(`${newline}${indent}`);
+  return { start, indent, newline, lines };
 }
 
 const importName = (exported: string, local: string): string => (exported === local ? exported : `${exported} as ${local}`);
@@ -77,18 +118,6 @@ function importLine(analysis: FileAnalysis, what: string, from: string): string 
   if (usesImports || !/require\(/.test(analysis.root.toSource())) return `import ${what} from '${from}';`;
   const binding = what.startsWith('* as ') ? what.slice(5) : what.replace(/ as /g, ': ');
   return `const ${binding} = require('${from}');`;
-}
-
-function replaceLoop(source: string, offsetOf: OffsetOf, loopNode: any, loop: PrimingLoop, generate: (loop: PrimingLoop) => string[]): string {
-  const start = offsetOf(loopNode.start);
-  const end = offsetOf(loopNode.end);
-  const lineStart = source.lastIndexOf('\n', start - 1) + 1;
-  const indent = /^[ \t]*/.exec(source.slice(lineStart, start))![0];
-  const newline = lineEndingAt(source, start);
-  const body = loopNode.body.type === 'BlockStatement' ? loopNode.body.body[0] : loopNode.body;
-  const unit = indentUnit(source, offsetOf(body.start), indent);
-  const lines = generate(loop).map((line) => line.replace(/^(?: {2})+/, (spaces) => unit.repeat(spaces.length / 2)));
-  return source.slice(0, start) + lines.join(`${newline}${indent}`) + source.slice(end);
 }
 
 /** One level of indentation as the file writes it: the loop body's step in, else a tab or two spaces. */

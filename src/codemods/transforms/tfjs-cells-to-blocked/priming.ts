@@ -7,7 +7,7 @@
  * (the layers' weight copies, the stacked input, the inner layers' sequences), so the migrated
  * code holds no more tensors than the loop did.
  */
-import type { PrimingLoop } from '../../analysis/tfjs-cells.js';
+import type { BasicLstmWeights, PrimingLoop } from '../../analysis/tfjs-cells.js';
 
 export interface PrimingNames {
   tf: string;
@@ -16,8 +16,17 @@ export interface PrimingNames {
   fresh(base: string): string;
 }
 
+const property = (key: 'h' | 'c', name: string): string => (name === key ? key : `${key}: ${name}`);
+
 /** `{ h, c }`, shorthand where the names allow. */
-const carryIn = (h: string, c: string): string => `{ ${h === 'h' ? 'h' : `h: ${h}`}, ${c === 'c' ? 'c' : `c: ${c}`} }`;
+export const carryIn = (h: string, c: string): string => `{ ${property('h', h)}, ${property('c', c)} }`;
+
+/** `{ c, h }` as a destructuring target: c first, as the code assigned `[c, h]`. */
+export const carryOut = (c: string, h: string): string => `{ ${property('c', c)}, ${property('h', h)} }`;
+
+/** One `cellFromBasicLSTMCell(kernel, bias, forgetBias)` per layer, the weights as written. */
+export const importedCells = (layers: readonly BasicLstmWeights[], text: (node: unknown) => string, names: PrimingNames): string[] =>
+  layers.map((layer) => `${names.cellFromBasicLSTMCell}(${text(layer.kernel)}, ${text(layer.bias)}, ${text(layer.forgetBias)})`);
 
 /** The statements (one per line, to be indented like the loop) that replace the loop. */
 export function primingCall(loop: PrimingLoop, text: (node: unknown) => string, names: PrimingNames, typed: boolean): string[] {
@@ -25,7 +34,7 @@ export function primingCall(loop: PrimingLoop, text: (node: unknown) => string, 
   const steps = names.fresh('lstmSteps');
   const input = names.fresh('lstmInput');
   const as3d = typed ? ` as ${tf}.Tensor3D` : '';
-  const cells = loop.layers.map((layer) => `${names.cellFromBasicLSTMCell}(${text(layer.kernel)}, ${text(layer.bias)}, ${text(layer.forgetBias)})`);
+  const cells = importedCells(loop.layers, text, names);
   const reverse = loop.reverse ? ', reverse: true' : '';
   const guarded = (body: string[]): string[] => [
     '{',
