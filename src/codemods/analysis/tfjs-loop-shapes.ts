@@ -51,7 +51,7 @@ export function primingShape(loop: AnyPath, call: AnyPath, input: any, carryArgs
   if (node.type === 'ForOfStatement') {
     const declared = node.left.type === 'VariableDeclaration' ? node.left.declarations[0]?.id : undefined;
     if (declared?.type !== 'Identifier' || input?.type !== 'Identifier' || input.name !== declared.name) return undefined;
-    return { steps: node.right, reverse: false, c, h };
+    return { steps: node.right, iterable: true, reverse: false, c, h };
   }
   if (node.type !== 'ForStatement' || !isMember(input) || !input.computed || input.property.type !== 'Identifier') return undefined;
   const index = input.property.name;
@@ -64,7 +64,7 @@ export function primingShape(loop: AnyPath, call: AnyPath, input: any, carryArgs
   const forward = source(init.init) === '0' && source(node.test) === `${index} < ${steps}.length` && /^(\+\+i|i\+\+|i \+= 1)$/.test(update);
   const backward = source(init.init) === `${steps}.length - 1` && source(node.test) === `${index} >= 0` && /^(--i|i--|i -= 1)$/.test(update);
   if (!forward && !backward) return undefined;
-  return { steps: input.object, reverse: backward, c, h };
+  return { steps: input.object, iterable: false, reverse: backward, c, h };
 }
 
 

@@ -19,6 +19,8 @@ export interface BasicLstmWeights {
 export interface PrimingLoop {
   /** The array of [batch, in] steps the loop walks. */
   steps: AnyNode;
+  /** Walked with for-of: any iterable (a generator, a Set), so the generated code makes it an array. */
+  iterable: boolean;
   reverse: boolean;
   /** The carry variables, in the order the code assigns them (c first, as tfjs returns them). */
   c: string;

@@ -38,7 +38,7 @@ export function primingCall(loop: PrimingLoop, text: (node: unknown) => string, 
   const reverse = loop.reverse ? ', reverse: true' : '';
   const guarded = (body: string[]): string[] => [
     '{',
-    `  const ${steps} = ${text(loop.steps)};`,
+    `  const ${steps} = ${loop.iterable ? `Array.from(${text(loop.steps)})` : text(loop.steps)};`,
     // An empty sequence leaves the carries as they are, as the loop did (tf.stack needs a tensor).
     `  if (${steps}.length > 0) {`,
     ...body.map((line) => `    ${line}`),
