@@ -79,3 +79,11 @@ describe('ordinary code is left alone', () => {
   ];
   for (const [name, source] of cases) it(name, () => expect(kinds(source)).toEqual([]));
 });
+
+describe('stacks written inline', () => {
+  it('tf.multiRNNCell([lstm1, lstm2], …) over named closures is a known stack; an unknown element is not', () => {
+    const closures = "const lstm1 = (d, c, h) => tf.basicLSTMCell(1, k1, b1, d, c, h);\nconst lstm2 = (d, c, h) => tf.basicLSTMCell(1, k2, b2, d, c, h);\n";
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, lstm2], x, c, h)')}`, 'case.js')).toEqual(['tfjs-cell-loop']);
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, other], x, c, h)')}`, 'case.js')).toEqual(['opaque-cells']);
+  });
+});

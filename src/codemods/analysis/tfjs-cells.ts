@@ -214,6 +214,7 @@ function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closu
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   let found: Closure[] | 'opaque' | undefined;
   if (op === 'basicLSTMCell') found = [{ weights: weightsOf(call, call) }];
+  else if (op === 'multiRNNCell' && args[0]?.type === 'ArrayExpression') found = inlineStack(args[0].elements, closures);
   else if (op === 'multiRNNCell') found = arrays.get(referenceName(args[0]) ?? '');
   else {
     const closure = closures.get(referenceName(call.node.callee) ?? '');
@@ -223,6 +224,12 @@ function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closu
   const manual = found.find((closure) => closure.manual)?.manual;
   if (manual) return { manual };
   return { weights: found.map((closure) => closure.weights!) };
+}
+
+/** `tf.multiRNNCell([lstm1, lstm2], …)`: a stack written inline from named closures. */
+function inlineStack(elements: any[], closures: Map<string, Closure>): Closure[] | 'opaque' {
+  const stack = elements.map((element) => closures.get(referenceName(element) ?? ''));
+  return stack.length > 0 && stack.every(Boolean) ? (stack as Closure[]) : 'opaque';
 }
 
 /** Do the weights' names mean the same at the loop as where the cell reads them (same bindings, same `this`)? */
