@@ -5,7 +5,9 @@
 import { analyzeFile } from './analysis/index.js';
 import { migrateFile } from './transforms/legacy-to-blocked/index.js';
 import { byPosition, type Finding } from './findings.js';
-import { mayUseLegacy } from './prefilter.js';
+import { LEGACY_ENTRY, mayUseLegacy, mayUseTfjsCells } from './prefilter.js';
+import { migrateTfjsCells } from './transforms/tfjs-cells-to-blocked/index.js';
+import { analyzeTree, manualFinding, manualSites } from './analysis/index.js';
 
 export { CodemodParseError } from './errors.js';
 export { rules, manualReasons, type RuleId, type RuleMeta, type ManualReason } from './rules.js';
@@ -13,6 +15,7 @@ export type { Finding } from './findings.js';
 export { dialectFor, parserFor } from './parser.js';
 export { tfPackageOf } from './tf-package.js';
 export { default as legacyToBlocked } from './transforms/legacy-to-blocked.js';
+export { default as tfjsCellsToBlocked } from './transforms/tfjs-cells-to-blocked.js';
 
 export interface MigrateOptions {
   /** Mark each site left for manual migration once with `// rnn-migrate(TODO:<reason>)`. */
@@ -44,8 +47,12 @@ export function analyzeSource(source: string, filePath: string): Finding[] {
 /** Rewrite: the migrated source and the sites left for manual migration. Throws CodemodParseError. */
 export function migrateSource(source: string, filePath: string, options: MigrateOptions = {}): MigrateResult {
   if (!mayUseLegacy(source)) return { output: source, changed: false, findings: [] };
-  const migrated = migrateFile(source, filePath, options);
+  // Code written against rnn-migrate/legacy first, then per-step code written against tfjs itself.
+  const legacy = source.includes(LEGACY_ENTRY) ? migrateFile(source, filePath, options) : { output: source, findings: [] };
+  const tfjs = mayUseTfjsCells(legacy.output) ? migrateTfjsCells(legacy.output, filePath, options) : { output: legacy.output, findings: [] };
+  // Legacy sites left alone moved if the tfjs rewrite changed the lines above them: found again.
+  const legacyFindings = tfjs.output === legacy.output || legacy.findings.length === 0 ? legacy.findings : manualSites(analyzeTree(tfjs.output, filePath).plan).map(manualFinding);
   // Each line keeps its own ending (the rewriter splices); a byte-order mark stays too.
-  const output = source.startsWith('\uFEFF') && !migrated.output.startsWith('\uFEFF') ? `\uFEFF${migrated.output}` : migrated.output;
-  return { output, changed: output !== source, findings: migrated.findings.sort(byPosition) };
+  const output = source.startsWith('\uFEFF') && !tfjs.output.startsWith('\uFEFF') ? `\uFEFF${tfjs.output}` : tfjs.output;
+  return { output, changed: output !== source, findings: [...legacyFindings, ...tfjs.findings].sort(byPosition) };
 }

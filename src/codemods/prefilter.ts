@@ -5,8 +5,16 @@
 /** The legacy entry point. */
 export const LEGACY_ENTRY = 'rnn-migrate/legacy';
 
+/** Texts that mark per-step RNN code written against tfjs itself (tfjs-cells analysis). */
+export const tfjsCellMarkers: readonly string[] = ['basicLSTMCell', 'multiRNNCell', 'lstmCell', 'gruCell', 'simpleRNNCell', 'stateful'];
+
 /** Texts of which every file the analysis can report on contains at least one (ASCII only). */
-export const legacyMarkers: readonly string[] = [LEGACY_ENTRY];
+export const legacyMarkers: readonly string[] = [LEGACY_ENTRY, ...tfjsCellMarkers];
+
+/** False means the file certainly has no tfjs per-step RNN code. */
+export function mayUseTfjsCells(source: string): boolean {
+  return tfjsCellMarkers.some((marker) => source.includes(marker));
+}
 
 /** False means the file certainly has no legacy use. */
 export function mayUseLegacy(source: string): boolean {

@@ -3,7 +3,7 @@
  * rule list and MIGRATION.md's anchors all read from here, so an id never drifts between them.
  */
 
-export type RuleId = 'legacy-import' | 'legacy-step-loop' | 'legacy-reset' | 'legacy-state' | 'manual-migration';
+export type RuleId = 'legacy-import' | 'legacy-step-loop' | 'legacy-reset' | 'legacy-state' | 'tfjs-cell-loop' | 'tfjs-cell-step-loop' | 'manual-migration';
 
 export interface RuleMeta {
   id: RuleId;
@@ -33,6 +33,16 @@ export const rules: Readonly<Record<RuleId, RuleMeta>> = Object.freeze({
     description: 'A read or write of recur.state: becomes an explicit carry variable.',
     docs: 'MIGRATION.md#legacy-state',
   },
+  'tfjs-cell-loop': {
+    id: 'tfjs-cell-loop',
+    description: 'A loop over a known input stepping tf.basicLSTMCell / tf.multiRNNCell (directly or through cell closures): becomes one blocked LSTM call per layer.',
+    docs: 'MIGRATION.md#tfjs-cell-loop',
+  },
+  'tfjs-cell-step-loop': {
+    id: 'tfjs-cell-step-loop',
+    description: 'A loop stepping tf.basicLSTMCell / tf.multiRNNCell as one statement among others (sampling): keeps its loop, the step moves to cell.step with explicit { h, c } carries.',
+    docs: 'MIGRATION.md#tfjs-cell-step-loop',
+  },
   'manual-migration': {
     id: 'manual-migration',
     description: 'A legacy site the codemod cannot prove safe to rewrite; it is left as it was.',
@@ -52,7 +62,15 @@ export type ManualReason =
   | 'lone-step'
   | 'unknown-cell-output'
   | 'opaque-reset'
-  | 'state-across-methods';
+  | 'state-across-methods'
+  | 'sampling-loop'
+  | 'lone-cell-step'
+  | 'shared-mutable-state'
+  | 'trainable-forget-bias'
+  | 'cell-argument-order'
+  | 'opaque-cells'
+  | 'layers-cell-step'
+  | 'stateful-layer';
 
 export const manualReasons: Readonly<Record<ManualReason, string>> = Object.freeze({
   'early-exit': 'the loop can stop before the end of the sequence (break, return or throw inside it)',
@@ -66,6 +84,14 @@ export const manualReasons: Readonly<Record<ManualReason, string>> = Object.free
   'unknown-cell-output': 'the last step output of a user-written cell cannot be read from its carry',
   'opaque-reset': 'reset(model) is given an object whose Recurs are not visible',
   'state-across-methods': 'state survives between method calls of a class-held Recur',
+  'sampling-loop': "the loop's next input comes from its last output (sampling) and its step cannot move to cell.step in place (see tfjs-cell-step-loop)",
+  'lone-cell-step': 'tf.basicLSTMCell / tf.multiRNNCell is stepped outside a loop (streaming, one step per call)',
+  'shared-mutable-state': "the cell's c / h live in an object's properties, which may be shared (a zero state) and mutated",
+  'trainable-forget-bias': 'the forget bias is a tf.variable: folding it into the LSTM bias would change its gradient',
+  'cell-argument-order': 'the cell is called or assigned with c and h in an unusual order, which the rewrite will not guess at',
+  'opaque-cells': "the cells' weights are not visible where the loop runs (cells built at run time, in another scope, or a parameter)",
+  'layers-cell-step': 'a tf.layers cell (lstmCell, gruCell, simpleRNNCell) is stepped by hand with cell.call([x, h…])',
+  'stateful-layer': 'a stateful: true tf.layers layer holds its state between predict / apply calls and resetStates()',
 });
 
 export const manualReasonDocs = (reason: ManualReason): string => `MIGRATION.md#${reason}`;

@@ -1,5 +1,5 @@
 /**
- * Fixture-driven tests of the legacy-to-blocked transform, in the style of next-codemod: every
+ * Fixture-driven tests of the transforms (legacy-to-blocked, tfjs-cells-to-blocked), in the style of next-codemod: every
  * `<case>.input.<ext>` under fixtures/codemods/<transform>/ is discovered, rewritten and compared
  * with `<case>.output.<ext>`; `no-transform-*` cases must come out unchanged; `todo-*` cases run
  * with insertTodos. Every output must re-parse and come out unchanged when fed back in.
@@ -9,10 +9,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jscodeshift from 'jscodeshift';
 import { describe, expect, it } from 'vitest';
-import { analyzeSource, legacyToBlocked, migrateSource, parserFor } from 'rnn-migrate/codemods';
+import { analyzeSource, legacyToBlocked, migrateSource, parserFor, tfjsCellsToBlocked } from 'rnn-migrate/codemods';
 
 const fixturesRoot = join(import.meta.dirname, '../../fixtures/codemods');
 const transforms = readdirSync(fixturesRoot);
+/** Each fixture folder's jscodeshift transform (migrateSource runs them all). */
+const transformOf: Record<string, typeof legacyToBlocked> = { 'legacy-to-blocked': legacyToBlocked, 'tfjs-cells-to-blocked': tfjsCellsToBlocked };
 
 for (const transform of transforms) {
   const dir = join(fixturesRoot, transform);
@@ -49,7 +51,7 @@ for (const transform of transforms) {
         const input = readFileSync(join(dir, inputName), 'utf8');
         const j = jscodeshift.withParser(parserFor(filePath));
         const api = { j, jscodeshift: j, stats: () => {}, report: () => {} };
-        const result = legacyToBlocked({ path: filePath, source: input }, api as never, { insertTodos });
+        const result = transformOf[transform]!({ path: filePath, source: input }, api as never, { insertTodos });
         expect(result ?? input).toBe(migrateSource(input, filePath, { insertTodos }).output);
       });
     }

@@ -15,11 +15,15 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateSource } from 'rnn-migrate/codemods';
+import { withTestRuntime } from './support/migrated-runtime.js';
 
 const repoRoot = join(import.meta.dirname, '../..');
 const corpusDir = join(repoRoot, 'fixtures/corpus');
 const fixtureDir = join(repoRoot, 'fixtures/codemods/legacy-to-blocked');
 const corpusPrograms = readdirSync(corpusDir).filter((name) => /^[a-z0-9].*\.ts$/.test(name)).sort();
+// Per-step code written against tfjs itself; migrated, it imports 'rnn-migrate' through test support.
+const tfjsCorpusDir = join(corpusDir, 'tfjs');
+const tfjsPrograms = readdirSync(tfjsCorpusDir).filter((name) => /^[a-z0-9].*\.ts$/.test(name)).sort();
 const fixtureCases = readdirSync(fixtureDir)
   .filter((name) => name.endsWith('.input.ts'))
   .map((name) => name.slice(0, -'.input.ts'.length))
@@ -27,6 +31,7 @@ const fixtureCases = readdirSync(fixtureDir)
   .sort();
 
 let temporaryDir = '';
+let tfjsTemporaryDir = '';
 /** Diagnostics per checked file, as `TS<code>: <message>` (no positions). */
 const diagnostics = new Map<string, string[]>();
 
@@ -73,6 +78,15 @@ beforeAll(() => {
     writeFileSync(migratedPath, output);
     corpusFiles.push(path, migratedPath);
   }
+  // A sibling of tfjs/, so that the programs' '../_support.js' resolves the same way.
+  tfjsTemporaryDir = mkdtempSync(join(corpusDir, '.typecheck-tfjs-'));
+  copyFileSync(join(tfjsCorpusDir, '_cells.ts'), join(tfjsTemporaryDir, '_cells.ts'));
+  for (const name of tfjsPrograms) {
+    const path = join(tfjsCorpusDir, name);
+    const migratedPath = join(tfjsTemporaryDir, name);
+    writeFileSync(migratedPath, withTestRuntime(migrateSource(readFileSync(path, 'utf8'), name).output));
+    corpusFiles.push(path, migratedPath);
+  }
   check(corpusFiles);
   // The fixtures get a program of their own: the corpus's _support.ts registers the chained-op
   // typings (a global module augmentation) that a fixture importing tfjs-core alone lacks.
@@ -81,6 +95,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (temporaryDir) rmSync(temporaryDir, { recursive: true, force: true });
+  if (tfjsTemporaryDir) rmSync(tfjsTemporaryDir, { recursive: true, force: true });
 });
 
 /** The errors of `file`, with positions for the failure message. */
@@ -95,6 +110,15 @@ describe('migrated corpus programs type-check', () => {
     it(name, () => {
       expect(errorsOf(join(corpusDir, name)), 'the legacy program').toEqual([]);
       expect(errorsOf(join(temporaryDir, name)), 'the migrated program').toEqual([]);
+    });
+  }
+});
+
+describe('migrated tfjs corpus programs type-check', () => {
+  for (const name of tfjsPrograms) {
+    it(name, () => {
+      expect(errorsOf(join(tfjsCorpusDir, name)), 'the program as written').toEqual([]);
+      expect(errorsOf(join(tfjsTemporaryDir, name)), 'the migrated program').toEqual([]);
     });
   }
 });

@@ -7,7 +7,7 @@
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eslint as eslintIn, repoRoot, resolvedUrl, rnnMigrate as rnnMigrateIn, type Run } from './helpers.js';
@@ -67,7 +67,11 @@ function cliSites(stdout: string): Sites {
   return Object.fromEntries(report.files.map((file) => [file.path, file.findings.map((f) => site(f.ruleId, f))]));
 }
 
-const sourceFiles = (dir: string): string[] => readdirSync(dir).filter((name) => /\.(ts|js)$/.test(name)).sort();
+/** The corpus's files, its subfolders' (fixtures/corpus/tfjs) included. */
+const sourceFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => /\.(ts|js)$/.test(name)).sort();
+/** The runnable programs: every file but the shared helper modules (`_support.ts`, `tfjs/_cells.ts`). */
+const programFiles = (dir: string): string[] => sourceFiles(dir).filter((name) => !basename(name).startsWith('_'));
 
 describe('the eslint binary with rnn-migrate/eslint-plugin over fixtures/corpus', () => {
   it('exits 1 naming every file `rnn-migrate --check` names, at the same lines and columns', () => {
@@ -77,8 +81,8 @@ describe('the eslint binary with rnn-migrate/eslint-plugin over fixtures/corpus'
     const check = rnnMigrate(corpusCopy('check-cli', false), '--check', '--format', 'json', '.');
     expect(check.status, check.stderr).toBe(1);
     const expected = cliSites(check.stdout);
-    // Every corpus program but the shared support module uses the legacy API.
-    expect(Object.keys(expected).sort()).toEqual(sourceFiles(corpusDir).filter((name) => name !== '_support.ts'));
+    // Every corpus program (the legacy ones and the tfjs per-step ones) has a finding.
+    expect(Object.keys(expected).sort()).toEqual(programFiles(corpusDir));
     expect(eslintSites(dir, lint.stdout)).toEqual(expected);
 
     // The default (stylish) output names each of them too.
@@ -121,7 +125,7 @@ describe('the eslint binary with rnn-migrate/eslint-plugin over fixtures/corpus'
     const suppress = eslint(dir, '--suppress-all', '.');
     expect(suppress.status, suppress.stderr).toBe(0);
     const suppressions = JSON.parse(readFileSync(join(dir, 'eslint-suppressions.json'), 'utf8')) as Record<string, Record<string, { count: number }>>;
-    expect(Object.keys(suppressions).length).toBe(sourceFiles(corpusDir).length - 1);
+    expect(Object.keys(suppressions).length).toBe(programFiles(corpusDir).length);
     expect(Object.keys(suppressions['partial-migration.ts'] ?? {})).toContain('rnn-migrate/manual-migration');
 
     expect(eslint(dir, '.').status).toBe(0);

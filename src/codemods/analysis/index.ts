@@ -11,6 +11,7 @@ import { HolderTable } from './holders.js';
 import { NodeIndex } from './node-index.js';
 import { buildPlan, type FilePlan } from './plan.js';
 import { enclosingStatement, type AnyPath } from './ast.js';
+import { findTfjsCells, type TfjsCells } from './tfjs-cells.js';
 
 export { LEGACY_ENTRY } from './bindings.js';
 
@@ -21,6 +22,8 @@ export interface FileAnalysis {
   tf: TfBinding;
   table: HolderTable;
   plan: FilePlan;
+  /** Per-step RNN code written against tfjs itself (basicLSTMCell loops, tf.layers cells, stateful layers). */
+  tfjs: TfjsCells;
 }
 
 export function analyzeTree(source: string, filePath: string): FileAnalysis {
@@ -31,7 +34,7 @@ export function analyzeTree(source: string, filePath: string): FileAnalysis {
   const tf = findTfBinding(index);
   const table = new HolderTable(index, bindings);
   const plan = buildPlan(index, bindings, table, tf.namespace);
-  return { j, root, bindings, tf, table, plan };
+  return { j, root, bindings, tf, table, plan, tfjs: findTfjsCells(index) };
 }
 
 export interface ManualSite {
@@ -62,13 +65,19 @@ export function manualSites(plan: FilePlan): ManualSite[] {
   return sites;
 }
 
+/** The tfjs per-step sites the rewrite leaves as they are (ignored sites excluded). */
+export function tfjsManualSites(tfjs: TfjsCells): ManualSite[] {
+  return tfjs.sites.flatMap((site) => (site.ignored || !site.manual ? [] : [{ path: site.path, reason: site.manual }]));
+}
+
 export function manualFinding(site: ManualSite): Finding {
   return findingAt(site.path.node, 'manual-migration', `Left for manual migration: ${manualReasons[site.reason]}.`, site.reason);
 }
 
 /** Lint findings: every legacy use in the file. */
 export function analyzeFile(source: string, filePath: string): Finding[] {
-  const { plan, bindings } = analyzeTree(source, filePath);
+  const analysis = analyzeTree(source, filePath);
+  const { plan, bindings } = analysis;
   const findings: Finding[] = [];
   for (const legacyImport of bindings.imports) {
     findings.push(findingAt(legacyImport.path.node, 'legacy-import', `Import from '${LEGACY_ENTRY}': the mutable per-timestep API.`));
@@ -99,5 +108,11 @@ export function analyzeFile(source: string, filePath: string): Finding[] {
     }
   }
   findings.push(...manualSites(plan).map(manualFinding));
+  for (const site of analysis.tfjs.sites) {
+    if (site.ignored || site.manual) continue;
+    if (site.priming) findings.push(findingAt(site.path.node, 'tfjs-cell-loop', 'Loop over a known input stepping tf.basicLSTMCell: becomes one blocked LSTM call per layer.'));
+    else findings.push(findingAt(site.path.node, 'tfjs-cell-step-loop', 'Loop stepping tf.basicLSTMCell among other work: the step moves to cell.step with explicit { h, c } carries.'));
+  }
+  findings.push(...tfjsManualSites(analysis.tfjs).map(manualFinding));
   return findings;
 }

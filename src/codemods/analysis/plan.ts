@@ -299,7 +299,7 @@ function stripPositions(node: any): unknown {
   return copy;
 }
 
-function hasIgnoreMark(path: AnyPath): boolean {
+export function hasIgnoreMark(path: AnyPath): boolean {
   const statement = enclosingStatement(path);
   const nodes = [path.node, statement?.node].filter(Boolean);
   return nodes.some((node: any) => (node.comments ?? node.leadingComments ?? []).some((comment: any) => comment.leading !== false && String(comment.value).includes(IGNORE_MARK)));

@@ -1,0 +1,289 @@
+/**
+ * Per-step RNN code written against tfjs itself, without rnn-migrate/legacy (the Magenta / ml5
+ * lineage and tf.layers streaming code): loops stepping `tf.basicLSTMCell` / `tf.multiRNNCell`
+ * directly or through cell closures, tf.layers cells stepped with `cell.call([x, h…])`, and
+ * `stateful: true` tf.layers layers stepped per frame. Shared by lint (findings) and the
+ * tfjs-cells-to-blocked rewrite, which reads a priming loop's shape from here.
+ */
+import jscodeshift from 'jscodeshift';
+import { ancestors, enclosingStatement, isCall, isFunctionNode, isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
+import type { NodeIndex } from './node-index.js';
+import { hasIgnoreMark } from './plan.js';
+import type { ManualReason } from '../rules.js';
+import { findLayersSites } from './tfjs-layers.js';
+import { assignedIn, exitsEarly, primingShape, steppingShape } from './tfjs-loop-shapes.js';
+import { enclosingLoop, referenceName, storageOf, type BasicLstmWeights, type TfjsSite } from './tfjs-sites.js';
+
+export type { BasicLstmWeights, PrimingLoop, SteppingLoop, TfjsSite, TfjsSiteKind } from './tfjs-sites.js';
+
+const TFJS_ANY_PACKAGE = /^@tensorflow\/tfjs(-[a-z-]+)?$/;
+const CELL_OPS = new Set(['basicLSTMCell', 'multiRNNCell']);
+
+type CellOp = 'basicLSTMCell' | 'multiRNNCell';
+
+export interface TfjsCells {
+  sites: TfjsSite[];
+  /** Local names of tfjs namespace imports (the first is reused by generated code). */
+  namespaces: string[];
+}
+
+interface CellNames {
+  namespaces: Set<string>;
+  /** Local name → op, from named imports, destructured requires and `const lstm = tf.basicLSTMCell`. */
+  ops: Map<string, CellOp>;
+}
+
+export function findTfjsCells(index: NodeIndex): TfjsCells {
+  const names = findCellNames(index);
+  return { sites: findTfjsSites(index, names), namespaces: [...names.namespaces] };
+}
+
+function findCellNames(index: NodeIndex): CellNames {
+  const names: CellNames = { namespaces: new Set(), ops: new Map() };
+  index.of('ImportDeclaration').forEach((path) => {
+    if (!TFJS_ANY_PACKAGE.test(String(path.node.source.value)) || path.node.importKind === 'type') return;
+    for (const specifier of path.node.specifiers ?? []) {
+      if (specifier.type !== 'ImportSpecifier') names.namespaces.add(String(specifier.local.name));
+      else if (CELL_OPS.has(String(specifier.imported.name))) names.ops.set(String(specifier.local?.name ?? specifier.imported.name), specifier.imported.name as CellOp);
+    }
+  });
+  index.of('VariableDeclarator').forEach((path) => {
+    const init = unwrap(path.node.init);
+    const id: any = path.node.id;
+    if (isCall(init) && init.callee.type === 'Identifier' && init.callee.name === 'require' && TFJS_ANY_PACKAGE.test(String(init.arguments[0]?.value))) {
+      if (id.type === 'Identifier') names.namespaces.add(id.name);
+      for (const property of id.type === 'ObjectPattern' ? id.properties : []) {
+        const key = property.key?.name;
+        if (CELL_OPS.has(key) && property.value?.type === 'Identifier') names.ops.set(property.value.name, key);
+      }
+    }
+  });
+  // Aliases: `const lstm = tf.basicLSTMCell` (after the namespaces are known).
+  index.of('VariableDeclarator').forEach((path) => {
+    const op = path.node.id.type === 'Identifier' ? cellOpOfCallee(names, path.node.init) : undefined;
+    if (op) names.ops.set(path.node.id.name, op);
+  });
+  return names;
+}
+
+function cellOpOfCallee(names: CellNames, callee: any): CellOp | undefined {
+  callee = unwrap(callee);
+  if (callee?.type === 'Identifier') return names.ops.get(callee.name);
+  if (isMember(callee) && callee.object.type === 'Identifier' && names.namespaces.has(callee.object.name)) {
+    const name = propertyName(callee);
+    if (name && CELL_OPS.has(name)) return name as CellOp;
+  }
+  return undefined;
+}
+
+interface Closure {
+  weights?: BasicLstmWeights;
+  manual?: ManualReason;
+}
+
+function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
+  const closures = new Map<string, Closure>();
+  const closureArrays = new Map<string, Closure[] | 'opaque'>();
+  const closureNodes = new Set<AnyNode>();
+  const stepCalls: AnyPath[] = [];
+  const calls = index.of('CallExpression');
+
+  for (const path of calls) {
+    if (cellOpOfCallee(names, path.node.callee) !== 'basicLSTMCell') continue;
+    const fn = closureAround(path);
+    if (!fn) continue;
+    closureNodes.add(fn.node);
+    const closure = closureOf(fn, path);
+    const stored = storageOf(fn);
+    if (!stored) continue;
+    if (!stored.element) closures.set(stored.name, closure);
+    else {
+      const known = closureArrays.get(stored.name);
+      const pushed = fn.parent?.node.type !== 'ArrayExpression';
+      // Cells pushed at run time (in a loop over layers) are not known where the loop is.
+      if (pushed || known === 'opaque') closureArrays.set(stored.name, 'opaque');
+      else closureArrays.set(stored.name, [...(known ?? []), closure]);
+    }
+  }
+
+  for (const path of calls) {
+    const op = cellOpOfCallee(names, path.node.callee);
+    if (op === 'basicLSTMCell' && closureAround(path)) continue;
+    if (op || isClosureCall(path.node, closures, closureArrays)) stepCalls.push(path);
+  }
+
+  const sites: TfjsSite[] = [];
+  const seen = new Set<AnyNode>();
+  const add = (site: Omit<TfjsSite, 'ignored'>): void => {
+    if (seen.has(site.path.node)) return;
+    seen.add(site.path.node);
+    sites.push({ ...site, ignored: hasIgnoreMark(site.path) });
+  };
+  for (const call of stepCalls) {
+    const loop = enclosingLoop(call);
+    if (!loop) {
+      add({ kind: 'lone-cell-step', path: enclosingStatement(call) ?? call, manual: 'lone-cell-step' });
+      continue;
+    }
+    const stepsInLoop = stepCalls.filter((other) => other.node.start >= loop.node.start && other.node.end <= loop.node.end);
+    add({ kind: 'cell-loop', path: loop, ...classifyCellLoop(loop, call, stepsInLoop.length, names, closures, closureArrays) });
+  }
+  findLayersSites(index, names.namespaces, add);
+  return sites.sort((a, b) => a.path.node.start - b.path.node.start);
+}
+
+/** The function a basicLSTMCell call is the whole result of (`(x, c, h) => tf.basicLSTMCell(…)`), if any. */
+function closureAround(call: AnyPath): AnyPath | undefined {
+  const fn = wholeResultOf(call);
+  // (data, c, h): a function of other arity (a tf.tidy callback) runs the step where it is.
+  return fn?.node.params.length === 3 ? fn : undefined;
+}
+
+function wholeResultOf(call: AnyPath): AnyPath | undefined {
+  const parent = call.parent;
+  if (parent?.node.type === 'ArrowFunctionExpression' && parent.node.body === call.node) return parent;
+  if (parent?.node.type === 'ReturnStatement') {
+    const fn = parent.parent?.parent;
+    if (fn && isFunctionNode(fn.node) && fn.node.body.body?.length === 1) return fn;
+  }
+  return undefined;
+}
+
+function closureOf(fn: AnyPath, call: AnyPath): Closure {
+  const params = fn.node.params.map((param: any) => param.name as string | undefined);
+  const args = call.node.arguments.map((arg: any) => unwrap(arg));
+  const passed = args.slice(3).map((arg: any) => (arg?.type === 'Identifier' ? arg.name : undefined));
+  if (params.length !== 3 || passed.length !== 3 || !passed.every((name: string | undefined) => name && params.includes(name))) {
+    return { manual: 'unsupported-loop' };
+  }
+  if (passed.join() !== params.join()) return { manual: 'cell-argument-order' };
+  return { weights: weightsOf(call, fn) };
+}
+
+/** The weights as written (casts kept: the generated call passes them on as the user typed them). */
+function weightsOf(call: AnyPath, at: AnyPath): BasicLstmWeights {
+  const [forgetBias, kernel, bias] = call.node.arguments;
+  return { forgetBias, kernel, bias, at };
+}
+
+function isClosureCall(call: any, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): boolean {
+  const callee = unwrap(call.callee);
+  const name = referenceName(callee);
+  if (name && closures.has(name)) return true;
+  return isMember(callee) && callee.computed && arrays.has(referenceName(callee.object) ?? '');
+}
+
+type Classified = Pick<TfjsSite, 'manual' | 'priming' | 'stepping'>;
+
+function classifyCellLoop(
+  loop: AnyPath,
+  call: AnyPath,
+  stepCount: number,
+  names: CellNames,
+  closures: Map<string, Closure>,
+  arrays: Map<string, Closure[] | 'opaque'>,
+): Classified {
+  if (exitsEarly(loop.node)) return { manual: 'early-exit' };
+  const op = cellOpOfCallee(names, call.node.callee);
+  const args = call.node.arguments.map((arg: any) => unwrap(arg));
+  const carryArgs = op === 'basicLSTMCell' ? args.slice(4) : args.slice(op ? 2 : 1);
+  if (carryArgs.some((arg: any) => isMember(arg) && !arg.computed)) return { manual: 'shared-mutable-state' };
+  const layers = layersOf(op, call, names, closures, arrays);
+  if ('manual' in layers) return { manual: layers.manual };
+  if (layers.weights.some((weights) => isTrainable(weights.forgetBias, loop))) return { manual: 'trainable-forget-bias' };
+  if (!layers.weights.every((weights) => visibleAt(weights, loop))) return { manual: 'opaque-cells' };
+  const inputIndex = op === 'basicLSTMCell' ? 3 : op ? 1 : 0;
+  const input = args[inputIndex];
+  const assigned = assignedIn(loop.node);
+  const stacked = op === 'multiRNNCell';
+  const sampling = input?.type === 'Identifier' && assigned.has(input.name);
+  const priming = sampling ? undefined : primingShape(loop, call, input, carryArgs, stepCount);
+  if (priming === 'argument-order') return { manual: 'cell-argument-order' };
+  if (priming) return { priming: { ...priming, layers: layers.weights, stacked } };
+  const stepping = steppingShape(loop, call, carryArgs, stepCount);
+  if (stepping === 'argument-order') return { manual: 'cell-argument-order' };
+  // The cells are created once before the loop: their weights must not change inside it.
+  // Cells are created before the loop and released after it: the loop must sit in a statement list.
+  if (stepping && enclosingStatement(loop)?.node === loop.node && !layers.weights.some((weights) => namesIn(weights).some((name) => assigned.has(name)))) {
+    return { stepping: { ...stepping, input: call.node.arguments[inputIndex], layers: layers.weights, stacked } };
+  }
+  return { manual: sampling ? 'sampling-loop' : 'unsupported-loop' };
+}
+
+function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[] } | { manual: ManualReason } {
+  const args = call.node.arguments.map((arg: any) => unwrap(arg));
+  let found: Closure[] | 'opaque' | undefined;
+  if (op === 'basicLSTMCell') found = [{ weights: weightsOf(call, call) }];
+  else if (op === 'multiRNNCell' && args[0]?.type === 'ArrayExpression') found = inlineStack(args[0].elements, closures);
+  else if (op === 'multiRNNCell') found = arrays.get(referenceName(args[0]) ?? '');
+  else {
+    const closure = closures.get(referenceName(call.node.callee) ?? '');
+    found = closure ? [closure] : undefined;
+  }
+  if (!found || found === 'opaque') return { manual: 'opaque-cells' };
+  const manual = found.find((closure) => closure.manual)?.manual;
+  if (manual) return { manual };
+  return { weights: found.map((closure) => closure.weights!) };
+}
+
+/** `tf.multiRNNCell([lstm1, lstm2], …)`: a stack written inline from named closures. */
+function inlineStack(elements: any[], closures: Map<string, Closure>): Closure[] | 'opaque' {
+  const stack = elements.map((element) => closures.get(referenceName(element) ?? ''));
+  return stack.length > 0 && stack.every(Boolean) ? (stack as Closure[]) : 'opaque';
+}
+
+/** Do the weights' names mean the same at the loop as where the cell reads them (same bindings, same `this`)? */
+function visibleAt(weights: BasicLstmWeights, loop: AnyPath): boolean {
+  if (weights.at === loop) return true;
+  let visible = true;
+  for (const node of [weights.forgetBias, weights.kernel, weights.bias]) {
+    jscodeshift(node).find(jscodeshift.Node).forEach((path: AnyPath) => {
+      if (path.node.type === 'ThisExpression' && thisOwner(weights.at) !== thisOwner(loop)) visible = false;
+      if (path.node.type !== 'Identifier' || (isMember(path.parent?.node) && path.parent.node.property === path.node && !path.parent.node.computed)) return;
+      if (weights.at.scope?.lookup(path.node.name) !== loop.scope?.lookup(path.node.name)) visible = false;
+    });
+  }
+  return visible;
+}
+
+/** The variables and properties the weights read (`kernels`, `this.kernels`, `w.kernel`). */
+function namesIn(weights: BasicLstmWeights): string[] {
+  const names: string[] = [];
+  for (const node of [weights.forgetBias, weights.kernel, weights.bias]) {
+    jscodeshift(node).find(jscodeshift.Node).forEach((path: AnyPath) => {
+      const name = path.node.type === 'Identifier' || isMember(path.node) ? referenceName(path.node) : undefined;
+      if (name) names.push(name);
+    });
+  }
+  return names;
+}
+
+/** The class body (or non-arrow function) `this` refers to at a path. */
+function thisOwner(path: AnyPath): AnyNode | undefined {
+  for (const ancestor of ancestors(path)) {
+    if (ancestor.node.type === 'ClassBody') return ancestor.node;
+    if (isFunctionNode(ancestor.node) && ancestor.node.type !== 'ArrowFunctionExpression' && ancestor.parent?.node.type !== 'ClassBody') return ancestor.node;
+  }
+  return undefined;
+}
+
+/** A forget bias that is (or is read from) a tf.variable: folding it into a bias would change its gradient. */
+function isTrainable(forgetBias: any, loop: AnyPath): boolean {
+  const name = referenceName(forgetBias);
+  if (!name) return isVariableCall(forgetBias);
+  let trainable = false;
+  const program = [...ancestors(loop)].pop()!;
+  jscodeshift(program.node).find(jscodeshift.Node).forEach((path: AnyPath) => {
+    const node = path.node;
+    if (node.type === 'VariableDeclarator' && referenceName(node.id) === name && isVariableCall(node.init)) trainable = true;
+    if (node.type === 'AssignmentExpression' && referenceName(node.left) === name && isVariableCall(node.right)) trainable = true;
+    if ((node.type === 'ClassProperty' || node.type === 'PropertyDefinition') && `this.${node.key?.name}` === name && isVariableCall(node.value)) trainable = true;
+  });
+  return trainable;
+}
+
+const isVariableCall = (node: any): boolean => {
+  node = unwrap(node);
+  return isCall(node) && (referenceName(node.callee) ?? '').split('.').pop() === 'variable';
+};
+

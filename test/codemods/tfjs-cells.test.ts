@@ -1,0 +1,89 @@
+/**
+ * The tfjs per-step analysis as tables of code and the findings expected (rule id or manual
+ * reason, in order), in the style of typescript-eslint's rule tests: the bindings it follows,
+ * the sites it reports, and ordinary code it must leave alone.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyzeSource } from 'rnn-migrate/codemods';
+
+const kinds = (source: string, file = 'case.ts'): string[] =>
+  analyzeSource(source, file).map((finding) => finding.reason ?? finding.ruleId);
+
+const priming = (call: string): string => `for (const x of xs) {\n  [c, h] = ${call};\n}\n`;
+
+describe('bindings of tf.basicLSTMCell and tf.multiRNNCell', () => {
+  const cases: Array<[string, string]> = [
+    ['namespace import of tfjs', `import * as tf from '@tensorflow/tfjs';\n${priming('tf.basicLSTMCell(1, k, b, x, c, h)')}`],
+    ['namespace import of tfjs-node-gpu', `import * as tfn from '@tensorflow/tfjs-node-gpu';\n${priming('tfn.basicLSTMCell(1, k, b, x, c, h)')}`],
+    ['default-style require', `const tf = require('@tensorflow/tfjs-core');\n${priming('tf.basicLSTMCell(1, k, b, x, c, h)')}`],
+    ['named import with an alias', `import { basicLSTMCell as step } from '@tensorflow/tfjs-core';\n${priming('step(1, k, b, x, c, h)')}`],
+    ['destructured require', `const { basicLSTMCell } = require('@tensorflow/tfjs');\n${priming('basicLSTMCell(1, k, b, x, c, h)')}`],
+    ['const alias of the op', `import * as tf from '@tensorflow/tfjs';\nconst lstm = tf.basicLSTMCell;\n${priming('lstm(1, k, b, x, c, h)')}`],
+    ['a closure in a variable', `import * as tf from '@tensorflow/tfjs';\nconst cell = (d, c, h) => tf.basicLSTMCell(1, k, b, d, c, h);\n${priming('cell(x, c, h)')}`],
+    ['a function declaration', `import * as tf from '@tensorflow/tfjs';\nfunction cell(d, c, h) { return tf.basicLSTMCell(1, k, b, d, c, h); }\n${priming('cell(x, c, h)')}`],
+    ['an array of closures stacked', `import * as tf from '@tensorflow/tfjs';\nconst cells = [(d, c, h) => tf.basicLSTMCell(1, k, b, d, c, h)];\n${priming('tf.multiRNNCell(cells, x, c, h)')}`],
+  ];
+  for (const [name, source] of cases) it(name, () => expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-loop']));
+
+  it('a class field closure stepped from a method', () => {
+    const source = `import * as tf from '@tensorflow/tfjs';
+class M {
+  cell = (d, c, h) => tf.basicLSTMCell(this.fb, this.k, this.b, d, c, h);
+  run(xs, c, h) {
+    for (const x of xs) {
+      [c, h] = this.cell(x, c, h);
+    }
+    return h;
+  }
+}`;
+    expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-loop']);
+  });
+});
+
+describe('what stays manual, and why', () => {
+  const cases: Array<[string, string, string[]]> = [
+    ['a single step outside any loop', 'const [c2, h2] = tf.basicLSTMCell(1, k, b, x, c, h);', ['lone-cell-step']],
+    ['a data-dependent early exit', 'for (const x of xs) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  if (stop(h)) break;\n}', ['early-exit']],
+    ['state in an object', 'for (const x of xs) {\n  [state.c, state.h] = tf.basicLSTMCell(1, k, b, x, state.c, state.h);\n}', ['shared-mutable-state']],
+    ['a trainable forget bias', 'const fb = tf.variable(tf.scalar(1));\nfor (const x of xs) {\n  [c, h] = tf.basicLSTMCell(fb, k, b, x, c, h);\n}', ['trainable-forget-bias']],
+    ['[h, c] assigned from a call returning [c, h]', 'for (const x of xs) {\n  [h, c] = tf.basicLSTMCell(1, k, b, x, c, h);\n}', ['cell-argument-order']],
+    ['a closure passing its parameters out of order', 'const cell = (d, c, h) => tf.basicLSTMCell(1, k, b, d, h, c);\nfor (const x of xs) {\n  [c, h] = cell(x, c, h);\n}', ['cell-argument-order']],
+    ['cells pushed at run time', 'const cells = [];\nfor (const v of vars) cells.push((d, c, h) => tf.basicLSTMCell(1, v.k, v.b, d, c, h));\nfor (const x of xs) {\n  [c, h] = tf.multiRNNCell(cells, x, c, h);\n}', ['opaque-cells']],
+    ['a sampling loop whose step sits under an if', 'for (let i = 0; i < n; i++) {\n  if (i > 0) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}', ['sampling-loop']],
+    ['a tf.layers cell stepped by hand', 'const cell = tf.layers.gruCell({ units: 4 });\nfor (const x of xs) h = cell.call([x, h], {})[0];', ['layers-cell-step']],
+    ['a stateful layer, its loop and its reset', "const m = tf.sequential({ layers: [tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] })] });\nfor (const f of frames) m.predict(f);\nm.resetStates();", ['stateful-layer', 'stateful-layer', 'stateful-layer']],
+  ];
+  for (const [name, body, expected] of cases) {
+    it(name, () => expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${body}`, 'case.js')).toEqual(expected));
+  }
+
+  it('a sampling loop with its step as a statement moves to cell.step', () => {
+    const source = "import * as tf from '@tensorflow/tfjs';\nfor (let i = 0; i < n; i++) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}";
+    expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-step-loop']);
+  });
+
+  it('rnn-migrate-ignore silences a site', () => {
+    const source = `import * as tf from '@tensorflow/tfjs';\n// rnn-migrate-ignore\n${priming('tf.basicLSTMCell(1, k, b, x, c, h)')}`;
+    expect(kinds(source, 'case.js')).toEqual([]);
+  });
+});
+
+describe('ordinary code is left alone', () => {
+  const cases: Array<[string, string]> = [
+    ['a non-stateful tf.layers model predicted in a loop', "import * as tf from '@tensorflow/tfjs';\nconst m = tf.sequential({ layers: [tf.layers.lstm({ units: 4, inputShape: [3, 2] })] });\nfor (const b of batches) m.predict(b);"],
+    ['stateful: true outside tf.layers', "import * as tf from '@tensorflow/tfjs';\nconst options = { stateful: true };\nfor (const b of batches) model.predict(b);\nmodel.resetStates();"],
+    ['a basicLSTMCell from another module', "import { basicLSTMCell } from './rnn';\nfor (const x of xs) [c, h] = basicLSTMCell(1, k, b, x, c, h);"],
+    ['a namespace of another module', "import * as tf from './my-tf';\nfor (const x of xs) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);"],
+    ['a local that shadows nothing tfjs', "import * as tf from '@tensorflow/tfjs';\nconst cell = { call: (xs) => xs };\nfor (const x of xs) cell.call([x, h]);"],
+    ['a type-only import', "import type * as tf from '@tensorflow/tfjs';\nfor (const x of xs) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);"],
+  ];
+  for (const [name, source] of cases) it(name, () => expect(kinds(source)).toEqual([]));
+});
+
+describe('stacks written inline', () => {
+  it('tf.multiRNNCell([lstm1, lstm2], …) over named closures is a known stack; an unknown element is not', () => {
+    const closures = "const lstm1 = (d, c, h) => tf.basicLSTMCell(1, k1, b1, d, c, h);\nconst lstm2 = (d, c, h) => tf.basicLSTMCell(1, k2, b2, d, c, h);\n";
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, lstm2], x, c, h)')}`, 'case.js')).toEqual(['tfjs-cell-loop']);
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, other], x, c, h)')}`, 'case.js')).toEqual(['opaque-cells']);
+  });
+});
