@@ -156,7 +156,7 @@ describeBackends('cell variants', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('the defaults and LSTM hard-sigmoid gates run the fused sequence kernel, other variants the composite', async () => {
+  it('the defaults and every activation / gate variant run the fused sequence kernel, the reset-before GRU the composite', async () => {
     const x = randn([2, 3, IN]);
     const kernelsOf = async (layer: LSTM | GRU) => {
       const profile = await tf.profile(() => tf.dispose(layer.apply(x).output));
@@ -165,9 +165,9 @@ describeBackends('cell variants', () => {
     };
     expect(await kernelsOf(new LSTM(IN, H))).toContain('RnnMigrateLstmSequence');
     expect(await kernelsOf(new GRU(IN, H))).toContain('RnnMigrateGruSequence');
-    // tf.layers' hard-sigmoid gates are a fused variant; a relu cell activation is not (yet).
     expect(await kernelsOf(new LSTM(IN, H, { recurrentActivation: 'hardSigmoid' }))).toContain('RnnMigrateLstmSequence');
-    expect(await kernelsOf(new LSTM(IN, H, { activation: 'relu' }))).not.toContain('RnnMigrateLstmSequence');
+    expect(await kernelsOf(new LSTM(IN, H, { activation: 'relu' }))).toContain('RnnMigrateLstmSequence');
+    expect(await kernelsOf(new GRU(IN, H, { activation: 'linear', recurrentActivation: 'hardSigmoid' }))).toContain('RnnMigrateGruSequence');
     expect(await kernelsOf(new GRU(IN, H, { resetAfter: false }))).not.toContain('RnnMigrateGruSequence');
     x.dispose();
   });

@@ -23,7 +23,7 @@ export interface SequenceCase {
   reverse: boolean;
   masked: boolean;
   activation: RnnActivation;
-  /** LSTM gates; absent: the default (sigmoid). */
+  /** LSTM / GRU gates; absent: the default (sigmoid). */
   recurrentActivation?: RecurrentActivation;
   seed: number;
 }
@@ -72,11 +72,11 @@ export function runSequence(implementation: Implementation, c: SequenceCase, t: 
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmSequence(a) : lstmSequenceComposite(a);
     }
     case 'gru': {
-      const a = { ...common, bias: t.bias as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
       return fused ? ops.gruSequence(a) : gruSequenceComposite(a);
     }
     case 'rnn': {
@@ -92,11 +92,11 @@ export function runStep(implementation: Implementation, c: SequenceCase, t: Reco
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmStep(a) : lstmStepComposite(a);
     }
     case 'gru': {
-      const a = { ...common, bias: t.bias as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
       return fused ? ops.gruStep(a) : gruStepComposite(a);
     }
     case 'rnn': {
