@@ -46,19 +46,22 @@ function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) != null;
 }
 
+/** The backends whose fused kernels are the host driver's (register.ts). */
+const HOST_BACKENDS = ['cpu', 'wasm'];
+
 /**
  * Which variants the fused kernels compute (cell_table.ts CellVariant): every activation and gate
- * activation of LSTM, GRU and RNN, the GRU in its reset-after form. The reset-before GRU runs on
- * the composite (same math, autodiffed) until its cell spec lands in the host and GPU drivers;
- * this predicate is the one place that says so.
+ * activation of LSTM, GRU and RNN; the reset-before GRU on the host backends only. Elsewhere it
+ * runs on the composite (same math, autodiffed) until the GPU driver computes it; this predicate
+ * is the one place that says so.
  */
 function fusedComputes(variant: GruVariant): boolean {
-  return variant.resetAfter ?? true;
+  return (variant.resetAfter ?? true) || HOST_BACKENDS.includes(tf.getBackend());
 }
 
 /** The variant fields of an op's arguments, as kernel attrs take them. */
-function variantOf(a: GatedVariant): Partial<CellVariant> {
-  return { activation: a.activation, recurrentActivation: a.recurrentActivation };
+function variantOf(a: GruVariant): Partial<CellVariant> {
+  return { activation: a.activation, recurrentActivation: a.recurrentActivation, resetAfter: a.resetAfter };
 }
 
 function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAttrs | StepAttrs): Tensor[] {

@@ -25,6 +25,8 @@ export interface SequenceCase {
   activation: RnnActivation;
   /** LSTM / GRU gates; absent: the default (sigmoid). */
   recurrentActivation?: RecurrentActivation;
+  /** GRU; absent: the default (true, bias [2, 3H]). */
+  resetAfter?: boolean;
   seed: number;
 }
 
@@ -38,7 +40,7 @@ const normal = (shape: number[], seed: number, scale = 0.5) => tf.mul(tf.randomN
 
 export function makeSequenceInputs(c: SequenceCase): { tensors: Record<string, tf.Tensor>; mask?: tf.Tensor2D } {
   seedCounter = 0;
-  const shapes = weightShapes(c.cell, c.inputSize, c.hidden);
+  const shapes = weightShapes(c.cell, c.inputSize, c.hidden, { resetAfter: c.resetAfter });
   const xShape = c.timeMajor ? [c.time, c.batch, c.inputSize] : [c.batch, c.time, c.inputSize];
   const tensors: Record<string, tf.Tensor> = {
     x: normal(xShape, c.seed, 1),
@@ -76,7 +78,7 @@ export function runSequence(implementation: Implementation, c: SequenceCase, t: 
       return fused ? ops.lstmSequence(a) : lstmSequenceComposite(a);
     }
     case 'gru': {
-      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
+      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation, resetAfter: c.resetAfter };
       return fused ? ops.gruSequence(a) : gruSequenceComposite(a);
     }
     case 'rnn': {
@@ -96,7 +98,7 @@ export function runStep(implementation: Implementation, c: SequenceCase, t: Reco
       return fused ? ops.lstmStep(a) : lstmStepComposite(a);
     }
     case 'gru': {
-      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
+      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation, resetAfter: c.resetAfter };
       return fused ? ops.gruStep(a) : gruStepComposite(a);
     }
     case 'rnn': {

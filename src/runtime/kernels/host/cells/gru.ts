@@ -12,6 +12,7 @@ import type { HostCellSpec, SimdCellSpec } from '../cell_spec.js';
 import { variantKey } from '../simd/gate_kernels.js';
 import { batchStride } from '../simd/time_loops.js';
 import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
+import { resetBeforeBackward, resetBeforeForward, resetBeforeWeightGradients } from './gru_reset_before.js';
 
 /** The SIMD path with the gate kernels of one variant. */
 const simdFor = (variant: CellVariant): SimdCellSpec => ({
@@ -43,7 +44,9 @@ const simd = simdSpecs(simdFor);
 
 export const gruHost: HostCellSpec = {
   sharedProjectionGradient: false,
-  forwardRow({ g, variant, workspace, saveForBackward, bias, carries: [h], output }) {
+  forwardRow(context) {
+    if (!context.variant.resetAfter) return resetBeforeForward(context);
+    const { g, variant, workspace, saveForBackward, bias, carries: [h], output } = context;
     const sigmoid = gateActivation(variant.recurrentActivation);
     const act = variant.activation;
     const H = g.hidden;
@@ -74,7 +77,9 @@ export const gruHost: HostCellSpec = {
   },
   // The reset gate scales only the recurrent part of n, so x·K + b0 and h·R + b1 get different
   // gradients (they differ in the n block by the factor r).
-  backwardRow({ g, variant, workspace, hPrev, dOutput, dCarries: [dh], dInputProjection }) {
+  backwardRow(context) {
+    if (!context.variant.resetAfter) return resetBeforeBackward(context);
+    const { g, variant, workspace, hPrev, dOutput, dCarries: [dh], dInputProjection } = context;
     const gateGrad = gateGradient(variant.recurrentActivation);
     const act = variant.activation;
     const H = g.hidden;
@@ -105,5 +110,8 @@ export const gruHost: HostCellSpec = {
       }
     };
   },
-  simd: (variant) => simd(variant),
+  finishWeightGradients(context) {
+    if (!context.variant.resetAfter) resetBeforeWeightGradients(context);
+  },
+  simd: (variant) => (variant.resetAfter ? simd(variant) : null),
 };

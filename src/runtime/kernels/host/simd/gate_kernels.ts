@@ -21,7 +21,7 @@ const { i32, v128 } = ValueTypes;
  * place; out rows get h'. The gates i, f, o use the variant's recurrentActivation, g and the
  * cell output its activation.
  */
-function lstmForward(variant: CellVariant): FunctionSpec {
+function lstmForward(variant: KernelVariant): FunctionSpec {
   const gate = gateOf(variant);
   const P = { z: 0, zStride: 1, bias: 2, c: 3, h: 4, out: 5, outStride: 6, act: 7, actStride: 8, batch: 9, hb: 10 };
   const L = new Locals(11);
@@ -72,7 +72,7 @@ function lstmForward(variant: CellVariant): FunctionSpec {
  * writes the pre-activation gradients to dGates [batch, 4H] and to the dProj rows, dc ← dc·f,
  * dh ← 0 (h reaches the previous step only through h·R, added by the caller).
  */
-function lstmBackward(variant: CellVariant): FunctionSpec {
+function lstmBackward(variant: KernelVariant): FunctionSpec {
   const hard = variant.recurrentActivation === 'hardSigmoid';
   const P = { gates: 0, gStride: 1, cPrev: 2, cStride: 3, dOut: 4, dOutStride: 5, dh: 6, dc: 7, dGates: 8, dProj: 9, dProjStride: 10, batch: 11, hb: 12 };
   const L = new Locals(13);
@@ -155,7 +155,7 @@ function lstmCarry(): FunctionSpec {
  * hiddenBytes): z rows hold x·K (read) and receive z, r, n; rec [batch, 3H] = h·R; h updated in
  * place; out rows get h'; hn rows get h·Rn + b1n (pass stride 0 and an H-float scratch to skip).
  */
-function gruForward(variant: CellVariant): FunctionSpec {
+function gruForward(variant: KernelVariant): FunctionSpec {
   const gate = gateOf(variant);
   const P = { z: 0, zStride: 1, rec: 2, b0: 3, b1: 4, h: 5, out: 6, outStride: 7, hn: 8, hnStride: 9, batch: 10, hb: 11 };
   const L = new Locals(12);
@@ -209,7 +209,7 @@ function gruForward(variant: CellVariant): FunctionSpec {
  * dRecStep, dRec, dRecStride, batch, hiddenBytes): the gradients of x·K + b0 (dIn rows) and of
  * h·R + b1 (dRec rows and dRecStep [batch, 3H]); dh ← (dh + dOut)·z, the direct path.
  */
-function gruBackward(variant: CellVariant): FunctionSpec {
+function gruBackward(variant: KernelVariant): FunctionSpec {
   const hard = variant.recurrentActivation === 'hardSigmoid';
   const P = { gates: 0, gStride: 1, hn: 2, hnStride: 3, hPrev: 4, hpStride: 5, dOut: 6, dOutStride: 7, dh: 8, dIn: 9, dInStride: 10, dRecStep: 11, dRec: 12, dRecStride: 13, batch: 14, hb: 15 };
   const L = new Locals(16);
@@ -308,22 +308,25 @@ function rnnBackward(): FunctionSpec {
   return { name: 'rnn_backward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
+/** What selects a gate kernel (the reset-before GRU has none: it runs on the JavaScript path). */
+export type KernelVariant = Pick<CellVariant, 'activation' | 'recurrentActivation'>;
+
 /** Every LSTM / GRU variant: each gets its own gate kernels. */
-const GATED_VARIANTS: CellVariant[] = RECURRENT_ACTIVATIONS.flatMap((recurrentActivation) =>
+const GATED_VARIANTS: KernelVariant[] = RECURRENT_ACTIVATIONS.flatMap((recurrentActivation) =>
   RNN_ACTIVATIONS.map((activation) => ({ activation, recurrentActivation })));
 
 /** The key of a variant in the kernel records: `sigmoid_tanh`, `hardSigmoid_relu`, … */
-export function variantKey(variant: CellVariant): string {
+export function variantKey(variant: KernelVariant): string {
   return `${variant.recurrentActivation}_${variant.activation}`;
 }
 
 /** The export name of a gate kernel: lstm_forward (the default variant), lstm_forward_hardSigmoid_relu, … */
-function kernelName(stem: string, variant: CellVariant): string {
+function kernelName(stem: string, variant: KernelVariant): string {
   const key = variantKey(variant);
   return key === 'sigmoid_tanh' ? stem : `${stem}_${key}`;
 }
 
-function gateOf(variant: CellVariant): GateActivation {
+function gateOf(variant: KernelVariant): GateActivation {
   return variant.recurrentActivation === 'hardSigmoid' ? hardSigmoid : sigmoid;
 }
 
@@ -356,7 +359,7 @@ export interface SimdGateKernels {
   transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
-function byVariant<T>(of: (variant: CellVariant) => T): Record<string, T> {
+function byVariant<T>(of: (variant: KernelVariant) => T): Record<string, T> {
   return Object.fromEntries(GATED_VARIANTS.map((variant) => [variantKey(variant), of(variant)]));
 }
 
