@@ -118,6 +118,14 @@ export interface BackwardRowContext {
   dInputProjection: Float32Array;
 }
 
+/** A second product per step (SimdCellSpec.secondWeight): product = operand · W (backward: · Wᵀ). */
+export interface SimdSecondProduct {
+  /** [batch, H] each. */
+  operand: ArenaBuffer;
+  product: ArenaBuffer;
+  run(): void;
+}
+
 export interface SimdForwardContext {
   g: SequenceGeometry;
   saveForBackward: boolean;
@@ -130,6 +138,7 @@ export interface SimdForwardContext {
   bias: ArenaBuffer;
   /** H floats a kernel may write what nobody reads into. */
   scratch: ArenaBuffer;
+  second: SimdSecondProduct | null;
 }
 
 export interface SimdBackwardContext {
@@ -153,6 +162,7 @@ export interface SimdBackwardContext {
    */
   dInputProjection: ArenaBuffer;
   dRecurrentProjection: ArenaBuffer;
+  second: SimdSecondProduct | null;
 }
 
 export interface SimdCellSpec {
@@ -163,6 +173,8 @@ export interface SimdCellSpec {
    */
   fusedProjection: boolean;
   forwardStep(kernels: SimdGateKernels, c: SimdForwardContext, row0: number): void;
+  /** The [H, H] weight of a second product per step (the contexts' `second`), from R [H, gates]. */
+  secondWeight?(recurrentKernel: Float32Array, hidden: number): Float32Array;
   /** Floats per row, in units of H, of SimdBackwardContext.extra. */
   backwardFloatsPerRow: number;
   /** Runs before the upstream gradients are loaded (dCarries hold garbage and may serve as scratch). */

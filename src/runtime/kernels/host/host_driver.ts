@@ -66,7 +66,7 @@ export function hostBackward(
   const simdCell = cell.simd(variant);
   const kernels = simdCell ? simdKernelsFor(g, a.mask) : null;
   if (simdCell && kernels) {
-    const r = simdBackward(kernels, simdCell, cell, kind, g, a, workspace, upstream, math);
+    const r = simdBackward(kernels, simdCell, cell, kind, variant, g, a, workspace, upstream, math);
     return gradientsOf(a.bias.length, r.weights, r.dCarries);
   }
   const H = g.hidden;

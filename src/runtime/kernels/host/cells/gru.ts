@@ -12,7 +12,7 @@ import type { HostCellSpec, SimdCellSpec } from '../cell_spec.js';
 import { variantKey } from '../simd/gate_kernels.js';
 import { batchStride } from '../simd/time_loops.js';
 import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
-import { resetBeforeBackward, resetBeforeForward, resetBeforeWeightGradients } from './gru_reset_before.js';
+import { resetBeforeBackward, resetBeforeForward, resetBeforeSimd, resetBeforeWeightGradients } from './gru_reset_before.js';
 
 /** The SIMD path with the gate kernels of one variant. */
 const simdFor = (variant: CellVariant): SimdCellSpec => ({
@@ -113,5 +113,5 @@ export const gruHost: HostCellSpec = {
   finishWeightGradients(context) {
     if (!context.variant.resetAfter) resetBeforeWeightGradients(context);
   },
-  simd: (variant) => (variant.resetAfter ? simd(variant) : null),
+  simd: (variant) => (variant.resetAfter ? simd(variant) : resetBeforeSimd(variant)),
 };

@@ -9,10 +9,13 @@
  *
  * Workspace (x's row layout, all rows of a block before the next):
  *   [ gates 3H per row: z, r, n after activation | rh H per row: r⊙h ]
- * The JavaScript path only (no SIMD gate kernels).
+ * The SIMD path runs the same steps with two gate kernels per pass (simd/gru_reset_before_kernels.ts).
  */
-import type { BackwardRowContext, ForwardRowContext, TwoPhaseRows, WeightGradientContext } from '../cell_spec.js';
-import { activate, activationSlope, gateActivation, gateGradient } from './activations.js';
+import type { CellVariant } from '../../cell_table.js';
+import type { BackwardRowContext, ForwardRowContext, SimdCellSpec, TwoPhaseRows, WeightGradientContext } from '../cell_spec.js';
+import { variantKey } from '../simd/gate_kernels.js';
+import { batchStride } from '../simd/time_loops.js';
+import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
 
 /** Rn, the n columns of R [H, 3H], as a dense [H, H]. */
 function candidateKernel(recurrentKernel: Float32Array, H: number): Float32Array {
@@ -123,3 +126,35 @@ export function resetBeforeWeightGradients({ g, workspace, dInputProjection, dRe
     for (let j = 0; j < H; j++) dRecurrentKernel[k * G + 2 * H + j] += dRn[k * H + j];
   }
 }
+
+/** The SIMD path: x·K is projected up front (the workspace's first block), as for the reset-after GRU. */
+export const resetBeforeSimd = simdSpecs((variant: CellVariant): SimdCellSpec => ({
+  fusedProjection: false,
+  secondWeight: candidateKernel,
+  forwardStep(k, { g, saveForBackward, workspace, output, carries: [h], product, bias, scratch, second }, row0) {
+    const H = g.hidden;
+    const G = 3 * H;
+    const rows = g.batch * g.time;
+    const kernels = k.gruResetBefore[variantKey(variant)];
+    const gates = workspace.ptr + row0 * G * 4;
+    kernels.gates(gates, batchStride(g, G), product.ptr, bias.ptr, h.ptr,
+      saveForBackward ? workspace.ptr + (rows * G + row0 * H) * 4 : scratch.ptr, saveForBackward ? batchStride(g, H) : 0,
+      second!.operand.ptr, g.batch, H * 4);
+    second!.run();
+    kernels.output(gates, batchStride(g, G), second!.product.ptr, bias.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H), g.batch, H * 4);
+  },
+  backwardFloatsPerRow: 0,
+  backwardStep(k, { g, workspace, hPrev, dOutput, hasDOutput, dCarries: [dh], dRecurrentStep, dInputProjection: dIn, dRecurrentProjection: dRec, second }, row0) {
+    const H = g.hidden;
+    const G = 3 * H;
+    const kernels = k.gruResetBefore[variantKey(variant)];
+    const gates = workspace.ptr + row0 * G * 4;
+    const hp = hPrev.ptr + row0 * H * 4;
+    kernels.backwardN(gates, batchStride(g, G), hp, batchStride(g, H), hasDOutput ? dOutput.ptr + row0 * H * 4 : dOutput.ptr,
+      hasDOutput ? batchStride(g, H) : 0, dh.ptr, dIn.ptr + row0 * G * 4, batchStride(g, G), dRecurrentStep.ptr, dRec.ptr + row0 * G * 4,
+      batchStride(g, G), second!.operand.ptr, g.batch, H * 4);
+    second!.run();
+    kernels.backwardR(gates, batchStride(g, G), hp, batchStride(g, H), second!.product.ptr, dh.ptr, dIn.ptr + row0 * G * 4, batchStride(g, G),
+      dRecurrentStep.ptr, dRec.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4);
+  },
+}));

@@ -11,6 +11,7 @@ import {
   activation, activationSlope, elementwise, gateAddress, gateGradient, hardSigmoid, Locals, rowLoops, sigmoid, tanh, type GateActivation, type Scratch,
 } from './vector_math.js';
 import { transpose } from './transpose.js';
+import { resetBeforeBackwardN, resetBeforeBackwardR, resetBeforeGates, resetBeforeOutput, type ResetBeforeVariant } from './gru_reset_before_kernels.js';
 
 const { i32, v128 } = ValueTypes;
 
@@ -340,12 +341,21 @@ export type GruBackwardKernel = (gates: number, gStride: number, hn: number, hnS
 export type LstmBackwardKernel = (gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number,
   dc: number, dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number) => void;
 
+type Kernel = (...args: number[]) => void;
+export interface ResetBeforeKernels { gates: Kernel; output: Kernel; backwardN: Kernel; backwardR: Kernel }
+
+function resetBeforeVariant(variant: KernelVariant): ResetBeforeVariant {
+  return { name: kernelName('gru_reset_before', variant), gate: gateOf(variant), hard: variant.recurrentActivation === 'hardSigmoid', act: variant.activation };
+}
+
 export interface SimdGateKernels {
   memory: WebAssembly.Memory;
   /** By variant (variantKey). */
   lstmForward: Record<string, LstmForwardKernel>;
   lstmBackward: Record<string, LstmBackwardKernel>;
   lstmCarry(gates: number, gStride: number, c: number, cPrev: number, cStride: number, batch: number, hiddenBytes: number): void;
+  /** The reset-before GRU by variant (variantKey): gru_reset_before_kernels.ts. */
+  gruResetBefore: Record<string, ResetBeforeKernels>;
   /** By variant (variantKey). */
   gruForward: Record<string, GruForwardKernel>;
   gruBackward: Record<string, GruBackwardKernel>;
@@ -370,7 +380,11 @@ export function simdGateKernels(): SimdGateKernels | null {
   if (cached !== undefined) return cached;
   cached = null;
   try {
-    const gated = GATED_VARIANTS.flatMap((variant) => [lstmForward(variant), lstmBackward(variant), gruForward(variant), gruBackward(variant)]);
+    const gated = GATED_VARIANTS.flatMap((variant) => {
+      const rb = resetBeforeVariant(variant);
+      return [lstmForward(variant), lstmBackward(variant), gruForward(variant), gruBackward(variant),
+        resetBeforeGates(rb), resetBeforeOutput(rb), resetBeforeBackwardN(rb), resetBeforeBackwardR(rb)];
+    });
     const bytes = buildModule([...gated, lstmCarry(), rnnForward(), rnnBackward(),
       elementwise('sigmoid', sigmoid), elementwise('tanh', tanh), transpose()]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
@@ -383,6 +397,10 @@ export function simdGateKernels(): SimdGateKernels | null {
       lstmBackward: byVariant((v) => e[kernelName('lstm_backward', v)]),
       gruForward: byVariant((v) => e[kernelName('gru_forward', v)]),
       gruBackward: byVariant((v) => e[kernelName('gru_backward', v)]),
+      gruResetBefore: byVariant((v) => {
+        const name = resetBeforeVariant(v).name;
+        return { gates: e[`${name}_gates`], output: e[`${name}_output`], backwardN: e[`${name}_backward_n`], backwardR: e[`${name}_backward_r`] };
+      }),
       lstmCarry: e.lstm_carry,
       rnnForward: e.rnn_forward, rnnBackward: e.rnn_backward, sigmoid: e.sigmoid, tanh: e.tanh, transpose: e.transpose,
     };
