@@ -7,11 +7,13 @@
  * trajectory is part of the result, not only the time).
  *
  *   --backend wasm,cpu                         backends (default both)
- *   --variant lstm,lstm-hard,gru,gru-sigmoid   layer configurations (default all):
- *       lstm         tf.layers.lstm({ recurrentActivation: 'sigmoid' })  (the fused kernels)
- *       lstm-hard    tf.layers.lstm defaults: hard-sigmoid gates         (composite until fused variants land)
- *       gru          tf.layers.gru defaults: reset before, hard sigmoid   (composite until fused variants land)
- *       gru-sigmoid  tf.layers.gru({ recurrentActivation: 'sigmoid' })   (reset before: composite too)
+ *   --variant lstm,lstm-hard,lstm-relu,gru,gru-sigmoid   layer configurations (default all), all
+ *   on the fused kernels (the reset-before GRU on cpu and wasm, the composite on webgl/webgpu):
+ *       lstm         tf.layers.lstm({ recurrentActivation: 'sigmoid' })
+ *       lstm-hard    tf.layers.lstm defaults: hard-sigmoid gates
+ *       lstm-relu    tf.layers.lstm({ activation: 'relu' }) (hard-sigmoid gates)
+ *       gru          tf.layers.gru defaults: reset before, hard sigmoid
+ *       gru-sigmoid  tf.layers.gru({ recurrentActivation: 'sigmoid' })
  *   --size 32x64x32 --units 128 --batch-size 32   data [samples, time, features], layer units, fit batch
  *   --epochs 5 --warmup 1                      timed epochs (median reported) after untimed ones
  *   --json                                     print JSON instead of a table
@@ -24,9 +26,10 @@ import * as rnnLayers from 'rnn-migrate/layers';
 
 const VARIANTS = {
   lstm: { factory: 'lstm', args: { recurrentActivation: 'sigmoid' }, path: 'fused' },
-  'lstm-hard': { factory: 'lstm', args: {}, path: 'composite' },
-  gru: { factory: 'gru', args: {}, path: 'composite' },
-  'gru-sigmoid': { factory: 'gru', args: { recurrentActivation: 'sigmoid' }, path: 'composite' },
+  'lstm-hard': { factory: 'lstm', args: {}, path: 'fused' },
+  'lstm-relu': { factory: 'lstm', args: { activation: 'relu' }, path: 'fused' },
+  gru: { factory: 'gru', args: {}, path: 'fused' },
+  'gru-sigmoid': { factory: 'gru', args: { recurrentActivation: 'sigmoid' }, path: 'fused' },
 } as const;
 type Variant = keyof typeof VARIANTS;
 

@@ -20,7 +20,7 @@ export interface LayerCase {
   /** Rows' valid lengths (right padding) and one hole, or none. */
   masked?: boolean;
   activation?: 'tanh' | 'relu' | 'linear';
-  /** LSTM gates (default sigmoid). */
+  /** LSTM / GRU gates (default sigmoid). */
   recurrentActivation?: RecurrentActivation;
 }
 
@@ -39,9 +39,9 @@ export function buildLayer(c: LayerCase): AnyLayer {
   const opts = { timeMajor: c.timeMajor ?? false, reverse: c.reverse ?? false };
   const layer: AnyLayer =
     c.kind === 'lstm'
-      ? new LSTM(c.inputSize, c.hidden, { ...opts, recurrentActivation: c.recurrentActivation })
+      ? new LSTM(c.inputSize, c.hidden, { ...opts, activation: c.activation, recurrentActivation: c.recurrentActivation })
       : c.kind === 'gru'
-        ? new GRU(c.inputSize, c.hidden, opts)
+        ? new GRU(c.inputSize, c.hidden, { ...opts, activation: c.activation, recurrentActivation: c.recurrentActivation })
         : new RNN(c.inputSize, c.hidden, { ...opts, activation: c.activation ?? 'tanh' });
   // getWeights hands out the variables themselves: read their shapes, do not dispose them.
   const shapes = layer.cell.getWeights().map((w: tf.Tensor) => w.shape);

@@ -26,7 +26,21 @@ const cases: LayerCase[] = [
   { kind: 'gru', batch: 5, time: 7, inputSize: 9, hidden: 33, reverse: true },
   { kind: 'lstm', batch: 3, time: 5, inputSize: 4, hidden: 6, masked: true, reverse: true, recurrentActivation: 'hardSigmoid' },
   { kind: 'lstm', batch: 2, time: 4, inputSize: 3, hidden: 8, timeMajor: true, recurrentActivation: 'hardSigmoid' },
+  { kind: 'lstm', batch: 3, time: 5, inputSize: 4, hidden: 6, masked: true, activation: 'relu', recurrentActivation: 'hardSigmoid' },
+  { kind: 'lstm', batch: 2, time: 4, inputSize: 3, hidden: 5, reverse: true, timeMajor: true, activation: 'linear' },
+  { kind: 'gru', batch: 3, time: 5, inputSize: 4, hidden: 6, masked: true, reverse: true, recurrentActivation: 'hardSigmoid' },
+  { kind: 'gru', batch: 2, time: 4, inputSize: 3, hidden: 5, timeMajor: true, activation: 'relu', recurrentActivation: 'hardSigmoid' },
+  { kind: 'gru', batch: 3, time: 4, inputSize: 3, hidden: 7, masked: true, activation: 'linear' },
 ];
+
+/** The kinds and variants that must run fused (each test gives the sizes). */
+type KindAndVariant = Pick<LayerCase, 'kind' | 'activation' | 'recurrentActivation'>;
+const RUN_CASES: KindAndVariant[] = [
+  ...(['lstm', 'gru', 'rnn'] as const).map((kind) => ({ kind })),
+  { kind: 'lstm', activation: 'relu', recurrentActivation: 'hardSigmoid' },
+  { kind: 'gru', activation: 'linear', recurrentActivation: 'hardSigmoid' },
+];
+const variantLabel = (c: KindAndVariant) => [c.kind, c.activation, c.recurrentActivation].filter(Boolean).join(' ');
 
 const FUSED_SEQUENCE = { lstm: 'RnnMigrateLstmSequence', gru: 'RnnMigrateGruSequence', rnn: 'RnnMigrateRnnSequence' };
 
@@ -38,9 +52,10 @@ describe.each(GPU_BACKENDS)('fused %s kernels match cpu', (backend) => {
     expectClose(got.grads, want.grads, 1e-4, `${backend} gradients`);
   });
 
-  it.each(['lstm', 'gru', 'rnn'] as const)('runs the fused %s sequence kernel, not the composite', async (kind) => {
+  it.each(RUN_CASES.map((c) => [variantLabel(c), c] as const))('runs the fused sequence kernel, not the composite: %s', async (_name, variant) => {
     await onBackend(backend, async () => {
-      const c: LayerCase = { kind, batch: 2, time: 3, inputSize: 2, hidden: 3 };
+      const c: LayerCase = { ...variant, batch: 2, time: 3, inputSize: 2, hidden: 3 };
+      const { kind } = c;
       const layer = buildLayer(c);
       const x = tf.tensor3d(seeded(12, 1), [2, 3, 2]);
       const profile = await tf.profile(() => layer.apply(x).output);
@@ -51,8 +66,8 @@ describe.each(GPU_BACKENDS)('fused %s kernels match cpu', (backend) => {
     });
   });
 
-  it.each(['lstm', 'gru', 'rnn'] as const)('%s cell.step and its gradient match cpu', async (kind) => {
-    const c: LayerCase = { kind, batch: 3, time: 1, inputSize: 4, hidden: 5 };
+  it.each(RUN_CASES.map((c) => [variantLabel(c), c] as const))('cell.step and its gradient match cpu: %s', async (_name, variant) => {
+    const c: LayerCase = { ...variant, batch: 3, time: 1, inputSize: 4, hidden: 5 };
     const stepOn = (name: string) =>
       onBackend(name, async () => {
         const layer = buildLayer(c);

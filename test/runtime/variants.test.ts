@@ -5,7 +5,7 @@
  *   compute: outputs, final states, gradients wrt x, initial state and every weight;
  * - a float64 loop in plain JavaScript for the reset-after GRU with other activations (tf.layers
  *   has no reset-after GRU), and central finite differences for its gradients;
- * - the defaults still run the fused kernels, a variant the composite (kernel names in tf.profile).
+ * - the defaults and the variants run the fused kernels (kernel names in tf.profile).
  */
 import { expect, it } from 'vitest';
 import { GRU, GRUCell, LSTM, LSTMCell } from '../../src/index.js';
@@ -156,7 +156,7 @@ describeBackends('cell variants', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('the defaults and LSTM hard-sigmoid gates run the fused sequence kernel, other variants the composite', async () => {
+  it('the defaults and every variant run the fused sequence kernel (the reset-before GRU on the host backends)', async () => {
     const x = randn([2, 3, IN]);
     const kernelsOf = async (layer: LSTM | GRU) => {
       const profile = await tf.profile(() => tf.dispose(layer.apply(x).output));
@@ -165,10 +165,11 @@ describeBackends('cell variants', () => {
     };
     expect(await kernelsOf(new LSTM(IN, H))).toContain('RnnMigrateLstmSequence');
     expect(await kernelsOf(new GRU(IN, H))).toContain('RnnMigrateGruSequence');
-    // tf.layers' hard-sigmoid gates are a fused variant; a relu cell activation is not (yet).
     expect(await kernelsOf(new LSTM(IN, H, { recurrentActivation: 'hardSigmoid' }))).toContain('RnnMigrateLstmSequence');
-    expect(await kernelsOf(new LSTM(IN, H, { activation: 'relu' }))).not.toContain('RnnMigrateLstmSequence');
-    expect(await kernelsOf(new GRU(IN, H, { resetAfter: false }))).not.toContain('RnnMigrateGruSequence');
+    expect(await kernelsOf(new LSTM(IN, H, { activation: 'relu' }))).toContain('RnnMigrateLstmSequence');
+    expect(await kernelsOf(new GRU(IN, H, { activation: 'linear', recurrentActivation: 'hardSigmoid' }))).toContain('RnnMigrateGruSequence');
+    // tf.layers' GRU: reset before, hard-sigmoid gates.
+    expect(await kernelsOf(new GRU(IN, H, { resetAfter: false, recurrentActivation: 'hardSigmoid' }))).toContain('RnnMigrateGruSequence');
     x.dispose();
   });
 

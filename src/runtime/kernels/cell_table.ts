@@ -20,17 +20,20 @@ export type RecurrentActivation = (typeof RECURRENT_ACTIVATIONS)[number];
 export interface CellVariant {
   /** RNN: h' = act(x·K + h·R + b). */
   activation: RnnActivation;
-  /** LSTM: the activation of the gates i, f, o. */
+  /** LSTM: the activation of the gates i, f, o; GRU: of z, r. */
   recurrentActivation: RecurrentActivation;
+  /** GRU: true (Keras 2 / cuDNN, bias [2, 3H]) or false (reset before: tf.layers, bias [3H]). */
+  resetAfter: boolean;
 }
 
-export const DEFAULT_VARIANT: CellVariant = { activation: 'tanh', recurrentActivation: 'sigmoid' };
+export const DEFAULT_VARIANT: CellVariant = { activation: 'tanh', recurrentActivation: 'sigmoid', resetAfter: true };
 
 /** A kernel's attrs (absent: the default) as the variant they select. */
-export function variantOfAttrs(attrs: { activation?: unknown; recurrentActivation?: unknown }): CellVariant {
+export function variantOfAttrs(attrs: { activation?: unknown; recurrentActivation?: unknown; resetAfter?: unknown }): CellVariant {
   return {
     activation: (attrs.activation as RnnActivation | undefined) ?? DEFAULT_VARIANT.activation,
     recurrentActivation: (attrs.recurrentActivation as RecurrentActivation | undefined) ?? DEFAULT_VARIANT.recurrentActivation,
+    resetAfter: (attrs.resetAfter as boolean | undefined) ?? DEFAULT_VARIANT.resetAfter,
   };
 }
 
@@ -54,7 +57,8 @@ export interface CellFacts {
   biasRows: 1 | 2;
   /**
    * Floats per row of x, in units of H, that the host forward keeps for its backward (the
-   * workspace: LSTM the activated gates i, f, g, o; GRU z, r, n and hRn + b1n; RNN act(z)).
+   * workspace: LSTM the activated gates i, f, g, o; GRU z, r, n and hRn + b1n, reset before
+   * r⊙h instead; RNN act(z)).
    */
   hostWorkspacePerRow: number;
 }
@@ -81,10 +85,17 @@ export function cellFacts(kind: CellKind): CellFacts {
   return CELLS[kind];
 }
 
-/** The canonical (tf.layers / Keras) weight shapes of a cell. */
-export function weightShapes(kind: CellKind, inputSize: number, hidden: number): { kernel: [number, number]; recurrentKernel: [number, number]; bias: number[] } {
-  const { gates, biasRows } = CELLS[kind];
-  const width = gates * hidden;
+/** Rows of a variant's canonical bias: the reset-before GRU has one ([3H]). */
+export function biasRowsOf(kind: CellKind, variant: Partial<CellVariant> = {}): 1 | 2 {
+  return kind === 'gru' && variant.resetAfter === false ? 1 : CELLS[kind].biasRows;
+}
+
+/** The canonical (tf.layers / Keras) weight shapes of a cell variant. */
+export function weightShapes(
+  kind: CellKind, inputSize: number, hidden: number, variant: Partial<CellVariant> = {},
+): { kernel: [number, number]; recurrentKernel: [number, number]; bias: number[] } {
+  const biasRows = biasRowsOf(kind, variant);
+  const width = CELLS[kind].gates * hidden;
   return { kernel: [inputSize, width], recurrentKernel: [hidden, width], bias: biasRows === 1 ? [width] : [biasRows, width] };
 }
 

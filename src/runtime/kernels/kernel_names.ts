@@ -81,6 +81,7 @@ export interface SequenceAttrs {
   /** The cell variant (cell_table.ts CellVariant); absent means the default. */
   activation?: RnnActivation;
   recurrentActivation?: RecurrentActivation;
+  resetAfter?: boolean;
   /** Grad kernels only: dx may be left to SequenceInputGrad (see the grad outputs below). */
   deferInputGradient?: boolean;
   [key: string]: boolean | string | undefined;
@@ -115,5 +116,6 @@ export interface StepAttrs {
   backend?: string;
   activation?: RnnActivation;
   recurrentActivation?: RecurrentActivation;
+  resetAfter?: boolean;
   [key: string]: boolean | string | undefined;
 }

@@ -46,16 +46,22 @@ function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) != null;
 }
 
+/** The backends whose fused kernels are the host driver's (register.ts). */
+const HOST_BACKENDS = ['cpu', 'wasm'];
+
 /**
- * Which variants the fused kernels compute (cell_table.ts CellVariant): LSTM with either gate
- * activation and a tanh cell activation; GRU in its default form; RNN with every activation.
- * Any other variant runs on the composite (same math, autodiffed) until its cell spec lands in
- * the host and GPU drivers; this predicate is the one place that says so.
+ * Which variants the fused kernels compute (cell_table.ts CellVariant): every activation and gate
+ * activation of LSTM, GRU and RNN; the reset-before GRU on the host backends only. Elsewhere it
+ * runs on the composite (same math, autodiffed) until the GPU driver computes it; this predicate
+ * is the one place that says so.
  */
-function fusedComputes(kind: 'lstm' | 'gru', variant: GruVariant): boolean {
-  if ((variant.activation ?? 'tanh') !== 'tanh') return false;
-  if (kind === 'lstm') return true;
-  return (variant.recurrentActivation ?? 'sigmoid') === 'sigmoid' && (variant.resetAfter ?? true);
+function fusedComputes(variant: GruVariant): boolean {
+  return (variant.resetAfter ?? true) || HOST_BACKENDS.includes(tf.getBackend());
+}
+
+/** The variant fields of an op's arguments, as kernel attrs take them. */
+function variantOf(a: GruVariant): Partial<CellVariant> {
+  return { activation: a.activation, recurrentActivation: a.recurrentActivation, resetAfter: a.resetAfter };
 }
 
 function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAttrs | StepAttrs): Tensor[] {
@@ -133,18 +139,18 @@ function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<C
 export function lstmSequence(
   a: SequenceWeights & { x: Tensor3D; bias: Tensor1D; h0: Tensor2D; c0: Tensor2D } & SequenceOptions & GatedVariant,
 ): { output: Tensor3D; h: Tensor2D; c: Tensor2D } {
-  if (!fusedComputes('lstm', a) || !hasFusedKernel(CELLS.lstm.kernels.sequence)) return lstmSequenceComposite(a);
+  if (!hasFusedKernel(CELLS.lstm.kernels.sequence)) return lstmSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0, c0 } = a;
-  const [output, h, c] = runFusedSequence('lstm', { x, kernel, recurrentKernel, bias, h0, c0 }, a, { recurrentActivation: a.recurrentActivation });
+  const [output, h, c] = runFusedSequence('lstm', { x, kernel, recurrentKernel, bias, h0, c0 }, a, variantOf(a));
   return { output: output as Tensor3D, h: h as Tensor2D, c: c as Tensor2D };
 }
 
 export function gruSequence(
   a: SequenceWeights & { x: Tensor3D; bias: Tensor /* [2, 3H]; reset before [3H] */; h0: Tensor2D } & SequenceOptions & GruVariant,
 ): { output: Tensor3D; h: Tensor2D } {
-  if (!fusedComputes('gru', a) || !hasFusedKernel(CELLS.gru.kernels.sequence)) return gruSequenceComposite(a);
+  if (!fusedComputes(a) || !hasFusedKernel(CELLS.gru.kernels.sequence)) return gruSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0 } = a;
-  const [output, h] = runFusedSequence('gru', { x, kernel, recurrentKernel, bias, h0 }, a);
+  const [output, h] = runFusedSequence('gru', { x, kernel, recurrentKernel, bias, h0 }, a, variantOf(a));
   return { output: output as Tensor3D, h: h as Tensor2D };
 }
 
@@ -160,16 +166,16 @@ export function rnnSequence(
 export function lstmStep(
   a: SequenceWeights & { x: Tensor2D; h: Tensor2D; c: Tensor2D; bias: Tensor1D } & GatedVariant,
 ): { h: Tensor2D; c: Tensor2D } {
-  if (!fusedComputes('lstm', a) || !hasFusedKernel(CELLS.lstm.kernels.step)) return lstmStepComposite(a);
+  if (!hasFusedKernel(CELLS.lstm.kernels.step)) return lstmStepComposite(a);
   const { x, h, c, kernel, recurrentKernel, bias } = a;
-  const [hNext, cNext] = runFusedStep('lstm', { x, h, c, kernel, recurrentKernel, bias }, { recurrentActivation: a.recurrentActivation });
+  const [hNext, cNext] = runFusedStep('lstm', { x, h, c, kernel, recurrentKernel, bias }, variantOf(a));
   return { h: hNext as Tensor2D, c: cNext as Tensor2D };
 }
 
 export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor /* [2, 3H]; reset before [3H] */ } & GruVariant): { h: Tensor2D } {
-  if (!fusedComputes('gru', a) || !hasFusedKernel(CELLS.gru.kernels.step)) return gruStepComposite(a);
+  if (!fusedComputes(a) || !hasFusedKernel(CELLS.gru.kernels.step)) return gruStepComposite(a);
   const { x, h, kernel, recurrentKernel, bias } = a;
-  const [hNext] = runFusedStep('gru', { x, h, kernel, recurrentKernel, bias });
+  const [hNext] = runFusedStep('gru', { x, h, kernel, recurrentKernel, bias }, variantOf(a));
   return { h: hNext as Tensor2D };
 }
 

@@ -23,8 +23,10 @@ export interface SequenceCase {
   reverse: boolean;
   masked: boolean;
   activation: RnnActivation;
-  /** LSTM gates; absent: the default (sigmoid). */
+  /** LSTM / GRU gates; absent: the default (sigmoid). */
   recurrentActivation?: RecurrentActivation;
+  /** GRU; absent: the default (true, bias [2, 3H]). */
+  resetAfter?: boolean;
   seed: number;
 }
 
@@ -38,7 +40,7 @@ const normal = (shape: number[], seed: number, scale = 0.5) => tf.mul(tf.randomN
 
 export function makeSequenceInputs(c: SequenceCase): { tensors: Record<string, tf.Tensor>; mask?: tf.Tensor2D } {
   seedCounter = 0;
-  const shapes = weightShapes(c.cell, c.inputSize, c.hidden);
+  const shapes = weightShapes(c.cell, c.inputSize, c.hidden, { resetAfter: c.resetAfter });
   const xShape = c.timeMajor ? [c.time, c.batch, c.inputSize] : [c.batch, c.time, c.inputSize];
   const tensors: Record<string, tf.Tensor> = {
     x: normal(xShape, c.seed, 1),
@@ -72,11 +74,11 @@ export function runSequence(implementation: Implementation, c: SequenceCase, t: 
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c0: t.c0 as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmSequence(a) : lstmSequenceComposite(a);
     }
     case 'gru': {
-      const a = { ...common, bias: t.bias as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation, resetAfter: c.resetAfter };
       return fused ? ops.gruSequence(a) : gruSequenceComposite(a);
     }
     case 'rnn': {
@@ -92,11 +94,11 @@ export function runStep(implementation: Implementation, c: SequenceCase, t: Reco
   const fused = implementation === 'fused';
   switch (c.cell) {
     case 'lstm': {
-      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D, recurrentActivation: c.recurrentActivation };
+      const a = { ...common, bias: t.bias as tf.Tensor1D, c: t.c0 as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation };
       return fused ? ops.lstmStep(a) : lstmStepComposite(a);
     }
     case 'gru': {
-      const a = { ...common, bias: t.bias as tf.Tensor2D };
+      const a = { ...common, bias: t.bias as tf.Tensor2D, activation: c.activation, recurrentActivation: c.recurrentActivation, resetAfter: c.resetAfter };
       return fused ? ops.gruStep(a) : gruStepComposite(a);
     }
     case 'rnn': {

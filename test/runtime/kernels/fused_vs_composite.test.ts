@@ -35,15 +35,28 @@ const sequenceCases: SequenceCase[] = cellNames.flatMap((cell, cellIndex) =>
     };
   }),
 ).concat(
-  // Hard-sigmoid LSTM gates on the JavaScript path (masked, odd hidden) and the SIMD path.
-  [
-    { timeMajor: false, reverse: true, masked: true, hidden: 5 },
-    { timeMajor: true, reverse: false, masked: false, hidden: 8 },
-  ].map((layout, i) => ({ cell: 'lstm', batch: 3, time: 4, inputSize: 3, activation: 'tanh', recurrentActivation: 'hardSigmoid', seed: 90 + i, ...layout })),
+  // LSTM and GRU variants (every activation with hard-sigmoid gates, relu with sigmoid gates) on
+  // the JavaScript path (masked, odd hidden) and the SIMD path (hidden a multiple of 4, no mask).
+  (['lstm', 'gru'] as const).flatMap((cell) =>
+    ([['tanh', 'hardSigmoid'], ['relu', 'hardSigmoid'], ['linear', 'hardSigmoid'], ['relu', 'sigmoid']] as const).flatMap(([activation, recurrentActivation], v) =>
+      [
+        { timeMajor: false, reverse: true, masked: true, hidden: 5 },
+        { timeMajor: true, reverse: false, masked: false, hidden: 8 },
+      ].map((layout, i) => ({ cell, batch: 3, time: 4, inputSize: 3, activation, recurrentActivation, seed: 90 + 7 * v + i, ...layout })),
+    ),
+  ),
+  // The reset-before GRU (tf.layers' default with hard-sigmoid gates, and others) over every
+  // layout; hidden 8 unmasked is where the reset-after GRU takes the SIMD path.
+  ([
+    { timeMajor: false, reverse: false, masked: false, hidden: 8, activation: 'tanh', recurrentActivation: 'hardSigmoid' },
+    { timeMajor: true, reverse: false, masked: true, hidden: 5, activation: 'tanh', recurrentActivation: 'hardSigmoid' },
+    { timeMajor: false, reverse: true, masked: true, hidden: 3, activation: 'relu', recurrentActivation: 'sigmoid' },
+    { timeMajor: true, reverse: true, masked: false, hidden: 4, activation: 'linear', recurrentActivation: 'hardSigmoid' },
+  ] as const).map((layout, i) => ({ cell: 'gru' as const, batch: 3, time: 5, inputSize: 4, resetAfter: false, seed: 130 + i, ...layout })),
 );
 
 const label = (c: SequenceCase) =>
-  `${c.cell} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}${c.cell === 'rnn' ? ` ${c.activation}` : ''}${c.recurrentActivation ? ` ${c.recurrentActivation}` : ''}`;
+  `${c.cell} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}${c.cell === 'rnn' || c.activation !== 'tanh' ? ` ${c.activation}` : ''}${c.recurrentActivation ? ` ${c.recurrentActivation}` : ''}${c.resetAfter === false ? ' resetBefore' : ''}`;
 
 function sequenceOutputsAndGradients(implementation: Implementation, c: SequenceCase) {
   const { tensors, mask } = makeSequenceInputs(c);
@@ -79,11 +92,21 @@ describeBackends('fused kernels agree with the composite implementation', () => 
     });
   }
 
-  const stepCases = [...cellNames.map((cell) => ({ cell })), { cell: 'lstm' as const, recurrentActivation: 'hardSigmoid' as const }];
-  for (const { cell, recurrentActivation } of stepCases as Array<Pick<SequenceCase, 'cell' | 'recurrentActivation'>>) {
-    it(`${cell}${recurrentActivation ? ` ${recurrentActivation}` : ''} step: outputs and every gradient`, () => {
+  const stepCases: Array<Pick<SequenceCase, 'cell' | 'recurrentActivation' | 'resetAfter'> & { activation?: SequenceCase['activation'] }> = [
+    ...cellNames.map((cell) => ({ cell })),
+    ...(['lstm', 'gru'] as const).flatMap((cell) => [
+      { cell, recurrentActivation: 'hardSigmoid' as const },
+      { cell, activation: 'relu' as const, recurrentActivation: 'hardSigmoid' as const },
+      { cell, activation: 'linear' as const },
+    ]),
+    { cell: 'gru', recurrentActivation: 'hardSigmoid', resetAfter: false },
+    { cell: 'gru', activation: 'relu', resetAfter: false },
+  ];
+  for (const { cell, recurrentActivation, activation = 'tanh', resetAfter } of stepCases) {
+    const name = [cell, activation !== 'tanh' && activation, recurrentActivation, resetAfter === false && 'resetBefore'].filter(Boolean).join(' ');
+    it(`${name} step: outputs and every gradient`, () => {
       tf.tidy(() => {
-        const c: SequenceCase = { cell, batch: 3, time: 1, inputSize: 4, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', recurrentActivation, seed: 5 };
+        const c: SequenceCase = { cell, batch: 3, time: 1, inputSize: 4, hidden: 5, timeMajor: false, reverse: false, masked: false, activation, recurrentActivation, resetAfter, seed: 5 };
         const { tensors } = makeSequenceInputs(c);
         const x = tf.squeeze(tensors.x, [1]);
         const names = differentiableNames(cell);

@@ -32,6 +32,8 @@ export interface GpuSequenceOptions extends Partial<CellVariant> {
 const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 
 function geometryOf(inputs: SequenceInputs, options: GpuSequenceOptions): SequenceGeometry {
+  // ops.ts fusedComputes sends the reset-before GRU to the composite on the GPU backends.
+  if (options.resetAfter === false) throw new Error('The GPU kernels compute the reset-after GRU only, got resetAfter: false');
   const [d0, d1] = inputs.x.shape;
   return {
     kind: options.kind,

@@ -100,7 +100,7 @@ function activate(activation: RnnActivation, v: string): string {
   return v;
 }
 
-/** The gate activation σ (LSTM i, f, o). */
+/** The gate activation σ (LSTM i, f, o; GRU z, r). */
 function gate(g: SequenceGeometry, v: string): string {
   return g.recurrentActivation === 'hardSigmoid' ? `clamp(0.2 * (${v}) + 0.5, 0.0, 1.0)` : `rnnSigmoid(${v})`;
 }
@@ -143,10 +143,10 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
           d.float('cp', `getPrevState(${bh} + b * ${H} + j)`),
           d.float('ig', gate(g, `${xSide(0)} + ${hSide(0)}`)),
           d.float('fg', gate(g, `${xSide(1)} + ${hSide(1)}`)),
-          d.float('gg', `rnnTanh(${xSide(2)} + ${hSide(2)})`),
+          d.float('gg', activate(g.activation, `${xSide(2)} + ${hSide(2)}`)),
           d.float('og', gate(g, `${xSide(3)} + ${hSide(3)}`)),
           d.float('cn', 'fg * cp + ig * gg'),
-          d.float('hn', 'og * rnnTanh(cn)'),
+          d.float('hn', `og * ${activate(g.activation, 'cn')}`),
           d.float('outValue', 'og'),
           `if (blk == 0) { outValue = ${keepIfMasked('hn', 'hp')}; }`,
           `else if (blk == 1) { outValue = ${keepIfMasked('cn', 'cp')}; }`,
@@ -158,10 +158,10 @@ export function gateShader(g: SequenceGeometry): ShaderSpec {
         // Keras reset_after: the reset gate multiplies the recurrent projection (bias row 1 included).
         const b1 = (gate: number) => `getBiasIn(${(G + gate) * H} + j)`;
         lines.push(
-          d.float('zg', `rnnSigmoid(${xSide(0)} + ${hSide(0)} + ${b1(0)})`),
-          d.float('rg', `rnnSigmoid(${xSide(1)} + ${hSide(1)} + ${b1(1)})`),
+          d.float('zg', gate(g, `${xSide(0)} + ${hSide(0)} + ${b1(0)}`)),
+          d.float('rg', gate(g, `${xSide(1)} + ${hSide(1)} + ${b1(1)}`)),
           d.float('hn', `${hSide(2)} + ${b1(2)}`),
-          d.float('ng', `rnnTanh(${xSide(2)} + rg * hn)`),
+          d.float('ng', activate(g.activation, `${xSide(2)} + rg * hn`)),
           d.float('hnew', '(1.0 - zg) * ng + zg * hp'),
           d.float('outValue', 'hn'),
           `if (blk == 0) { outValue = ${keepIfMasked('hnew', 'hp')}; }`,
@@ -240,8 +240,8 @@ function stepGradientHead(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boo
   if (g.kind === 'lstm') {
     lines.push(
       d.float(v('og'), `getWorkspace(${wsIndex(g, t, 5)})`),
-      d.float(v('tc'), `rnnTanh(getWorkspace(${wsIndex(g, t, 1)}))`),
-      d.float(v('dcn'), valid(d, `${dcIn} + ${v('dhn')} * ${v('og')} * (1.0 - ${v('tc')} * ${v('tc')})`, '0.0', v('m'))),
+      d.float(v('tc'), activate(g.activation, `getWorkspace(${wsIndex(g, t, 1)})`)),
+      d.float(v('dcn'), valid(d, `${dcIn} + ${v('dhn')} * ${v('og')} * ${activationSlope(d, g.activation, v('tc'))}`, '0.0', v('m'))),
     );
   }
   return lines;
@@ -336,7 +336,7 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
           d.float('outValue', `dhn * tc * ${gateSlope(d, g, 'og')}`),
           `if (gate == 0) { outValue = dcn * gg * ${gateSlope(d, g, 'ig')}; }`,
           `else if (gate == 1) { outValue = dcn * cp * ${gateSlope(d, g, 'fg')}; }`,
-          `else if (gate == 2) { outValue = dcn * ig * (1.0 - gg * gg); }`,
+          `else if (gate == 2) { outValue = dcn * ig * ${activationSlope(d, g.activation, 'gg')}; }`,
         );
       } else if (g.kind === 'gru') {
         lines.push(
@@ -345,9 +345,9 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
           d.float('ng', state(3)),
           d.float('hn', state(4)),
           d.float('hp', prevState(0)),
-          d.float('dn', 'dhn * (1.0 - zg) * (1.0 - ng * ng)'),
-          d.float('outValue', 'dhn * (hp - ng) * zg * (1.0 - zg)'),
-          `if (gate == 1) { outValue = dn * hn * rg * (1.0 - rg); }`,
+          d.float('dn', `dhn * (1.0 - zg) * ${activationSlope(d, g.activation, 'ng')}`),
+          d.float('outValue', `dhn * (hp - ng) * ${gateSlope(d, g, 'zg')}`),
+          `if (gate == 1) { outValue = dn * hn * ${gateSlope(d, g, 'rg')}; }`,
           `else if (gate == 2) { outValue = dn * ${d.pick('side == 0', '1.0', 'rg')}; }`,
         );
       } else {

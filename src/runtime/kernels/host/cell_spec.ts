@@ -7,6 +7,7 @@
  */
 import type { CellVariant } from '../cell_table.js';
 import type { SequenceGeometry } from './geometry.js';
+import type { HostMath } from './host_math.js';
 import type { ArenaBuffer } from './simd/arena.js';
 import type { SimdGateKernels } from './simd/gate_kernels.js';
 
@@ -56,6 +57,31 @@ export interface HostUpstream {
  */
 export type RowFunction = (b: number, row: number, product: Float32Array) => void;
 
+/**
+ * A step with a second recurrent product (reset-before GRU: (r⊙h)·Rn, known only once r is):
+ * `rows` runs for every valid row and fills its row of `operand` [batch, H]; then the driver
+ * multiplies operand · `weight` [H, H] (backward: · weightᵀ) and `finish` runs for every valid row
+ * with that product [batch, H] as its third argument. Backward: the product of h·R the driver
+ * records and multiplies by Rᵀ is what `rows` and `finish` leave in it together.
+ */
+export interface TwoPhaseRows {
+  rows: RowFunction;
+  operand: Float32Array;
+  weight: Float32Array;
+  finish: RowFunction;
+}
+
+/** Gradients a cell adds after the driver's epilogue (the reset-before GRU: (r⊙h)ᵀ·dn into dRn). */
+export interface WeightGradientContext {
+  g: SequenceGeometry;
+  variant: CellVariant;
+  workspace: Float32Array;
+  dInputProjection: Float32Array;
+  /** [H, gates], added to in place. */
+  dRecurrentKernel: Float32Array;
+  matmul: HostMath['matmul'];
+}
+
 export interface ForwardRowContext {
   g: SequenceGeometry;
   variant: CellVariant;
@@ -67,6 +93,7 @@ export interface ForwardRowContext {
   workspace: Float32Array;
   saveForBackward: boolean;
   bias: Float32Array;
+  recurrentKernel: Float32Array;
   /** The carries, h first, updated in place. */
   carries: Float32Array[];
   /** Receives h' at each valid row. */
@@ -78,6 +105,7 @@ export interface BackwardRowContext {
   variant: CellVariant;
   /** The workspace the forward saved. */
   workspace: Float32Array;
+  recurrentKernel: Float32Array;
   /** The carries each batch row started the sequence from (h0, c0). */
   initialCarries: Float32Array[];
   mask: Float32Array | null;
@@ -88,6 +116,14 @@ export interface BackwardRowContext {
   dCarries: Float32Array[];
   /** Cells whose projections have separate gradients write the gradient of x·K + b here. */
   dInputProjection: Float32Array;
+}
+
+/** A second product per step (SimdCellSpec.secondWeight): product = operand · W (backward: · Wᵀ). */
+export interface SimdSecondProduct {
+  /** [batch, H] each. */
+  operand: ArenaBuffer;
+  product: ArenaBuffer;
+  run(): void;
 }
 
 export interface SimdForwardContext {
@@ -102,6 +138,7 @@ export interface SimdForwardContext {
   bias: ArenaBuffer;
   /** H floats a kernel may write what nobody reads into. */
   scratch: ArenaBuffer;
+  second: SimdSecondProduct | null;
 }
 
 export interface SimdBackwardContext {
@@ -125,6 +162,7 @@ export interface SimdBackwardContext {
    */
   dInputProjection: ArenaBuffer;
   dRecurrentProjection: ArenaBuffer;
+  second: SimdSecondProduct | null;
 }
 
 export interface SimdCellSpec {
@@ -135,6 +173,8 @@ export interface SimdCellSpec {
    */
   fusedProjection: boolean;
   forwardStep(kernels: SimdGateKernels, c: SimdForwardContext, row0: number): void;
+  /** The [H, H] weight of a second product per step (the contexts' `second`), from R [H, gates]. */
+  secondWeight?(recurrentKernel: Float32Array, hidden: number): Float32Array;
   /** Floats per row, in units of H, of SimdBackwardContext.extra. */
   backwardFloatsPerRow: number;
   /** Runs before the upstream gradients are loaded (dCarries hold garbage and may serve as scratch). */
@@ -145,12 +185,14 @@ export interface SimdCellSpec {
 export interface HostCellSpec {
   /**
    * Whether x·K + b and h·R (+ b1) have one gradient (the gate pre-activations: LSTM, RNN) or
-   * two (GRU, whose reset gate scales the recurrent part of n only): then the bias gradient is
-   * [input row; recurrent row].
+   * two (GRU, whose reset gate scales the recurrent part of n only): then a two-row bias gets
+   * [input row; recurrent row] (the reset-before GRU's one row: the input row).
    */
   sharedProjectionGradient: boolean;
-  forwardRow(c: ForwardRowContext): RowFunction;
-  backwardRow(c: BackwardRowContext): RowFunction;
+  forwardRow(c: ForwardRowContext): RowFunction | TwoPhaseRows;
+  backwardRow(c: BackwardRowContext): RowFunction | TwoPhaseRows;
+  /** Runs after the driver's weight gradients when the cell needs more (TwoPhaseRows). */
+  finishWeightGradients?(c: WeightGradientContext): void;
   /** The SIMD path, when it computes this variant (hidden sizes multiples of 4, no mask). */
   simd(variant: CellVariant): SimdCellSpec | null;
 }

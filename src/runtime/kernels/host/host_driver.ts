@@ -5,7 +5,7 @@
  * workspace and the BPTT epilogue (weight and input gradients as batched matmuls).
  */
 import { CELLS, hostWorkspaceFloats, type CellKind, type CellVariant } from '../cell_table.js';
-import type { HostCellData, HostCellSpec, HostForwardResult, HostUpstream } from './cell_spec.js';
+import type { HostCellData, HostForwardResult, HostUpstream } from './cell_spec.js';
 import { HOST_CELLS } from './cells/index.js';
 import { carryGradient, previousHidden, type SequenceGeometry } from './geometry.js';
 import type { HostMath } from './host_math.js';
@@ -48,7 +48,7 @@ export function hostForward(kind: CellKind, g: SequenceGeometry, a: HostCellData
   const workspace = projectInputs(g, math, a.x, a.kernel, G, saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0);
   const carries = a.carries.map((carry) => Float32Array.from(carry));
   const output = new Float32Array(rows * H);
-  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: a.bias, carries, output });
+  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: a.bias, recurrentKernel: a.recurrentKernel, carries, output });
   forwardSteps(g, math, a.mask, carries[0], a.recurrentKernel, G, row);
   return { output, carries, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
@@ -66,8 +66,8 @@ export function hostBackward(
   const simdCell = cell.simd(variant);
   const kernels = simdCell ? simdKernelsFor(g, a.mask) : null;
   if (simdCell && kernels) {
-    const r = simdBackward(kernels, simdCell, cell, kind, g, a, workspace, upstream, math);
-    return gradientsOf(cell, r.weights, r.dCarries);
+    const r = simdBackward(kernels, simdCell, cell, kind, variant, g, a, workspace, upstream, math);
+    return gradientsOf(a.bias.length, r.weights, r.dCarries);
   }
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
@@ -77,16 +77,19 @@ export function hostBackward(
   const dInputProjection = new Float32Array(rows * G);
   const dRecurrentProjection = cell.sharedProjectionGradient ? dInputProjection : new Float32Array(rows * G);
   const row = cell.backwardRow({
-    g, variant, workspace, initialCarries: a.carries, mask: a.mask, hPrev, dOutput: upstream.dOutput, dCarries, dInputProjection,
+    g, variant, workspace, recurrentKernel: a.recurrentKernel, initialCarries: a.carries, mask: a.mask, hPrev, dOutput: upstream.dOutput,
+    dCarries, dInputProjection,
   });
   backwardSteps(g, math, a.mask, dCarries[0], a.recurrentKernel, G, dRecurrentProjection, row);
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
-  return gradientsOf(cell, weights, dCarries);
+  cell.finishWeightGradients?.({ g, variant, workspace, dInputProjection, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math) });
+  return gradientsOf(a.bias.length, weights, dCarries);
 }
 
-function gradientsOf(cell: HostCellSpec, weights: WeightGradients, dCarries: Float32Array[]): HostGradients {
+/** The gradients, dBias shaped like the canonical bias of `biasLength` floats (one or two rows). */
+function gradientsOf(biasLength: number, weights: WeightGradients, dCarries: Float32Array[]): HostGradients {
   let dBias = weights.dInputBias;
-  if (!cell.sharedProjectionGradient) {
+  if (biasLength === 2 * weights.dInputBias.length) {
     // [2, gates]: the input bias row, then the recurrent bias row.
     dBias = new Float32Array(weights.dInputBias.length * 2);
     dBias.set(weights.dInputBias, 0);

@@ -3,7 +3,8 @@
  * step one recurrent matmul and a cell's row function over the valid batch rows (forward), or the
  * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations.
  */
-import { prepareRight, type HostMath } from './host_math.js';
+import type { RowFunction, TwoPhaseRows } from './cell_spec.js';
+import { prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
 
 /**
@@ -29,22 +30,41 @@ export function forwardSteps(
   h: Float32Array,
   recurrentKernel: Float32Array,
   gates: number,
-  cellRow: (b: number, row: number, recurrent: Float32Array) => void,
+  cellRow: RowFunction | TwoPhaseRows,
 ): void {
   const recurrent = new Float32Array(g.batch * gates);
   // R is packed (and, on wasm, moved to the heap) once for all T products.
   const timesR = prepareRight(math, recurrentKernel, g.hidden, gates);
+  const second = secondProduct(g, math, cellRow, false);
+  const rows = typeof cellRow === 'function' ? cellRow : cellRow.rows;
   try {
     for (let k = 0; k < g.time; k++) {
       const t = timeAt(g, k);
       timesR.run(h, recurrent, g.batch);
       for (let b = 0; b < g.batch; b++) {
-        if (isValid(mask, g, b, t)) cellRow(b, rowOf(g, b, t), recurrent); // else: output 0, carry kept
+        if (isValid(mask, g, b, t)) rows(b, rowOf(g, b, t), recurrent); // else: output 0, carry kept
       }
+      second?.run(mask, t);
     }
   } finally {
     timesR.release();
+    second?.release();
   }
+}
+
+/** The second product of TwoPhaseRows and its finishing rows, or null for a plain row function. */
+function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction | TwoPhaseRows, transposeB: boolean) {
+  if (typeof cellRow === 'function') return null;
+  const { operand, weight, finish } = cellRow;
+  const product = new Float32Array(g.batch * g.hidden);
+  const times: PreparedMatmul = prepareRight(math, weight, g.hidden, g.hidden, { transposeB });
+  return {
+    run(mask: Float32Array | null, t: number) {
+      times.run(operand, product, g.batch);
+      for (let b = 0; b < g.batch; b++) if (isValid(mask, g, b, t)) finish(b, rowOf(g, b, t), product);
+    },
+    release: () => times.release(),
+  };
 }
 
 /**
@@ -62,22 +82,25 @@ export function backwardSteps(
   recurrentKernel: Float32Array,
   gates: number,
   dRecurrentProjection: Float32Array,
-  cellRow: (b: number, row: number, dRecurrentStep: Float32Array) => void,
+  cellRow: RowFunction | TwoPhaseRows,
 ): void {
   const H = g.hidden;
   const dRecurrentStep = new Float32Array(g.batch * gates);
   const dhRecurrent = new Float32Array(g.batch * H);
   // Rᵀ made explicit once: transposed products are the slow path of every backend matmul.
   const timesRT = prepareRight(math, recurrentKernel, gates, H, { transposeB: true });
+  const second = secondProduct(g, math, cellRow, true);
+  const rows = typeof cellRow === 'function' ? cellRow : cellRow.rows;
   try {
     for (let k = g.time - 1; k >= 0; k--) {
       const t = timeAt(g, k);
       dRecurrentStep.fill(0);
       for (let b = 0; b < g.batch; b++) {
-        if (!isValid(mask, g, b, t)) continue;
-        const row = rowOf(g, b, t);
-        cellRow(b, row, dRecurrentStep);
-        dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), row * gates);
+        if (isValid(mask, g, b, t)) rows(b, rowOf(g, b, t), dRecurrentStep);
+      }
+      second?.run(mask, t);
+      for (let b = 0; b < g.batch; b++) {
+        if (isValid(mask, g, b, t)) dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), rowOf(g, b, t) * gates);
       }
       timesRT.run(dRecurrentStep, dhRecurrent, g.batch);
       for (let b = 0; b < g.batch; b++) {
@@ -87,6 +110,7 @@ export function backwardSteps(
     }
   } finally {
     timesRT.release();
+    second?.release();
   }
 }
 

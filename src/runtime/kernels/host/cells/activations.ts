@@ -1,5 +1,7 @@
 /** The activation functions of the JavaScript row functions, and their slopes. */
-import type { RecurrentActivation, RnnActivation } from '../../cell_table.js';
+import type { CellVariant, RecurrentActivation, RnnActivation } from '../../cell_table.js';
+import type { SimdCellSpec } from '../cell_spec.js';
+import { variantKey } from '../simd/gate_kernels.js';
 
 export function sigmoid(v: number): number {
   return 1 / (1 + Math.exp(-v));
@@ -28,4 +30,15 @@ export function activate(v: number, activation: RnnActivation): number {
 /** act'(z) written in terms of a = act(z). */
 export function activationSlope(a: number, activation: RnnActivation): number {
   return activation === 'tanh' ? 1 - a * a : activation === 'relu' ? (a > 0 ? 1 : 0) : 1;
+}
+
+/** A cell's SIMD specs per variant, each built once on first use. */
+export function simdSpecs(build: (variant: CellVariant) => SimdCellSpec): (variant: CellVariant) => SimdCellSpec {
+  const specs = new Map<string, SimdCellSpec>();
+  return (variant) => {
+    const key = variantKey(variant);
+    let spec = specs.get(key);
+    if (!spec) specs.set(key, (spec = build(variant)));
+    return spec;
+  };
 }

@@ -1,23 +1,28 @@
 /**
- * GRU on the host (reset after, gate blocks z, r, n; bias [2, 3H] = [b0; b1]):
+ * GRU on the host (reset after, gate blocks z, r, n; bias [2, 3H] = [b0; b1]; σ the recurrent
+ * activation, act the activation):
  *   z = σ(xKz + b0z + hRz + b1z),  r = σ(xKr + b0r + hRr + b1r)
- *   n = tanh(xKn + b0n + r⊙(hRn + b1n)),  h' = (1−z)⊙n + z⊙h
+ *   n = act(xKn + b0n + r⊙(hRn + b1n)),  h' = (1−z)⊙n + z⊙h
  *
  * Workspace (x's row layout, all rows of a block before the next):
  *   [ gates 3H per row: z, r, n after activation | hn H per row: hRn + b1n ]
  */
+import type { CellVariant } from '../../cell_table.js';
 import type { HostCellSpec, SimdCellSpec } from '../cell_spec.js';
+import { variantKey } from '../simd/gate_kernels.js';
 import { batchStride } from '../simd/time_loops.js';
-import { sigmoid } from './activations.js';
+import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
+import { resetBeforeBackward, resetBeforeForward, resetBeforeSimd, resetBeforeWeightGradients } from './gru_reset_before.js';
 
-const simd: SimdCellSpec = {
+/** The SIMD path with the gate kernels of one variant. */
+const simdFor = (variant: CellVariant): SimdCellSpec => ({
   // The n gate keeps x·K and h·R apart: x·K is projected for the whole sequence up front.
   fusedProjection: false,
   forwardStep(k, { g, saveForBackward, workspace, output, carries: [h], product: recurrent, bias, scratch }, row0) {
     const H = g.hidden;
     const G = 3 * H;
     const rows = g.batch * g.time;
-    k.gruForward(workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, bias.ptr + G * 4, h.ptr,
+    k.gruForward[variantKey(variant)](workspace.ptr + row0 * G * 4, batchStride(g, G), recurrent.ptr, bias.ptr, bias.ptr + G * 4, h.ptr,
       output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + (rows * G + row0 * H) * 4 : scratch.ptr, saveForBackward ? batchStride(g, H) : 0,
       g.batch, H * 4);
@@ -28,17 +33,22 @@ const simd: SimdCellSpec = {
     const H = g.hidden;
     const G = 3 * H;
     const hnPtr = workspace.ptr + g.batch * g.time * G * 4;
-    k.gruBackward(
+    k.gruBackward[variantKey(variant)](
       workspace.ptr + row0 * G * 4, batchStride(g, G), hnPtr + row0 * H * 4, batchStride(g, H), hPrev.ptr + row0 * H * 4, batchStride(g, H),
       hasDOutput ? dOutput.ptr + row0 * H * 4 : dOutput.ptr, hasDOutput ? batchStride(g, H) : 0, dh.ptr,
       dIn.ptr + row0 * G * 4, batchStride(g, G), dRecurrentStep.ptr, dRec.ptr + row0 * G * 4, batchStride(g, G), g.batch, H * 4,
     );
   },
-};
+});
+const simd = simdSpecs(simdFor);
 
 export const gruHost: HostCellSpec = {
   sharedProjectionGradient: false,
-  forwardRow({ g, workspace, saveForBackward, bias, carries: [h], output }) {
+  forwardRow(context) {
+    if (!context.variant.resetAfter) return resetBeforeForward(context);
+    const { g, variant, workspace, saveForBackward, bias, carries: [h], output } = context;
+    const sigmoid = gateActivation(variant.recurrentActivation);
+    const act = variant.activation;
     const H = g.hidden;
     const G = 3 * H;
     const rows = g.batch * g.time;
@@ -54,7 +64,7 @@ export const gruHost: HostCellSpec = {
         const z = sigmoid(gates[x + j] + inputBias[j] + recurrent[r + j] + recurrentBias[j]);
         const reset = sigmoid(gates[x + H + j] + inputBias[H + j] + recurrent[r + H + j] + recurrentBias[H + j]);
         const hn = recurrent[r + 2 * H + j] + recurrentBias[2 * H + j];
-        const n = Math.tanh(gates[x + 2 * H + j] + inputBias[2 * H + j] + reset * hn);
+        const n = activate(gates[x + 2 * H + j] + inputBias[2 * H + j] + reset * hn, act);
         const hNext = (1 - z) * n + z * h[carry + j];
         gates[x + j] = z;
         gates[x + H + j] = reset;
@@ -67,7 +77,11 @@ export const gruHost: HostCellSpec = {
   },
   // The reset gate scales only the recurrent part of n, so x·K + b0 and h·R + b1 get different
   // gradients (they differ in the n block by the factor r).
-  backwardRow({ g, workspace, hPrev, dOutput, dCarries: [dh], dInputProjection }) {
+  backwardRow(context) {
+    if (!context.variant.resetAfter) return resetBeforeBackward(context);
+    const { g, variant, workspace, hPrev, dOutput, dCarries: [dh], dInputProjection } = context;
+    const gateGrad = gateGradient(variant.recurrentActivation);
+    const act = variant.activation;
     const H = g.hidden;
     const G = 3 * H;
     const rows = g.batch * g.time;
@@ -83,9 +97,9 @@ export const gruHost: HostCellSpec = {
         const n = gates[x + 2 * H + j];
         const hn = hnSaved[row * H + j];
         const dhTotal = dh[carry + j] + (dOutput ? dOutput[row * H + j] : 0);
-        const dnPre = dhTotal * (1 - z) * (1 - n * n);
-        const dzPre = dhTotal * (hPrev[row * H + j] - n) * z * (1 - z);
-        const drPre = dnPre * hn * reset * (1 - reset);
+        const dnPre = dhTotal * (1 - z) * activationSlope(n, act);
+        const dzPre = gateGrad(dhTotal * (hPrev[row * H + j] - n), z);
+        const drPre = gateGrad(dnPre * hn, reset);
         dInputProjection[x + j] = dzPre;
         dInputProjection[x + H + j] = drPre;
         dInputProjection[x + 2 * H + j] = dnPre;
@@ -96,5 +110,8 @@ export const gruHost: HostCellSpec = {
       }
     };
   },
-  simd: () => simd,
+  finishWeightGradients(context) {
+    if (!context.variant.resetAfter) resetBeforeWeightGradients(context);
+  },
+  simd: (variant) => (variant.resetAfter ? simd(variant) : resetBeforeSimd(variant)),
 };

@@ -1,19 +1,20 @@
 /**
  * LSTM on the host (gate blocks i, f, g, o; σ the recurrent activation: the logistic sigmoid or
- * the hard sigmoid clip(0.2x + 0.5, 0, 1)):
- *   z = x·K + b + h·R;  i = σ(z_i), f = σ(z_f), g = tanh(z_g), o = σ(z_o)
- *   c' = f⊙c + i⊙g;     h' = o⊙tanh(c')
+ * the hard sigmoid clip(0.2x + 0.5, 0, 1); act the activation: tanh, relu or linear):
+ *   z = x·K + b + h·R;  i = σ(z_i), f = σ(z_f), g = act(z_g), o = σ(z_o)
+ *   c' = f⊙c + i⊙g;     h' = o⊙act(c')
  *
  * Workspace (x's row layout): the gates 4H per row, i, f, g, o after activation. Nothing else: the
  * backward recomputes the cell carry each step started from out of them and c0 (previousCell
  * here, the lstm_carry SIMD kernel on that path: one elementwise pass, against H floats per row
  * kept from forward to backward); the driver rebuilds the hidden carry from the output and h0.
  */
-import type { RecurrentActivation } from '../../cell_table.js';
+import type { CellVariant } from '../../cell_table.js';
 import type { HostCellSpec, SimdCellSpec } from '../cell_spec.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from '../geometry.js';
+import { variantKey } from '../simd/gate_kernels.js';
 import { batchStride } from '../simd/time_loops.js';
-import { gateActivation, gateGradient } from './activations.js';
+import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
 
 /**
  * The cell carry each step started from, [N, H] in x's row layout, recomputed from the gate
@@ -40,14 +41,14 @@ function previousCell(g: SequenceGeometry, gates: Float32Array, c0: Float32Array
   return target;
 }
 
-/** The SIMD path with the gate kernels of one recurrent activation. */
-const simdFor = (recurrentActivation: RecurrentActivation): SimdCellSpec => ({
+/** The SIMD path with the gate kernels of one variant. */
+const simdFor = (variant: CellVariant): SimdCellSpec => ({
   fusedProjection: true,
   // The activations go to the workspace's gate rows when kept, else over the product itself.
   forwardStep(k, { g, saveForBackward, workspace, output, carries: [h, c], product, bias }, row0) {
     const H = g.hidden;
     const G = 4 * H;
-    k.lstmForward[recurrentActivation](product.ptr, G * 4, bias.ptr, c.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
+    k.lstmForward[variantKey(variant)](product.ptr, G * 4, bias.ptr, c.ptr, h.ptr, output.ptr + row0 * H * 4, batchStride(g, H),
       saveForBackward ? workspace.ptr + row0 * G * 4 : product.ptr, saveForBackward ? batchStride(g, G) : G * 4, g.batch, H * 4);
   },
   backwardFloatsPerRow: 1,
@@ -65,7 +66,7 @@ const simdFor = (recurrentActivation: RecurrentActivation): SimdCellSpec => ({
   backwardStep(k, { g, workspace, extra: cPrev, dOutput, hasDOutput, dCarries: [dh, dc], dRecurrentStep, dInputProjection }, row0) {
     const H = g.hidden;
     const G = 4 * H;
-    k.lstmBackward[recurrentActivation](
+    k.lstmBackward[variantKey(variant)](
       workspace.ptr + row0 * G * 4, batchStride(g, G),
       cPrev.ptr + row0 * H * 4, batchStride(g, H),
       hasDOutput ? dOutput.ptr + row0 * H * 4 : dOutput.ptr, hasDOutput ? batchStride(g, H) : 0,
@@ -73,7 +74,7 @@ const simdFor = (recurrentActivation: RecurrentActivation): SimdCellSpec => ({
     );
   },
 });
-const simd = { sigmoid: simdFor('sigmoid'), hardSigmoid: simdFor('hardSigmoid') } satisfies Record<RecurrentActivation, SimdCellSpec>;
+const simd = simdSpecs(simdFor);
 
 export const lstmHost: HostCellSpec = {
   sharedProjectionGradient: true,
@@ -81,6 +82,7 @@ export const lstmHost: HostCellSpec = {
     const H = g.hidden;
     const G = 4 * H;
     const sigmoid = gateActivation(variant.recurrentActivation);
+    const act = variant.activation;
     return (b, row, recurrent) => {
       const z = row * G;
       const r = b * G;
@@ -88,10 +90,10 @@ export const lstmHost: HostCellSpec = {
       for (let j = 0; j < H; j++) {
         const i = sigmoid(gates[z + j] + recurrent[r + j] + bias[j]);
         const f = sigmoid(gates[z + H + j] + recurrent[r + H + j] + bias[H + j]);
-        const gg = Math.tanh(gates[z + 2 * H + j] + recurrent[r + 2 * H + j] + bias[2 * H + j]);
+        const gg = activate(gates[z + 2 * H + j] + recurrent[r + 2 * H + j] + bias[2 * H + j], act);
         const o = sigmoid(gates[z + 3 * H + j] + recurrent[r + 3 * H + j] + bias[3 * H + j]);
         const cNext = f * c[carry + j] + i * gg;
-        const hNext = o * Math.tanh(cNext);
+        const hNext = o * activate(cNext, act);
         gates[z + j] = i;
         gates[z + H + j] = f;
         gates[z + 2 * H + j] = gg;
@@ -107,6 +109,7 @@ export const lstmHost: HostCellSpec = {
     const H = g.hidden;
     const G = 4 * H;
     const gateGrad = gateGradient(variant.recurrentActivation);
+    const act = variant.activation;
     const cPrev = previousCell(g, gates, initialCarries[1], mask);
     return (b, row, dGatesStep) => {
       const z = row * G;
@@ -118,17 +121,17 @@ export const lstmHost: HostCellSpec = {
         const gg = gates[z + 2 * H + j];
         const o = gates[z + 3 * H + j];
         const cBefore = cPrev[row * H + j];
-        const tanhC = Math.tanh(f * cBefore + i * gg);
+        const actC = activate(f * cBefore + i * gg, act);
         const dhTotal = dh[carry + j] + (dOutput ? dOutput[row * H + j] : 0);
-        const dcTotal = dc[carry + j] + dhTotal * o * (1 - tanhC * tanhC);
+        const dcTotal = dc[carry + j] + dhTotal * o * activationSlope(actC, act);
         dGatesStep[s + j] = gateGrad(dcTotal * gg, i);
         dGatesStep[s + H + j] = gateGrad(dcTotal * cBefore, f);
-        dGatesStep[s + 2 * H + j] = dcTotal * i * (1 - gg * gg);
-        dGatesStep[s + 3 * H + j] = gateGrad(dhTotal * tanhC, o);
+        dGatesStep[s + 2 * H + j] = dcTotal * i * activationSlope(gg, act);
+        dGatesStep[s + 3 * H + j] = gateGrad(dhTotal * actC, o);
         dc[carry + j] = dcTotal * f;
         dh[carry + j] = 0; // h reaches the next step only through h·R
       }
     };
   },
-  simd: ({ recurrentActivation }) => simd[recurrentActivation],
+  simd: (variant) => simd(variant),
 };

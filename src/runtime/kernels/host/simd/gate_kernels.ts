@@ -6,9 +6,12 @@
  * multiples of 4.
  */
 import { buildModule, Code, ValueTypes, type FunctionSpec } from './wasm_emitter.js';
-import { RECURRENT_ACTIVATIONS, type RecurrentActivation } from '../../cell_table.js';
-import { elementwise, gateAddress, gateGradient, hardSigmoid, Locals, rowLoops, sigmoid, tanh, type GateActivation, type Scratch } from './vector_math.js';
+import { RECURRENT_ACTIVATIONS, RNN_ACTIVATIONS, type CellVariant } from '../../cell_table.js';
+import {
+  activation, activationSlope, elementwise, gateAddress, gateGradient, hardSigmoid, Locals, rowLoops, sigmoid, tanh, type GateActivation, type Scratch,
+} from './vector_math.js';
 import { transpose } from './transpose.js';
+import { resetBeforeBackwardN, resetBeforeBackwardR, resetBeforeGates, resetBeforeOutput, type ResetBeforeVariant } from './gru_reset_before_kernels.js';
 
 const { i32, v128 } = ValueTypes;
 
@@ -16,10 +19,11 @@ const { i32, v128 } = ValueTypes;
  * lstm_forward(z, zStride, bias, c, h, out, outStride, act, actStride, batch, hiddenBytes):
  * z rows hold this step's x·K + h·R (read); act rows receive the activations i, f, g, o (act may
  * be z: a lane's four gates are loaded before they are stored); c and h [batch, H] are updated in
- * place; out rows get h'. The gates i, f, o use `recurrentActivation`.
+ * place; out rows get h'. The gates i, f, o use the variant's recurrentActivation, g and the
+ * cell output its activation.
  */
-function lstmForward(recurrentActivation: RecurrentActivation): FunctionSpec {
-  const gate: GateActivation = recurrentActivation === 'hardSigmoid' ? hardSigmoid : sigmoid;
+function lstmForward(variant: KernelVariant): FunctionSpec {
+  const gate = gateOf(variant);
   const P = { z: 0, zStride: 1, bias: 2, c: 3, h: 4, out: 5, outStride: 6, act: 7, actStride: 8, batch: 9, hb: 10 };
   const L = new Locals(11);
   const b = L.add(i32), j = L.add(i32);
@@ -46,20 +50,20 @@ function lstmForward(recurrentActivation: RecurrentActivation): FunctionSpec {
     }
     gate(c, pre[0], s); c.set(act[0]);
     gate(c, pre[1], s); c.set(act[1]);
-    tanh(c, pre[2], s); c.set(act[2]);
+    activation(c, variant.activation, pre[2], s); c.set(act[2]);
     gate(c, pre[3], s); c.set(act[3]);
     for (let k = 0; k < 4; k++) gateAddress(c, ap, off, k).get(act[k]).store();
     // c' = f·c + i·g
     c.get(act[1]).get(cp).load().mul().get(act[0]).get(act[2]).mul().add().tee(cn).set(tmp);
     c.get(cp).get(cn).store();
-    // h' = o·tanh(c')
+    // h' = o·act(c')
     c.get(act[3]);
-    tanh(c, tmp, s);
+    activation(c, variant.activation, tmp, s);
     c.mul().set(tmp);
     c.get(hp).get(tmp).store();
     c.get(op).get(tmp).store();
   });
-  return { name: lstmName('forward', recurrentActivation), params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: kernelName('lstm_forward', variant), params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -69,8 +73,8 @@ function lstmForward(recurrentActivation: RecurrentActivation): FunctionSpec {
  * writes the pre-activation gradients to dGates [batch, 4H] and to the dProj rows, dc ← dc·f,
  * dh ← 0 (h reaches the previous step only through h·R, added by the caller).
  */
-function lstmBackward(recurrentActivation: RecurrentActivation): FunctionSpec {
-  const hard = recurrentActivation === 'hardSigmoid';
+function lstmBackward(variant: KernelVariant): FunctionSpec {
+  const hard = variant.recurrentActivation === 'hardSigmoid';
   const P = { gates: 0, gStride: 1, cPrev: 2, cStride: 3, dOut: 4, dOutStride: 5, dh: 6, dc: 7, dGates: 8, dProj: 9, dProjStride: 10, batch: 11, hb: 12 };
   const L = new Locals(13);
   const b = L.add(i32), j = L.add(i32);
@@ -93,17 +97,19 @@ function lstmBackward(recurrentActivation: RecurrentActivation): FunctionSpec {
     const [i, f, g, o] = act;
     for (let k = 0; k < 4; k++) gateAddress(c, gp, off, k).load().set(act[k]);
     c.get(cpp).load().set(cPrev);
-    // tanh(c') with c' = f·cPrev + i·g
+    // act(c') with c' = f·cPrev + i·g
     c.get(f).get(cPrev).mul().get(i).get(g).mul().add().set(tanhC);
-    tanh(c, tanhC, s);
+    activation(c, variant.activation, tanhC, s);
     c.set(tanhC);
     c.get(dhp).load().get(dop).load().add().set(dhT);
-    // dcT = dc + dhT·o·(1 − tanhC²)
-    c.get(dcp).load().get(dhT).get(o).mul().splat(1).get(tanhC).get(tanhC).mul().sub().mul().add().set(dcT);
-    // di = dcT·g·σ'(i), df = dcT·cPrev·σ'(f), dg = dcT·i·(1−g²), do = dhT·tanhC·σ'(o)
+    // dcT = dc + dhT·o·act'(c')
+    c.get(dcp).load().get(dhT).get(o).mul();
+    activationSlope(c, variant.activation, tanhC);
+    c.add().set(dcT);
+    // di = dcT·g·σ'(i), df = dcT·cPrev·σ'(f), dg = dcT·i·act'(g), do = dhT·act(c')·σ'(o)
     c.get(dcT).get(g).mul(); gateGradient(c, i, hard); c.set(grad[0]);
     c.get(dcT).get(cPrev).mul(); gateGradient(c, f, hard); c.set(grad[1]);
-    c.get(dcT).get(i).mul().splat(1).get(g).get(g).mul().sub().mul().set(grad[2]);
+    c.get(dcT).get(i).mul(); activationSlope(c, variant.activation, g); c.set(grad[2]);
     c.get(dhT).get(tanhC).mul(); gateGradient(c, o, hard); c.set(grad[3]);
     for (let k = 0; k < 4; k++) {
       gateAddress(c, dgp, off, k).get(grad[k]).store();
@@ -112,7 +118,7 @@ function lstmBackward(recurrentActivation: RecurrentActivation): FunctionSpec {
     c.get(dcp).get(dcT).get(f).mul().store();
     c.get(dhp).splat(0).store();
   });
-  return { name: lstmName('backward', recurrentActivation), params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: kernelName('lstm_backward', variant), params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -150,7 +156,8 @@ function lstmCarry(): FunctionSpec {
  * hiddenBytes): z rows hold x·K (read) and receive z, r, n; rec [batch, 3H] = h·R; h updated in
  * place; out rows get h'; hn rows get h·Rn + b1n (pass stride 0 and an H-float scratch to skip).
  */
-function gruForward(): FunctionSpec {
+function gruForward(variant: KernelVariant): FunctionSpec {
+  const gate = gateOf(variant);
   const P = { z: 0, zStride: 1, rec: 2, b0: 3, b1: 4, h: 5, out: 6, outStride: 7, hn: 8, hnStride: 9, batch: 10, hb: 11 };
   const L = new Locals(12);
   const b = L.add(i32), j = L.add(i32);
@@ -177,15 +184,15 @@ function gruForward(): FunctionSpec {
       gateAddress(c, b1p, off, k).load().add().set(target);
     };
     preactivation(0, zv);
-    sigmoid(c, zv, s); c.set(zv);
+    gate(c, zv, s); c.set(zv);
     preactivation(1, rv);
-    sigmoid(c, rv, s); c.set(rv);
+    gate(c, rv, s); c.set(rv);
     gateAddress(c, rp, off, 2).load();
     gateAddress(c, b1p, off, 2).load().add().set(hnv);
-    // n = tanh(xKn + b0n + r·hn)
+    // n = act(xKn + b0n + r·hn)
     gateAddress(c, zp, off, 2).load();
     gateAddress(c, b0p, off, 2).load().add().get(rv).get(hnv).mul().add().set(nv);
-    tanh(c, nv, s); c.set(nv);
+    activation(c, variant.activation, nv, s); c.set(nv);
     gateAddress(c, zp, off, 0).get(zv).store();
     gateAddress(c, zp, off, 1).get(rv).store();
     gateAddress(c, zp, off, 2).get(nv).store();
@@ -195,7 +202,7 @@ function gruForward(): FunctionSpec {
     c.get(hp).get(tmp).store();
     c.get(op).get(tmp).store();
   });
-  return { name: 'gru_forward', params: Array(12).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: kernelName('gru_forward', variant), params: Array(12).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -203,7 +210,8 @@ function gruForward(): FunctionSpec {
  * dRecStep, dRec, dRecStride, batch, hiddenBytes): the gradients of x·K + b0 (dIn rows) and of
  * h·R + b1 (dRec rows and dRecStep [batch, 3H]); dh ← (dh + dOut)·z, the direct path.
  */
-function gruBackward(): FunctionSpec {
+function gruBackward(variant: KernelVariant): FunctionSpec {
+  const hard = variant.recurrentActivation === 'hardSigmoid';
   const P = { gates: 0, gStride: 1, hn: 2, hnStride: 3, hPrev: 4, hpStride: 5, dOut: 6, dOutStride: 7, dh: 8, dIn: 9, dInStride: 10, dRecStep: 11, dRec: 12, dRecStride: 13, batch: 14, hb: 15 };
   const L = new Locals(16);
   const b = L.add(i32), j = L.add(i32);
@@ -226,10 +234,10 @@ function gruBackward(): FunctionSpec {
     gateAddress(c, gp, off, 1).load().set(rv);
     gateAddress(c, gp, off, 2).load().set(nv);
     c.get(dhp).load().get(dop).load().add().set(dhT);
-    // dn = dhT·(1 − z)·(1 − n²); dz = dhT·(hPrev − n)·z(1 − z); dr = dn·hn·r(1 − r)
-    c.get(dhT).splat(1).get(zv).sub().mul().splat(1).get(nv).get(nv).mul().sub().mul().set(dn);
-    c.get(dhT).get(hpp).load().get(nv).sub().mul().get(zv).mul().splat(1).get(zv).sub().mul().set(dz);
-    c.get(dn).get(hnp).load().mul().get(rv).mul().splat(1).get(rv).sub().mul().set(dr);
+    // dn = dhT·(1 − z)·act'(n); dz = dhT·(hPrev − n)·σ'(z); dr = dn·hn·σ'(r)
+    c.get(dhT).splat(1).get(zv).sub().mul(); activationSlope(c, variant.activation, nv); c.set(dn);
+    c.get(dhT).get(hpp).load().get(nv).sub().mul(); gateGradient(c, zv, hard); c.set(dz);
+    c.get(dn).get(hnp).load().mul(); gateGradient(c, rv, hard); c.set(dr);
     c.get(dn).get(rv).mul().set(dnr);
     gateAddress(c, dip, off, 0).get(dz).store();
     gateAddress(c, dip, off, 1).get(dr).store();
@@ -241,7 +249,7 @@ function gruBackward(): FunctionSpec {
     }
     c.get(dhp).get(dhT).get(zv).mul().store();
   });
-  return { name: 'gru_backward', params: Array(16).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: kernelName('gru_backward', variant), params: Array(16).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -301,26 +309,56 @@ function rnnBackward(): FunctionSpec {
   return { name: 'rnn_backward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
-/** The export name of an LSTM kernel: lstm_forward, lstm_forward_hardSigmoid, … */
-function lstmName(pass: 'forward' | 'backward', recurrentActivation: RecurrentActivation): string {
-  return `lstm_${pass}${recurrentActivation === 'sigmoid' ? '' : `_${recurrentActivation}`}`;
+/** What selects a gate kernel (the reset-before GRU has none: it runs on the JavaScript path). */
+export type KernelVariant = Pick<CellVariant, 'activation' | 'recurrentActivation'>;
+
+/** Every LSTM / GRU variant: each gets its own gate kernels. */
+const GATED_VARIANTS: KernelVariant[] = RECURRENT_ACTIVATIONS.flatMap((recurrentActivation) =>
+  RNN_ACTIVATIONS.map((activation) => ({ activation, recurrentActivation })));
+
+/** The key of a variant in the kernel records: `sigmoid_tanh`, `hardSigmoid_relu`, … */
+export function variantKey(variant: KernelVariant): string {
+  return `${variant.recurrentActivation}_${variant.activation}`;
+}
+
+/** The export name of a gate kernel: lstm_forward (the default variant), lstm_forward_hardSigmoid_relu, … */
+function kernelName(stem: string, variant: KernelVariant): string {
+  const key = variantKey(variant);
+  return key === 'sigmoid_tanh' ? stem : `${stem}_${key}`;
+}
+
+function gateOf(variant: KernelVariant): GateActivation {
+  return variant.recurrentActivation === 'hardSigmoid' ? hardSigmoid : sigmoid;
 }
 
 export type LstmForwardKernel = (z: number, zStride: number, bias: number, c: number, h: number, out: number, outStride: number, act: number,
   actStride: number, batch: number, hiddenBytes: number) => void;
+export type GruForwardKernel = (z: number, zStride: number, rec: number, inputBias: number, recurrentBias: number, h: number, out: number,
+  outStride: number, hn: number, hnStride: number, batch: number, hiddenBytes: number) => void;
+export type GruBackwardKernel = (gates: number, gStride: number, hn: number, hnStride: number, hPrev: number, hpStride: number, dOut: number,
+  dOutStride: number, dh: number, dIn: number, dInStride: number, dRecStep: number, dRec: number, dRecStride: number, batch: number,
+  hiddenBytes: number) => void;
 export type LstmBackwardKernel = (gates: number, gStride: number, cPrev: number, cStride: number, dOut: number, dOutStride: number, dh: number,
   dc: number, dGates: number, dProj: number, dProjStride: number, batch: number, hiddenBytes: number) => void;
 
+type Kernel = (...args: number[]) => void;
+export interface ResetBeforeKernels { gates: Kernel; output: Kernel; backwardN: Kernel; backwardR: Kernel }
+
+function resetBeforeVariant(variant: KernelVariant): ResetBeforeVariant {
+  return { name: kernelName('gru_reset_before', variant), gate: gateOf(variant), hard: variant.recurrentActivation === 'hardSigmoid', act: variant.activation };
+}
+
 export interface SimdGateKernels {
   memory: WebAssembly.Memory;
-  /** By recurrent activation (the gates i, f, o). */
-  lstmForward: Record<RecurrentActivation, LstmForwardKernel>;
-  lstmBackward: Record<RecurrentActivation, LstmBackwardKernel>;
+  /** By variant (variantKey). */
+  lstmForward: Record<string, LstmForwardKernel>;
+  lstmBackward: Record<string, LstmBackwardKernel>;
   lstmCarry(gates: number, gStride: number, c: number, cPrev: number, cStride: number, batch: number, hiddenBytes: number): void;
-  gruForward(z: number, zStride: number, rec: number, inputBias: number, recurrentBias: number, h: number, out: number, outStride: number,
-    hn: number, hnStride: number, batch: number, hiddenBytes: number): void;
-  gruBackward(gates: number, gStride: number, hn: number, hnStride: number, hPrev: number, hpStride: number, dOut: number, dOutStride: number,
-    dh: number, dIn: number, dInStride: number, dRecStep: number, dRec: number, dRecStride: number, batch: number, hiddenBytes: number): void;
+  /** The reset-before GRU by variant (variantKey): gru_reset_before_kernels.ts. */
+  gruResetBefore: Record<string, ResetBeforeKernels>;
+  /** By variant (variantKey). */
+  gruForward: Record<string, GruForwardKernel>;
+  gruBackward: Record<string, GruBackwardKernel>;
   rnnForward(z: number, zStride: number, bias: number, h: number, out: number, outStride: number, act: number, actStride: number,
     batch: number, hiddenBytes: number): void;
   rnnBackward(activated: number, aStride: number, dOut: number, dOutStride: number, dh: number, dStep: number, dProj: number, dProjStride: number,
@@ -331,8 +369,8 @@ export interface SimdGateKernels {
   transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
-function byRecurrentActivation<T>(of: (activation: RecurrentActivation) => T): Record<RecurrentActivation, T> {
-  return Object.fromEntries(RECURRENT_ACTIVATIONS.map((activation) => [activation, of(activation)])) as Record<RecurrentActivation, T>;
+function byVariant<T>(of: (variant: KernelVariant) => T): Record<string, T> {
+  return Object.fromEntries(GATED_VARIANTS.map((variant) => [variantKey(variant), of(variant)]));
 }
 
 let cached: SimdGateKernels | null | undefined;
@@ -342,8 +380,12 @@ export function simdGateKernels(): SimdGateKernels | null {
   if (cached !== undefined) return cached;
   cached = null;
   try {
-    const lstm = RECURRENT_ACTIVATIONS.flatMap((activation) => [lstmForward(activation), lstmBackward(activation)]);
-    const bytes = buildModule([...lstm, lstmCarry(), gruForward(), gruBackward(), rnnForward(), rnnBackward(),
+    const gated = GATED_VARIANTS.flatMap((variant) => {
+      const rb = resetBeforeVariant(variant);
+      return [lstmForward(variant), lstmBackward(variant), gruForward(variant), gruBackward(variant),
+        resetBeforeGates(rb), resetBeforeOutput(rb), resetBeforeBackwardN(rb), resetBeforeBackwardR(rb)];
+    });
+    const bytes = buildModule([...gated, lstmCarry(), rnnForward(), rnnBackward(),
       elementwise('sigmoid', sigmoid), elementwise('tanh', tanh), transpose()]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
@@ -351,9 +393,15 @@ export function simdGateKernels(): SimdGateKernels | null {
     const e = exports as unknown as Record<string, (...args: number[]) => void>;
     cached = {
       memory,
-      lstmForward: byRecurrentActivation((a) => e[lstmName('forward', a)]),
-      lstmBackward: byRecurrentActivation((a) => e[lstmName('backward', a)]),
-      lstmCarry: e.lstm_carry, gruForward: e.gru_forward, gruBackward: e.gru_backward,
+      lstmForward: byVariant((v) => e[kernelName('lstm_forward', v)]),
+      lstmBackward: byVariant((v) => e[kernelName('lstm_backward', v)]),
+      gruForward: byVariant((v) => e[kernelName('gru_forward', v)]),
+      gruBackward: byVariant((v) => e[kernelName('gru_backward', v)]),
+      gruResetBefore: byVariant((v) => {
+        const name = resetBeforeVariant(v).name;
+        return { gates: e[`${name}_gates`], output: e[`${name}_output`], backwardN: e[`${name}_backward_n`], backwardR: e[`${name}_backward_r`] };
+      }),
+      lstmCarry: e.lstm_carry,
       rnnForward: e.rnn_forward, rnnBackward: e.rnn_backward, sigmoid: e.sigmoid, tanh: e.tanh, transpose: e.transpose,
     };
   } catch {

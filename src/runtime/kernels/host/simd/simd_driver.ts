@@ -4,14 +4,24 @@
  * (SimdCellSpec). Every buffer the gate math touches lives in the kernels' arena, allocated at
  * once per call; the results are views of it, valid until the next host kernel call.
  */
-import { CELLS, hostWorkspaceFloats, type CellKind } from '../../cell_table.js';
-import type { HostCellData, HostCellSpec, HostForwardResult, HostUpstream, SimdBackwardContext, SimdCellSpec, SimdForwardContext } from '../cell_spec.js';
+import { CELLS, hostWorkspaceFloats, type CellKind, type CellVariant } from '../../cell_table.js';
+import type {
+  HostCellData, HostCellSpec, HostForwardResult, HostUpstream, SimdBackwardContext, SimdCellSpec, SimdForwardContext, SimdSecondProduct,
+} from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
-import type { HostMath } from '../host_math.js';
+import { prepareRight, type HostMath } from '../host_math.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
-import { allocate, subBuffer } from './arena.js';
+import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './time_loops.js';
+
+/** The cell's second product per step over the given arena buffers, or null; release() after the loop. */
+function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: SequenceGeometry, [operand, product]: ArenaBuffer[],
+  transposeB: boolean): { second: SimdSecondProduct | null; release(): void } {
+  if (!cell.secondWeight) return { second: null, release() {} };
+  const times = prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
+  return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
+}
 
 export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: CellKind, g: SequenceGeometry, a: HostCellData,
   saveForBackward: boolean, math: HostMath): HostForwardResult {
@@ -20,18 +30,24 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
   const rows = g.batch * g.time;
   // Without a fused projection x·K is the workspace's first block even when nothing is kept.
   const workspaceFloats = saveForBackward ? hostWorkspaceFloats(kind, rows, H) : cell.fusedProjection ? 0 : rows * G;
-  const [workspace, output, product, bias, scratch, ...carries] = allocate(kernels, [
-    workspaceFloats, rows * H, g.batch * G, a.bias.length, H, ...a.carries.map(() => g.batch * H),
+  const secondFloats = cell.secondWeight ? g.batch * H : 0;
+  const [workspace, output, product, bias, scratch, secondOperand, secondProductBuffer, ...carries] = allocate(kernels, [
+    workspaceFloats, rows * H, g.batch * G, a.bias.length, H, secondFloats, secondFloats, ...a.carries.map(() => g.batch * H),
   ]);
   carries.forEach((carry, i) => carry.view.set(a.carries[i]));
   bias.view.set(a.bias);
-  const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch };
+  const second = secondProduct(cell, math, a, g, [secondOperand, secondProductBuffer], false);
+  const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch, second: second.second };
   const step = (row0: number) => cell.forwardStep(kernels, c, row0);
-  if (cell.fusedProjection) {
-    fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, carries[0], product, step);
-  } else {
-    math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * G), rows, g.inputSize, G);
-    forwardLoop(g, math, a.recurrentKernel, G, carries[0], product, step);
+  try {
+    if (cell.fusedProjection) {
+      fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, carries[0], product, step);
+    } else {
+      math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * G), rows, g.inputSize, G);
+      forwardLoop(g, math, a.recurrentKernel, G, carries[0], product, step);
+    }
+  } finally {
+    second.release();
   }
   return {
     output: output.view,
@@ -40,8 +56,8 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
   };
 }
 
-export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host: HostCellSpec, kind: CellKind, g: SequenceGeometry,
-  a: HostCellData, savedWorkspace: Float32Array, upstream: HostUpstream,
+export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host: HostCellSpec, kind: CellKind, variant: CellVariant,
+  g: SequenceGeometry, a: HostCellData, savedWorkspace: Float32Array, upstream: HostUpstream,
   math: HostMath): { weights: WeightGradients; dCarries: Float32Array[] } {
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
@@ -49,9 +65,11 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   const shared = host.sharedProjectionGradient;
   const workspaceFloats = hostWorkspaceFloats(kind, rows, H);
   const { dOutput } = upstream;
-  const [workspace, extra, hPrevious, dOut, dRecurrentStep, dInSeparate, dRecSeparate, dInTransposed, dRecTransposed, ...dCarries] = allocate(kernels, [
+  const secondFloats = cell.secondWeight ? g.batch * H : 0;
+  const [workspace, extra, hPrevious, dOut, dRecurrentStep, dInSeparate, dRecSeparate, dInTransposed, dRecTransposed, secondOperand, secondProductBuffer,
+    ...dCarries] = allocate(kernels, [
     workspaceFloats, rows * H * cell.backwardFloatsPerRow, rows * H, dOutput ? rows * H : H, g.batch * G,
-    shared ? 0 : rows * G, shared ? 0 : rows * G, transposeFloats(rows, G), shared ? 0 : transposeFloats(rows, G),
+    shared ? 0 : rows * G, shared ? 0 : rows * G, transposeFloats(rows, G), shared ? 0 : transposeFloats(rows, G), secondFloats, secondFloats,
     ...a.carries.map(() => g.batch * H),
   ]);
   workspace.view.set(savedWorkspace.subarray(0, workspaceFloats));
@@ -59,16 +77,24 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   const dIn = shared ? subBuffer(workspace, 0, rows * G) : dInSeparate;
   const dRec = shared ? dIn : dRecSeparate;
   const hPrev = previousHidden(g, a.output, a.carries[0], null, hPrevious.view);
+  const second = secondProduct(cell, math, a, g, [secondOperand, secondProductBuffer], true);
   const c: SimdBackwardContext = {
     g, workspace, extra, hPrev: hPrevious, initialCarries: a.carries, dOutput: dOut, hasDOutput: dOutput !== null, dCarries, dRecurrentStep,
-    dInputProjection: dIn, dRecurrentProjection: dRec,
+    dInputProjection: dIn, dRecurrentProjection: dRec, second: second.second,
   };
   cell.beforeBackward?.(kernels, c);
   dCarries.forEach((dCarry, i) => loadUpstream(dCarry, upstream.dCarries[i] ?? null));
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
-  backwardLoop(g, math, a.recurrentKernel, G, dCarries[0].view, dRecurrentStep.view, (row0) => cell.backwardStep(kernels, c, row0));
+  try {
+    backwardLoop(g, math, a.recurrentKernel, G, dCarries[0].view, dRecurrentStep.view, (row0) => cell.backwardStep(kernels, c, row0));
+  } finally {
+    second.release();
+  }
   const projections: Array<[typeof dIn, typeof dIn]> = shared ? [[dIn, dInTransposed]] : [[dIn, dInTransposed], [dRec, dRecTransposed]];
   const options = weightGradientOptions(kernels, rows, G, a.inputGradient, projections);
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dIn.view, dRec.view, options);
+  host.finishWeightGradients?.({
+    g, variant, workspace: workspace.view, dInputProjection: dIn.view, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math),
+  });
   return { weights, dCarries: dCarries.map((dCarry) => dCarry.view.slice()) };
 }

@@ -8,6 +8,7 @@
  *            parts), degree-6 polynomial, times 2ⁿ built in the exponent bits (≈ 1 ulp)
  *   σ(x) = 1 / (1 + exp(−x)),  tanh(x) = 1 − 2 / (exp(2x) + 1)   (absolute error ≲ 1e-7)
  */
+import type { RnnActivation } from '../../cell_table.js';
 import { Code, ValueTypes, type FunctionSpec } from './wasm_emitter.js';
 
 const { i32, v128 } = ValueTypes;
@@ -64,6 +65,19 @@ export function tanh(c: Code, src: number, s: Scratch): void {
   c.get(src).splat(2).mul().set(src);
   exp(c, src, s);
   c.splat(1).add().div().sub();
+}
+
+/** Pushes act(local src) for a cell activation (tanh clobbers src). */
+export function activation(c: Code, act: RnnActivation, src: number, s: Scratch): void {
+  if (act === 'tanh') tanh(c, src, s);
+  else if (act === 'relu') c.get(src).splat(0).max();
+  else c.get(src);
+}
+
+/** Multiplies the value on the stack by act'(z) written in terms of a = act(z) in local `a`. */
+export function activationSlope(c: Code, act: RnnActivation, a: number): void {
+  if (act === 'tanh') c.splat(1).get(a).get(a).mul().sub().mul();
+  else if (act === 'relu') c.get(a).splat(0).gt().splat(1).and().mul();
 }
 
 /** Declares locals in order; params first. */
