@@ -71,7 +71,7 @@ const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>) => {
 };
 
 function checkHostMath(math: () => HostMath): void {
-  const shapes: Array<[number, number, number]> = [[1, 1, 1], [3, 5, 7], [4, 8, 4], [13, 9, 6], [32, 128, 64], [2, 130, 5]];
+  const shapes: Array<[number, number, number]> = [[1, 1, 1], [1, 37, 9], [3, 5, 7], [4, 8, 4], [13, 9, 6], [32, 128, 64], [2, 130, 5]];
   for (const [m, k, n] of shapes) {
     for (const transposeA of [false, true]) {
       for (const transposeB of [false, true]) {

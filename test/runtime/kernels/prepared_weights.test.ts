@@ -1,13 +1,13 @@
 /**
  * The prepared-weights cache of the step kernels: a hit serves the same product without preparing
- * again, keys separate weights, shapes and transposes, the budget evicts (and releases) the least
- * recently used, and a step after a Variable's assign sees the new values (checked against the
+ * again, keys separate weights, shapes and transposes, an operand lives (whatever its size) until its
+ * weights do, and a step after a Variable's assign sees the new values (checked against the
  * composite step).
  */
 import { describe, expect, it } from 'vitest';
 import { describeBackends, tf } from '../../helpers/backends.js';
 import { jsHostMath, type HostMath, type PreparedMatmul } from '../../../src/runtime/kernels/host/host_math.js';
-import { withPreparedWeights } from '../../../src/runtime/kernels/host/prepared_weights.js';
+import { keptOperandCount, withPreparedWeights } from '../../../src/runtime/kernels/host/prepared_weights.js';
 import { lstmStep } from '../../../src/runtime/kernels/ops.js';
 import { lstmStepComposite } from '../../../src/runtime/kernels/composite/lstm.js';
 import { maxAbsDiff } from './cases.js';
@@ -51,23 +51,26 @@ describe('withPreparedWeights', () => {
     expect(math.prepared).toBe(3);
   });
 
-  it('keeps at most 16 MiB, releasing the least recently used first; a larger operand is not kept', () => {
+  it('keeps operands of any size while their weights live, releases each once after its weight goes', () => {
     const math = countingMath();
-    const six = 6 * 2 ** 20 / 4; // floats in 6 MiB
-    const ids = [{}, {}, {}];
-    const operand = new Float32Array(six);
-    withPreparedWeights(math, [ids[0]]).prepareRight!(operand, six, 1);
-    withPreparedWeights(math, [ids[1]]).prepareRight!(operand, six, 1);
-    withPreparedWeights(math, [ids[0]]).prepareRight!(operand, six, 1); // hit: ids[1] is now the oldest
+    const floats = 12 * 2 ** 20 / 4; // 12 MiB each: 36 MiB in all, past the old 16 MiB budget
+    const operand = new Float32Array(floats);
+    const live = new Set<object>([{}, {}, {}]);
+    const ids = [...live];
+    const isLive = (dataId: object) => live.has(dataId);
+    for (let round = 0; round < 2; round++) {
+      for (const id of ids) withPreparedWeights(math, [id], isLive).prepareRight!(operand, floats, 1);
+    }
+    expect(math.prepared).toBe(3); // the second round hit every one
     expect(math.released).toBe(0);
-    withPreparedWeights(math, [ids[2]]).prepareRight!(operand, six, 1); // 18 MiB: one must go
+    live.delete(ids[1]);
+    expect(keptOperandCount(math)).toBe(2);
     expect(math.released).toBe(1);
-    withPreparedWeights(math, [ids[0]]).prepareRight!(operand, six, 1);
-    expect(math.prepared).toBe(3); // ids[0] survived, ids[1] was released
-
-    const huge = withPreparedWeights(math, [{}]).prepareRight!(new Float32Array(5 * 2 ** 20), 5 * 2 ** 20, 1); // 20 MiB
-    huge.release();
-    expect(math.released).toBe(2);
+    withPreparedWeights(math, [ids[0]], isLive).prepareRight!(operand, floats, 1);
+    expect(math.prepared).toBe(3);
+    live.clear();
+    expect(keptOperandCount(math)).toBe(0);
+    expect(math.released).toBe(3);
   });
 
   it('keeps its own copy of the operand: a caller reusing its buffer does not change a kept operand', () => {

@@ -5,7 +5,7 @@
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostMath } from './host_math.js';
 import { isArenaView } from './simd/arena.js';
-import { createWasmHostMath, type WasmBackendModule } from './wasm_math.js';
+import { createWasmHostMath, type WasmBackendModule, type WasmHostMath } from './wasm_math.js';
 
 export interface HostTensorIO {
   /** The values of `tensor` as float32 (never mutated by the kernels). */
@@ -25,6 +25,12 @@ export interface HostTensorIO {
   fill(backend: KernelBackend, target: TensorInfo, values: Float32Array): void;
   /** The backend's own matmul where it has a faster one than the JS GEMM. */
   math?(backend: KernelBackend): HostMath | undefined;
+  /**
+   * c[m×n] (+)= a·b for two float32 tensors of the backend (a [m, k], b [k, n]) read where the
+   * backend keeps them, with the backend's matmul (`math`); false when it cannot (the caller then
+   * reads both and multiplies). Where `read` is free (cpu) there is nothing to add.
+   */
+  product?(backend: KernelBackend, a: TensorInfo, b: TensorInfo, c: Float32Array, accumulate?: boolean): boolean;
 }
 
 function readFloat32(backend: KernelBackend, tensor: TensorInfo): Float32Array {
@@ -90,7 +96,17 @@ export const wasmTensorIO: HostTensorIO = {
     }
     return math;
   },
+  product(backend, a, b, c, accumulate = false) {
+    const math = wasmTensorIO.math!(backend) as WasmHostMath | undefined;
+    const ids = (backend as unknown as { dataIdMap?: { get(dataId: object): { id: number } | undefined } }).dataIdMap;
+    const aId = ids?.get(a.dataId)?.id;
+    const bId = ids?.get(b.dataId)?.id;
+    if (!math || aId === undefined || bId === undefined) return false;
+    const [k, n] = b.shape;
+    math.multiplyTensors(aId, bId, c, a.shape[0], k, n, accumulate);
+    return true;
+  },
 };
 
 /** One wasm HostMath (and its heap arena) per backend instance's module. */
-const wasmMathByModule = new WeakMap<WasmBackendModule, HostMath>();
+const wasmMathByModule = new WeakMap<WasmBackendModule, WasmHostMath>();

@@ -32,7 +32,7 @@ export interface HostGradients {
  * The SIMD gate kernels when they can run this case, else null (the JavaScript row functions
  * run): masks need per-row branching, and hidden sizes must fill whole f32x4 lanes.
  */
-function simdKernelsFor(g: SequenceGeometry, mask: Float32Array | null): SimdGateKernels | null {
+export function simdKernelsFor(g: SequenceGeometry, mask: Float32Array | null): SimdGateKernels | null {
   if (mask !== null || g.hidden % 4 !== 0 || g.hidden === 0 || g.batch === 0 || g.time === 0) return null;
   return simdGateKernels();
 }

@@ -141,6 +141,38 @@ function gemmPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: n
 // Scratch reused across calls (single-threaded: kernels never run concurrently).
 let packScratch: Float32Array = new Float32Array(0);
 let transposeScratch: Float32Array = new Float32Array(0);
+let rowSums: Float64Array = new Float64Array(0);
+
+/** Up to this many left rows, the GEMM runs as GEMVs over b as stored (no packing). */
+export const GEMV_MAX_ROWS = 2;
+
+/**
+ * c[m×n] (+)= a[m×k] · b[k×n] with b row-major as stored, one left row at a time: four rows of b
+ * per pass (4 multiply-adds per 5 loads) into float64 sums. At m = 1 (a batch-1 step) packing b
+ * would read and write all of it to use it once; this reads it once.
+ */
+function gemvRows(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean): void {
+  if (rowSums.length < n) rowSums = new Float64Array(n);
+  const sums = rowSums;
+  for (let i = 0; i < m; i++) {
+    const ai = i * k;
+    sums.fill(0, 0, n);
+    let p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const x0 = a[ai + p], x1 = a[ai + p + 1], x2 = a[ai + p + 2], x3 = a[ai + p + 3];
+      const r0 = p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      for (let j = 0; j < n; j++) sums[j] += x0 * b[r0 + j] + x1 * b[r1 + j] + x2 * b[r2 + j] + x3 * b[r3 + j];
+    }
+    for (; p < k; p++) {
+      const x = a[ai + p];
+      const r = p * n;
+      for (let j = 0; j < n; j++) sums[j] += x * b[r + j];
+    }
+    const ci = i * n;
+    if (accumulate) for (let j = 0; j < n; j++) c[ci + j] += sums[j];
+    else for (let j = 0; j < n; j++) c[ci + j] = sums[j];
+  }
+}
 
 /** Register-blocked GEMM in plain JavaScript: the cpu backend's matmul, and the fallback. */
 export const jsHostMath: HostMath = {
@@ -148,6 +180,10 @@ export const jsHostMath: HostMath = {
     if (m === 0 || n === 0) return;
     if (k === 0) {
       if (!accumulate) c.fill(0, 0, m * n);
+      return;
+    }
+    if (m <= GEMV_MAX_ROWS && !transposeA && !transposeB) {
+      gemvRows(a, b, c, m, k, n, accumulate);
       return;
     }
     packScratch = packRight(b, k, n, transposeB, packScratch);

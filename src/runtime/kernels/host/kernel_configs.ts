@@ -11,8 +11,10 @@ import type { HostTensorIO } from './backend_io.js';
 import type { HostCellData } from './cell_spec.js';
 import { maskOrNull, type SequenceGeometry } from './geometry.js';
 import { hostBackward, hostForward, type HostGradients } from './host_driver.js';
-import { hostMathFor } from './host_math.js';
+import { GEMV_MAX_ROWS, hostMathFor, prepareRight } from './host_math.js';
 import { withPreparedWeights } from './prepared_weights.js';
+import { scratch } from './scratch.js';
+import { hostStepForward, type StepProjections } from './step_driver.js';
 import { inputGradientOf } from './weight_gradients.js';
 
 /** Kernel inputs by name (SequenceGradInputs, or a step's h, c, dh, dc); the ops pass every input read. */
@@ -62,6 +64,9 @@ function writeGradients(io: HostTensorIO, backend: KernelBackend, inputs: Inputs
   ];
 }
 
+/** Whether a tensor's data is still held on `backend` (prepared forms of it may be kept). */
+const isLive = (backend: KernelBackend) => (dataId: object) => backend.refCount(dataId) > 0;
+
 /** The four host kernels of one cell for one backend. */
 function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO): KernelConfig[] {
   const { carries, kernels: names } = CELLS[kind];
@@ -69,8 +74,9 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequenceUpstream = carries.map((c) => `d${c}T`);
   const stepUpstream = carries.map((c) => `d${c}`);
   const hostMath = (kb: KernelBackend) => hostMathFor(backendName, () => io.math?.(kb));
-  // A step kernel runs once per timestep with the same weights: their prepared forms are kept.
-  const stepMath = (kb: KernelBackend, inputs: Inputs) => withPreparedWeights(hostMath(kb), [inputs.kernel.dataId, inputs.recurrentKernel.dataId]);
+  // A step's backward runs once per timestep with the same weights: their prepared forms are kept.
+  const stepMath = (kb: KernelBackend, inputs: Inputs) =>
+    withPreparedWeights(hostMath(kb), [inputs.kernel.dataId, inputs.recurrentKernel.dataId], isLive(kb));
   const readOrNull = (kb: KernelBackend, t: TensorInfo | undefined) => (t ? io.read(kb, t) : null);
 
   const sequence = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
@@ -106,10 +112,34 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     return writeGradients(io, kb, inputs, sequenceCarries, r);
   };
 
+  /**
+   * x·K and h·R of a step, each read where the backend keeps it: the weights are never copied
+   * or repacked per step (wasm: XNNPACK keeps its packing of each weight for the weight's life;
+   * cpu: the JS matmul reads the tensors' own arrays, as GEMVs at batch 1).
+   */
+  const stepProjections = (kb: KernelBackend, inputs: Inputs, gates: number): StepProjections => {
+    const math = hostMath(kb);
+    // A matmul plugged in with setHostMath is honoured: the backend's own product is its native one.
+    const nativeProduct = io.product && math === io.math?.(kb) ? io.product : undefined;
+    const multiply = (a: TensorInfo, b: TensorInfo, slot: string) => {
+      const [m, k] = [a.shape[0], b.shape[0]];
+      const c = scratch(slot, m * gates);
+      if (nativeProduct?.(kb, a, b, c)) return c;
+      // Few rows: GEMVs over b as stored. More: b packed once for its lifetime (prepared_weights).
+      const right = m <= GEMV_MAX_ROWS ? null : withPreparedWeights(math, [b.dataId], isLive(kb));
+      if (right) prepareRight(right, io.read(kb, b), k, gates).run(io.read(kb, a), c, m);
+      else math.matmul(io.read(kb, a), io.read(kb, b), c, m, k, gates);
+      return c;
+    };
+    return { input: multiply(inputs.x, inputs.kernel, 'step x·K'), recurrent: multiply(inputs[carries[0]], inputs.recurrentKernel, 'step h·R') };
+  };
+
   const step = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = stepGeometry(inputs, carries[0]);
-    const r = hostForward(kind, g, readCell(io, kb, inputs, carries), variantOfAttrs(attrs), attrs.saveForBackward === true, stepMath(kb, inputs));
+    const state = { bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])) };
+    const projections = stepProjections(kb, inputs, inputs.kernel.shape[1]);
+    const r = hostStepForward(kind, g, state, variantOfAttrs(attrs), attrs.saveForBackward === true, projections);
     // With one timestep the output is the new h (r.carries[0]); return the carries only.
     return [
       ...r.carries.map((values, i) => io.write(kb, inputs[carries[i]].shape, values)),

@@ -1,22 +1,25 @@
 /**
  * Prepared (packed, transposed, on the wasm heap) right operands kept across kernel calls for the
- * same weight tensors. The legacy Recur loop runs one step kernel per timestep with the same K and
- * R: preparing [K; R] and Rᵀ once per call is what made a step cost ~4× its matmul.
+ * same weight tensors: the backward of a step (Rᵀ) runs once per timestep with the same R, and
+ * preparing it per call made a step cost ~4× its matmul.
  *
- * Keys are the weight tensors' dataIds: tfjs never changes a dataId's values (a Variable's assign
- * gives it a new dataId), so a hit is always current. Entries hold at most BUDGET_BYTES in all,
- * least recently used first out, and are released (their heap memory freed) on eviction; they are
- * not counted by tf.memory(). Only the step kernels use it: a sequence prepares its weights once
- * per call anyway, and in training every step brings new weights.
+ * Keys are the weight tensors' dataIds: tfjs never changes a live dataId's values (a Variable's
+ * assign gives it a new dataId), so a hit is always current. An entry lives exactly as long as its
+ * tensors: it is released (its heap memory freed) at the first call after one of them is disposed
+ * (the backend no longer counts a reference to it, or its dataId was collected). There is no size
+ * budget, hence no size past which every step prepares again: what is kept is at most one prepared
+ * copy per live weight. Entries are not counted by tf.memory().
  */
 import type { HostMath, PreparedMatmul } from './host_math.js';
 
-/** Bytes of prepared operands kept (XNNPACK keeps a packed copy of each on the wasm heap as well). */
-const BUDGET_BYTES = 16 * 2 ** 20;
+/** Whether the tensor data behind `dataId` is still live on its backend. */
+export type LivenessCheck = (dataId: object) => boolean;
 
 interface Entry {
   prepared: PreparedMatmul;
-  bytes: number;
+  /** Held weakly: a kept operand must not keep a disposed tensor's dataId alive. */
+  weights: WeakRef<object>[];
+  isLive: LivenessCheck;
 }
 
 /** Small integers for dataId objects (held weakly: a disposed tensor's id is never reused). */
@@ -34,18 +37,27 @@ function idFor(dataId: object): number {
 /** One cache per base HostMath (its prepared operands belong to it). */
 const caches = new WeakMap<HostMath, Map<string, Entry>>();
 
-function release(cache: Map<string, Entry>, key: string): void {
-  cache.get(key)!.prepared.release();
-  cache.delete(key);
+/** Releases the entries any of whose weights is gone. */
+function sweep(cache: Map<string, Entry>): void {
+  for (const [key, entry] of cache) {
+    const live = entry.weights.every((ref) => {
+      const dataId = ref.deref();
+      return dataId !== undefined && entry.isLive(dataId);
+    });
+    if (live) continue;
+    entry.prepared.release();
+    cache.delete(key);
+  }
 }
 
 /**
  * `math` with `prepareRight` served from the cache for operands derived only from the tensors with
- * these dataIds (and the shape and transpose asked for). A prepared operand handed out by the
- * wrapper outlives its `release()`, which becomes a no-op. Where `math` has no `prepareRight` of
- * its own, nothing is cached (preparing is then free).
+ * these dataIds (and the shape and transpose asked for), kept while `isLive` holds for all of them
+ * (by default: while the dataIds exist). A prepared operand handed out by the wrapper outlives its
+ * `release()`, which becomes a no-op. Where `math` has no `prepareRight` of its own, nothing is
+ * cached (preparing is then free).
  */
-export function withPreparedWeights(math: HostMath, dataIds: object[]): HostMath {
+export function withPreparedWeights(math: HostMath, dataIds: object[], isLive: LivenessCheck = () => true): HostMath {
   const prepare = math.prepareRight?.bind(math);
   if (!prepare) return math;
   let cache = caches.get(math);
@@ -58,28 +70,25 @@ export function withPreparedWeights(math: HostMath, dataIds: object[]): HostMath
   return {
     matmul: math.matmul.bind(math),
     prepareRight(b, k, n, options = {}) {
+      sweep(entries);
       const key = `${weights}|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
       let entry = entries.get(key);
-      if (entry) {
-        entries.delete(key); // re-inserted below: most recently used last
-      } else {
+      if (!entry) {
         // A copy: a HostMath may keep `b` itself until release, and the callers' `b` (a scratch
         // buffer, a copy read for this call) is not theirs to keep across calls.
-        const prepared = prepare(b.slice(0, k * n), k, n, options);
-        const bytes = 4 * k * n;
-        if (bytes > BUDGET_BYTES) return prepared; // too large to keep: the caller releases it
-        let total = bytes;
-        for (const e of entries.values()) total += e.bytes;
-        for (const oldest of entries.keys()) {
-          if (total <= BUDGET_BYTES) break;
-          total -= entries.get(oldest)!.bytes;
-          release(entries, oldest);
-        }
-        entry = { prepared, bytes };
+        entry = { prepared: prepare(b.slice(0, k * n), k, n, options), weights: dataIds.map((id) => new WeakRef(id)), isLive };
+        entries.set(key, entry);
       }
-      entries.set(key, entry);
       const { prepared } = entry;
       return { run: (a, c, m, accumulate) => prepared.run(a, c, m, accumulate), release() {} };
     },
   };
+}
+
+/** Prepared operands kept for `math` now (after releasing those of disposed tensors). */
+export function keptOperandCount(math: HostMath): number {
+  const cache = caches.get(math);
+  if (!cache) return 0;
+  sweep(cache);
+  return cache.size;
 }

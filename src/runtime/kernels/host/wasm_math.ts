@@ -94,6 +94,13 @@ function copyResult(src: Float32Array, c: Float32Array, size: number, accumulate
 }
 
 export interface WasmHostMath extends HostMath {
+  /**
+   * c[m×n] (+)= A·B for two tensors of the wasm backend given by their tensor ids (A [m, k], B
+   * [k, n], row-major): read where the backend keeps them, no copy in. XNNPACK packs B once and
+   * keeps the packing under B's id until the backend disposes that tensor (dispose_data), so a
+   * weight multiplied at every step is packed once for its lifetime, with no cache of ours.
+   */
+  multiplyTensors(aId: number, bId: number, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
   prepareRight(b: Float32Array, k: number, n: number, options?: { transposeB?: boolean }): PreparedMatmul;
   /** Bytes this instance holds on the wasm heap (scratch arena and prepared operands). */
   heapBytes(): number;
@@ -153,6 +160,17 @@ export function createWasmHostMath(wasm: WasmBackendModule): WasmHostMath {
           }
         },
       };
+    },
+
+    multiplyTensors(aId, bId, c, m, k, n, accumulate = false) {
+      if (m === 0 || n === 0) return;
+      if (k === 0) {
+        if (!accumulate) c.fill(0, 0, m * n);
+        return;
+      }
+      out.ensure(m * n, false);
+      multiply(aId, bId, out.id, m, k, n);
+      copyResult(out.view(m * n), c, m * n, accumulate);
     },
 
     heapBytes() {
