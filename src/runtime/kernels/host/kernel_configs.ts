@@ -14,7 +14,7 @@ import { hostBackward, hostForward, type HostGradients } from './host_driver.js'
 import { GEMV_MAX_ROWS, hostMathFor, prepareRight } from './host_math.js';
 import { withPreparedWeights } from './prepared_weights.js';
 import { scratch } from './scratch.js';
-import { hostStepForward, type StepProjections } from './step_driver.js';
+import { hostStepForward, stepDriverRuns, type StepProjections } from './step_driver.js';
 import { inputGradientOf } from './weight_gradients.js';
 
 /** Kernel inputs by name (SequenceGradInputs, or a step's h, c, dh, dc); the ops pass every input read. */
@@ -137,9 +137,12 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const step = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = stepGeometry(inputs, carries[0]);
-    const state = { bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])) };
-    const projections = stepProjections(kb, inputs, inputs.kernel.shape[1]);
-    const r = hostStepForward(kind, g, state, variantOfAttrs(attrs), attrs.saveForBackward === true, projections);
+    const variant = variantOfAttrs(attrs);
+    const save = attrs.saveForBackward === true;
+    const r = stepDriverRuns(kind, variant)
+      ? hostStepForward(kind, g, { bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])) }, variant, save,
+        stepProjections(kb, inputs, inputs.kernel.shape[1]))
+      : hostForward(kind, g, readCell(io, kb, inputs, carries), variant, save, hostMath(kb));
     // With one timestep the output is the new h (r.carries[0]); return the carries only.
     return [
       ...r.carries.map((values, i) => io.write(kb, inputs[carries[i]].shape, values)),

@@ -24,6 +24,14 @@ export interface StepState {
   carries: Float32Array[];
 }
 
+/**
+ * Whether this driver runs the variant's step: a step with a second product inside it (the
+ * reset-before GRU's (r⊙h)·Rn, TwoPhaseRows) goes through the host driver's one-step sequence.
+ */
+export function stepDriverRuns(kind: CellKind, variant: CellVariant): boolean {
+  return !(kind === 'gru' && variant.resetAfter === false);
+}
+
 /** One step (`g.time` is 1): the new carries, h first, and the workspace when saveForBackward. */
 export function hostStepForward(kind: CellKind, g: SequenceGeometry, state: StepState, variant: CellVariant, saveForBackward: boolean,
   projections: StepProjections): HostForwardResult {
@@ -49,7 +57,7 @@ export function hostStepForward(kind: CellKind, g: SequenceGeometry, state: Step
       workspace.view.set(projections.input.subarray(0, B * G));
       product.view.set(projections.recurrent.subarray(0, B * G));
     }
-    const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch };
+    const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch, second: null };
     simdCell.forwardStep(kernels, c, 0);
     return { output: output.view, carries: carries.map((carry) => carry.view), workspace: saveForBackward ? workspace.view : new Float32Array(0) };
   }
@@ -57,7 +65,9 @@ export function hostStepForward(kind: CellKind, g: SequenceGeometry, state: Step
   workspace.set(projections.input.subarray(0, B * G));
   const carries = state.carries.map((carry) => Float32Array.from(carry));
   const output = new Float32Array(B * H);
-  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: state.bias, carries, output });
+  // No second product here (stepDriverRuns): the row function is a plain one.
+  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: state.bias, recurrentKernel: new Float32Array(0), carries, output });
+  if (typeof row !== 'function') throw new Error(`hostStepForward: the ${kind} variant needs a second product; run it through hostForward`);
   for (let b = 0; b < B; b++) row(b, b, projections.recurrent);
   return { output, carries, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
