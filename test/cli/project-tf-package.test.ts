@@ -4,18 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRepo, removeTempDirs, runCli } from './helpers.js';
+import { noTfImportSource as noTfImport } from '../helpers/no_tf_import_source.js';
 
-const noTfImport = [
-  "import { LSTM } from 'rnn-migrate/legacy';",
-  'const lstm = LSTM(2, 3);',
-  'export function last(xs) {',
-  '  lstm.reset();',
-  '  let h;',
-  '  for (const x of xs) h = lstm.step(x);',
-  '  return h;',
-  '}',
-  '',
-].join('\n');
 
 const tfImportOf = (path: string) => readFileSync(path, 'utf8').split('\n').find((line) => line.includes('import * as tf'));
 

@@ -6,18 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { legacyToBlocked, migrateSource, parserFor, tfPackageOf } from 'rnn-migrate/codemods';
 import jscodeshift from 'jscodeshift';
+import { noTfImportSource as noTfImport } from '../helpers/no_tf_import_source.js';
 
-const noTfImport = [
-  "import { LSTM } from 'rnn-migrate/legacy';",
-  'const lstm = LSTM(2, 3);',
-  'export function last(xs) {',
-  '  lstm.reset();',
-  '  let h;',
-  '  for (const x of xs) h = lstm.step(x);',
-  '  return h;',
-  '}',
-  '',
-].join('\n');
 
 const importLine = (output: string) => output.split('\n').find((line) => line.includes('import * as tf'));
 
