@@ -99,3 +99,20 @@ export function steppingShape(loop: AnyPath, call: AnyPath, carryArgs: any[], st
   });
   return writes === 1 ? { statement: statement.node, ...carries } : undefined;
 }
+
+/**
+ * The step's `[c, h]` result kept whole in one variable, `state = step(x, c, h)` as a statement
+ * directly in the loop's block body (Magenta's sketch_rnn: `newState = tf.basicLSTMCell(…)`, then
+ * `c = newState[0]; h = newState[1]`). `cell.step` gives the same pair, so the step moves in
+ * place and the variable gets `[c', h']` as before, whatever the loop does with it afterwards.
+ */
+export function pairSteppingShape(loop: AnyPath, call: AnyPath, carryArgs: any[], stepCount: number): Pick<SteppingLoop, 'statement' | 'c' | 'h' | 'pairTarget'> | undefined {
+  const statement = call.parent?.parent;
+  const assignment = statement?.node.expression;
+  if (stepCount !== 1 || loop.node.body?.type !== 'BlockStatement' || statement?.node.type !== 'ExpressionStatement' || !loop.node.body.body.includes(statement.node)) return undefined;
+  if (assignment?.type !== 'AssignmentExpression' || assignment.operator !== '=' || assignment.left.type !== 'Identifier' || unwrap(assignment.right) !== call.node) return undefined;
+  const [c, h] = carryArgs.map((arg) => (arg?.type === 'Identifier' ? (arg.name as string) : undefined));
+  const target = assignment.left.name as string;
+  if (!c || !h || c === h || target === c || target === h) return undefined;
+  return { statement: statement.node, c, h, pairTarget: target };
+}
