@@ -57,8 +57,8 @@ const verdictOf = (finding: FileFinding): string => finding.reason ?? finding.ru
 const expectedVerdicts: Record<string, string> = {
   'magenta-js/music/src/music_rnn/model.ts:167': 'early-exit',
   'magenta-js/music/src/music_rnn/model.ts:375': 'early-exit', // `if (i === length + steps - 1) break;`, cells pushed at run time, an attention branch
-  'magenta-js/music/src/music_vae/model.ts:116': 'state-pair-cell',
-  'magenta-js/music/src/music_vae/model.ts:123': 'state-pair-cell', // (data, state) closure, reversed in place, outputs collected
+  'magenta-js/music/src/music_vae/model.ts:116': 'tfjs-cell-step-loop',
+  'magenta-js/music/src/music_vae/model.ts:123': 'tfjs-cell-step-loop', // state = lstm(x, state) over a (data, state) closure: moves to cell.step
   'magenta-js/music/src/music_vae/model.ts:272': 'shared-mutable-state',
   'magenta-js/music/src/music_vae/model.ts:403': 'shared-mutable-state', // [lstmCell.c, lstmCell.h] of an object a builder returned
   'magenta-js/music/src/music_vae/model.ts:629': 'shared-mutable-state',

@@ -11,7 +11,7 @@ import type { NodeIndex } from './node-index.js';
 import { hasIgnoreMark } from './plan.js';
 import type { ManualReason } from '../rules.js';
 import { findLayersSites } from './tfjs-layers.js';
-import { assignedIn, exitsEarly, pairSteppingShape, primingShape, steppingShape } from './tfjs-loop-shapes.js';
+import { assignedIn, exitsEarly, pairSteppingShape, primingShape, statePairSteppingShape, steppingShape } from './tfjs-loop-shapes.js';
 import { enclosingLoop, referenceName, storageOf, type BasicLstmWeights, type TfjsSite } from './tfjs-sites.js';
 import { closureSites, isStatePairClosure, type ClosureRecord } from './tfjs-closure-sites.js';
 import { findModelStepSites } from './tfjs-model-steps.js';
@@ -81,6 +81,8 @@ function cellOpOfCallee(names: CellNames, callee: any): CellOp | undefined {
 interface Closure {
   weights?: BasicLstmWeights;
   manual?: ManualReason;
+  /** `(data, state) => tf.basicLSTMCell(…, data, state[0], state[1])`: called as `state = cell(x, state)`. */
+  statePair?: boolean;
 }
 
 /** Site fields before the ignore mark is read; `calls` accumulate over the steps of one loop. */
@@ -167,7 +169,7 @@ function wholeResultOf(call: AnyPath): AnyPath | undefined {
 }
 
 function closureOf(fn: AnyPath, call: AnyPath): Closure {
-  if (isStatePairClosure(fn, call)) return { manual: 'state-pair-cell' };
+  if (isStatePairClosure(fn, call)) return { weights: weightsOf(call, fn), statePair: true };
   const params = fn.node.params.map((param: any) => param.name as string | undefined);
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   const passed = args.slice(3).map((arg: any) => (arg?.type === 'Identifier' ? arg.name : undefined));
@@ -218,17 +220,17 @@ function classifyCellLoop(
   const priming = sampling ? undefined : primingShape(loop, call, input, carryArgs, stepCount);
   if (priming === 'argument-order') return { manual: 'cell-argument-order' };
   if (priming) return { priming: { ...priming, layers: layers.weights, stacked } };
-  const stepping = steppingShape(loop, call, carryArgs, stepCount) ?? pairSteppingShape(loop, call, carryArgs, stepCount);
+  const stepping = layers.statePair ? statePairSteppingShape(loop, call, carryArgs, stepCount) : (steppingShape(loop, call, carryArgs, stepCount) ?? pairSteppingShape(loop, call, carryArgs, stepCount));
   if (stepping === 'argument-order') return { manual: 'cell-argument-order' };
   // The cells are created once before the loop: their weights must not change inside it.
   // Cells are created before the loop and released after it: the loop must sit in a statement list.
   if (stepping && enclosingStatement(loop)?.node === loop.node && !layers.weights.some((weights) => namesIn(weights).some((name) => assigned.has(name)))) {
     return { stepping: { ...stepping, input: call.node.arguments[inputIndex], layers: layers.weights, stacked } };
   }
-  return { manual: sampling ? 'sampling-loop' : 'unsupported-loop' };
+  return { manual: layers.statePair ? 'state-pair-cell' : sampling ? 'sampling-loop' : 'unsupported-loop' };
 }
 
-function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[] } | { manual: ManualReason } {
+function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[]; statePair: boolean } | { manual: ManualReason } {
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   let found: Closure[] | 'opaque' | undefined;
   if (op === 'basicLSTMCell') found = [{ weights: weightsOf(call, call) }];
@@ -241,7 +243,10 @@ function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closu
   if (!found || found === 'opaque') return { manual: 'opaque-cells' };
   const manual = found.find((closure) => closure.manual)?.manual;
   if (manual) return { manual };
-  return { weights: found.map((closure) => closure.weights!) };
+  // tf.multiRNNCell calls each cell as (x, c, h): a state-pair closure in a stack is not one the rewrite reads.
+  const statePair = found.some((closure) => closure.statePair);
+  if (statePair && op) return { manual: 'state-pair-cell' };
+  return { weights: found.map((closure) => closure.weights!), statePair };
 }
 
 /** `tf.multiRNNCell([lstm1, lstm2], …)`: a stack written inline from named closures. */

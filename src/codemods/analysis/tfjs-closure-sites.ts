@@ -3,9 +3,11 @@
  * tf.basicLSTMCell call, with the verdict of the sites that step it (rewritten when every one of
  * them is; else left with the first one's reason). A closure the code steps under a name the
  * analysis cannot follow (returned from a builder, pushed into a field through a factory) goes with
- * the file's step calls whose cells are not known; a closure nothing steps is not reported.
+ * the file's step calls whose cells are not known; a closure nothing steps (say, once its loops are
+ * rewritten) is not reported.
  */
-import { enclosingStatement, isMember, unwrap, type AnyNode, type AnyPath } from './ast.js';
+import jscodeshift from 'jscodeshift';
+import { ancestors, enclosingStatement, isCall, isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
 import { referenceName, type TfjsSite } from './tfjs-sites.js';
 
 export interface ClosureRecord {
@@ -44,6 +46,33 @@ function cellNamesOf(call: AnyPath, op: string | undefined): string[] | undefine
   return named([isMember(callee) && callee.computed ? callee.object : callee]);
 }
 
+/**
+ * Is the closure handed on under another name (returned, passed, stored elsewhere) rather than
+ * only called or stacked under its own? Unstored closures (built inside a factory) are.
+ */
+function escapes(record: ClosureRecord): boolean {
+  if (record.storage === undefined) return true;
+  const program = [...ancestors(record.fn)].pop()!;
+  let handedOn = false;
+  jscodeshift(program.node).find(jscodeshift.Node).forEach((path: AnyPath) => {
+    const node = path.node;
+    if (handedOn || (node.type !== 'Identifier' && !isMember(node)) || referenceName(node) !== record.storage) return;
+    const parent = path.parent?.node;
+    if (isMember(parent) && parent.object === node) {
+      // `cells.push(…)`, `cells.length`, `cells[i](…)`: uses of the stack itself.
+      return;
+    }
+    if (isMember(parent) && parent.property === node && !parent.computed) return;
+    if (isCall(parent) && (parent.callee === node || (parent.arguments[0] === node && propertyName(parent.callee) === 'multiRNNCell'))) return;
+    if (parent?.type === 'ArrayExpression' && isCall(path.parent.parent?.node) && propertyName(path.parent.parent.node.callee) === 'multiRNNCell') return;
+    if ((parent?.type === 'VariableDeclarator' && parent.id === node) || (parent?.type === 'AssignmentExpression' && parent.left === node)) return;
+    if ((parent?.type === 'ClassProperty' || parent?.type === 'PropertyDefinition') && parent.key === node) return;
+    if (node.type === 'Identifier' && (parent?.type === 'FunctionDeclaration' && parent.id === node)) return;
+    handedOn = true;
+  });
+  return handedOn;
+}
+
 export function closureSites(
   records: readonly ClosureRecord[],
   stepCalls: readonly AnyPath[],
@@ -58,7 +87,7 @@ export function closureSites(
   const sites: Omit<TfjsSite, 'ignored'>[] = [];
   for (const record of records) {
     const named = steps.filter((step) => record.storage !== undefined && step.names?.includes(record.storage));
-    const linked = named.length > 0 ? named : steps.filter((step) => !step.known);
+    const linked = named.length > 0 ? named : escapes(record) ? steps.filter((step) => !step.known) : [];
     const steppedBy = [...new Set(linked.map((step) => stepSites.get(step.call.node)!))].filter((site) => !site.ignored);
     if (steppedBy.length === 0) continue;
     const manual = steppedBy.find((site) => site.manual)?.manual;

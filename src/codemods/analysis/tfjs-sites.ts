@@ -40,6 +40,7 @@ export interface SteppingLoop {
   statement: AnyNode;
   /** The step's input as written. */
   input: AnyNode;
+  /** The carries as the code reads them: variables, or `state[0]` / `state[1]` of a state pair. */
   c: string;
   h: string;
   layers: BasicLstmWeights[];
