@@ -133,6 +133,11 @@ describe('where each per-step site is reported', () => {
     expect(at('const [c2, h2] =\n  tf.basicLSTMCell(1, k, b, x, c, h);')).toEqual(['lone-cell-step@3']);
   });
 
+  it('a decoder model whose outputs are cast (TypeScript) is the same site', () => {
+    const source = "import * as tf from '@tensorflow/tfjs';\nwhile (!stop) {\n  const outputs = decoder.predict([x, ...states]) as tf.Tensor[];\n  stop = done(outputs[0]);\n  states = outputs.slice(1);\n}";
+    expect(analyzeSource(source, 'case.ts').map((finding) => `${finding.reason}@${finding.line}`)).toEqual(['model-state-loop@3']);
+  });
+
   it("a decoder model's state loop at its predict call", () => {
     const source = 'while (!stop) {\n  const outputs =\n    decoder.predict([x].concat(states));\n  stop = done(outputs[0]);\n  states = [outputs[1], outputs[2]];\n}';
     expect(at(source)).toEqual(['model-state-loop@4']);

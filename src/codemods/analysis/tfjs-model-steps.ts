@@ -54,8 +54,9 @@ interface Outputs {
 }
 
 function outputsOf(call: AnyPath): Outputs | undefined {
+  // Past the casts and parentheses around the call (`model.predict(x) as tf.Tensor[]`).
   let current = call;
-  while (current.parent && unwrap(current.parent.node) === unwrap(call.node) && current.parent.node !== current.node) current = current.parent;
+  while (current.parent && unwrap(current.parent.node) === call.node) current = current.parent;
   const parent = current.parent?.node;
   const target = parent?.type === 'VariableDeclarator' ? parent.id : parent?.type === 'AssignmentExpression' && parent.right === current.node ? parent.left : undefined;
   if (target?.type === 'Identifier') return { whole: target.name, later: new Set() };
