@@ -6,7 +6,7 @@
 export const LEGACY_ENTRY = 'rnn-migrate/legacy';
 
 /** Texts that mark per-step RNN code written against tfjs itself (tfjs-cells analysis). */
-export const tfjsCellMarkers: readonly string[] = ['basicLSTMCell', 'multiRNNCell', 'lstmCell', 'gruCell', 'simpleRNNCell', 'stateful'];
+export const tfjsCellMarkers: readonly string[] = ['basicLSTMCell', 'multiRNNCell', 'lstmCell', 'gruCell', 'simpleRNNCell', 'stateful', '.predict(', '.apply([', '.execute('];
 
 /** Texts of which every file the analysis can report on contains at least one (ASCII only). */
 export const legacyMarkers: readonly string[] = [LEGACY_ENTRY, ...tfjsCellMarkers];

@@ -70,7 +70,9 @@ export type ManualReason =
   | 'cell-argument-order'
   | 'opaque-cells'
   | 'layers-cell-step'
-  | 'stateful-layer';
+  | 'stateful-layer'
+  | 'state-pair-cell'
+  | 'model-state-loop';
 
 export const manualReasons: Readonly<Record<ManualReason, string>> = Object.freeze({
   'early-exit': 'the loop can stop before the end of the sequence (break, return or throw inside it)',
@@ -92,6 +94,8 @@ export const manualReasons: Readonly<Record<ManualReason, string>> = Object.free
   'opaque-cells': "the cells' weights are not visible where the loop runs (cells built at run time, in another scope, or a parameter)",
   'layers-cell-step': 'a tf.layers cell (lstmCell, gruCell, simpleRNNCell) is stepped by hand with cell.call([x, h…])',
   'stateful-layer': 'a stateful: true tf.layers layer holds its state between predict / apply calls and resetStates()',
+  'state-pair-cell': 'the cell closure takes and returns its state as one [c, h] pair (state[0], state[1]); the rewrite takes (x, c, h) cells only',
+  'model-state-loop': "a tf.layers model is stepped once per timestep with predict / apply, its recurrent state passed back in by hand from its extra outputs (Keras' seq2seq inference decoder)",
 });
 
 export const manualReasonDocs = (reason: ManualReason): string => `MIGRATION.md#${reason}`;

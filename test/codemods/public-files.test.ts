@@ -2,17 +2,22 @@
  * rnn-migrate over unmodified public files that step RNNs one timestep at a time (Magenta, ml5,
  * tfjs-examples: fixtures/public, see its README). sites.json lists their per-step RNN call sites,
  * read by hand; this test checks the manifest against the files, then runs the CLI in-process
- * (`run` of src/cli) on a copy: `--check` must flag every site, and `--dry` must write nothing and
- * print a diff that applies and gives files that parse, and type-check where TypeScript changed.
+ * (`run` of src/cli) on a copy: `--check` must report every site at its call and nothing else (in
+ * every reporter format, and the eslint plugin the same), `--dry` must report each site it leaves
+ * alone with its reason, write nothing and print a diff that applies and gives files that parse,
+ * and type-check where TypeScript changed.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPatch, parsePatch } from 'diff';
+import tsParser from '@typescript-eslint/parser';
+import { Linter } from 'eslint';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type FileFinding } from '../../src/cli/index.js';
 import { migrateSource, parserFor } from '../../src/codemods/index.js';
+import plugin from '../../src/eslint-plugin/index.js';
 
 const repoRoot = join(import.meta.dirname, '../..');
 const publicDir = join(repoRoot, 'fixtures/public');
@@ -35,14 +40,61 @@ const sourceFiles = readdirSync(publicDir, { recursive: true, encoding: 'utf8' }
 const read = (file: string) => readFileSync(join(publicDir, file), 'utf8');
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
-/** The sites no finding covers: a finding covers a site on its call's line or its statement's first line. */
+/** A finding covers a site at its call's line. */
+const covers = (finding: FileFinding, site: Site): boolean => finding.relPath === site.file && finding.line === site.line;
+
+/** The sites no finding covers. */
 function unflagged(findings: FileFinding[]): Site[] {
-  return sites.filter(
-    (site) =>
-      !findings.some(
-        (f) => f.relPath === site.file && f.line >= (site.statementLine ?? site.line) && f.line <= site.line,
-      ),
-  );
+  return sites.filter((site) => !findings.some((f) => covers(f, site)));
+}
+
+const verdictOf = (finding: FileFinding): string => finding.reason ?? finding.ruleId;
+
+/**
+ * What rnn-migrate says of each site of sites.json, checked by hand against the code: the rule of
+ * a site it rewrites, or the reason it leaves one alone (cell closures take their loops' verdict).
+ */
+const expectedVerdicts: Record<string, string> = {
+  'magenta-js/music/src/music_rnn/model.ts:167': 'early-exit',
+  'magenta-js/music/src/music_rnn/model.ts:375': 'early-exit', // `if (i === length + steps - 1) break;`, cells pushed at run time, an attention branch
+  'magenta-js/music/src/music_vae/model.ts:116': 'tfjs-cell-step-loop',
+  'magenta-js/music/src/music_vae/model.ts:123': 'tfjs-cell-step-loop', // state = lstm(x, state) over a (data, state) closure: moves to cell.step
+  'magenta-js/music/src/music_vae/model.ts:272': 'shared-mutable-state',
+  'magenta-js/music/src/music_vae/model.ts:403': 'shared-mutable-state', // [lstmCell.c, lstmCell.h] of an object a builder returned
+  'magenta-js/music/src/music_vae/model.ts:629': 'shared-mutable-state',
+  'magenta-js/sketch/src/sketch_rnn/model.ts:243': 'lone-cell-step', // update(): one step per call, state as Float32Arrays
+  'magenta-js/sketch/src/sketch_rnn/model.ts:296': 'tfjs-cell-step-loop', // newState = tf.basicLSTMCell(…): moves to cell.step
+  'magenta-js/music/src/piano_genie/model.ts:164': 'lone-cell-step',
+  'magenta-js/music/src/piano_genie/model.ts:332': 'lone-cell-step', // one step per button press, state in this.lastState
+  'ml5-library/src/CharRNN/index.js:123': 'shared-mutable-state',
+  'ml5-library/src/CharRNN/index.js:171': 'shared-mutable-state', // this.state = this.zeroState, then this.state.c = …
+  'ml5-library/src/CharRNN/index.js:173': 'shared-mutable-state',
+  'ml5-library/src/CharRNN/index.js:298': 'shared-mutable-state',
+  'ml5-library/src/CharRNN/index.js:300': 'shared-mutable-state',
+  'tfjs-examples/translation/index.js:147': 'model-state-loop', // decoder.predict([x].concat(states)), states = [h, c]
+};
+
+/** `file:line` of each finding a reporter printed, '/'-separated and relative to the copy, sorted. */
+function reportedSites(format: 'stylish' | 'json' | 'sarif' | 'github', stdout: string): string[] {
+  const relative = (path: string): string => path.split('\\').join('/').replace(/^.*?rnn-migrate-public-[^/]+\//, '');
+  let found: Array<[string, number]> = [];
+  if (format === 'json') {
+    const report = JSON.parse(stdout) as { files: Array<{ path: string; findings: Array<{ line: number }> }> };
+    found = report.files.flatMap((file) => file.findings.map((f): [string, number] => [file.path, f.line]));
+  } else if (format === 'sarif') {
+    const log = JSON.parse(stdout) as { runs: Array<{ results: Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> }> }> };
+    found = log.runs[0]!.results.map((r): [string, number] => [decodeURIComponent(r.locations[0]!.physicalLocation.artifactLocation.uri), r.locations[0]!.physicalLocation.region.startLine]);
+  } else if (format === 'github') {
+    found = [...stdout.matchAll(/^::\w+ file=([^,]+),line=(\d+),/gm)].map((m): [string, number] => [m[1]!, Number(m[2])]);
+  } else {
+    let file = '';
+    for (const line of stdout.split('\n')) {
+      const position = /^\s+(\d+):\d+\s/.exec(line);
+      if (position) found.push([file, Number(position[1])]);
+      else if (line.trim() !== '' && !line.startsWith(' ') && !/problem/.test(line)) file = line.trim();
+    }
+  }
+  return found.map(([path, line]) => `${relative(path)}:${line}`).sort();
 }
 
 describe('fixtures/public', () => {
@@ -85,43 +137,62 @@ describe('rnn-migrate over the public files', () => {
   });
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
-  // Not yet met (issue 14): --check reports every file with a tfjs-core cell loop (9 findings, all
-  // manual, each with a reason), but at the loop or statement rather than at each call that
-  // sites.json lists, and nothing for the translation decoder's per-step predict (stateful / model
-  // stepping is not analysed). The two todos stay until every site is reported at its call; the
-  // test below holds what is reported today.
-  it('reports what the tfjs-cell analysis finds in these files today, each with a reason', async () => {
-    const result = await run({ paths: [copy], mode: 'check', format: 'json', workers: 0, progress: 'never' });
-    expect(result.notProcessed).toEqual([]);
-    const found = result.findings.map((f) => `${f.relPath}:${f.line} ${f.reason ?? f.ruleId}`).sort();
-    expect(found).toEqual([
-      'magenta-js/music/src/music_rnn/model.ts:328 early-exit',
-      'magenta-js/music/src/music_vae/model.ts:115 lone-cell-step',
-      'magenta-js/music/src/music_vae/model.ts:399 shared-mutable-state',
-      'magenta-js/music/src/music_vae/model.ts:627 shared-mutable-state',
-      'magenta-js/music/src/piano_genie/model.ts:332 lone-cell-step',
-      'ml5-library/src/CharRNN/index.js:164 shared-mutable-state',
-      'ml5-library/src/CharRNN/index.js:291 shared-mutable-state',
-      'magenta-js/sketch/src/sketch_rnn/model.ts:243 lone-cell-step',
-      'magenta-js/sketch/src/sketch_rnn/model.ts:289 sampling-loop',
-    ].sort());
-    expect(result.exitCode).toBe(1);
-  });
-
-  it.todo('--check flags every per-step RNN site of sites.json', async () => {
+  it('--check reports every per-step RNN site of sites.json at its call, with its rule or reason, and nothing else', async () => {
     const result = await run({ paths: [copy], mode: 'check', format: 'json', workers: 0, progress: 'never' });
     expect(result.notProcessed).toEqual([]);
     expect(unflagged(result.findings).map((site) => `${site.file}:${site.line} ${site.call}`)).toEqual([]);
+    const found = result.findings.map((f) => `${f.relPath}:${f.line} ${verdictOf(f)}`).sort();
+    expect(found).toEqual(Object.entries(expectedVerdicts).map(([site, verdict]) => `${site} ${verdict}`).sort());
     expect(result.exitCode).toBe(1);
   });
 
-  it.todo('--dry reports every site of a file it leaves untouched, with a reason', async () => {
+  it('--dry: a file it leaves untouched has every site reported with its reason; a file it changes, every site it did not migrate', async () => {
+    const check = await run({ paths: [copy], mode: 'check', format: 'json', workers: 0, progress: 'never' });
     const result = await run({ paths: [copy], mode: 'dry', workers: 0, progress: 'never' });
-    const untouched = sites.filter((site) => !result.changedFiles.includes(site.file));
-    const reported = result.findings.filter((f) => f.reason !== undefined);
-    expect(
-      untouched.filter((site) => unflagged(reported).includes(site)).map((site) => `${site.file}:${site.line}`),
-    ).toEqual([]);
+    expect(result.notProcessed).toEqual([]);
+    for (const file of sourceFiles) {
+      const dry = result.findings.filter((f) => f.relPath === file);
+      expect(dry.every((f) => f.reason !== undefined), file).toBe(true);
+      const manual = check.findings.filter((f) => f.relPath === file && f.reason !== undefined);
+      if (!result.changedFiles.includes(file)) {
+        // Untouched: the same sites, at the same places, each with its reason.
+        expect(dry.map((f) => `${f.line} ${f.reason}`), file).toEqual(manual.map((f) => `${f.line} ${f.reason}`));
+        expect(check.findings.filter((f) => f.relPath === file && f.reason === undefined), `${file} has rewritable sites, yet is untouched`).toEqual([]);
+      } else {
+        // Changed: the sites left alone moved with the rewrite, in the same order, with the same reasons.
+        expect(dry.map((f) => f.reason), file).toEqual(manual.map((f) => f.reason));
+      }
+    }
+  });
+
+  it('share of the sites migrated automatically', async () => {
+    const result = await run({ paths: [copy], mode: 'check', format: 'json', workers: 0, progress: 'never' });
+    const automatic = sites.filter((site) => result.findings.some((f) => covers(f, site) && f.reason === undefined)).map((site) => `${site.file}:${site.line}`);
+    console.log(`public files: per-step sites migrated automatically: ${automatic.length}/${sites.length} (${((100 * automatic.length) / sites.length).toFixed(1)}%)`);
+    expect(automatic).toEqual(Object.entries(expectedVerdicts).filter(([, verdict]) => verdict.startsWith('tfjs-')).map(([site]) => site));
+  });
+
+  it('every reporter format carries every site', async () => {
+    for (const format of ['stylish', 'json', 'sarif', 'github'] as const) {
+      let stdout = '';
+      const io = { stdout: { write: (chunk: string) => ((stdout += chunk), true) } };
+      await run({ paths: [copy], mode: 'check', format, workers: 0, progress: 'never' }, io);
+      const reported = reportedSites(format, stdout);
+      expect(reported, format).toEqual(sites.map((site) => `${site.file}:${site.line}`).sort());
+    }
+  });
+
+  it('the eslint plugin reports what --check reports, at the same places', async () => {
+    const result = await run({ paths: [copy], mode: 'check', format: 'json', workers: 0, progress: 'never' });
+    const linter = new Linter();
+    const config: Linter.Config[] = [...plugin.configs.recommended, { files: ['**/*.ts'], languageOptions: { parser: tsParser } }];
+    for (const file of sourceFiles) {
+      const messages = linter.verify(read(file), config, file);
+      expect(messages.filter((m) => !m.ruleId?.startsWith('rnn-migrate/')), file).toEqual([]);
+      const fromEslint = messages.map((m) => `${m.line}:${m.column} ${m.ruleId!.slice('rnn-migrate/'.length)}`);
+      const fromCheck = result.findings.filter((f) => f.relPath === file).map((f) => `${f.line}:${f.column} ${f.ruleId}`);
+      expect(fromEslint, file).toEqual(fromCheck);
+    }
   });
 
   it('--dry writes nothing; its diff applies and gives files that parse, and TypeScript that type-checks as before', async () => {

@@ -23,7 +23,11 @@ describe('bindings of tf.basicLSTMCell and tf.multiRNNCell', () => {
     ['a function declaration', `import * as tf from '@tensorflow/tfjs';\nfunction cell(d, c, h) { return tf.basicLSTMCell(1, k, b, d, c, h); }\n${priming('cell(x, c, h)')}`],
     ['an array of closures stacked', `import * as tf from '@tensorflow/tfjs';\nconst cells = [(d, c, h) => tf.basicLSTMCell(1, k, b, d, c, h)];\n${priming('tf.multiRNNCell(cells, x, c, h)')}`],
   ];
-  for (const [name, source] of cases) it(name, () => expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-loop']));
+  // A cell closure is a site of its own (reported at its tf.basicLSTMCell call), with its loop's rule.
+  const closureCases = new Set(['a closure in a variable', 'a function declaration', 'an array of closures stacked']);
+  for (const [name, source] of cases) {
+    it(name, () => expect(kinds(source, 'case.js')).toEqual(closureCases.has(name) ? ['tfjs-cell-loop', 'tfjs-cell-loop'] : ['tfjs-cell-loop']));
+  }
 
   it('a class field closure stepped from a method', () => {
     const source = `import * as tf from '@tensorflow/tfjs';
@@ -36,7 +40,7 @@ class M {
     return h;
   }
 }`;
-    expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-loop']);
+    expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-loop', 'tfjs-cell-loop']);
   });
 });
 
@@ -47,8 +51,14 @@ describe('what stays manual, and why', () => {
     ['state in an object', 'for (const x of xs) {\n  [state.c, state.h] = tf.basicLSTMCell(1, k, b, x, state.c, state.h);\n}', ['shared-mutable-state']],
     ['a trainable forget bias', 'const fb = tf.variable(tf.scalar(1));\nfor (const x of xs) {\n  [c, h] = tf.basicLSTMCell(fb, k, b, x, c, h);\n}', ['trainable-forget-bias']],
     ['[h, c] assigned from a call returning [c, h]', 'for (const x of xs) {\n  [h, c] = tf.basicLSTMCell(1, k, b, x, c, h);\n}', ['cell-argument-order']],
-    ['a closure passing its parameters out of order', 'const cell = (d, c, h) => tf.basicLSTMCell(1, k, b, d, h, c);\nfor (const x of xs) {\n  [c, h] = cell(x, c, h);\n}', ['cell-argument-order']],
-    ['cells pushed at run time', 'const cells = [];\nfor (const v of vars) cells.push((d, c, h) => tf.basicLSTMCell(1, v.k, v.b, d, c, h));\nfor (const x of xs) {\n  [c, h] = tf.multiRNNCell(cells, x, c, h);\n}', ['opaque-cells']],
+    ['a closure passing its parameters out of order', 'const cell = (d, c, h) => tf.basicLSTMCell(1, k, b, d, h, c);\nfor (const x of xs) {\n  [c, h] = cell(x, c, h);\n}', ['cell-argument-order', 'cell-argument-order']],
+    ['cells pushed at run time', 'const cells = [];\nfor (const v of vars) cells.push((d, c, h) => tf.basicLSTMCell(1, v.k, v.b, d, c, h));\nfor (const x of xs) {\n  [c, h] = tf.multiRNNCell(cells, x, c, h);\n}', ['opaque-cells', 'opaque-cells']],
+    ['a state-pair closure stepped under an if', 'const lstm = (d, state) => tf.basicLSTMCell(1, k, b, d, state[0], state[1]);\nfor (const x of xs) {\n  if (x) state = lstm(x, state);\n  outputs.push(state[1]);\n}', ['state-pair-cell', 'state-pair-cell']],
+    ['a state-pair closure in a tf.multiRNNCell stack', 'const cells = [(d, state) => tf.basicLSTMCell(1, k, b, d, state[0], state[1])];\nfor (const x of xs) {\n  [c, h] = tf.multiRNNCell(cells, x, c, h);\n}', ['state-pair-cell', 'state-pair-cell']],
+    ['a state-pair closure whose result goes elsewhere', 'const lstm = (d, state) => tf.basicLSTMCell(1, k, b, d, state[0], state[1]);\nfor (const x of xs) {\n  next = lstm(x, state);\n  state = next;\n}', ['state-pair-cell', 'state-pair-cell']],
+    ['a tf.layers decoder model stepped with its states fed back', 'for (let i = 0; i < n; i++) {\n  const out = decoder.predict([x].concat(states));\n  const h = out[1];\n  const c = out[2];\n  x = sample(out[0]);\n  states = [h, c];\n}', ['model-state-loop']],
+    ['the same, destructured, with the states spread', 'while (going) {\n  const [y, h, c] = decoder.predict([x, ...states]);\n  x = sample(y);\n  states = [h, c];\n}', ['model-state-loop']],
+    ['the same, with outputs.slice(1)', 'for (const x of xs) {\n  const outputs = decoder.apply([x, ...states]);\n  ys.push(outputs[0]);\n  states = outputs.slice(1);\n}', ['model-state-loop']],
     ['a sampling loop whose step sits under an if', 'for (let i = 0; i < n; i++) {\n  if (i > 0) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}', ['sampling-loop']],
     ['a tf.layers cell stepped by hand', 'const cell = tf.layers.gruCell({ units: 4 });\nfor (const x of xs) h = cell.call([x, h], {})[0];', ['layers-cell-step']],
     ['a stateful layer, its loop and its reset', "const m = tf.sequential({ layers: [tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] })] });\nfor (const f of frames) m.predict(f);\nm.resetStates();", ['stateful-layer', 'stateful-layer', 'stateful-layer']],
@@ -56,6 +66,13 @@ describe('what stays manual, and why', () => {
   for (const [name, body, expected] of cases) {
     it(name, () => expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${body}`, 'case.js')).toEqual(expected));
   }
+
+  it('a step whose [c, h] goes whole into one variable, and a state-pair closure stepped as state = lstm(x, state), move to cell.step', () => {
+    const pair = "import * as tf from '@tensorflow/tfjs';\nfor (let i = 0; i < n; i++) {\n  x = tf.tensor2d([strokes[i]]);\n  newState = tf.basicLSTMCell(1, k, b, x, c, h);\n  c = newState[0];\n  h = newState[1];\n}";
+    expect(kinds(pair, 'case.js')).toEqual(['tfjs-cell-step-loop']);
+    const statePair = "import * as tf from '@tensorflow/tfjs';\nconst lstm = (d, state) => tf.basicLSTMCell(1, k, b, d, state[0], state[1]);\nfor (const x of xs) {\n  state = lstm(x, state);\n  outputs.push(state[1]);\n}";
+    expect(kinds(statePair, 'case.js')).toEqual(['tfjs-cell-step-loop', 'tfjs-cell-step-loop']);
+  });
 
   it('a sampling loop with its step as a statement moves to cell.step', () => {
     const source = "import * as tf from '@tensorflow/tfjs';\nfor (let i = 0; i < n; i++) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}";
@@ -76,6 +93,11 @@ describe('ordinary code is left alone', () => {
     ['a namespace of another module', "import * as tf from './my-tf';\nfor (const x of xs) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);"],
     ['a local that shadows nothing tfjs', "import * as tf from '@tensorflow/tfjs';\nconst cell = { call: (xs) => xs };\nfor (const x of xs) cell.call([x, h]);"],
     ['a type-only import', "import type * as tf from '@tensorflow/tfjs';\nfor (const x of xs) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);"],
+    ['a classifier predicted per item in a loop', "import * as tf from '@tensorflow/tfjs';\nconst labels = [];\nfor (const image of images) {\n  const probs = classifier.predict(image);\n  labels.push(probs.argMax(-1));\n}"],
+    ['a non-recurrent model iterated on its own output', "import * as tf from '@tensorflow/tfjs';\nlet x = x0;\nfor (let i = 0; i < n; i++) x = model.predict(x);"],
+    ['a non-recurrent model fed a value sampled from its output', "import * as tf from '@tensorflow/tfjs';\nfor (let i = 0; i < n; i++) {\n  const out = model.predict(x);\n  x = tf.oneHot(out.argMax(-1), 8);\n}"],
+    ['a two-output model whose second output is collected, not fed back', "import * as tf from '@tensorflow/tfjs';\nfor (const x of xs) {\n  const [y, aux] = model.predict(x);\n  ys.push(y);\n  auxes.push(aux);\n}"],
+    ['states fed back to a predict in a file without tfjs', "for (const x of xs) {\n  const [y, h, c] = decoder.predict([x, ...states]);\n  states = [h, c];\n}"],
   ];
   for (const [name, source] of cases) it(name, () => expect(kinds(source)).toEqual([]));
 });
@@ -83,7 +105,41 @@ describe('ordinary code is left alone', () => {
 describe('stacks written inline', () => {
   it('tf.multiRNNCell([lstm1, lstm2], …) over named closures is a known stack; an unknown element is not', () => {
     const closures = "const lstm1 = (d, c, h) => tf.basicLSTMCell(1, k1, b1, d, c, h);\nconst lstm2 = (d, c, h) => tf.basicLSTMCell(1, k2, b2, d, c, h);\n";
-    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, lstm2], x, c, h)')}`, 'case.js')).toEqual(['tfjs-cell-loop']);
-    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, other], x, c, h)')}`, 'case.js')).toEqual(['opaque-cells']);
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, lstm2], x, c, h)')}`, 'case.js')).toEqual(['tfjs-cell-loop', 'tfjs-cell-loop', 'tfjs-cell-loop']);
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${closures}${priming('tf.multiRNNCell([lstm1, other], x, c, h)')}`, 'case.js')).toEqual(['opaque-cells', 'opaque-cells']); // lstm2 is stepped nowhere
+  });
+});
+
+describe('where each per-step site is reported', () => {
+  const at = (source: string): string[] =>
+    analyzeSource(`import * as tf from '@tensorflow/tfjs';\n${source}`, 'case.js').map((finding) => `${finding.reason ?? finding.ruleId}@${finding.line}`);
+
+  it('each step call of a loop on its own line, the loop reported once per call', () => {
+    const source = 'for (const x of xs) {\n  let out;\n  if (embed) {\n    out = tf.multiRNNCell(cells, tf.matMul(x, e), state.c, state.h);\n  } else {\n    out = tf.multiRNNCell(cells, x, state.c, state.h);\n  }\n  state.c = out[0];\n}';
+    expect(at(source)).toEqual(['shared-mutable-state@5', 'shared-mutable-state@7']);
+  });
+
+  it('a cell closure at its tf.basicLSTMCell call; a closure nothing steps is not a site', () => {
+    const source = 'const cell = (d, c, h) =>\n  tf.basicLSTMCell(1, k, b, d, c, h);\nconst unused = (d, c, h) => tf.basicLSTMCell(1, k, b, d, c, h);\nfor (let i = 0; i < 3; i++) {\n  [c, h] = cell(x, c, h);\n  if (done(h)) break;\n}';
+    expect(at(source)).toEqual(['early-exit@3', 'early-exit@6']);
+  });
+
+  it('closures stepped under a name the analysis cannot follow go with the step calls whose cells are not known', () => {
+    const source = 'function build(k, b) {\n  const cells = [];\n  cells.push((d, c, h) => tf.basicLSTMCell(1, k, b, d, c, h));\n  return { cell: cells };\n}\nconst stack = build(k, b);\n[c, h] = tf.multiRNNCell(stack.cell, x, c, h);';
+    expect(at(source)).toEqual(['lone-cell-step@4', 'lone-cell-step@8']);
+  });
+
+  it('a lone step at its call, which may start after its statement', () => {
+    expect(at('const [c2, h2] =\n  tf.basicLSTMCell(1, k, b, x, c, h);')).toEqual(['lone-cell-step@3']);
+  });
+
+  it('a decoder model whose outputs are cast (TypeScript) is the same site', () => {
+    const source = "import * as tf from '@tensorflow/tfjs';\nwhile (!stop) {\n  const outputs = decoder.predict([x, ...states]) as tf.Tensor[];\n  stop = done(outputs[0]);\n  states = outputs.slice(1);\n}";
+    expect(analyzeSource(source, 'case.ts').map((finding) => `${finding.reason}@${finding.line}`)).toEqual(['model-state-loop@3']);
+  });
+
+  it("a decoder model's state loop at its predict call", () => {
+    const source = 'while (!stop) {\n  const outputs =\n    decoder.predict([x].concat(states));\n  stop = done(outputs[0]);\n  states = [outputs[1], outputs[2]];\n}';
+    expect(at(source)).toEqual(['model-state-loop@4']);
   });
 });

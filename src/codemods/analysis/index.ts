@@ -5,13 +5,18 @@
 import jscodeshift, { type Collection, type JSCodeshift } from 'jscodeshift';
 import { findingAt, type Finding } from '../findings.js';
 import { parserFor, withParseErrors } from '../parser.js';
-import { manualReasons, type ManualReason } from '../rules.js';
 import { findLegacyBindings, findTfBinding, LEGACY_ENTRY, type LegacyBindings, type TfBinding } from './bindings.js';
 import { HolderTable } from './holders.js';
 import { NodeIndex } from './node-index.js';
 import { buildPlan, type FilePlan } from './plan.js';
 import { enclosingStatement, type AnyPath } from './ast.js';
 import { findTfjsCells, type TfjsCells } from './tfjs-cells.js';
+import { manualFinding, type ManualSite } from './manual.js';
+import type { ManualReason } from '../rules.js';
+import { tfjsManualFindings, tfjsRewritableFindings } from './tfjs-findings.js';
+
+export { manualFinding, type ManualSite } from './manual.js';
+export { tfjsManualFindings } from './tfjs-findings.js';
 
 export { LEGACY_ENTRY } from './bindings.js';
 
@@ -37,11 +42,6 @@ export function analyzeTree(source: string, filePath: string): FileAnalysis {
   return { j, root, bindings, tf, table, plan, tfjs: findTfjsCells(index) };
 }
 
-export interface ManualSite {
-  path: AnyPath;
-  reason: ManualReason;
-}
-
 /** Sites left for manual migration (ignored sites excluded), one per loop / step / stray call. */
 export function manualSites(plan: FilePlan): ManualSite[] {
   const sites: ManualSite[] = [];
@@ -65,13 +65,9 @@ export function manualSites(plan: FilePlan): ManualSite[] {
   return sites;
 }
 
-/** The tfjs per-step sites the rewrite leaves as they are (ignored sites excluded). */
+/** The tfjs per-step sites the rewrite leaves as they are (ignored sites excluded), one per loop or statement: where TODO lines go. */
 export function tfjsManualSites(tfjs: TfjsCells): ManualSite[] {
   return tfjs.sites.flatMap((site) => (site.ignored || !site.manual ? [] : [{ path: site.path, reason: site.manual }]));
-}
-
-export function manualFinding(site: ManualSite): Finding {
-  return findingAt(site.path.node, 'manual-migration', `Left for manual migration: ${manualReasons[site.reason]}.`, site.reason);
 }
 
 /** Lint findings: every legacy use in the file. */
@@ -108,11 +104,6 @@ export function analyzeFile(source: string, filePath: string): Finding[] {
     }
   }
   findings.push(...manualSites(plan).map(manualFinding));
-  for (const site of analysis.tfjs.sites) {
-    if (site.ignored || site.manual) continue;
-    if (site.priming) findings.push(findingAt(site.path.node, 'tfjs-cell-loop', 'Loop over a known input stepping tf.basicLSTMCell: becomes one blocked LSTM call per layer.'));
-    else findings.push(findingAt(site.path.node, 'tfjs-cell-step-loop', 'Loop stepping tf.basicLSTMCell among other work: the step moves to cell.step with explicit { h, c } carries.'));
-  }
-  findings.push(...tfjsManualSites(analysis.tfjs).map(manualFinding));
+  findings.push(...tfjsRewritableFindings(analysis.tfjs), ...tfjsManualFindings(analysis.tfjs));
   return findings;
 }

@@ -11,8 +11,10 @@ import type { NodeIndex } from './node-index.js';
 import { hasIgnoreMark } from './plan.js';
 import type { ManualReason } from '../rules.js';
 import { findLayersSites } from './tfjs-layers.js';
-import { assignedIn, exitsEarly, primingShape, steppingShape } from './tfjs-loop-shapes.js';
+import { assignedIn, exitsEarly, pairSteppingShape, primingShape, statePairSteppingShape, steppingShape } from './tfjs-loop-shapes.js';
 import { enclosingLoop, referenceName, storageOf, type BasicLstmWeights, type TfjsSite } from './tfjs-sites.js';
+import { closureSites, isStatePairClosure, type ClosureRecord } from './tfjs-closure-sites.js';
+import { findModelStepSites } from './tfjs-model-steps.js';
 
 export type { BasicLstmWeights, PrimingLoop, SteppingLoop, TfjsSite, TfjsSiteKind } from './tfjs-sites.js';
 
@@ -79,12 +81,18 @@ function cellOpOfCallee(names: CellNames, callee: any): CellOp | undefined {
 interface Closure {
   weights?: BasicLstmWeights;
   manual?: ManualReason;
+  /** `(data, state) => tf.basicLSTMCell(…, data, state[0], state[1])`: called as `state = cell(x, state)`. */
+  statePair?: boolean;
 }
+
+/** Site fields before the ignore mark is read; `calls` accumulate over the steps of one loop. */
+type NewSite = Omit<TfjsSite, 'ignored'>;
 
 function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
   const closures = new Map<string, Closure>();
   const closureArrays = new Map<string, Closure[] | 'opaque'>();
   const closureNodes = new Set<AnyNode>();
+  const closureRecords: ClosureRecord[] = [];
   const stepCalls: AnyPath[] = [];
   const calls = index.of('CallExpression');
 
@@ -95,6 +103,7 @@ function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
     closureNodes.add(fn.node);
     const closure = closureOf(fn, path);
     const stored = storageOf(fn);
+    closureRecords.push({ call: path, fn, storage: stored?.name });
     if (!stored) continue;
     if (!stored.element) closures.set(stored.name, closure);
     else {
@@ -113,30 +122,40 @@ function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
   }
 
   const sites: TfjsSite[] = [];
-  const seen = new Set<AnyNode>();
-  const add = (site: Omit<TfjsSite, 'ignored'>): void => {
-    if (seen.has(site.path.node)) return;
-    seen.add(site.path.node);
-    sites.push({ ...site, ignored: hasIgnoreMark(site.path) });
+  const seen = new Map<AnyNode, TfjsSite>();
+  // One site per loop or statement; a second step call in the same loop is one more call of it.
+  const add = (site: NewSite): void => {
+    const known = seen.get(site.path.node);
+    if (known) {
+      if (known.calls && site.calls) known.calls.push(...site.calls);
+      return;
+    }
+    const added = { ...site, ignored: hasIgnoreMark(site.path) };
+    seen.set(site.path.node, added);
+    sites.push(added);
   };
+  const stepSites = new Map<AnyNode, TfjsSite>();
   for (const call of stepCalls) {
     const loop = enclosingLoop(call);
-    if (!loop) {
-      add({ kind: 'lone-cell-step', path: enclosingStatement(call) ?? call, manual: 'lone-cell-step' });
-      continue;
-    }
-    const stepsInLoop = stepCalls.filter((other) => other.node.start >= loop.node.start && other.node.end <= loop.node.end);
-    add({ kind: 'cell-loop', path: loop, ...classifyCellLoop(loop, call, stepsInLoop.length, names, closures, closureArrays) });
+    const path = loop ?? enclosingStatement(call) ?? call;
+    if (!loop) add({ kind: 'lone-cell-step', path, manual: 'lone-cell-step', calls: [call] });
+    else if (!seen.has(loop.node)) {
+      const stepsInLoop = stepCalls.filter((other) => other.node.start >= loop.node.start && other.node.end <= loop.node.end);
+      add({ kind: 'cell-loop', path: loop, ...classifyCellLoop(loop, call, stepsInLoop.length, names, closures, closureArrays), calls: [call] });
+    } else add({ kind: 'cell-loop', path: loop, calls: [call] });
+    stepSites.set(call.node, seen.get(path.node)!);
   }
+  for (const site of closureSites(closureRecords, stepCalls, stepSites, (call) => cellOpOfCallee(names, call.node.callee))) add(site);
   findLayersSites(index, names.namespaces, add);
+  findModelStepSites(index, names.namespaces, add);
   return sites.sort((a, b) => a.path.node.start - b.path.node.start);
 }
 
 /** The function a basicLSTMCell call is the whole result of (`(x, c, h) => tf.basicLSTMCell(…)`), if any. */
 function closureAround(call: AnyPath): AnyPath | undefined {
   const fn = wholeResultOf(call);
-  // (data, c, h): a function of other arity (a tf.tidy callback) runs the step where it is.
-  return fn?.node.params.length === 3 ? fn : undefined;
+  // (data, c, h) or (data, [c, h]): a function of other arity (a tf.tidy callback) runs the step where it is.
+  return fn && (fn.node.params.length === 3 || isStatePairClosure(fn, call)) ? fn : undefined;
 }
 
 function wholeResultOf(call: AnyPath): AnyPath | undefined {
@@ -150,6 +169,7 @@ function wholeResultOf(call: AnyPath): AnyPath | undefined {
 }
 
 function closureOf(fn: AnyPath, call: AnyPath): Closure {
+  if (isStatePairClosure(fn, call)) return { weights: weightsOf(call, fn), statePair: true };
   const params = fn.node.params.map((param: any) => param.name as string | undefined);
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   const passed = args.slice(3).map((arg: any) => (arg?.type === 'Identifier' ? arg.name : undefined));
@@ -200,17 +220,17 @@ function classifyCellLoop(
   const priming = sampling ? undefined : primingShape(loop, call, input, carryArgs, stepCount);
   if (priming === 'argument-order') return { manual: 'cell-argument-order' };
   if (priming) return { priming: { ...priming, layers: layers.weights, stacked } };
-  const stepping = steppingShape(loop, call, carryArgs, stepCount);
+  const stepping = layers.statePair ? statePairSteppingShape(loop, call, carryArgs, stepCount) : (steppingShape(loop, call, carryArgs, stepCount) ?? pairSteppingShape(loop, call, carryArgs, stepCount));
   if (stepping === 'argument-order') return { manual: 'cell-argument-order' };
   // The cells are created once before the loop: their weights must not change inside it.
   // Cells are created before the loop and released after it: the loop must sit in a statement list.
   if (stepping && enclosingStatement(loop)?.node === loop.node && !layers.weights.some((weights) => namesIn(weights).some((name) => assigned.has(name)))) {
     return { stepping: { ...stepping, input: call.node.arguments[inputIndex], layers: layers.weights, stacked } };
   }
-  return { manual: sampling ? 'sampling-loop' : 'unsupported-loop' };
+  return { manual: layers.statePair ? 'state-pair-cell' : sampling ? 'sampling-loop' : 'unsupported-loop' };
 }
 
-function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[] } | { manual: ManualReason } {
+function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[]; statePair: boolean } | { manual: ManualReason } {
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   let found: Closure[] | 'opaque' | undefined;
   if (op === 'basicLSTMCell') found = [{ weights: weightsOf(call, call) }];
@@ -223,7 +243,10 @@ function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closu
   if (!found || found === 'opaque') return { manual: 'opaque-cells' };
   const manual = found.find((closure) => closure.manual)?.manual;
   if (manual) return { manual };
-  return { weights: found.map((closure) => closure.weights!) };
+  // tf.multiRNNCell calls each cell as (x, c, h): a state-pair closure in a stack is not one the rewrite reads.
+  const statePair = found.some((closure) => closure.statePair);
+  if (statePair && op) return { manual: 'state-pair-cell' };
+  return { weights: found.map((closure) => closure.weights!), statePair };
 }
 
 /** `tf.multiRNNCell([lstm1, lstm2], …)`: a stack written inline from named closures. */

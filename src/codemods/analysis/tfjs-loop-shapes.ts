@@ -99,3 +99,37 @@ export function steppingShape(loop: AnyPath, call: AnyPath, carryArgs: any[], st
   });
   return writes === 1 ? { statement: statement.node, ...carries } : undefined;
 }
+
+/**
+ * The step's `[c, h]` result kept whole in one variable, `state = step(x, c, h)` as a statement
+ * directly in the loop's block body (Magenta's sketch_rnn: `newState = tf.basicLSTMCell(…)`, then
+ * `c = newState[0]; h = newState[1]`). `cell.step` gives the same pair, so the step moves in
+ * place and the variable gets `[c', h']` as before, whatever the loop does with it afterwards.
+ */
+export function pairSteppingShape(loop: AnyPath, call: AnyPath, carryArgs: any[], stepCount: number): Pick<SteppingLoop, 'statement' | 'c' | 'h' | 'pairTarget'> | undefined {
+  const whole = wholeResultStatement(loop, call, stepCount);
+  const [c, h] = carryArgs.map((arg) => (arg?.type === 'Identifier' ? (arg.name as string) : undefined));
+  if (!whole || carryArgs.length !== 2 || !c || !h || c === h || whole.target === c || whole.target === h) return undefined;
+  return { statement: whole.statement, c, h, pairTarget: whole.target };
+}
+
+/**
+ * A state-pair closure stepped as `state = lstm(x, state)` directly in the loop's block body
+ * (Magenta's BidirectionalLstm): the pair goes in as `{ h: state[1], c: state[0] }` and comes
+ * back as `[c', h']`, as the closure returned it.
+ */
+export function statePairSteppingShape(loop: AnyPath, call: AnyPath, carryArgs: any[], stepCount: number): Pick<SteppingLoop, 'statement' | 'c' | 'h' | 'pairTarget'> | undefined {
+  const whole = wholeResultStatement(loop, call, stepCount);
+  const state = carryArgs.length === 1 && carryArgs[0]?.type === 'Identifier' ? (carryArgs[0].name as string) : undefined;
+  if (!whole || whole.target !== state) return undefined;
+  return { statement: whole.statement, c: `${state}[0]`, h: `${state}[1]`, pairTarget: state };
+}
+
+/** `target = call;` as a statement directly in the loop's block body, the loop's only step. */
+function wholeResultStatement(loop: AnyPath, call: AnyPath, stepCount: number): { statement: any; target: string } | undefined {
+  const statement = call.parent?.parent;
+  const assignment = statement?.node.expression;
+  if (stepCount !== 1 || loop.node.body?.type !== 'BlockStatement' || statement?.node.type !== 'ExpressionStatement' || !loop.node.body.body.includes(statement.node)) return undefined;
+  if (assignment?.type !== 'AssignmentExpression' || assignment.operator !== '=' || assignment.left.type !== 'Identifier' || unwrap(assignment.right) !== call.node) return undefined;
+  return { statement: statement.node, target: assignment.left.name as string };
+}

@@ -40,13 +40,20 @@ export interface SteppingLoop {
   statement: AnyNode;
   /** The step's input as written. */
   input: AnyNode;
+  /** The carries as the code reads them: variables, or `state[0]` / `state[1]` of a state pair. */
   c: string;
   h: string;
   layers: BasicLstmWeights[];
   stacked: boolean;
+  /**
+   * Set when the step's `[c, h]` result goes whole into one variable (`state = step(x, c, h)`,
+   * read afterwards as `state[0]`, `state[1]`): the step becomes `cell.step` and the variable
+   * gets the same `[c, h]` pair.
+   */
+  pairTarget?: string;
 }
 
-export type TfjsSiteKind = 'cell-loop' | 'lone-cell-step' | 'layers-cell-step' | 'stateful-layer';
+export type TfjsSiteKind = 'cell-loop' | 'lone-cell-step' | 'layers-cell-step' | 'stateful-layer' | 'cell-closure' | 'model-step';
 
 export interface TfjsSite {
   kind: TfjsSiteKind;
@@ -55,6 +62,10 @@ export interface TfjsSite {
   manual?: ManualReason;
   priming?: PrimingLoop;
   stepping?: SteppingLoop;
+  /** The per-step calls of the site, each reported on its own (default: the site's path). */
+  calls?: AnyPath[];
+  /** For a cell closure: the sites that step it (its finding follows theirs). */
+  steppedBy?: TfjsSite[];
   ignored: boolean;
 }
 

@@ -6,7 +6,7 @@
  * analysis finds (single streaming steps, tf.layers cells, stateful layers, the
  * unsafe shapes) is left as it was and reported with its reason.
  */
-import { analyzeTree, manualFinding, tfjsManualSites, type FileAnalysis } from '../../analysis/index.js';
+import { analyzeTree, tfjsManualFindings, tfjsManualSites, type FileAnalysis } from '../../analysis/index.js';
 import { collectNames, freshName } from '../../analysis/ast.js';
 import type { Finding } from '../../findings.js';
 import { dialectFor } from '../../parser.js';
@@ -38,7 +38,7 @@ export function migrateTfjsCells(source: string, filePath: string, options: Migr
     output = rewritten;
     analysis = analyzeTree(output, filePath);
   }
-  return { output, findings: tfjsManualSites(analysis.tfjs).map(manualFinding) };
+  return { output, findings: tfjsManualFindings(analysis.tfjs) };
 }
 
 interface Edit {

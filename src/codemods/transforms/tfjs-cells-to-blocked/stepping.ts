@@ -19,6 +19,7 @@ export interface SteppingCode {
 
 export function steppingCode(loop: SteppingLoop, text: (node: unknown) => string, names: PrimingNames, cellName: string, typed: boolean, semicolonFirst: boolean): SteppingCode {
   const cells = importedCells(loop.layers, text, names);
+  if (loop.pairTarget !== undefined) return pairSteppingCode(loop, loop.pairTarget, text, names, cells, cellName, typed);
   if (!loop.stacked) {
     return {
       before: `const ${cellName} = ${cells[0]};`,
@@ -26,12 +27,16 @@ export function steppingCode(loop: SteppingLoop, text: (node: unknown) => string
       after: `${cellName}.dispose();`,
     };
   }
+  return stackedStepping(loop, text, names, cells, cellName, typed, (carries) => `[${loop.c}, ${loop.h}] = [${carries}.map((carry) => carry.c), ${carries}.map((carry) => carry.h)];`);
+}
+
+/** multiRNNCell's stacking: each layer's new h is the next layer's input; `assign` takes the carries' name. */
+function stackedStepping(loop: SteppingLoop, text: (node: unknown) => string, names: PrimingNames, cells: string[], cellName: string, typed: boolean, assign: (carries: string) => string): SteppingCode {
   const input = names.fresh('lstmInput');
   const carries = names.fresh('lstmCarries');
   const bang = typed ? '!' : '';
   return {
     before: `const ${cellName} = [${cells.join(', ')}];`,
-    // multiRNNCell's stacking: each layer's new h is the next layer's input.
     step: [
       '{',
       `  let ${input} = ${text(loop.input)};`,
@@ -40,9 +45,22 @@ export function steppingCode(loop: SteppingLoop, text: (node: unknown) => string
       `    ${input} = output;`,
       '    return carry;',
       '  });',
-      `  [${loop.c}, ${loop.h}] = [${carries}.map((carry) => carry.c), ${carries}.map((carry) => carry.h)];`,
+      `  ${assign(carries)}`,
       '}',
     ],
     after: `${cellName}.forEach((cell) => cell.dispose());`,
   };
+}
+
+/** `state = step(x, c, h)`: the same `[c', h']` pair (arrays per layer for a stack), from `cell.step`. */
+function pairSteppingCode(loop: SteppingLoop, target: string, text: (node: unknown) => string, names: PrimingNames, cells: string[], cellName: string, typed: boolean): SteppingCode {
+  const carry = names.fresh('lstmCarry');
+  if (!loop.stacked) {
+    return {
+      before: `const ${cellName} = ${cells[0]};`,
+      step: ['{', `  const { carry: ${carry} } = ${cellName}.step(${text(loop.input)}, ${carryIn(loop.h, loop.c)});`, `  ${target} = [${carry}.c, ${carry}.h];`, '}'],
+      after: `${cellName}.dispose();`,
+    };
+  }
+  return stackedStepping(loop, text, names, cells, cellName, typed, (carries) => `${target} = [${carries}.map((carry) => carry.c), ${carries}.map((carry) => carry.h)];`);
 }
