@@ -6,7 +6,7 @@
  * Rows run on a software rasteriser are labelled "software rendering (SwiftShader)": those numbers
  * measure the CPU emulating a GPU, not a GPU.
  *
- *   npm run bench:browser -- [--backends webgl,webgpu] [--cells lstm,gru,rnn] [--lengths 10,30]
+ *   npm run bench:browser -- [--backends webgl,webgpu] [--cells lstm,gru,gru-reset-before,rnn] [--lengths 10,30]
  *                            [--batch 8] [--input 16] [--hidden 32] [--repeats 3]
  * Results also go to .bench-out/browser.json.
  */
@@ -54,14 +54,15 @@ try {
     const own = rows.filter((r) => r.backend === backend);
     const label = own[0].software ? 'software rendering (SwiftShader)' : 'hardware';
     console.log(`\n${backend}: ${own[0].renderer} [${label}]`);
-    console.log('cell  T     mode    blocked ms  legacy loop ms  tf.layers ms  max|Δ| legacy/layers vs blocked');
+    const cellWidth = Math.max(5, ...own.map((r) => r.cell.length + 1));
+    console.log(`${'cell'.padEnd(cellWidth)} T     mode    blocked ms  legacy loop ms  tf.layers ms  max|Δ| legacy/layers vs blocked`);
     for (const key of new Set(own.map((r) => `${r.cell}|${r.time}|${r.mode}`))) {
       const [cell, T, mode] = key.split('|');
       const of = (column: BenchRow['column']) => own.find((r) => `${r.cell}|${r.time}|${r.mode}` === key && r.column === column);
       const ms = (r?: BenchRow) => (r ? r.ms.toFixed(1) : '—').padStart(12);
       const diff = (r?: BenchRow) => (r?.maxDiffVsBlocked == null ? '—' : r.maxDiffVsBlocked.toExponential(1));
       console.log(
-        `${cell.padEnd(5)} ${T.padEnd(5)} ${mode.padEnd(7)} ${ms(of('blocked'))} ${ms(of('legacy loop'))} ${ms(of('tf.layers'))}  ${diff(of('legacy loop'))} / ${diff(of('tf.layers'))}`,
+        `${cell.padEnd(cellWidth)} ${T.padEnd(5)} ${mode.padEnd(7)} ${ms(of('blocked'))} ${ms(of('legacy loop'))} ${ms(of('tf.layers'))}  ${diff(of('legacy loop'))} / ${diff(of('tf.layers'))}`,
       );
     }
   }

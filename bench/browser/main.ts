@@ -13,16 +13,19 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GRU, LSTM, RNN } from 'rnn-migrate';
-import { GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN } from 'rnn-migrate/legacy';
+import { GRUCell, GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN, Recur } from 'rnn-migrate/legacy';
 import { medianTime } from '../../demo/compare.js';
 
 import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
+
+/** A cell kind, or 'gru-reset-before': the GRU variant tf.layers computes (resetAfter: false). */
+export type BenchCell = CellKind | 'gru-reset-before';
 
 export interface BenchRow {
   backend: string;
   renderer: string;
   software: boolean;
-  cell: CellKind;
+  cell: BenchCell;
   batch: number;
   time: number;
   inputSize: number;
@@ -35,7 +38,7 @@ export interface BenchRow {
 
 const params = new URLSearchParams(location.search);
 const backends = (params.get('backends') ?? 'webgl,webgpu').split(',');
-const cells = (params.get('cells') ?? 'lstm').split(',') as CellKind[];
+const cells = (params.get('cells') ?? 'lstm').split(',') as BenchCell[];
 const lengths = (params.get('lengths') ?? '10,30').split(',').map(Number);
 const batch = Number(params.get('batch') ?? 8);
 const inputSize = Number(params.get('input') ?? 16);
@@ -68,23 +71,31 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
 const blockedClass = { lstm: LSTM, gru: GRU, rnn: RNN };
 const legacyFactory = { lstm: LegacyLSTM, gru: LegacyGRU, rnn: LegacyRNN };
 
-async function benchOne(backend: string, renderer: string, cell: CellKind, T: number): Promise<BenchRow[]> {
+/** The blocked layer and the legacy Recur of a bench cell. */
+function layersOf(cell: BenchCell) {
+  if (cell === 'gru-reset-before') {
+    return { blocked: new GRU(inputSize, hidden, { resetAfter: false }), recur: new Recur(new GRUCell(inputSize, hidden, { resetAfter: false })) };
+  }
+  return { blocked: new blockedClass[cell](inputSize, hidden), recur: legacyFactory[cell](inputSize, hidden) };
+}
+
+async function benchOne(backend: string, renderer: string, cell: BenchCell, T: number): Promise<BenchRow[]> {
   const software = /swiftshader|llvmpipe|software/i.test(renderer);
-  const blocked = new blockedClass[cell](inputSize, hidden);
-  const recur = legacyFactory[cell](inputSize, hidden);
+  const { blocked, recur } = layersOf(cell);
   recur.cell.setWeights(blocked.cell.getWeights());
   const x = tf.randomUniform([batch, T, inputSize], -1, 1) as tf.Tensor3D;
   const steps = tf.unstack(x, 1) as tf.Tensor2D[];
-  // tf.layers on the same weights (Keras layout). Its GRU is reset_before, so only LSTM and RNN
-  // compute the same function; the GRU row is timed but not compared.
+  // tf.layers on the same weights (Keras layout). Its GRU is reset_before: it computes the same
+  // function as 'gru-reset-before'; the reset-after 'gru' row is timed but not compared.
   const layer =
     cell === 'lstm'
       ? tfl.layers.lstm({ units: hidden, returnSequences: true, recurrentActivation: 'sigmoid' })
-      : cell === 'gru'
-        ? tfl.layers.gru({ units: hidden, returnSequences: true, recurrentActivation: 'sigmoid' })
-        : tfl.layers.simpleRNN({ units: hidden, returnSequences: true });
+      : cell === 'rnn'
+        ? tfl.layers.simpleRNN({ units: hidden, returnSequences: true })
+        : tfl.layers.gru({ units: hidden, returnSequences: true, recurrentActivation: 'sigmoid' });
   tf.dispose(layer.apply(x) as tf.Tensor); // builds it (build() alone leaves it unbuilt for apply)
-  if (cell !== 'gru') layer.setWeights(blocked.cell.getWeights());
+  const comparable = cell !== 'gru';
+  if (comparable) layer.setWeights(blocked.cell.getWeights());
   const layerVariables = layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const blockedVariables = blocked.trainableVariables();
 
@@ -110,7 +121,6 @@ async function benchOne(backend: string, renderer: string, cell: CellKind, T: nu
   const bwdBlocked = await medianTime(grads(blockedVariables, () => blocked.apply(x).output), repeats);
   const bwdLayers = await medianTime(grads(layerVariables, () => layer.apply(x) as tf.Tensor), repeats);
   recur.reset();
-  const comparable = cell !== 'gru';
   const rows = [
     row('fwd', 'blocked', fwdBlocked.ms, 0),
     row('fwd', 'legacy loop', fwdLegacy.ms, maxDiff(fwdLegacy.values, fwdBlocked.values)),

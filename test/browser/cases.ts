@@ -22,10 +22,12 @@ export interface LayerCase {
   activation?: 'tanh' | 'relu' | 'linear';
   /** LSTM / GRU gates (default sigmoid). */
   recurrentActivation?: RecurrentActivation;
+  /** GRU: false for the reset-before GRU (bias [3H]). */
+  resetAfter?: boolean;
 }
 
 export function label(c: LayerCase): string {
-  const flags = [c.timeMajor && 'timeMajor', c.reverse && 'reverse', c.masked && 'mask', c.activation, c.recurrentActivation]
+  const flags = [c.timeMajor && 'timeMajor', c.reverse && 'reverse', c.masked && 'mask', c.activation, c.recurrentActivation, c.resetAfter === false && 'resetBefore']
     .filter(Boolean)
     .join('+');
   return `${c.kind} b${c.batch} t${c.time} in${c.inputSize} h${c.hidden}${flags ? ` ${flags}` : ''}`;
@@ -41,7 +43,7 @@ export function buildLayer(c: LayerCase): AnyLayer {
     c.kind === 'lstm'
       ? new LSTM(c.inputSize, c.hidden, { ...opts, activation: c.activation, recurrentActivation: c.recurrentActivation })
       : c.kind === 'gru'
-        ? new GRU(c.inputSize, c.hidden, { ...opts, activation: c.activation, recurrentActivation: c.recurrentActivation })
+        ? new GRU(c.inputSize, c.hidden, { ...opts, activation: c.activation, recurrentActivation: c.recurrentActivation, resetAfter: c.resetAfter })
         : new RNN(c.inputSize, c.hidden, { ...opts, activation: c.activation ?? 'tanh' });
   // getWeights hands out the variables themselves: read their shapes, do not dispose them.
   const shapes = layer.cell.getWeights().map((w: tf.Tensor) => w.shape);

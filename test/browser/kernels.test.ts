@@ -34,13 +34,15 @@ const cases: LayerCase[] = [
 ];
 
 /** The kinds and variants that must run fused (each test gives the sizes). */
-type KindAndVariant = Pick<LayerCase, 'kind' | 'activation' | 'recurrentActivation'>;
+type KindAndVariant = Pick<LayerCase, 'kind' | 'activation' | 'recurrentActivation' | 'resetAfter'>;
 const RUN_CASES: KindAndVariant[] = [
   ...(['lstm', 'gru', 'rnn'] as const).map((kind) => ({ kind })),
   { kind: 'lstm', activation: 'relu', recurrentActivation: 'hardSigmoid' },
   { kind: 'gru', activation: 'linear', recurrentActivation: 'hardSigmoid' },
+  { kind: 'gru', resetAfter: false },
 ];
-const variantLabel = (c: KindAndVariant) => [c.kind, c.activation, c.recurrentActivation].filter(Boolean).join(' ');
+const variantLabel = (c: KindAndVariant) =>
+  [c.kind, c.activation, c.recurrentActivation, c.resetAfter === false && 'reset before'].filter(Boolean).join(' ');
 
 const FUSED_SEQUENCE = { lstm: 'RnnMigrateLstmSequence', gru: 'RnnMigrateGruSequence', rnn: 'RnnMigrateRnnSequence' };
 

@@ -3,7 +3,8 @@
  * the fused kernel registered for the active backend (through the kernel registry, so its fused
  * gradient is recorded on the tape) and falls back to the composite implementation from tfjs ops
  * where no backend registration exists. Both paths compute the same math (the equations of each
- * cell are in composite/<cell>.ts, host/cells/<cell>.ts and gpu/shaders.ts).
+ * cell are in composite/<cell>.ts, host/cells/<cell>.ts and gpu/shaders.ts, the reset-before GRU
+ * in gpu/gru_reset_before_shaders.ts).
  *
  * The ops do not validate their input (the runtime layer does, with RnnShapeError); they never
  * leak tensors.
@@ -44,19 +45,6 @@ function setVariant(attrs: SequenceAttrs | StepAttrs, variant: Partial<CellVaria
 
 function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) != null;
-}
-
-/** The backends whose fused kernels are the host driver's (register.ts). */
-const HOST_BACKENDS = ['cpu', 'wasm'];
-
-/**
- * Which variants the fused kernels compute (cell_table.ts CellVariant): every activation and gate
- * activation of LSTM, GRU and RNN; the reset-before GRU on the host backends only. Elsewhere it
- * runs on the composite (same math, autodiffed) until the GPU driver computes it; this predicate
- * is the one place that says so.
- */
-function fusedComputes(variant: GruVariant): boolean {
-  return (variant.resetAfter ?? true) || HOST_BACKENDS.includes(tf.getBackend());
 }
 
 /** The variant fields of an op's arguments, as kernel attrs take them. */
@@ -148,7 +136,7 @@ export function lstmSequence(
 export function gruSequence(
   a: SequenceWeights & { x: Tensor3D; bias: Tensor /* [2, 3H]; reset before [3H] */; h0: Tensor2D } & SequenceOptions & GruVariant,
 ): { output: Tensor3D; h: Tensor2D } {
-  if (!fusedComputes(a) || !hasFusedKernel(CELLS.gru.kernels.sequence)) return gruSequenceComposite(a);
+  if (!hasFusedKernel(CELLS.gru.kernels.sequence)) return gruSequenceComposite(a);
   const { x, kernel, recurrentKernel, bias, h0 } = a;
   const [output, h] = runFusedSequence('gru', { x, kernel, recurrentKernel, bias, h0 }, a, variantOf(a));
   return { output: output as Tensor3D, h: h as Tensor2D };
@@ -173,7 +161,7 @@ export function lstmStep(
 }
 
 export function gruStep(a: SequenceWeights & { x: Tensor2D; h: Tensor2D; bias: Tensor /* [2, 3H]; reset before [3H] */ } & GruVariant): { h: Tensor2D } {
-  if (!fusedComputes(a) || !hasFusedKernel(CELLS.gru.kernels.step)) return gruStepComposite(a);
+  if (!hasFusedKernel(CELLS.gru.kernels.step)) return gruStepComposite(a);
   const { x, h, kernel, recurrentKernel, bias } = a;
   const [hNext] = runFusedStep('gru', { x, h, kernel, recurrentKernel, bias }, variantOf(a));
   return { h: hNext as Tensor2D };

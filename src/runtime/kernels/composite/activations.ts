@@ -1,6 +1,6 @@
 /**
  * The activations a built-in cell can be configured with, as tfjs ops (autodiffed), and the cell
- * variants they make (which of them the fused kernels compute: ops.ts `fusedComputes`).
+ * variants they make (the fused kernels of every backend compute each of them too).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';

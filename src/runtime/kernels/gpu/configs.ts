@@ -5,13 +5,26 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { CELL_KINDS, CELLS, variantOfAttrs } from '../cell_table.js';
 import type { GpuBackend, GpuRunner } from './runner.js';
-import { gpuSequenceBackward, gpuSequenceForward } from './gpu_driver.js';
+import { type GpuSequenceGradInputs, type GpuSequenceOptions, gpuSequenceBackward, gpuSequenceForward } from './gpu_driver.js';
+import { resetBeforeSequenceBackward, resetBeforeSequenceForward } from './gru_reset_before_driver.js';
+import type { SequenceInputs } from '../kernel_names.js';
 
 type Inputs = Record<string, TensorInfo | undefined>;
 
 /** [batch, in] → [1, batch, in]: a step as a time-major sequence of one timestep. */
 function asSequenceOfOne(x: TensorInfo): TensorInfo {
   return { ...x, shape: [1, ...x.shape] };
+}
+
+/** The driver of a variant: the reset-before GRU has its own (a second product inside each step). */
+function sequenceForward(runner: GpuRunner, inputs: SequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
+  const forward = options.resetAfter === false ? resetBeforeSequenceForward : gpuSequenceForward;
+  return forward(runner, inputs, options);
+}
+
+function sequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradInputs, options: GpuSequenceOptions): TensorInfo[] {
+  const backward = options.resetAfter === false ? resetBeforeSequenceBackward : gpuSequenceBackward;
+  return backward(runner, inputs, options);
 }
 
 export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuBackend) => GpuRunner): KernelConfig[] {
@@ -23,7 +36,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
         body(makeRunner(backend as GpuBackend), inputs as Inputs, (attrs ?? {}) as NamedAttrMap)) as KernelFunc;
 
     const sequence = withBackend((runner, i, attrs) =>
-      gpuSequenceForward(
+      sequenceForward(
         runner,
         { x: i.x!, kernel: i.kernel!, recurrentKernel: i.recurrentKernel!, bias: i.bias!, h0: i.h0!, c0: i.c0, mask: i.mask },
         {
@@ -36,7 +49,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
       ),
     );
     const sequenceGrad = withBackend((runner, i, attrs) =>
-      gpuSequenceBackward(
+      sequenceBackward(
         runner,
         {
           x: i.x!,
@@ -55,7 +68,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
       ),
     );
     const step = withBackend((runner, i, attrs) => {
-      const [sequenceOutput, ...rest] = gpuSequenceForward(
+      const [sequenceOutput, ...rest] = sequenceForward(
         runner,
         { x: asSequenceOfOne(i.x!), kernel: i.kernel!, recurrentKernel: i.recurrentKernel!, bias: i.bias!, h0: i.h!, c0: i.c },
         {
@@ -71,7 +84,7 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
       return rest;
     });
     const stepGrad = withBackend((runner, i, attrs) => {
-      const [dx, ...rest] = gpuSequenceBackward(
+      const [dx, ...rest] = sequenceBackward(
         runner,
         {
           x: asSequenceOfOne(i.x!),

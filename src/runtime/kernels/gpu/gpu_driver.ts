@@ -29,11 +29,9 @@ export interface GpuSequenceOptions extends Partial<CellVariant> {
   saveForBackward: boolean;
 }
 
-const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+export const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 
-function geometryOf(inputs: SequenceInputs, options: GpuSequenceOptions): SequenceGeometry {
-  // ops.ts fusedComputes sends the reset-before GRU to the composite on the GPU backends.
-  if (options.resetAfter === false) throw new Error('The GPU kernels compute the reset-after GRU only, got resetAfter: false');
+export function geometryOf(inputs: SequenceInputs, options: GpuSequenceOptions): SequenceGeometry {
   const [d0, d1] = inputs.x.shape;
   return {
     kind: options.kind,
@@ -48,23 +46,29 @@ function geometryOf(inputs: SequenceInputs, options: GpuSequenceOptions): Sequen
   };
 }
 
+/** The reset-before GRU has its own driver (gru_reset_before_driver.ts; configs.ts picks it). */
+function refuseResetBefore(options: GpuSequenceOptions): void {
+  if (options.resetAfter === false) throw new Error('rnn-migrate: gpuSequenceForward/Backward compute the reset-after GRU; resetAfter: false runs gru_reset_before_driver.ts');
+}
+
 /** The timestep processed k-th. */
-const timestepAt = (g: SequenceGeometry, k: number) => (g.reverse ? g.time - 1 - k : k);
+export const timestepAt = (g: SequenceGeometry, k: number) => (g.reverse ? g.time - 1 - k : k);
 
 /** Flat [h0; c0]: the state the first processed step reads its carry from. */
-function initialState(scope: GpuScope, inputs: SequenceInputs): TensorInfo {
+export function initialState(scope: GpuScope, inputs: SequenceInputs): TensorInfo {
   const h0 = scope.flat(inputs.h0);
   return inputs.c0 ? scope.concat([h0, scope.flat(inputs.c0)], 0) : h0;
 }
 
 /** x as [time·batch, in], time-major rows. */
-function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInfo): TensorInfo {
+export function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInfo): TensorInfo {
   const xTm = g.timeMajor ? x : scope.transpose(x, [1, 0, 2]);
   return scope.reshape(xTm, [g.time * g.batch, x.shape[2]]);
 }
 
 /** Forward: [output, hT, (cT), workspace]. */
 export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
+  refuseResetBefore(options);
   const scope = new GpuScope(runner);
   const g = geometryOf(inputs, options);
   const { batch: B, hidden: H, time: T } = g;
@@ -101,15 +105,20 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
 }
 
 /** A step's gradient has no dOutput (its h output is the carry); dhT is always passed. */
-type GpuSequenceGradInputs = SequenceGradInputs & { dhT: TensorInfo };
+export type GpuSequenceGradInputs = SequenceGradInputs & { dhT: TensorInfo };
 
-/** Fused BPTT: [dx, dKernel, dRecurrentKernel, dBias, dh0, (dc0)]. */
-export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradInputs, options: GpuSequenceOptions): TensorInfo[] {
+export function requireWorkspace(inputs: GpuSequenceGradInputs): void {
   if (sizeOf(inputs.workspace) === 0) {
     throw new Error(
       'rnn-migrate: the forward kernel kept no workspace (saveForBackward was false), so its gradient cannot be computed',
     );
   }
+}
+
+/** Fused BPTT: [dx, dKernel, dRecurrentKernel, dBias, dh0, (dc0)]. */
+export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradInputs, options: GpuSequenceOptions): TensorInfo[] {
+  refuseResetBefore(options);
+  requireWorkspace(inputs);
   const scope = new GpuScope(runner);
   const g = geometryOf(inputs, options);
   const { batch: B, hidden: H, time: T } = g;

@@ -52,12 +52,12 @@ export const gatesOf = (kind: CellKind): number => CELLS[kind].gates;
 /** Carry entries of a cell (h, and c for LSTM), from the cell table. */
 export const carriesOf = (kind: CellKind): number => CELLS[kind].carries.length;
 
-function geometryKey(g: SequenceGeometry): string {
+export function geometryKey(g: SequenceGeometry): string {
   return `${g.kind}_${g.activation}_${g.recurrentActivation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
 }
 
 /** Declares b, j (and blk) from `index` over a [blocks, B, H] output. */
-function splitBlockIndex(d: ShaderDialect, g: SequenceGeometry): string {
+export function splitBlockIndex(d: ShaderDialect, g: SequenceGeometry): string {
   const bh = g.batch * g.hidden;
   return [
     d.int('blk', `index / ${bh}`),
@@ -68,7 +68,7 @@ function splitBlockIndex(d: ShaderDialect, g: SequenceGeometry): string {
 }
 
 /** Declares `m`, the mask value of row b at timestep `t` (1 without a mask). */
-function maskValue(d: ShaderDialect, g: SequenceGeometry, t: string): string {
+export function maskValue(d: ShaderDialect, g: SequenceGeometry, t: string): string {
   return d.float('m', g.hasMask ? `getValidMask(b * ${d.uniform(SEQ_LEN)} + ${t})` : '1.0');
 }
 
@@ -77,12 +77,12 @@ function maskValue(d: ShaderDialect, g: SequenceGeometry, t: string): string {
  * NaN wherever the discarded side is (0·NaN = NaN), and a masked step's inputs, gates and upstream
  * gradient must not reach anything, as on the host kernels.
  */
-function valid(d: ShaderDialect, computed: string, carried: string, mask = 'm'): string {
+export function valid(d: ShaderDialect, computed: string, carried: string, mask = 'm'): string {
   return d.pick(`${mask} != 0.0`, computed, carried);
 }
 
 /** Index of element (b, j) of block `blk` of S_t in the workspace. */
-function wsIndex(g: SequenceGeometry, t: string, blk: number | string): string {
+export function wsIndex(g: SequenceGeometry, t: string, blk: number | string): string {
   const k = STATE_BLOCKS[g.kind];
   return `((${t} * ${k} + ${blk}) * ${g.batch} + b) * ${g.hidden} + j`;
 }
@@ -94,24 +94,24 @@ function sequenceIndex(d: ShaderDialect, g: SequenceGeometry, t: string): string
     : `(b * ${d.uniform(SEQ_LEN)} + ${t}) * ${g.hidden} + j`;
 }
 
-function activate(activation: RnnActivation, v: string): string {
+export function activate(activation: RnnActivation, v: string): string {
   if (activation === 'tanh') return `rnnTanh(${v})`;
   if (activation === 'relu') return `max(${v}, 0.0)`;
   return v;
 }
 
 /** The gate activation σ (LSTM i, f, o; GRU z, r). */
-function gate(g: SequenceGeometry, v: string): string {
+export function gate(g: SequenceGeometry, v: string): string {
   return g.recurrentActivation === 'hardSigmoid' ? `clamp(0.2 * (${v}) + 0.5, 0.0, 1.0)` : `rnnSigmoid(${v})`;
 }
 
 /** dσ/dz written in terms of s = σ(z). */
-function gateSlope(d: ShaderDialect, g: SequenceGeometry, s: string): string {
+export function gateSlope(d: ShaderDialect, g: SequenceGeometry, s: string): string {
   return g.recurrentActivation === 'hardSigmoid' ? d.pick(`${s} > 0.0 && ${s} < 1.0`, '0.2', '0.0') : `${s} * (1.0 - ${s})`;
 }
 
 /** d act / d z, written in terms of a = act(z). */
-function activationSlope(d: ShaderDialect, activation: RnnActivation, a: string): string {
+export function activationSlope(d: ShaderDialect, activation: RnnActivation, a: string): string {
   if (activation === 'tanh') return `(1.0 - ${a} * ${a})`;
   if (activation === 'relu') return d.pick(`${a} > 0.0`, '1.0', '0.0');
   return '1.0';
@@ -229,7 +229,7 @@ export function previousHiddenShader(g: SequenceGeometry): ShaderSpec {
  * the gradient of the step's h carry `dhc` (output[t] included) and of its new state `dhn`, and
  * for LSTM that of the new cell state `dcn`. Names get `prefix` so that two steps can coexist.
  */
-function stepGradientHead(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boolean, t: string, dhIn: string, dcIn: string, prefix = ''): string[] {
+export function stepGradientHead(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boolean, t: string, dhIn: string, dcIn: string, prefix = ''): string[] {
   const v = (name: string) => `${prefix}${name}`;
   const dOut = hasDOutput ? ` + ${valid(d, `getDOutput(${sequenceIndex(d, g, t)})`, '0.0', v('m'))}` : '';
   const lines = [
