@@ -13,6 +13,7 @@
  */
 import type { CellVariant } from '../../cell_table.js';
 import type { BackwardRowContext, ForwardRowContext, SimdCellSpec, TwoPhaseRows, WeightGradientContext } from '../cell_spec.js';
+import type { SequenceGeometry } from '../geometry.js';
 import { variantKey } from '../simd/gate_kernels.js';
 import { batchStride } from '../simd/time_loops.js';
 import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
@@ -24,12 +25,20 @@ function candidateKernel(recurrentKernel: Float32Array, H: number): Float32Array
   return rn;
 }
 
-export function resetBeforeForward({ g, variant, workspace, saveForBackward, bias, recurrentKernel, carries: [h], output }: ForwardRowContext): TwoPhaseRows {
+/**
+ * Both GRU forms' sizes and the workspace block after the gates: [rows, H] of what the backward
+ * reads besides them (hn = hRn + b1n reset-after, r⊙h reset-before; empty when nothing is saved).
+ */
+export function gruWorkspace(g: SequenceGeometry, workspace: Float32Array): { H: number; G: number; saved: Float32Array } {
   const H = g.hidden;
   const G = 3 * H;
   const rows = g.batch * g.time;
-  const gates = workspace;
-  const rhSaved = saveForBackward ? workspace.subarray(rows * G, rows * (G + H)) : null;
+  return { H, G, saved: workspace.subarray(rows * G, rows * (G + H)) };
+}
+
+export function resetBeforeForward({ g, variant, workspace: gates, saveForBackward, bias, recurrentKernel, carries: [h], output }: ForwardRowContext): TwoPhaseRows {
+  const { H, G, saved } = gruWorkspace(g, gates);
+  const rhSaved = saveForBackward ? saved : null;
   const sigmoid = gateActivation(variant.recurrentActivation);
   const act = variant.activation;
   const operand = new Float32Array(g.batch * H);
@@ -68,10 +77,8 @@ export function resetBeforeForward({ g, variant, workspace, saveForBackward, bia
  * `rows`: dn and dz (the gradient of x·K + b and of h·R agree on z; h·R's n columns get 0), dn
  * into the operand; `finish`: with d(r⊙h) = dn·Rnᵀ, dr and the direct paths z⊙dh + r⊙d(r⊙h).
  */
-export function resetBeforeBackward({ g, variant, workspace, recurrentKernel, hPrev, dOutput, dCarries: [dh], dInputProjection }: BackwardRowContext): TwoPhaseRows {
-  const H = g.hidden;
-  const G = 3 * H;
-  const gates = workspace;
+export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKernel, hPrev, dOutput, dCarries: [dh], dInputProjection }: BackwardRowContext): TwoPhaseRows {
+  const { H, G } = gruWorkspace(g, gates);
   const gateGrad = gateGradient(variant.recurrentActivation);
   const act = variant.activation;
   const operand = new Float32Array(g.batch * H);
@@ -115,13 +122,12 @@ export function resetBeforeBackward({ g, variant, workspace, recurrentKernel, hP
 
 /** dRn += (r⊙h)ᵀ · dn over all rows (the n columns of h·R's gradient were 0). */
 export function resetBeforeWeightGradients({ g, workspace, dInputProjection, dRecurrentKernel, matmul }: WeightGradientContext): void {
-  const H = g.hidden;
-  const G = 3 * H;
+  const { H, G, saved: rh } = gruWorkspace(g, workspace);
   const rows = g.batch * g.time;
   const dn = new Float32Array(rows * H);
   for (let row = 0; row < rows; row++) dn.set(dInputProjection.subarray(row * G + 2 * H, row * G + 3 * H), row * H);
   const dRn = new Float32Array(H * H);
-  matmul(workspace.subarray(rows * G, rows * (G + H)), dn, dRn, H, rows, H, { transposeA: true });
+  matmul(rh, dn, dRn, H, rows, H, { transposeA: true });
   for (let k = 0; k < H; k++) {
     for (let j = 0; j < H; j++) dRecurrentKernel[k * G + 2 * H + j] += dRn[k * H + j];
   }
