@@ -4,7 +4,7 @@
  *   z = σ(xKz + bz + hRz),  r = σ(xKr + br + hRr)
  *   n = act(xKn + bn + (r⊙h)Rn),  h' = (1−z)⊙n + z⊙h
  * (r⊙h)·Rn needs r first: a second product inside the step (TwoPhaseRows). The driver's h·R
- * computes the n columns too, unused (the same one product per step as the other cells).
+ * covers R's z and r columns only ([batch, 2H], recurrentProductGates of the cell table).
  * Backward: d(r⊙h) = dn·Rnᵀ (the second product), dRn = Σ (r⊙h)ᵀ·dn (finishWeightGradients).
  *
  * Workspace (x's row layout, all rows of a block before the next):
@@ -47,7 +47,7 @@ export function resetBeforeForward({ g, variant, workspace: gates, saveForBackwa
     weight: candidateKernel(recurrentKernel, H),
     rows(b, row, recurrent) {
       const x = row * G;
-      const r = b * G;
+      const r = b * 2 * H; // h·R covers z and r only
       for (let j = 0; j < H; j++) {
         const z = sigmoid(gates[x + j] + bias[j] + recurrent[r + j]);
         const reset = sigmoid(gates[x + H + j] + bias[H + j] + recurrent[r + H + j]);
@@ -74,7 +74,7 @@ export function resetBeforeForward({ g, variant, workspace: gates, saveForBackwa
 }
 
 /**
- * `rows`: dn and dz (the gradient of x·K + b and of h·R agree on z; h·R's n columns get 0), dn
+ * `rows`: dn and dz (the gradient of x·K + b and of h·R agree on z; h·R has no n columns), dn
  * into the operand; `finish`: with d(r⊙h) = dn·Rnᵀ, dr and the direct paths z⊙dh + r⊙d(r⊙h).
  */
 export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKernel, hPrev, dOutput, dCarries: [dh], dInputProjection }: BackwardRowContext): TwoPhaseRows {
@@ -89,7 +89,7 @@ export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKer
     rows(b, row, dStep) {
       dRecurrentStep = dStep;
       const x = row * G;
-      const s = b * G;
+      const s = b * 2 * H; // the gradient of h·R's z and r columns
       const carry = b * H;
       for (let j = 0; j < H; j++) {
         const z = gates[x + j];
@@ -100,14 +100,13 @@ export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKer
         dInputProjection[x + j] = dzPre;
         dInputProjection[x + 2 * H + j] = dnPre;
         dStep[s + j] = dzPre;
-        dStep[s + 2 * H + j] = 0;
         operand[carry + j] = dnPre;
         dh[carry + j] = dhTotal * z; // the direct path h → z⊙h
       }
     },
     finish(b, row, dRh) {
       const x = row * G;
-      const s = b * G;
+      const s = b * 2 * H;
       const carry = b * H;
       for (let j = 0; j < H; j++) {
         const reset = gates[x + H + j];
@@ -120,7 +119,7 @@ export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKer
   };
 }
 
-/** dRn += (r⊙h)ᵀ · dn over all rows (the n columns of h·R's gradient were 0). */
+/** dRn += (r⊙h)ᵀ · dn over all rows (the driver's weight gradient had zeros there: h·R has no n columns). */
 export function resetBeforeWeightGradients({ g, workspace, dInputProjection, dRecurrentKernel, matmul }: WeightGradientContext): void {
   const { H, G, saved: rh } = gruWorkspace(g, workspace);
   const rows = g.batch * g.time;

@@ -18,12 +18,12 @@ export interface ResetBeforeVariant {
 
 /**
  * gates(z, zStride, rec, bias, h, rh, rhStride, operand, batch, hiddenBytes): z rows hold x·K
- * (read) and receive z, r; rec [batch, 3H] = h·R; operand [batch, H] and the rh rows get r⊙h
+ * (read) and receive z, r; rec [batch, 2H] = h·[Rz Rr]; operand [batch, H] and the rh rows get r⊙h
  * (rh stride 0 and an H-float scratch to skip).
  */
 export function resetBeforeGates(v: ResetBeforeVariant): FunctionSpec {
   const k = new RowKernel(`${v.name}_gates`, ['z', 'zStride', 'rec', 'bias', 'h', 'rh', 'rhStride', 'operand'], 3);
-  const zp = k.row('z', 'zStride'), rp = k.row('rec', 3), bp = k.row('bias', 0), hp = k.row('h', 1), rhp = k.row('rh', 'rhStride');
+  const zp = k.row('z', 'zStride'), rp = k.row('rec', 2), bp = k.row('bias', 0), hp = k.row('h', 1), rhp = k.row('rh', 'rhStride');
   const opp = k.row('operand', 1);
   const zv = k.v128(), rv = k.v128(), rh = k.v128();
   const s = k.scratch();
@@ -67,13 +67,13 @@ export function resetBeforeOutput(v: ResetBeforeVariant): FunctionSpec {
 /**
  * backward_n(gates, gStride, hPrev, hpStride, dOut, dOutStride, dh, dIn, dInStride, dRecStep, dRec,
  * dRecStride, dn, batch, hiddenBytes): dn = dhT·(1 − z)·act'(n) into the dIn rows and dn [batch, H];
- * dz = σ'(dhT·(hPrev − n)) into dIn, dRecStep and dRec (whose n blocks get 0); dh ← dhT·z.
+ * dz = σ'(dhT·(hPrev − n)) into dIn, dRecStep [batch, 2H] and dRec (whose n blocks get 0); dh ← dhT·z.
  */
 export function resetBeforeBackwardN(v: ResetBeforeVariant): FunctionSpec {
   const k = new RowKernel(`${v.name}_backward_n`,
     ['gates', 'gStride', 'hPrev', 'hpStride', 'dOut', 'dOutStride', 'dh', 'dIn', 'dInStride', 'dRecStep', 'dRec', 'dRecStride', 'dn'], 3);
   const gp = k.row('gates', 'gStride'), hpp = k.row('hPrev', 'hpStride'), dop = k.row('dOut', 'dOutStride'), dhp = k.row('dh', 1);
-  const dip = k.row('dIn', 'dInStride'), dsp = k.row('dRecStep', 3), drp = k.row('dRec', 'dRecStride'), dnp = k.row('dn', 1);
+  const dip = k.row('dIn', 'dInStride'), dsp = k.row('dRecStep', 2), drp = k.row('dRec', 'dRecStride'), dnp = k.row('dn', 1);
   const zv = k.v128(), nv = k.v128(), dhT = k.v128(), dn = k.v128(), dz = k.v128();
   const { c } = k;
   return k.build(() => {
@@ -84,10 +84,9 @@ export function resetBeforeBackwardN(v: ResetBeforeVariant): FunctionSpec {
     c.get(dhT).get(hpp).load().get(nv).sub().mul(); gateGradient(c, zv, v.hard); c.set(dz);
     k.at(dip, 0).get(dz).store();
     k.at(dip, 2).get(dn).store();
-    for (const ptr of [dsp, drp]) {
-      k.at(ptr, 0).get(dz).store();
-      k.at(ptr, 2).splat(0).store();
-    }
+    c.get(dsp).get(dz).store();
+    c.get(drp).get(dz).store();
+    k.at(drp, 2).splat(0).store();
     c.get(dnp).get(dn).store();
     c.get(dhp).get(dhT).get(zv).mul().store();
   });
@@ -95,14 +94,14 @@ export function resetBeforeBackwardN(v: ResetBeforeVariant): FunctionSpec {
 
 /**
  * backward_r(gates, gStride, hPrev, hpStride, dRh, dh, dIn, dInStride, dRecStep, dRec, dRecStride,
- * batch, hiddenBytes): with dRh [batch, H] = dn·Rnᵀ, dr = σ'(dRh·hPrev) into dIn, dRecStep and
- * dRec; dh += dRh·r (the path h → r⊙h).
+ * batch, hiddenBytes): with dRh [batch, H] = dn·Rnᵀ, dr = σ'(dRh·hPrev) into dIn, dRecStep
+ * [batch, 2H] and dRec; dh += dRh·r (the path h → r⊙h).
  */
 export function resetBeforeBackwardR(v: ResetBeforeVariant): FunctionSpec {
   const k = new RowKernel(`${v.name}_backward_r`,
     ['gates', 'gStride', 'hPrev', 'hpStride', 'dRh', 'dh', 'dIn', 'dInStride', 'dRecStep', 'dRec', 'dRecStride'], 2);
   const gp = k.row('gates', 'gStride'), hpp = k.row('hPrev', 'hpStride'), dRhp = k.row('dRh', 1), dhp = k.row('dh', 1);
-  const dip = k.row('dIn', 'dInStride'), dsp = k.row('dRecStep', 3), drp = k.row('dRec', 'dRecStride');
+  const dip = k.row('dIn', 'dInStride'), dsp = k.row('dRecStep', 2), drp = k.row('dRec', 'dRecStride');
   const rv = k.v128(), dRh = k.v128(), dr = k.v128();
   const { c } = k;
   return k.build(() => {
