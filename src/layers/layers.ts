@@ -22,25 +22,46 @@ import {
 
 type Shape = Array<number | null>;
 
-/** The variant the layer's activations make, refused at construction when ours has none. */
-function variantOf(kind: LayerKind, cell: { activation: { getClassName(): string }; recurrentActivation?: { getClassName(): string } }): Variant {
-  return activationsFromLayersConfig(
+interface LayerCell {
+  activation: { getClassName(): string };
+  recurrentActivation?: { getClassName(): string };
+  resetAfter?: boolean;
+}
+
+/** The variant the cell's activations (and a GRU cell's form) make; an error when ours has none. */
+function variantOf(kind: LayerKind, cell: LayerCell): Variant {
+  const activations = activationsFromLayersConfig(
     kind,
     { activation: cell.activation.getClassName(), recurrentActivation: cell.recurrentActivation?.getClassName() },
     `rnn-migrate/layers ${kind}`,
   );
+  return kind === 'GRU' ? { ...activations, resetAfter: Boolean(cell.resetAfter) } : activations;
 }
 
-export class FusedLSTM extends LayersLSTM {
-  private readonly variant: Variant;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mixin pattern's constructor type
+type RecurrentLayerClass = new (...args: any[]) => { readonly cell: unknown; call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] };
 
+/**
+ * tf.layers' layer class `Base` whose `call` runs the sequence through fusedCall; the variant is
+ * checked at construction (refused when ours has none) and read from the cell at each call.
+ */
+function fusedLayer<Base extends RecurrentLayerClass>(Base: Base, kind: LayerKind) {
+  return class extends Base {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mixin pattern's constructor type
+    constructor(...args: any[]) {
+      super(...args);
+      variantOf(kind, this.cell as LayerCell);
+    }
+
+    override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+      return fusedCall(this as unknown as RecurrentLayerState, kind, variantOf(kind, this.cell as LayerCell), inputs, kwargs);
+    }
+  };
+}
+
+export class FusedLSTM extends fusedLayer(LayersLSTM, 'LSTM') {
   constructor(args: LSTMLayerArgs) {
     super({ ...args });
-    this.variant = variantOf('LSTM', this.cell as never);
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return fusedCall(this as unknown as RecurrentLayerState, 'LSTM', this.variant, inputs, kwargs);
   }
 }
 
@@ -74,31 +95,17 @@ class FusedGRUCell extends LayersGRUCell {
   }
 }
 
-export class FusedGRU extends LayersGRU {
-  private readonly variant: Variant;
-
+export class FusedGRU extends fusedLayer(LayersGRU, 'GRU') {
   constructor(args: FusedGRULayerArgs) {
     super({ ...args, resetAfter: false } as GRULayerArgs);
     // tf.layers' GRU built a reset-before cell; ours replaces it before anything is built.
     (this as { cell: unknown }).cell = new FusedGRUCell(args);
-    this.variant = { ...variantOf('GRU', this.cell as never), resetAfter: Boolean(args.resetAfter) };
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return fusedCall(this as unknown as RecurrentLayerState, 'GRU', this.variant, inputs, kwargs);
   }
 }
 
-export class FusedSimpleRNN extends LayersSimpleRNN {
-  private readonly variant: Variant;
-
+export class FusedSimpleRNN extends fusedLayer(LayersSimpleRNN, 'SimpleRNN') {
   constructor(args: SimpleRNNLayerArgs) {
     super({ ...args });
-    this.variant = variantOf('SimpleRNN', this.cell as never);
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return fusedCall(this as unknown as RecurrentLayerState, 'SimpleRNN', this.variant, inputs, kwargs);
   }
 }
 

@@ -26,14 +26,8 @@ export type BasicLSTMForgetBias = number | tf.Tensor;
  * kernel [in + H, 4H] (rows: input then hidden; column blocks i, j, f, o), bias [4H].
  * The caller keeps its tensors (nothing passed in is disposed); the cell holds copies.
  */
-export function cellFromBasicLSTMCell(
-  kernel: tf.Tensor,
-  bias: tf.Tensor,
-  forgetBias: BasicLSTMForgetBias = 1,
-): LSTMCell {
-  const context = 'cellFromBasicLSTMCell';
-  const folded = foldableForgetBias(forgetBias, context);
-  return withWeights(canonicalWeightsFromBasicLSTMCell(kernel, bias, folded, context), (i, h) => new LSTMCell(i, h));
+export function cellFromBasicLSTMCell(kernel: tf.Tensor, bias: tf.Tensor, forgetBias: BasicLSTMForgetBias = 1): LSTMCell {
+  return basicLSTMCell('cellFromBasicLSTMCell', forgetBias, (folded, context) => canonicalWeightsFromBasicLSTMCell(kernel, bias, folded, context));
 }
 
 /**
@@ -41,24 +35,13 @@ export function cellFromBasicLSTMCell(
  * matrix [in, 4H] and a hidden-to-hidden one [H, 4H], concatenated before each tf.basicLSTMCell):
  * equivalent to `cellFromBasicLSTMCell(tf.concat([inputKernel, recurrentKernel], 0), bias, forgetBias)`.
  */
-export function cellFromBasicLSTMCellSplit(
-  inputKernel: tf.Tensor,
-  recurrentKernel: tf.Tensor,
-  bias: tf.Tensor,
-  forgetBias: BasicLSTMForgetBias = 1,
-): LSTMCell {
-  const context = 'cellFromBasicLSTMCellSplit';
-  const folded = foldableForgetBias(forgetBias, context);
-  const hiddenSize = gateWidth(recurrentKernel, 'recurrentKernel', context);
-  expectShape(recurrentKernel, [hiddenSize, 4 * hiddenSize], 'recurrentKernel [H, 4H]', context);
-  assertMatrix(inputKernel, 'inputKernel', context);
-  expectShape(inputKernel, [inputKernel.shape[0], 4 * hiddenSize], 'inputKernel [in, 4H]', context);
-  expectShape(bias, [4 * hiddenSize], 'bias [4H]', context);
-  const weights = tf.tidy(() => canonicalFromHalves(inputKernel, recurrentKernel, bias, folded));
-  return withWeights(
-    { inputSize: inputKernel.shape[0], hiddenSize, weights },
-    (i, h) => new LSTMCell(i, h),
-  );
+export function cellFromBasicLSTMCellSplit(inputKernel: tf.Tensor, recurrentKernel: tf.Tensor, bias: tf.Tensor, forgetBias: BasicLSTMForgetBias = 1): LSTMCell {
+  return basicLSTMCell('cellFromBasicLSTMCellSplit', forgetBias, (folded, context) => canonicalWeightsFromHalves(inputKernel, recurrentKernel, bias, folded, context));
+}
+
+/** An LSTMCell on the canonical weights `read` makes with forgetBias checked and folded. */
+function basicLSTMCell(context: string, forgetBias: BasicLSTMForgetBias, read: (folded: number, context: string) => CanonicalWeights): LSTMCell {
+  return withWeights(read(foldableForgetBias(forgetBias, context), context), (i, h) => new LSTMCell(i, h));
 }
 
 /** Names → tensors, as a TF1 checkpoint loader yields them (Magenta's `loadCheckpoint`, ml5's CharRNN). */
@@ -223,6 +206,23 @@ function canonicalWeightsFromBasicLSTMCell(
     return canonicalFromHalves(inputKernel, recurrentKernel, bias, forgetBias);
   });
   return { inputSize, hiddenSize, weights };
+}
+
+/** The canonical weights of a split kernel: inputKernel [in, 4H], recurrentKernel [H, 4H], bias [4H]. */
+function canonicalWeightsFromHalves(
+  inputKernel: unknown,
+  recurrentKernel: unknown,
+  bias: unknown,
+  forgetBias: number,
+  context: string,
+): CanonicalWeights {
+  const hiddenSize = gateWidth(recurrentKernel, 'recurrentKernel', context);
+  expectShape(recurrentKernel, [hiddenSize, 4 * hiddenSize], 'recurrentKernel [H, 4H]', context);
+  assertMatrix(inputKernel, 'inputKernel', context);
+  expectShape(inputKernel, [inputKernel.shape[0], 4 * hiddenSize], 'inputKernel [in, 4H]', context);
+  expectShape(bias, [4 * hiddenSize], 'bias [4H]', context);
+  const weights = tf.tidy(() => canonicalFromHalves(inputKernel, recurrentKernel, bias, forgetBias));
+  return { inputSize: inputKernel.shape[0], hiddenSize, weights };
 }
 
 /** Column blocks (i, j, f, o) → (i, f, j, o); the forget bias added to b_f. Call inside a tidy. */

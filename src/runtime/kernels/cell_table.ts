@@ -90,6 +90,14 @@ export function biasRowsOf(kind: CellKind, variant: Partial<CellVariant> = {}): 
   return kind === 'gru' && variant.resetAfter === false ? 1 : CELLS[kind].biasRows;
 }
 
+/**
+ * Gate blocks of R (its leading columns) in the host driver's per-step h·R: all, but for the
+ * reset-before GRU z and r only (its n block is the second product (r⊙h)·Rn).
+ */
+export function recurrentProductGates(kind: CellKind, variant: Partial<CellVariant> = {}): number {
+  return kind === 'gru' && variant.resetAfter === false ? 2 : CELLS[kind].gates;
+}
+
 /** The canonical (tf.layers / Keras) weight shapes of a cell variant. */
 export function weightShapes(
   kind: CellKind, inputSize: number, hidden: number, variant: Partial<CellVariant> = {},

@@ -24,6 +24,11 @@ export type CompositeStep = (projectedInput: Tensor2D, carry: Tensor2D[]) => Ten
  * Runs `step` over the time axis of `projected` ([batch, time, gates·H], or time-major).
  * A step whose mask is 0 keeps the previous carry and outputs zeros. Not tidied: call it inside a
  * tidy (the ops do).
+ *
+ * Masked rows are selected (tf.where), not blended (n·m + c·(1−m)): a NaN or ∞ there, in the input
+ * or made by the step, would survive the blend (NaN·0 = NaN). Their projected input is replaced by
+ * zeros too, so that the step's backward at those rows multiplies finite values by the zero
+ * gradient the select gives them, and no NaN reaches the carry or weight gradients through it.
  */
 export function runCompositeLoop(
   projected: Tensor3D,
@@ -34,21 +39,20 @@ export function runCompositeLoop(
   const timeAxis = timeMajor ? 0 : 1;
   const steps = tf.unstack(projected, timeAxis) as Tensor2D[];
   const batch = projected.shape[timeMajor ? 1 : 0];
-  // [batch, 1] columns of the mask, and their complements, one per timestep.
-  const validColumns = mask ? (tf.unstack(mask, 1).map((m) => tf.reshape(m, [batch, 1])) as Tensor2D[]) : null;
+  // [batch, 1] boolean columns of the mask, one per timestep.
+  const validColumns = mask ? tf.unstack(mask, 1).map((m) => tf.notEqual(tf.reshape(m, [batch, 1]), 0)) : null;
 
   const outputs: Tensor2D[] = new Array(steps.length);
   let carry = initialCarry;
   for (let k = 0; k < steps.length; k++) {
     const t = reverse ? steps.length - 1 - k : k;
-    const next = step(steps[t], carry);
     if (validColumns) {
       const valid = validColumns[t];
-      const invalid = tf.sub(1, valid);
-      // n·m + c·(1−m) rather than c + m·(n−c): exact at m = 1 and m = 0.
-      outputs[t] = tf.mul(next[0], valid);
-      carry = next.map((n, i) => tf.add(tf.mul(n, valid), tf.mul(carry[i], invalid)));
+      const next = step(tf.where(valid, steps[t], tf.zerosLike(steps[t])), carry);
+      outputs[t] = tf.where(valid, next[0], tf.zerosLike(next[0]));
+      carry = next.map((n, i) => tf.where(valid, n, carry[i]));
     } else {
+      const next = step(steps[t], carry);
       outputs[t] = next[0];
       carry = next;
     }

@@ -51,8 +51,9 @@ export interface HostUpstream {
 
 /**
  * Called for every valid row b of a timestep (`row`: its row in x's layout). Forward: `product`
- * is this step's h·R [batch, gates]. Backward: the function writes its gradient of h·R into
- * `product` [batch, gates] and leaves in dCarries[0][b] what reaches the previous h by any other
+ * is this step's h·R [batch, P] (P = recurrentProductGates·H of ../cell_table.ts: R's leading
+ * columns, all but for the reset-before GRU). Backward: the function writes its gradient of h·R
+ * into `product` [batch, P] and leaves in dCarries[0][b] what reaches the previous h by any other
  * path than h·R (0 for LSTM and RNN, z⊙dh for GRU).
  */
 export type RowFunction = (b: number, row: number, product: Float32Array) => void;
@@ -133,7 +134,10 @@ export interface SimdForwardContext {
   workspace: ArenaBuffer;
   output: ArenaBuffer;
   carries: ArenaBuffer[];
-  /** [batch, gates]: this step's x_t·K + h·R (fusedProjection) or h·R (x·K is then in the workspace). */
+  /**
+   * [batch, gates]: this step's x_t·K + h·R (fusedProjection) or h·R (x·K is then in the
+   * workspace; [batch, P] with P = recurrentProductGates·H, R's leading columns).
+   */
   product: ArenaBuffer;
   bias: ArenaBuffer;
   /** H floats a kernel may write what nobody reads into. */
@@ -154,7 +158,7 @@ export interface SimdBackwardContext {
   dOutput: ArenaBuffer;
   hasDOutput: boolean;
   dCarries: ArenaBuffer[];
-  /** [batch, gates]: the gradient of this step's h·R. */
+  /** [batch, P]: the gradient of this step's h·R (P as for SimdForwardContext.product). */
   dRecurrentStep: ArenaBuffer;
   /**
    * [rows, gates] in x's row layout. With a shared projection gradient both are the gates block of

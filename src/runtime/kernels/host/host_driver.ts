@@ -4,11 +4,11 @@
  * time loops, the choice between the SIMD gate kernels and the JavaScript row functions, the
  * workspace and the BPTT epilogue (weight and input gradients as batched matmuls).
  */
-import { CELLS, hostWorkspaceFloats, type CellKind, type CellVariant } from '../cell_table.js';
+import { CELLS, hostWorkspaceFloats, recurrentProductGates, type CellKind, type CellVariant } from '../cell_table.js';
 import type { HostCellData, HostForwardResult, HostUpstream } from './cell_spec.js';
 import { HOST_CELLS } from './cells/index.js';
 import { carryGradient, previousHidden, type SequenceGeometry } from './geometry.js';
-import type { HostMath } from './host_math.js';
+import { leadingColumns, type HostMath } from './host_math.js';
 import { simdGateKernels, type SimdGateKernels } from './simd/gate_kernels.js';
 import { simdBackward, simdForward } from './simd/simd_driver.js';
 import { backwardSteps, forwardSteps, projectInputs } from './time_loops.js';
@@ -41,15 +41,16 @@ export function hostForward(kind: CellKind, g: SequenceGeometry, a: HostCellData
   const cell = HOST_CELLS[kind];
   const simdCell = cell.simd(variant);
   const kernels = simdCell ? simdKernelsFor(g, a.mask) : null;
-  if (simdCell && kernels) return simdForward(kernels, simdCell, kind, g, a, saveForBackward, math);
+  if (simdCell && kernels) return simdForward(kernels, simdCell, kind, variant, g, a, saveForBackward, math);
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
+  const P = recurrentProductGates(kind, variant) * H;
   const rows = g.batch * g.time;
   const workspace = projectInputs(g, math, a.x, a.kernel, G, saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0);
   const carries = a.carries.map((carry) => Float32Array.from(carry));
   const output = new Float32Array(rows * H);
   const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: a.bias, recurrentKernel: a.recurrentKernel, carries, output });
-  forwardSteps(g, math, a.mask, carries[0], a.recurrentKernel, G, row);
+  forwardSteps(g, math, a.mask, carries[0], leadingColumns(a.recurrentKernel, H, G, P), P, row);
   return { output, carries, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -71,6 +72,7 @@ export function hostBackward(
   }
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
+  const P = recurrentProductGates(kind, variant) * H;
   const rows = g.batch * g.time;
   const hPrev = previousHidden(g, a.output, a.carries[0], a.mask);
   const dCarries = a.carries.map((_, i) => carryGradient(upstream.dCarries[i], g.batch * H));
@@ -80,7 +82,7 @@ export function hostBackward(
     g, variant, workspace, recurrentKernel: a.recurrentKernel, initialCarries: a.carries, mask: a.mask, hPrev, dOutput: upstream.dOutput,
     dCarries, dInputProjection,
   });
-  backwardSteps(g, math, a.mask, dCarries[0], a.recurrentKernel, G, dRecurrentProjection, row);
+  backwardSteps(g, math, a.mask, dCarries[0], leadingColumns(a.recurrentKernel, H, G, P), P, dRecurrentProjection, G, row);
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
   cell.finishWeightGradients?.({ g, variant, workspace, dInputProjection, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math) });
   return gradientsOf(a.bias.length, weights, dCarries);

@@ -43,6 +43,14 @@ export function prepareRight(math: HostMath, b: Float32Array, k: number, n: numb
   };
 }
 
+/** The first `keep` columns of a row-major [rows, cols] matrix, dense ([rows, keep]); `b` itself when all. */
+export function leadingColumns(b: Float32Array, rows: number, cols: number, keep: number): Float32Array {
+  if (keep === cols) return b;
+  const out = new Float32Array(rows * keep);
+  for (let r = 0; r < rows; r++) out.set(b.subarray(r * cols, r * cols + keep), r * keep);
+  return out;
+}
+
 // --- JavaScript GEMM ------------------------------------------------------------------------------
 // op(b) is packed into strips of 4 columns ([k, 4] each, contiguous), folding transposeB into the
 // packing; each 4×4 tile of c is then accumulated in 16 locals over the whole k: 16 multiply-adds

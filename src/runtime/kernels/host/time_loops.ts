@@ -20,8 +20,9 @@ export function projectInputs(g: SequenceGeometry, math: HostMath, x: Float32Arr
 }
 
 /**
- * The forward time loop: per step the one matmul h·R ([batch, gates]) then `cellRow` for every
- * valid row. `h` is the hidden carry, updated in place by `cellRow`.
+ * The forward time loop: per step the one matmul h·R ([batch, gates]; R [H, gates] may be the
+ * leading columns of the cell's, recurrentProductGates) then `cellRow` for every valid row. `h`
+ * is the hidden carry, updated in place by `cellRow`.
  */
 export function forwardSteps(
   g: SequenceGeometry,
@@ -72,7 +73,8 @@ function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction
  * carry gradient dh[b] (plus dOutput at that row), writes its gradient of h·R into
  * dRecurrentStep[b] and leaves in dh[b] the gradient reaching the previous h by any other path
  * (0 for LSTM and RNN, z⊙dh for GRU). The loop then adds dRecurrentStep · Rᵀ to dh and records
- * dRecurrentStep in dRecurrentProjection (x's row layout). Masked rows pass dh through.
+ * dRecurrentStep in the leading columns of dRecurrentProjection ([rows, projectionWidth], x's row
+ * layout; R [H, gates] as in forwardSteps). Masked rows pass dh through.
  */
 export function backwardSteps(
   g: SequenceGeometry,
@@ -82,6 +84,7 @@ export function backwardSteps(
   recurrentKernel: Float32Array,
   gates: number,
   dRecurrentProjection: Float32Array,
+  projectionWidth: number,
   cellRow: RowFunction | TwoPhaseRows,
 ): void {
   const H = g.hidden;
@@ -100,7 +103,7 @@ export function backwardSteps(
       }
       second?.run(mask, t);
       for (let b = 0; b < g.batch; b++) {
-        if (isValid(mask, g, b, t)) dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), rowOf(g, b, t) * gates);
+        if (isValid(mask, g, b, t)) dRecurrentProjection.set(dRecurrentStep.subarray(b * gates, (b + 1) * gates), rowOf(g, b, t) * projectionWidth);
       }
       timesRT.run(dRecurrentStep, dhRecurrent, g.batch);
       for (let b = 0; b < g.batch; b++) {

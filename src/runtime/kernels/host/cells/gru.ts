@@ -12,7 +12,7 @@ import type { HostCellSpec, SimdCellSpec } from '../cell_spec.js';
 import { variantKey } from '../simd/gate_kernels.js';
 import { batchStride } from '../simd/time_loops.js';
 import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
-import { resetBeforeBackward, resetBeforeForward, resetBeforeSimd, resetBeforeWeightGradients } from './gru_reset_before.js';
+import { gruWorkspace, resetBeforeBackward, resetBeforeForward, resetBeforeSimd, resetBeforeWeightGradients } from './gru_reset_before.js';
 
 /** The SIMD path with the gate kernels of one variant. */
 const simdFor = (variant: CellVariant): SimdCellSpec => ({
@@ -46,14 +46,10 @@ export const gruHost: HostCellSpec = {
   sharedProjectionGradient: false,
   forwardRow(context) {
     if (!context.variant.resetAfter) return resetBeforeForward(context);
-    const { g, variant, workspace, saveForBackward, bias, carries: [h], output } = context;
+    const { g, variant, workspace: gates, saveForBackward, bias, carries: [h], output } = context;
     const sigmoid = gateActivation(variant.recurrentActivation);
-    const act = variant.activation;
-    const H = g.hidden;
-    const G = 3 * H;
-    const rows = g.batch * g.time;
-    const gates = workspace;
-    const hnSaved = saveForBackward ? workspace.subarray(rows * G, rows * (G + H)) : null;
+    const { H, G, saved } = gruWorkspace(g, gates);
+    const hnSaved = saveForBackward ? saved : null;
     const inputBias = bias.subarray(0, G);
     const recurrentBias = bias.subarray(G, 2 * G);
     return (b, row, recurrent) => {
@@ -64,7 +60,7 @@ export const gruHost: HostCellSpec = {
         const z = sigmoid(gates[x + j] + inputBias[j] + recurrent[r + j] + recurrentBias[j]);
         const reset = sigmoid(gates[x + H + j] + inputBias[H + j] + recurrent[r + H + j] + recurrentBias[H + j]);
         const hn = recurrent[r + 2 * H + j] + recurrentBias[2 * H + j];
-        const n = activate(gates[x + 2 * H + j] + inputBias[2 * H + j] + reset * hn, act);
+        const n = activate(gates[x + 2 * H + j] + inputBias[2 * H + j] + reset * hn, variant.activation);
         const hNext = (1 - z) * n + z * h[carry + j];
         gates[x + j] = z;
         gates[x + H + j] = reset;
@@ -79,14 +75,9 @@ export const gruHost: HostCellSpec = {
   // gradients (they differ in the n block by the factor r).
   backwardRow(context) {
     if (!context.variant.resetAfter) return resetBeforeBackward(context);
-    const { g, variant, workspace, hPrev, dOutput, dCarries: [dh], dInputProjection } = context;
+    const { g, variant, workspace: gates, hPrev, dOutput, dCarries: [dh], dInputProjection } = context;
     const gateGrad = gateGradient(variant.recurrentActivation);
-    const act = variant.activation;
-    const H = g.hidden;
-    const G = 3 * H;
-    const rows = g.batch * g.time;
-    const gates = workspace;
-    const hnSaved = workspace.subarray(rows * G, rows * (G + H));
+    const { H, G, saved: hnSaved } = gruWorkspace(g, gates);
     return (b, row, dRecurrentStep) => {
       const x = row * G;
       const s = b * G;
@@ -97,7 +88,7 @@ export const gruHost: HostCellSpec = {
         const n = gates[x + 2 * H + j];
         const hn = hnSaved[row * H + j];
         const dhTotal = dh[carry + j] + (dOutput ? dOutput[row * H + j] : 0);
-        const dnPre = dhTotal * (1 - z) * activationSlope(n, act);
+        const dnPre = dhTotal * (1 - z) * activationSlope(n, variant.activation);
         const dzPre = gateGrad(dhTotal * (hPrev[row * H + j] - n), z);
         const drPre = gateGrad(dnPre * hn, reset);
         dInputProjection[x + j] = dzPre;

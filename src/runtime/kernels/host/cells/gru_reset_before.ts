@@ -4,7 +4,7 @@
  *   z = σ(xKz + bz + hRz),  r = σ(xKr + br + hRr)
  *   n = act(xKn + bn + (r⊙h)Rn),  h' = (1−z)⊙n + z⊙h
  * (r⊙h)·Rn needs r first: a second product inside the step (TwoPhaseRows). The driver's h·R
- * computes the n columns too, unused (the same one product per step as the other cells).
+ * covers R's z and r columns only ([batch, 2H], recurrentProductGates of the cell table).
  * Backward: d(r⊙h) = dn·Rnᵀ (the second product), dRn = Σ (r⊙h)ᵀ·dn (finishWeightGradients).
  *
  * Workspace (x's row layout, all rows of a block before the next):
@@ -13,6 +13,7 @@
  */
 import type { CellVariant } from '../../cell_table.js';
 import type { BackwardRowContext, ForwardRowContext, SimdCellSpec, TwoPhaseRows, WeightGradientContext } from '../cell_spec.js';
+import type { SequenceGeometry } from '../geometry.js';
 import { variantKey } from '../simd/gate_kernels.js';
 import { batchStride } from '../simd/time_loops.js';
 import { activate, activationSlope, gateActivation, gateGradient, simdSpecs } from './activations.js';
@@ -24,12 +25,20 @@ function candidateKernel(recurrentKernel: Float32Array, H: number): Float32Array
   return rn;
 }
 
-export function resetBeforeForward({ g, variant, workspace, saveForBackward, bias, recurrentKernel, carries: [h], output }: ForwardRowContext): TwoPhaseRows {
+/**
+ * Both GRU forms' sizes and the workspace block after the gates: [rows, H] of what the backward
+ * reads besides them (hn = hRn + b1n reset-after, r⊙h reset-before; empty when nothing is saved).
+ */
+export function gruWorkspace(g: SequenceGeometry, workspace: Float32Array): { H: number; G: number; saved: Float32Array } {
   const H = g.hidden;
   const G = 3 * H;
   const rows = g.batch * g.time;
-  const gates = workspace;
-  const rhSaved = saveForBackward ? workspace.subarray(rows * G, rows * (G + H)) : null;
+  return { H, G, saved: workspace.subarray(rows * G, rows * (G + H)) };
+}
+
+export function resetBeforeForward({ g, variant, workspace: gates, saveForBackward, bias, recurrentKernel, carries: [h], output }: ForwardRowContext): TwoPhaseRows {
+  const { H, G, saved } = gruWorkspace(g, gates);
+  const rhSaved = saveForBackward ? saved : null;
   const sigmoid = gateActivation(variant.recurrentActivation);
   const act = variant.activation;
   const operand = new Float32Array(g.batch * H);
@@ -38,7 +47,7 @@ export function resetBeforeForward({ g, variant, workspace, saveForBackward, bia
     weight: candidateKernel(recurrentKernel, H),
     rows(b, row, recurrent) {
       const x = row * G;
-      const r = b * G;
+      const r = b * 2 * H; // h·R covers z and r only
       for (let j = 0; j < H; j++) {
         const z = sigmoid(gates[x + j] + bias[j] + recurrent[r + j]);
         const reset = sigmoid(gates[x + H + j] + bias[H + j] + recurrent[r + H + j]);
@@ -65,13 +74,11 @@ export function resetBeforeForward({ g, variant, workspace, saveForBackward, bia
 }
 
 /**
- * `rows`: dn and dz (the gradient of x·K + b and of h·R agree on z; h·R's n columns get 0), dn
+ * `rows`: dn and dz (the gradient of x·K + b and of h·R agree on z; h·R has no n columns), dn
  * into the operand; `finish`: with d(r⊙h) = dn·Rnᵀ, dr and the direct paths z⊙dh + r⊙d(r⊙h).
  */
-export function resetBeforeBackward({ g, variant, workspace, recurrentKernel, hPrev, dOutput, dCarries: [dh], dInputProjection }: BackwardRowContext): TwoPhaseRows {
-  const H = g.hidden;
-  const G = 3 * H;
-  const gates = workspace;
+export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKernel, hPrev, dOutput, dCarries: [dh], dInputProjection }: BackwardRowContext): TwoPhaseRows {
+  const { H, G } = gruWorkspace(g, gates);
   const gateGrad = gateGradient(variant.recurrentActivation);
   const act = variant.activation;
   const operand = new Float32Array(g.batch * H);
@@ -82,7 +89,7 @@ export function resetBeforeBackward({ g, variant, workspace, recurrentKernel, hP
     rows(b, row, dStep) {
       dRecurrentStep = dStep;
       const x = row * G;
-      const s = b * G;
+      const s = b * 2 * H; // the gradient of h·R's z and r columns
       const carry = b * H;
       for (let j = 0; j < H; j++) {
         const z = gates[x + j];
@@ -93,14 +100,13 @@ export function resetBeforeBackward({ g, variant, workspace, recurrentKernel, hP
         dInputProjection[x + j] = dzPre;
         dInputProjection[x + 2 * H + j] = dnPre;
         dStep[s + j] = dzPre;
-        dStep[s + 2 * H + j] = 0;
         operand[carry + j] = dnPre;
         dh[carry + j] = dhTotal * z; // the direct path h → z⊙h
       }
     },
     finish(b, row, dRh) {
       const x = row * G;
-      const s = b * G;
+      const s = b * 2 * H;
       const carry = b * H;
       for (let j = 0; j < H; j++) {
         const reset = gates[x + H + j];
@@ -113,15 +119,14 @@ export function resetBeforeBackward({ g, variant, workspace, recurrentKernel, hP
   };
 }
 
-/** dRn += (r⊙h)ᵀ · dn over all rows (the n columns of h·R's gradient were 0). */
+/** dRn += (r⊙h)ᵀ · dn over all rows (the driver's weight gradient had zeros there: h·R has no n columns). */
 export function resetBeforeWeightGradients({ g, workspace, dInputProjection, dRecurrentKernel, matmul }: WeightGradientContext): void {
-  const H = g.hidden;
-  const G = 3 * H;
+  const { H, G, saved: rh } = gruWorkspace(g, workspace);
   const rows = g.batch * g.time;
   const dn = new Float32Array(rows * H);
   for (let row = 0; row < rows; row++) dn.set(dInputProjection.subarray(row * G + 2 * H, row * G + 3 * H), row * H);
   const dRn = new Float32Array(H * H);
-  matmul(workspace.subarray(rows * G, rows * (G + H)), dn, dRn, H, rows, H, { transposeA: true });
+  matmul(rh, dn, dRn, H, rows, H, { transposeA: true });
   for (let k = 0; k < H; k++) {
     for (let j = 0; j < H; j++) dRecurrentKernel[k * G + 2 * H + j] += dRn[k * H + j];
   }

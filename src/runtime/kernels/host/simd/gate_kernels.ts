@@ -5,15 +5,11 @@
  * (`SimdGateKernels.memory`); the buffers live in an arena there (arena.ts). Hidden sizes must be
  * multiples of 4.
  */
-import { buildModule, Code, ValueTypes, type FunctionSpec } from './wasm_emitter.js';
+import { buildModule, type FunctionSpec } from './wasm_emitter.js';
 import { RECURRENT_ACTIVATIONS, RNN_ACTIVATIONS, type CellVariant } from '../../cell_table.js';
-import {
-  activation, activationSlope, elementwise, gateAddress, gateGradient, hardSigmoid, Locals, rowLoops, sigmoid, tanh, type GateActivation, type Scratch,
-} from './vector_math.js';
+import { activation, activationSlope, elementwise, gateGradient, hardSigmoid, RowKernel, sigmoid, tanh, type GateActivation } from './vector_math.js';
 import { transpose } from './transpose.js';
 import { resetBeforeBackwardN, resetBeforeBackwardR, resetBeforeGates, resetBeforeOutput, type ResetBeforeVariant } from './gru_reset_before_kernels.js';
-
-const { i32, v128 } = ValueTypes;
 
 /**
  * lstm_forward(z, zStride, bias, c, h, out, outStride, act, actStride, batch, hiddenBytes):
@@ -24,35 +20,24 @@ const { i32, v128 } = ValueTypes;
  */
 function lstmForward(variant: KernelVariant): FunctionSpec {
   const gate = gateOf(variant);
-  const P = { z: 0, zStride: 1, bias: 2, c: 3, h: 4, out: 5, outStride: 6, act: 7, actStride: 8, batch: 9, hb: 10 };
-  const L = new Locals(11);
-  const b = L.add(i32), j = L.add(i32);
-  const zp = L.add(i32), bp = L.add(i32), cp = L.add(i32), hp = L.add(i32), op = L.add(i32), ap = L.add(i32);
-  const off = [0, L.add(i32), L.add(i32), L.add(i32)];
-  const pre = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
-  const act = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
-  const cn = L.add(v128), tmp = L.add(v128);
-  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
-  const c = new Code();
-  for (let k = 1; k < 4; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
-  const zeroStride = L.add(i32); // bias rows do not advance with b
-  rowLoops(c, P.batch, P.hb, b, j, [
-    { ptr: zp, base: P.z, stride: P.zStride },
-    { ptr: bp, base: P.bias, stride: zeroStride },
-    { ptr: cp, base: P.c, stride: { hiddenFactor: 1 } },
-    { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
-    { ptr: op, base: P.out, stride: P.outStride },
-    { ptr: ap, base: P.act, stride: P.actStride },
-  ], () => {
-    for (let k = 0; k < 4; k++) {
-      gateAddress(c, zp, off, k).load();
-      gateAddress(c, bp, off, k).load().add().set(pre[k]);
+  const k = new RowKernel(kernelName('lstm_forward', variant), ['z', 'zStride', 'bias', 'c', 'h', 'out', 'outStride', 'act', 'actStride'], 4);
+  const zp = k.row('z', 'zStride'), bp = k.row('bias', 0), cp = k.row('c', 1), hp = k.row('h', 1), op = k.row('out', 'outStride');
+  const ap = k.row('act', 'actStride');
+  const pre = [k.v128(), k.v128(), k.v128(), k.v128()];
+  const act = [k.v128(), k.v128(), k.v128(), k.v128()];
+  const cn = k.v128(), tmp = k.v128();
+  const s = k.scratch();
+  const { c } = k;
+  return k.build(() => {
+    for (let q = 0; q < 4; q++) {
+      k.at(zp, q).load();
+      k.at(bp, q).load().add().set(pre[q]);
     }
     gate(c, pre[0], s); c.set(act[0]);
     gate(c, pre[1], s); c.set(act[1]);
     activation(c, variant.activation, pre[2], s); c.set(act[2]);
     gate(c, pre[3], s); c.set(act[3]);
-    for (let k = 0; k < 4; k++) gateAddress(c, ap, off, k).get(act[k]).store();
+    for (let q = 0; q < 4; q++) k.at(ap, q).get(act[q]).store();
     // c' = f·c + i·g
     c.get(act[1]).get(cp).load().mul().get(act[0]).get(act[2]).mul().add().tee(cn).set(tmp);
     c.get(cp).get(cn).store();
@@ -63,7 +48,6 @@ function lstmForward(variant: KernelVariant): FunctionSpec {
     c.get(hp).get(tmp).store();
     c.get(op).get(tmp).store();
   });
-  return { name: kernelName('lstm_forward', variant), params: Array(11).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -75,27 +59,17 @@ function lstmForward(variant: KernelVariant): FunctionSpec {
  */
 function lstmBackward(variant: KernelVariant): FunctionSpec {
   const hard = variant.recurrentActivation === 'hardSigmoid';
-  const P = { gates: 0, gStride: 1, cPrev: 2, cStride: 3, dOut: 4, dOutStride: 5, dh: 6, dc: 7, dGates: 8, dProj: 9, dProjStride: 10, batch: 11, hb: 12 };
-  const L = new Locals(13);
-  const b = L.add(i32), j = L.add(i32);
-  const gp = L.add(i32), cpp = L.add(i32), dop = L.add(i32), dhp = L.add(i32), dcp = L.add(i32), dgp = L.add(i32), dpp = L.add(i32);
-  const off = [0, L.add(i32), L.add(i32), L.add(i32)];
-  const act = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
-  const cPrev = L.add(v128), tanhC = L.add(v128), dhT = L.add(v128), dcT = L.add(v128), grad = [L.add(v128), L.add(v128), L.add(v128), L.add(v128)];
-  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
-  const c = new Code();
-  for (let k = 1; k < 4; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
-  rowLoops(c, P.batch, P.hb, b, j, [
-    { ptr: gp, base: P.gates, stride: P.gStride },
-    { ptr: cpp, base: P.cPrev, stride: P.cStride },
-    { ptr: dop, base: P.dOut, stride: P.dOutStride },
-    { ptr: dhp, base: P.dh, stride: { hiddenFactor: 1 } },
-    { ptr: dcp, base: P.dc, stride: { hiddenFactor: 1 } },
-    { ptr: dgp, base: P.dGates, stride: { hiddenFactor: 4 } },
-    { ptr: dpp, base: P.dProj, stride: P.dProjStride },
-  ], () => {
+  const k = new RowKernel(kernelName('lstm_backward', variant),
+    ['gates', 'gStride', 'cPrev', 'cStride', 'dOut', 'dOutStride', 'dh', 'dc', 'dGates', 'dProj', 'dProjStride'], 4);
+  const gp = k.row('gates', 'gStride'), cpp = k.row('cPrev', 'cStride'), dop = k.row('dOut', 'dOutStride'), dhp = k.row('dh', 1);
+  const dcp = k.row('dc', 1), dgp = k.row('dGates', 4), dpp = k.row('dProj', 'dProjStride');
+  const act = [k.v128(), k.v128(), k.v128(), k.v128()];
+  const cPrev = k.v128(), tanhC = k.v128(), dhT = k.v128(), dcT = k.v128(), grad = [k.v128(), k.v128(), k.v128(), k.v128()];
+  const s = k.scratch();
+  const { c } = k;
+  return k.build(() => {
     const [i, f, g, o] = act;
-    for (let k = 0; k < 4; k++) gateAddress(c, gp, off, k).load().set(act[k]);
+    for (let q = 0; q < 4; q++) k.at(gp, q).load().set(act[q]);
     c.get(cpp).load().set(cPrev);
     // act(c') with c' = f·cPrev + i·g
     c.get(f).get(cPrev).mul().get(i).get(g).mul().add().set(tanhC);
@@ -111,14 +85,13 @@ function lstmBackward(variant: KernelVariant): FunctionSpec {
     c.get(dcT).get(cPrev).mul(); gateGradient(c, f, hard); c.set(grad[1]);
     c.get(dcT).get(i).mul(); activationSlope(c, variant.activation, g); c.set(grad[2]);
     c.get(dhT).get(tanhC).mul(); gateGradient(c, o, hard); c.set(grad[3]);
-    for (let k = 0; k < 4; k++) {
-      gateAddress(c, dgp, off, k).get(grad[k]).store();
-      gateAddress(c, dpp, off, k).get(grad[k]).store();
+    for (let q = 0; q < 4; q++) {
+      k.at(dgp, q).get(grad[q]).store();
+      k.at(dpp, q).get(grad[q]).store();
     }
     c.get(dcp).get(dcT).get(f).mul().store();
     c.get(dhp).splat(0).store();
   });
-  return { name: kernelName('lstm_backward', variant), params: Array(13).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -127,28 +100,19 @@ function lstmBackward(variant: KernelVariant): FunctionSpec {
  * carry c [batch, H] the step started from, then c ← f·c + i·g.
  */
 function lstmCarry(): FunctionSpec {
-  const P = { gates: 0, gStride: 1, c: 2, cPrev: 3, cStride: 4, batch: 5, hb: 6 };
-  const L = new Locals(7);
-  const b = L.add(i32), j = L.add(i32);
-  const gp = L.add(i32), cp = L.add(i32), pp = L.add(i32);
-  const off = [0, L.add(i32), L.add(i32)];
-  const carry = L.add(v128);
-  const c = new Code();
-  for (let k = 1; k < 3; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
-  rowLoops(c, P.batch, P.hb, b, j, [
-    { ptr: gp, base: P.gates, stride: P.gStride },
-    { ptr: cp, base: P.c, stride: { hiddenFactor: 1 } },
-    { ptr: pp, base: P.cPrev, stride: P.cStride },
-  ], () => {
+  const k = new RowKernel('lstm_carry', ['gates', 'gStride', 'c', 'cPrev', 'cStride'], 3);
+  const gp = k.row('gates', 'gStride'), cp = k.row('c', 1), pp = k.row('cPrev', 'cStride');
+  const carry = k.v128();
+  const { c } = k;
+  return k.build(() => {
     c.get(cp).load().set(carry);
     c.get(pp).get(carry).store();
     c.get(cp);
-    gateAddress(c, gp, off, 1).load().get(carry).mul();
-    gateAddress(c, gp, off, 0).load();
-    gateAddress(c, gp, off, 2).load().mul().add();
+    k.at(gp, 1).load().get(carry).mul();
+    k.at(gp, 0).load();
+    k.at(gp, 2).load().mul().add();
     c.store();
   });
-  return { name: 'lstm_carry', params: Array(7).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -158,51 +122,38 @@ function lstmCarry(): FunctionSpec {
  */
 function gruForward(variant: KernelVariant): FunctionSpec {
   const gate = gateOf(variant);
-  const P = { z: 0, zStride: 1, rec: 2, b0: 3, b1: 4, h: 5, out: 6, outStride: 7, hn: 8, hnStride: 9, batch: 10, hb: 11 };
-  const L = new Locals(12);
-  const b = L.add(i32), j = L.add(i32);
-  const zp = L.add(i32), rp = L.add(i32), b0p = L.add(i32), b1p = L.add(i32), hp = L.add(i32), op = L.add(i32), hnp = L.add(i32);
-  const zeroStride = L.add(i32);
-  const off = [0, L.add(i32), L.add(i32)];
-  const zv = L.add(v128), rv = L.add(v128), hnv = L.add(v128), nv = L.add(v128), tmp = L.add(v128);
-  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
-  const c = new Code();
-  for (let k = 1; k < 3; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
-  rowLoops(c, P.batch, P.hb, b, j, [
-    { ptr: zp, base: P.z, stride: P.zStride },
-    { ptr: rp, base: P.rec, stride: { hiddenFactor: 3 } },
-    { ptr: b0p, base: P.b0, stride: zeroStride },
-    { ptr: b1p, base: P.b1, stride: zeroStride },
-    { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
-    { ptr: op, base: P.out, stride: P.outStride },
-    { ptr: hnp, base: P.hn, stride: P.hnStride },
-  ], () => {
-    const preactivation = (k: number, target: number) => {
-      gateAddress(c, zp, off, k).load();
-      gateAddress(c, b0p, off, k).load().add();
-      gateAddress(c, rp, off, k).load().add();
-      gateAddress(c, b1p, off, k).load().add().set(target);
+  const k = new RowKernel(kernelName('gru_forward', variant), ['z', 'zStride', 'rec', 'b0', 'b1', 'h', 'out', 'outStride', 'hn', 'hnStride'], 3);
+  const zp = k.row('z', 'zStride'), rp = k.row('rec', 3), b0p = k.row('b0', 0), b1p = k.row('b1', 0), hp = k.row('h', 1);
+  const op = k.row('out', 'outStride'), hnp = k.row('hn', 'hnStride');
+  const zv = k.v128(), rv = k.v128(), hnv = k.v128(), nv = k.v128(), tmp = k.v128();
+  const s = k.scratch();
+  const { c } = k;
+  return k.build(() => {
+    const preactivation = (q: number, target: number) => {
+      k.at(zp, q).load();
+      k.at(b0p, q).load().add();
+      k.at(rp, q).load().add();
+      k.at(b1p, q).load().add().set(target);
     };
     preactivation(0, zv);
     gate(c, zv, s); c.set(zv);
     preactivation(1, rv);
     gate(c, rv, s); c.set(rv);
-    gateAddress(c, rp, off, 2).load();
-    gateAddress(c, b1p, off, 2).load().add().set(hnv);
+    k.at(rp, 2).load();
+    k.at(b1p, 2).load().add().set(hnv);
     // n = act(xKn + b0n + r·hn)
-    gateAddress(c, zp, off, 2).load();
-    gateAddress(c, b0p, off, 2).load().add().get(rv).get(hnv).mul().add().set(nv);
+    k.at(zp, 2).load();
+    k.at(b0p, 2).load().add().get(rv).get(hnv).mul().add().set(nv);
     activation(c, variant.activation, nv, s); c.set(nv);
-    gateAddress(c, zp, off, 0).get(zv).store();
-    gateAddress(c, zp, off, 1).get(rv).store();
-    gateAddress(c, zp, off, 2).get(nv).store();
+    k.at(zp, 0).get(zv).store();
+    k.at(zp, 1).get(rv).store();
+    k.at(zp, 2).get(nv).store();
     c.get(hnp).get(hnv).store();
     // h' = n + z·(h − n)
     c.get(nv).get(zv).get(hp).load().get(nv).sub().mul().add().set(tmp);
     c.get(hp).get(tmp).store();
     c.get(op).get(tmp).store();
   });
-  return { name: kernelName('gru_forward', variant), params: Array(12).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -212,44 +163,32 @@ function gruForward(variant: KernelVariant): FunctionSpec {
  */
 function gruBackward(variant: KernelVariant): FunctionSpec {
   const hard = variant.recurrentActivation === 'hardSigmoid';
-  const P = { gates: 0, gStride: 1, hn: 2, hnStride: 3, hPrev: 4, hpStride: 5, dOut: 6, dOutStride: 7, dh: 8, dIn: 9, dInStride: 10, dRecStep: 11, dRec: 12, dRecStride: 13, batch: 14, hb: 15 };
-  const L = new Locals(16);
-  const b = L.add(i32), j = L.add(i32);
-  const gp = L.add(i32), hnp = L.add(i32), hpp = L.add(i32), dop = L.add(i32), dhp = L.add(i32), dip = L.add(i32), dsp = L.add(i32), drp = L.add(i32);
-  const off = [0, L.add(i32), L.add(i32)];
-  const zv = L.add(v128), rv = L.add(v128), nv = L.add(v128), dhT = L.add(v128), dn = L.add(v128), dz = L.add(v128), dr = L.add(v128), dnr = L.add(v128);
-  const c = new Code();
-  for (let k = 1; k < 3; k++) c.get(P.hb).i32(k).i32Mul().set(off[k]);
-  rowLoops(c, P.batch, P.hb, b, j, [
-    { ptr: gp, base: P.gates, stride: P.gStride },
-    { ptr: hnp, base: P.hn, stride: P.hnStride },
-    { ptr: hpp, base: P.hPrev, stride: P.hpStride },
-    { ptr: dop, base: P.dOut, stride: P.dOutStride },
-    { ptr: dhp, base: P.dh, stride: { hiddenFactor: 1 } },
-    { ptr: dip, base: P.dIn, stride: P.dInStride },
-    { ptr: dsp, base: P.dRecStep, stride: { hiddenFactor: 3 } },
-    { ptr: drp, base: P.dRec, stride: P.dRecStride },
-  ], () => {
-    gateAddress(c, gp, off, 0).load().set(zv);
-    gateAddress(c, gp, off, 1).load().set(rv);
-    gateAddress(c, gp, off, 2).load().set(nv);
+  const k = new RowKernel(kernelName('gru_backward', variant),
+    ['gates', 'gStride', 'hn', 'hnStride', 'hPrev', 'hpStride', 'dOut', 'dOutStride', 'dh', 'dIn', 'dInStride', 'dRecStep', 'dRec', 'dRecStride'], 3);
+  const gp = k.row('gates', 'gStride'), hnp = k.row('hn', 'hnStride'), hpp = k.row('hPrev', 'hpStride'), dop = k.row('dOut', 'dOutStride');
+  const dhp = k.row('dh', 1), dip = k.row('dIn', 'dInStride'), dsp = k.row('dRecStep', 3), drp = k.row('dRec', 'dRecStride');
+  const zv = k.v128(), rv = k.v128(), nv = k.v128(), dhT = k.v128(), dn = k.v128(), dz = k.v128(), dr = k.v128(), dnr = k.v128();
+  const { c } = k;
+  return k.build(() => {
+    k.at(gp, 0).load().set(zv);
+    k.at(gp, 1).load().set(rv);
+    k.at(gp, 2).load().set(nv);
     c.get(dhp).load().get(dop).load().add().set(dhT);
     // dn = dhT·(1 − z)·act'(n); dz = dhT·(hPrev − n)·σ'(z); dr = dn·hn·σ'(r)
     c.get(dhT).splat(1).get(zv).sub().mul(); activationSlope(c, variant.activation, nv); c.set(dn);
     c.get(dhT).get(hpp).load().get(nv).sub().mul(); gateGradient(c, zv, hard); c.set(dz);
     c.get(dn).get(hnp).load().mul(); gateGradient(c, rv, hard); c.set(dr);
     c.get(dn).get(rv).mul().set(dnr);
-    gateAddress(c, dip, off, 0).get(dz).store();
-    gateAddress(c, dip, off, 1).get(dr).store();
-    gateAddress(c, dip, off, 2).get(dn).store();
+    k.at(dip, 0).get(dz).store();
+    k.at(dip, 1).get(dr).store();
+    k.at(dip, 2).get(dn).store();
     for (const ptr of [dsp, drp]) {
-      gateAddress(c, ptr, off, 0).get(dz).store();
-      gateAddress(c, ptr, off, 1).get(dr).store();
-      gateAddress(c, ptr, off, 2).get(dnr).store();
+      k.at(ptr, 0).get(dz).store();
+      k.at(ptr, 1).get(dr).store();
+      k.at(ptr, 2).get(dnr).store();
     }
     c.get(dhp).get(dhT).get(zv).mul().store();
   });
-  return { name: kernelName('gru_backward', variant), params: Array(16).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -258,20 +197,12 @@ function gruBackward(variant: KernelVariant): FunctionSpec {
  * activation); h updated in place; out rows get h'.
  */
 function rnnForward(): FunctionSpec {
-  const P = { z: 0, zStride: 1, bias: 2, h: 3, out: 4, outStride: 5, act: 6, actStride: 7, batch: 8, hb: 9 };
-  const L = new Locals(10);
-  const b = L.add(i32), j = L.add(i32);
-  const zp = L.add(i32), bp = L.add(i32), hp = L.add(i32), op = L.add(i32), ap = L.add(i32), zeroStride = L.add(i32);
-  const v = L.add(v128);
-  const s: Scratch = { x: L.add(v128), n: L.add(v128) };
-  const c = new Code();
-  rowLoops(c, P.batch, P.hb, b, j, [
-    { ptr: zp, base: P.z, stride: P.zStride },
-    { ptr: bp, base: P.bias, stride: zeroStride },
-    { ptr: hp, base: P.h, stride: { hiddenFactor: 1 } },
-    { ptr: op, base: P.out, stride: P.outStride },
-    { ptr: ap, base: P.act, stride: P.actStride },
-  ], () => {
+  const k = new RowKernel('rnn_forward', ['z', 'zStride', 'bias', 'h', 'out', 'outStride', 'act', 'actStride'], 1);
+  const zp = k.row('z', 'zStride'), bp = k.row('bias', 0), hp = k.row('h', 1), op = k.row('out', 'outStride'), ap = k.row('act', 'actStride');
+  const v = k.v128();
+  const s = k.scratch();
+  const { c } = k;
+  return k.build(() => {
     c.get(zp).load().get(bp).load().add().set(v);
     tanh(c, v, s);
     c.set(v);
@@ -279,7 +210,6 @@ function rnnForward(): FunctionSpec {
     c.get(hp).get(v).store();
     c.get(op).get(v).store();
   });
-  return { name: 'rnn_forward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -287,26 +217,18 @@ function rnnForward(): FunctionSpec {
  * hiddenBytes), tanh: d = (dh + dOut)·(1 − a²) into dStep [batch, H] and the dProj rows; dh ← 0.
  */
 function rnnBackward(): FunctionSpec {
-  const P = { act: 0, aStride: 1, dOut: 2, dOutStride: 3, dh: 4, dStep: 5, dProj: 6, dProjStride: 7, batch: 8, hb: 9 };
-  const L = new Locals(10);
-  const b = L.add(i32), j = L.add(i32);
-  const ap = L.add(i32), dop = L.add(i32), dhp = L.add(i32), dsp = L.add(i32), dpp = L.add(i32);
-  const a = L.add(v128), d = L.add(v128);
-  const c = new Code();
-  rowLoops(c, P.batch, P.hb, b, j, [
-    { ptr: ap, base: P.act, stride: P.aStride },
-    { ptr: dop, base: P.dOut, stride: P.dOutStride },
-    { ptr: dhp, base: P.dh, stride: { hiddenFactor: 1 } },
-    { ptr: dsp, base: P.dStep, stride: { hiddenFactor: 1 } },
-    { ptr: dpp, base: P.dProj, stride: P.dProjStride },
-  ], () => {
+  const k = new RowKernel('rnn_backward', ['act', 'aStride', 'dOut', 'dOutStride', 'dh', 'dStep', 'dProj', 'dProjStride'], 1);
+  const ap = k.row('act', 'aStride'), dop = k.row('dOut', 'dOutStride'), dhp = k.row('dh', 1), dsp = k.row('dStep', 1);
+  const dpp = k.row('dProj', 'dProjStride');
+  const a = k.v128(), d = k.v128();
+  const { c } = k;
+  return k.build(() => {
     c.get(ap).load().set(a);
     c.get(dhp).load().get(dop).load().add().splat(1).get(a).get(a).mul().sub().mul().set(d);
     c.get(dsp).get(d).store();
     c.get(dpp).get(d).store();
     c.get(dhp).splat(0).store();
   });
-  return { name: 'rnn_backward', params: Array(10).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /** What selects a gate kernel (the reset-before GRU has none: it runs on the JavaScript path). */

@@ -4,12 +4,12 @@
  * (SimdCellSpec). Every buffer the gate math touches lives in the kernels' arena, allocated at
  * once per call; the results are views of it, valid until the next host kernel call.
  */
-import { CELLS, hostWorkspaceFloats, type CellKind, type CellVariant } from '../../cell_table.js';
+import { CELLS, hostWorkspaceFloats, recurrentProductGates, type CellKind, type CellVariant } from '../../cell_table.js';
 import type {
   HostCellData, HostCellSpec, HostForwardResult, HostUpstream, SimdBackwardContext, SimdCellSpec, SimdForwardContext, SimdSecondProduct,
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
-import { prepareRight, type HostMath } from '../host_math.js';
+import { leadingColumns, prepareRight, type HostMath } from '../host_math.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
@@ -23,16 +23,17 @@ function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: S
   return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
 }
 
-export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: CellKind, g: SequenceGeometry, a: HostCellData,
-  saveForBackward: boolean, math: HostMath): HostForwardResult {
+export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: CellKind, variant: CellVariant, g: SequenceGeometry,
+  a: HostCellData, saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
+  const P = recurrentProductGates(kind, variant) * H;
   const rows = g.batch * g.time;
   // Without a fused projection x·K is the workspace's first block even when nothing is kept.
   const workspaceFloats = saveForBackward ? hostWorkspaceFloats(kind, rows, H) : cell.fusedProjection ? 0 : rows * G;
   const secondFloats = cell.secondWeight ? g.batch * H : 0;
   const [workspace, output, product, bias, scratch, secondOperand, secondProductBuffer, ...carries] = allocate(kernels, [
-    workspaceFloats, rows * H, g.batch * G, a.bias.length, H, secondFloats, secondFloats, ...a.carries.map(() => g.batch * H),
+    workspaceFloats, rows * H, g.batch * P, a.bias.length, H, secondFloats, secondFloats, ...a.carries.map(() => g.batch * H),
   ]);
   carries.forEach((carry, i) => carry.view.set(a.carries[i]));
   bias.view.set(a.bias);
@@ -44,7 +45,7 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
       fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, carries[0], product, step);
     } else {
       math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * G), rows, g.inputSize, G);
-      forwardLoop(g, math, a.recurrentKernel, G, carries[0], product, step);
+      forwardLoop(g, math, leadingColumns(a.recurrentKernel, H, G, P), P, carries[0], product, step);
     }
   } finally {
     second.release();
@@ -61,6 +62,7 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   math: HostMath): { weights: WeightGradients; dCarries: Float32Array[] } {
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
+  const P = recurrentProductGates(kind, variant) * H;
   const rows = g.batch * g.time;
   const shared = host.sharedProjectionGradient;
   const workspaceFloats = hostWorkspaceFloats(kind, rows, H);
@@ -68,7 +70,7 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   const secondFloats = cell.secondWeight ? g.batch * H : 0;
   const [workspace, extra, hPrevious, dOut, dRecurrentStep, dInSeparate, dRecSeparate, dInTransposed, dRecTransposed, secondOperand, secondProductBuffer,
     ...dCarries] = allocate(kernels, [
-    workspaceFloats, rows * H * cell.backwardFloatsPerRow, rows * H, dOutput ? rows * H : H, g.batch * G,
+    workspaceFloats, rows * H * cell.backwardFloatsPerRow, rows * H, dOutput ? rows * H : H, g.batch * P,
     shared ? 0 : rows * G, shared ? 0 : rows * G, transposeFloats(rows, G), shared ? 0 : transposeFloats(rows, G), secondFloats, secondFloats,
     ...a.carries.map(() => g.batch * H),
   ]);
@@ -86,7 +88,7 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   dCarries.forEach((dCarry, i) => loadUpstream(dCarry, upstream.dCarries[i] ?? null));
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
   try {
-    backwardLoop(g, math, a.recurrentKernel, G, dCarries[0].view, dRecurrentStep.view, (row0) => cell.backwardStep(kernels, c, row0));
+    backwardLoop(g, math, leadingColumns(a.recurrentKernel, H, G, P), P, dCarries[0].view, dRecurrentStep.view, (row0) => cell.backwardStep(kernels, c, row0));
   } finally {
     second.release();
   }

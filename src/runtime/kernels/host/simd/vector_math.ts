@@ -9,7 +9,7 @@
  *   σ(x) = 1 / (1 + exp(−x)),  tanh(x) = 1 − 2 / (exp(2x) + 1)   (absolute error ≲ 1e-7)
  */
 import type { RnnActivation } from '../../cell_table.js';
-import { Code, ValueTypes, type FunctionSpec } from './wasm_emitter.js';
+import { Code, ValueTypes, type FunctionSpec, type ValueType } from './wasm_emitter.js';
 
 const { i32, v128 } = ValueTypes;
 
@@ -91,35 +91,84 @@ export class Locals {
 }
 
 /**
- * Emits: for b in [0, batch): per-row pointers from the bases and strides, then for j in
- * [0, hiddenBytes) step 16 the `inner` body, every pointer advancing by 16 bytes.
- * `rows` lists [pointerLocal, baseParam, strideParam | null (stride = given constant factor·Hb)].
+ * One gate kernel under construction: its parameters, i32 each (those named in `params`, then the
+ * batch size and the hidden size in bytes), the byte offsets of gate blocks 1 … gates−1, and
+ * the row pointers its loops advance. `build(inner)` emits, for b in [0, batch), each pointer at
+ * its base + b·stride, then for j in [0, hiddenBytes) step 16 the `inner` body, every pointer
+ * advancing by 16 bytes.
  */
-export function rowLoops(c: Code, batch: number, hiddenBytes: number, b: number, j: number,
-  rows: Array<{ ptr: number; base: number; stride: number | { hiddenFactor: number } }>, inner: () => void): void {
-  c.i32(0).set(b);
-  c.loop(() => {
-    for (const r of rows) {
-      c.get(r.base).get(b);
-      if (typeof r.stride === 'number') c.get(r.stride);
-      else c.get(hiddenBytes).i32(r.stride.hiddenFactor).i32Mul();
-      c.i32Mul().i32Add().set(r.ptr);
-    }
-    c.i32(0).set(j);
-    c.loop(() => {
-      inner();
-      for (const r of rows) c.get(r.ptr).i32(16).i32Add().set(r.ptr);
-      c.get(j).i32(16).i32Add().tee(j).get(hiddenBytes).i32LtU().brIf(0);
-    });
-    c.get(b).i32(1).i32Add().tee(b).get(batch).i32LtU().brIf(0);
-  });
-}
+export class RowKernel<Name extends string> {
+  readonly c = new Code();
+  /** The parameters' indices by name. */
+  readonly p: Record<Name | 'batch' | 'hiddenBytes', number>;
+  private readonly locals: Locals;
+  private readonly gateOffsets: number[] = [0];
+  private readonly rows: Array<{ ptr: number; base: number; stride: { param: number } | { hiddenFactor: number } }> = [];
+  private readonly paramCount: number;
+  private readonly b: number;
+  private readonly j: number;
 
-/** Address of gate block k of the row at `ptr`: ptr + k·Hb (Hb·k precomputed in gateOffsets). */
-export function gateAddress(c: Code, ptr: number, gateOffsets: number[], k: number): Code {
-  c.get(ptr);
-  if (k > 0) c.get(gateOffsets[k]).i32Add();
-  return c;
+  constructor(private readonly name: string, params: readonly Name[], gates: number) {
+    const all = [...params, 'batch', 'hiddenBytes'];
+    this.p = Object.fromEntries(all.map((param, i) => [param, i])) as RowKernel<Name>['p'];
+    this.paramCount = all.length;
+    this.locals = new Locals(all.length);
+    this.b = this.locals.add(i32);
+    this.j = this.locals.add(i32);
+    for (let k = 1; k < gates; k++) {
+      this.gateOffsets.push(this.locals.add(i32));
+      this.c.get(this.p.hiddenBytes).i32(k).i32Mul().set(this.gateOffsets[k]);
+    }
+  }
+
+  /**
+   * A row pointer (an i32 local) over the rows at parameter `base`: `stride` names the parameter
+   * holding their byte stride, or is a multiple of the hidden bytes (0: every batch row reads
+   * the same row, as the bias rows do).
+   */
+  row(base: Name, stride: Name | number): number {
+    const ptr = this.locals.add(i32);
+    this.rows.push({ ptr, base: this.p[base], stride: typeof stride === 'string' ? { param: this.p[stride] } : { hiddenFactor: stride } });
+    return ptr;
+  }
+
+  v128(): number {
+    return this.locals.add(v128);
+  }
+
+  /** The scratch locals of the transcendental macros. */
+  scratch(): Scratch {
+    return { x: this.v128(), n: this.v128() };
+  }
+
+  /** Pushes the address of gate block k of the row at `ptr`: ptr + k·hiddenBytes. */
+  at(ptr: number, k: number): Code {
+    this.c.get(ptr);
+    if (k > 0) this.c.get(this.gateOffsets[k]).i32Add();
+    return this.c;
+  }
+
+  build(inner: () => void): FunctionSpec {
+    const { c, b, j } = this;
+    const { hiddenBytes, batch } = this.p;
+    c.i32(0).set(b);
+    c.loop(() => {
+      for (const r of this.rows) {
+        c.get(r.base);
+        if ('param' in r.stride) c.get(b).get(r.stride.param).i32Mul().i32Add();
+        else if (r.stride.hiddenFactor !== 0) c.get(b).get(hiddenBytes).i32(r.stride.hiddenFactor).i32Mul().i32Mul().i32Add();
+        c.set(r.ptr);
+      }
+      c.i32(0).set(j);
+      c.loop(() => {
+        inner();
+        for (const r of this.rows) c.get(r.ptr).i32(16).i32Add().set(r.ptr);
+        c.get(j).i32(16).i32Add().tee(j).get(hiddenBytes).i32LtU().brIf(0);
+      });
+      c.get(b).i32(1).i32Add().tee(b).get(batch).i32LtU().brIf(0);
+    });
+    return { name: this.name, params: Array<ValueType>(this.paramCount).fill(i32), locals: this.locals.types as FunctionSpec['locals'], body: c };
+  }
 }
 
 /** Elementwise, in place over n floats (n a multiple of 4): for GRU and RNN and tests. */
