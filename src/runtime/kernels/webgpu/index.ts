@@ -89,6 +89,8 @@ function webgpuRunner(backend: GpuBackend): GpuRunner {
   return {
     backendName: 'webgpu',
     backend,
+    readable: (x) => x,
+    upload: () => {},
     run: (spec, inputs, uniformValues) => {
       checkBindingSizes(spec, inputs, maxBindingBytes);
       return webgpu.runWebGPUProgram(
