@@ -15,6 +15,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { GRU, LSTM, RNN } from 'rnn-migrate';
 import { GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN } from 'rnn-migrate/legacy';
 import { medianTime } from '../../demo/compare.js';
+import { dispatchRows } from './dispatches.js';
 
 import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
 
@@ -124,7 +125,20 @@ async function benchOne(backend: string, renderer: string, cell: CellKind, T: nu
   return rows;
 }
 
+/** `--dispatches`: programs dispatched per step and per sequence, instead of times. */
+async function countPrograms(): Promise<void> {
+  const rows = [];
+  for (const backend of backends) {
+    if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
+    await tf.ready();
+    log.textContent = `${backend}: counting programs…`;
+    rows.push(...dispatchRows(backend, cells, lengths));
+  }
+  (window as unknown as { benchResult: unknown }).benchResult = { dispatches: rows };
+}
+
 async function main(): Promise<void> {
+  if (params.get('dispatches') === 'true') return countPrograms();
   const rows: BenchRow[] = [];
   for (const backend of backends) {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
