@@ -79,6 +79,15 @@ describe.each(GPU_BACKENDS)('programs dispatched on %s', (backend) => {
     });
   });
 
+  it.each(CELL_KINDS)('%s: a step after a sequence call on the same layers (priming, then sampling) runs the same programs', async (kind) => {
+    // The sequence's x·K is the backend's matmul, which on webgl wants K packed: K must still live
+    // unpacked for the step's product shader, or every step would unpack it again.
+    await onBackend(backend, () => {
+      const { programs, byName } = stackStepDispatches(kind, 2, 8, 16, true);
+      expect(programs, JSON.stringify(byName)).toBeLessThanOrEqual(2 * stepBound(backend, kind));
+    });
+  });
+
   it.each(CELL_KINDS)('%s: a sequence adds 2 programs per timestep forward and 4 with its gradient', async (kind) => {
     await onBackend(backend, () => {
       const fanIn = concatFanIn(backend);

@@ -68,9 +68,18 @@ function zeroCarry(kind: CellKind, batch: number, hidden: number): Record<string
 /**
  * Programs of one step of a stack (cell.step per layer, batch 1), in steady state: the carries of
  * the step before are the inputs (the first step, whose carries are uploaded zeros, is not counted).
+ * `primed`: each layer first runs a sequence (priming, then sampling step by step), so that the
+ * weights reach the device through the sequence kernel.
  */
-export function stackStepDispatches(kind: CellKind, depth: number, inputSize = 8, hidden = 16): DispatchCount<null> {
+export function stackStepDispatches(kind: CellKind, depth: number, inputSize = 8, hidden = 16, primed = false): DispatchCount<null> {
   const stack = buildStack(kind, depth, inputSize, hidden);
+  if (primed) {
+    for (const layer of stack) {
+      const sequence = tf.randomUniform([1, 20, layer === stack[0] ? inputSize : hidden], -1, 1) as tf.Tensor3D;
+      const { output, carry } = layer.apply(sequence);
+      tf.dispose([sequence, output, ...Object.values(carry as Record<string, tf.Tensor>)]);
+    }
+  }
   const x = tf.randomUniform([1, inputSize], -1, 1) as tf.Tensor2D;
   let carries = stack.map(() => zeroCarry(kind, 1, hidden));
   const step = () => {

@@ -21,7 +21,7 @@ interface WebGLProgram {
 interface WebGLBackendLike extends GpuBackend {
   runWebGLProgram(program: WebGLProgram, inputs: TensorInfo[], outputDtype: DataType, customUniformValues?: number[][]): TensorInfo;
   /** Public members of MathBackendWebGL: a tensor's texture (packed: 2×2 values per texel) and its unpacking. */
-  texData: { get(dataId: object): { isPacked?: boolean; texture?: unknown } | undefined };
+  texData: { get(dataId: object): { isPacked?: boolean; texture?: unknown; values?: unknown } | undefined };
   unpackTensor(input: TensorInfo): TensorInfo;
   /** Uploads a tensor's values in its current form (unpacked for a new tensor). */
   uploadToGPU(dataId: object): void;
@@ -50,7 +50,7 @@ function webglRunner(backend: GpuBackend): GpuRunner {
   const webgl = backend as WebGLBackendLike;
   const upload = (x: TensorInfo) => {
     const data = webgl.texData.get(x.dataId);
-    if (data && data.texture == null && !data.isPacked) webgl.uploadToGPU(x.dataId);
+    if (data && data.texture == null && data.values != null && !data.isPacked) webgl.uploadToGPU(x.dataId);
   };
   return {
     backendName: 'webgl',
