@@ -7,8 +7,9 @@
  * - A timestep of the forward pass is two programs: the recurrent product h·R (product_shaders.ts,
  *   reading h in place from the previous state) and the gate shader. A step (cell.step, a sequence
  *   of one) folds x·K into that product, so a layer's step is those same two programs; its carries
- *   come out of the state: on webgl a contiguous slice is a view (no program), on webgpu a copy
- *   (tfjs-webgpu has no view slice), except for a lone carry, which is the carries-only state itself.
+ *   come out of the state: on webgl a contiguous slice is a view (no program), and a lone carry
+ *   (GRU, RNN) is the carries-only state itself; only the LSTM on webgpu, whose Slice would be a
+ *   copy program per carry (tfjs-webgpu has no view slice), runs the gate once per carry instead.
  * - A timestep of the backward pass is two programs: the step-gradient shader and dz·Rᵀ.
  * - Per sequence, the backend concatenates the T step states (and, for the gradient, the T step
  *   gradients) in a tree of at most F inputs per program (F: the backend's limit, read below).
@@ -26,10 +27,10 @@ import { sequenceDispatches, stackStepDispatches } from './dispatches.js';
 
 const carriesOf = (kind: CellKind) => CELLS[kind].carries.length;
 
-/** Programs of one layer's step: product + gate, and on webgpu a copy per carry when there are two. */
+/** Programs of one layer's step: the product, then one gate run (two carries on webgpu: one per carry). */
 function stepBound(backend: string, kind: CellKind): number {
-  const carryCopies = backend === 'webgpu' && carriesOf(kind) > 1 ? carriesOf(kind) : 0;
-  return 2 + carryCopies;
+  const gateRuns = backend === 'webgpu' ? carriesOf(kind) : 1;
+  return 1 + gateRuns;
 }
 
 /** The most inputs one Concat program of the active backend takes. */

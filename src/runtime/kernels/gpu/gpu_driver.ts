@@ -90,6 +90,10 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
   const hProjAt = oneStep ? B * gatesOf(g.kind) * H : 0;
   const h0 = scope.flat(inputs.h0);
   const c0 = lstm ? scope.flat(inputs.c0!) : undefined;
+  const gateUniforms = (t: number, k: number, firstBlock: number) => [t, hProjAt, firstBlock, ...(lstm ? [k === 0 ? 0 : BH] : []), T];
+  // A step without a tape keeps only its carries. Where slicing two carries out of the state would
+  // be two copy programs (webgpu), each carry is one run of a one-block gate shader instead.
+  const carriesApart = options.outputSequence === false && !!g.carriesOnly && carriesOf(g.kind) > 1 && !runner.slicesAreViews;
 
   const states: TensorInfo[] = new Array(T);
   for (let k = 0; k < T; k++) {
@@ -99,8 +103,15 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
     const prevState = k === 0 ? h0 : states[timestepAt(g, k - 1)];
     const prevCell = k === 0 ? c0 : prevState;
     const hProj = scope.shader(product, { prevState, recurrentKernel, ...stepInput }, []);
-    const uniforms = [t, hProjAt, ...(lstm ? [k === 0 ? 0 : BH] : []), T];
-    states[t] = scope.shader(gate, { xProj: xProj ?? hProj, hProj, biasIn, prevState, prevCell, validMask }, uniforms);
+    const gateInputs = { xProj: xProj ?? hProj, hProj, biasIn, prevState, prevCell, validMask };
+    if (carriesApart) {
+      const oneBlock = gateShader(g, 1);
+      const carries = Array.from({ length: carriesOf(g.kind) }, (_, blk) => blk).map((blk) => scope.reshape(scope.shader(oneBlock, gateInputs, gateUniforms(t, k, blk)), [B, H]));
+      const kept = [scope.empty(), ...carries, scope.empty()];
+      scope.close(kept);
+      return kept;
+    }
+    states[t] = scope.shader(gate, gateInputs, gateUniforms(t, k, 0));
     scope.releaseSince(stepStart, [states[t]]);
   }
   const workspace = scope.concat(states, 0);

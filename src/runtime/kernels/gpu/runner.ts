@@ -16,6 +16,8 @@ export interface GpuBackend extends KernelBackend {
 export interface GpuRunner {
   readonly backendName: string;
   readonly backend: GpuBackend;
+  /** Whether the backend's Slice of a contiguous range is a view (webgl) rather than a copy program (webgpu). */
+  readonly slicesAreViews: boolean;
   /** Runs `spec` on flat inputs; returns its flat float32 output [spec.outputSize]. */
   run(spec: ShaderSpec, inputs: TensorInfo[], uniformValues: number[]): TensorInfo;
   /**

@@ -129,25 +129,32 @@ function activationSlope(d: ShaderDialect, activation: RnnActivation, a: string)
  * (product_shaders.ts), the bias and the previous carries: h from block 0 of `prevState` (S_{t−1}
  * or h0), for LSTM c from `prevCell` at `cellAt` (S_{t−1} at B·H, or c0 at 0: no [h0; c0] concat).
  * Uniforms: `step` = t; `hProjAt`, where h·R starts in `hProj` (0, or B·G·H when `xProj` and
- * `hProj` are the one [x·K | h·R] output of a one-step product).
+ * `hProj` are the one [x·K | h·R] output of a one-step product); `firstBlock`, the first block of
+ * the state written: with `blocks` = 1, one run per carry writes that carry as a tensor of its own
+ * (where the backend would copy it out of the state with a Slice program).
  */
-export function gateShader(g: SequenceGeometry): ShaderSpec {
+export function gateShader(g: SequenceGeometry, blocks = stateBlocksOf(g)): ShaderSpec {
   const lstmCell = g.kind === 'lstm' ? ['prevCell'] : [];
   const inputs = ['xProj', 'hProj', 'biasIn', 'prevState', ...lstmCell, ...(g.hasMask ? ['validMask'] : [])];
   const G = gatesOf(g.kind);
   const H = g.hidden;
   const bh = g.batch * H;
   return {
-    key: `rnnGate_${geometryKey(g)}`,
+    key: `rnnGate_${geometryKey(g)}_blocks${blocks}`,
     variableNames: inputs,
-    outputSize: stateBlocksOf(g) * bh,
-    uniforms: ['step', 'hProjAt', ...(g.kind === 'lstm' ? ['cellAt'] : []), SEQ_LEN],
+    outputSize: blocks * bh,
+    uniforms: ['step', 'hProjAt', 'firstBlock', ...(g.kind === 'lstm' ? ['cellAt'] : []), SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       // Pre-activation of gate `gate` from the input side (with bias row 0) and the recurrent side.
       const xSide = (gate: number) => `getXProj((${step} * ${g.batch} + b) * ${G * H} + ${gate * H} + j) + getBiasIn(${gate * H} + j)`;
       const hSide = (gate: number) => `getHProj(${d.uniform('hProjAt')} + b * ${G * H} + ${gate * H} + j)`;
-      const lines = [splitBlockIndex(d, g), maskValue(d, g, step), d.float('hp', 'getPrevState(b * ' + H + ' + j)')];
+      const lines = [
+        splitBlockIndex(d, g),
+        `blk = blk + ${d.uniform('firstBlock')};`,
+        maskValue(d, g, step),
+        d.float('hp', 'getPrevState(b * ' + H + ' + j)'),
+      ];
       const keepIfMasked = (computed: string, carried: string) => valid(d, computed, carried);
       if (g.kind === 'lstm') {
         lines.push(

@@ -55,6 +55,7 @@ function webglRunner(backend: GpuBackend): GpuRunner {
   return {
     backendName: 'webgl',
     backend,
+    slicesAreViews: true,
     run: (spec, inputs, uniformValues) =>
       webgl.runWebGLProgram(webglProgram(spec), inputs, 'float32', uniformValues.map((v) => [v])),
     // The backend's matmul writes packed textures; our programs read unpacked ones.
