@@ -49,7 +49,6 @@ function geometryOf(inputs: SequenceInputs, options: GpuSequenceOptions): Sequen
     timeMajor: options.timeMajor,
     reverse: options.reverse,
     hasMask: inputs.mask != null && sizeOf(inputs.mask) > 0,
-    carriesOnly: !options.saveForBackward,
   };
 }
 
@@ -71,7 +70,8 @@ function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInfo): Ten
 /** Forward: [output, hT, (cT), workspace]. */
 export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
   const scope = new GpuScope(runner);
-  const g = geometryOf(inputs, options);
+  // Without a gradient to come, each step's state holds only the carries.
+  const g: SequenceGeometry = { ...geometryOf(inputs, options), carriesOnly: !options.saveForBackward };
   const { batch: B, hidden: H, time: T } = g;
   const BH = B * H;
   const lstm = g.kind === 'lstm';
