@@ -9,6 +9,11 @@
  *   npm run bench:browser -- [--backends webgl,webgpu] [--cells lstm,gru,gru-reset-before,rnn] [--lengths 10,30]
  *                            [--batch 8] [--input 16] [--hidden 32] [--repeats 3]
  * Results also go to .bench-out/browser.json.
+ *
+ *   npm run bench:browser -- --dispatches [--cells lstm,gru,rnn] [--lengths 20,40]
+ * counts instead the GPU programs dispatched per step (batch 1, 1–3 stacked layers) and per
+ * sequence (batch 1, forward and forward+backward), beside tf.multiRNNCell(basicLSTMCell) and
+ * tf.layers, as a markdown table (also .bench-out/browser-dispatches.json).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,6 +21,29 @@ import { chromium } from 'playwright-core';
 import { startDemoServer } from '../demo/serve.js';
 import { chromiumArgs, chromiumExecutable } from '../test/browser/chromium.js';
 import type { BenchRow } from './browser/main.js';
+import type { DispatchRow } from './browser/dispatches.js';
+
+const CELL_NAMES = { lstm: 'LSTM', gru: 'GRU', rnn: 'SimpleRNN' };
+
+/** The dispatch counts as a markdown table: a row per cell and case, a column pair per backend. */
+function printDispatches(rows: DispatchRow[]): void {
+  const backends = [...new Set(rows.map((r) => r.backend))];
+  const caseOf = (r: DispatchRow) =>
+    r.what === 'step' ? `cell.step, ${r.size} layer${r.size > 1 ? 's' : ''}` : `${r.what === 'fwd' ? 'forward' : 'fwd+bwd'}, T=${r.size}`;
+  const columns = backends.flatMap((b) => [`${b}: rnn-migrate`, `${b}: tfjs`]);
+  console.log('Programs dispatched, batch 1, input 8, hidden 16 (tfjs: tf.multiRNNCell(basicLSTMCell) per step, tf.layers per sequence)\n');
+  console.log(`| cell | case | ${columns.join(' | ')} |`);
+  console.log(`|---|---|${columns.map(() => '---:').join('|')}|`);
+  const keys = [...new Set(rows.map((r) => `${r.cell}|${caseOf(r)}`))];
+  for (const key of keys) {
+    const own = rows.filter((r) => `${r.cell}|${caseOf(r)}` === key);
+    const cells = backends.flatMap((b) => {
+      const r = own.find((o) => o.backend === b);
+      return [r ? String(r.ours) : '—', r?.tfjs == null ? '—' : String(r.tfjs)];
+    });
+    console.log(`| ${CELL_NAMES[own[0].cell]} | ${caseOf(own[0])} | ${cells.join(' | ')} |`);
+  }
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -26,14 +54,17 @@ const { values: args } = parseArgs({
     input: { type: 'string', default: '16' },
     hidden: { type: 'string', default: '32' },
     repeats: { type: 'string', default: '3' },
+    dispatches: { type: 'boolean', default: false },
   },
 });
+if (args.dispatches && process.argv.every((a) => !a.startsWith('--lengths'))) args.lengths = '20,40';
+if (args.dispatches && process.argv.every((a) => !a.startsWith('--cells'))) args.cells = 'lstm,gru,rnn';
 
 const server = await startDemoServer(0, { watch: false });
 const browser = await chromium.launch({ executablePath: chromiumExecutable(), headless: true, args: chromiumArgs });
 try {
   const page = await browser.newPage();
-  const query = new URLSearchParams(args as Record<string, string>).toString();
+  const query = new URLSearchParams(Object.entries(args).map(([k, v]) => [k, String(v)])).toString();
   page.on('pageerror', (error) => console.error('page error:', error.message));
   // Vite bundles tfjs on the first visit: do not wait for the load event.
   await page.goto(new URL(`../bench/browser/?${query}`, server.url).toString(), { waitUntil: 'commit' });
@@ -42,9 +73,16 @@ try {
   });
   const result = (await page.evaluate(() => (window as unknown as { benchResult: unknown }).benchResult)) as {
     rows?: BenchRow[];
+    dispatches?: DispatchRow[];
     error?: string;
   };
   if (result.error) throw new Error(result.error);
+  if (result.dispatches) {
+    mkdirSync('.bench-out', { recursive: true });
+    writeFileSync('.bench-out/browser-dispatches.json', JSON.stringify({ args, chromium: browser.version(), rows: result.dispatches }, null, 2));
+    printDispatches(result.dispatches);
+    process.exit(0);
+  }
   const rows = result.rows!;
   mkdirSync('.bench-out', { recursive: true });
   writeFileSync('.bench-out/browser.json', JSON.stringify({ args, chromium: browser.version(), rows }, null, 2));

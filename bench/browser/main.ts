@@ -15,6 +15,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { GRU, LSTM, RNN } from 'rnn-migrate';
 import { GRUCell, GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN, Recur } from 'rnn-migrate/legacy';
 import { medianTime } from '../../demo/compare.js';
+import { dispatchRows } from './dispatches.js';
 
 import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
 
@@ -134,7 +135,23 @@ async function benchOne(backend: string, renderer: string, cell: BenchCell, T: n
   return rows;
 }
 
+/** `--dispatches`: programs dispatched per step and per sequence, instead of times. */
+async function countPrograms(): Promise<void> {
+  const rows = [];
+  for (const backend of backends) {
+    if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
+    await tf.ready();
+    log.textContent = `${backend}: counting programs…`;
+    // The counter builds default cells; the reset-before GRU's 4 programs per step each way are
+    // stated in the README (its own driver, gpu/gru_reset_before_driver.ts).
+    const kinds = cells.filter((cell): cell is CellKind => cell !== 'gru-reset-before');
+    rows.push(...dispatchRows(backend, kinds, lengths));
+  }
+  (window as unknown as { benchResult: unknown }).benchResult = { dispatches: rows };
+}
+
 async function main(): Promise<void> {
+  if (params.get('dispatches') === 'true') return countPrograms();
   const rows: BenchRow[] = [];
   for (const backend of backends) {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);

@@ -15,6 +15,7 @@ import {
   outputShader,
   previousHiddenShader,
 } from '../../src/runtime/kernels/gpu/shaders.js';
+import { recurrentGradProductShader, recurrentProductShader } from '../../src/runtime/kernels/gpu/product_shaders.js';
 import { DEFAULT_STORAGE_BUFFERS, checkBindingSizes, webgpuProgram } from '../../src/runtime/kernels/webgpu/index.js';
 import { onBackend, seeded } from './backends.js';
 import { buildLayer } from './cases.js';
@@ -33,7 +34,7 @@ describe('WebGPU device limits', () => {
   it('every shader variant fits the default 8 storage buffers', () => {
     let widest = 0;
     for (const g of variants()) {
-      const specs = [gateShader(g), outputShader(g), previousHiddenShader(g)];
+      const specs = [gateShader(g), outputShader(g), previousHiddenShader(g), recurrentProductShader(g), recurrentProductShader(g, 3), recurrentGradProductShader(g)];
       for (const hasDOutput of [false, true]) specs.push(stepGradShader(g, hasDOutput), carryGradShader(g, hasDOutput));
       for (const spec of specs) {
         const buffers = spec.variableNames.length + 1; // the inputs and the output

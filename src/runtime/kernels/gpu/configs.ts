@@ -76,10 +76,11 @@ export function gpuKernelConfigs(backendName: string, makeRunner: (backend: GpuB
           timeMajor: true,
           reverse: false,
           saveForBackward: attrs.saveForBackward !== false,
+          outputSequence: false,
           ...variantOfAttrs(attrs),
         },
       );
-      // [h, (c), workspace]; the one-step output sequence is not a step output.
+      // [h, (c), workspace]; the (empty) output sequence is not a step output.
       runner.backend.disposeData(sequenceOutput.dataId);
       return rest;
     });

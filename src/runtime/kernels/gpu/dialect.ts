@@ -16,6 +16,8 @@ export interface ShaderDialect {
   pick(condition: string, whenTrue: string, whenFalse: string): string;
   /** A per-run int uniform declared by the program. */
   uniform(name: string): string;
+  /** `for (k = 0; k < count; k++) { body }` with an int counter `k`. */
+  loop(counter: string, count: number | string, body: string): string;
   /** Global helper functions every cell shader uses (stable sigmoid and tanh). */
   readonly helpers: string;
 }
@@ -27,6 +29,7 @@ export const glsl: ShaderDialect = {
   toFloat: (value) => `float(${value})`,
   pick: (condition, whenTrue, whenFalse) => `((${condition}) ? (${whenTrue}) : (${whenFalse}))`,
   uniform: (name) => name,
+  loop: (counter, count, body) => `for (int ${counter} = 0; ${counter} < ${count}; ${counter}++) { ${body} }`,
   // tanh through exp(−2|v|), which never overflows; σ(v) = ½ + ½·tanh(v/2) shares it.
   helpers: `
     float rnnTanh(float v) {
@@ -45,6 +48,7 @@ export const wgsl: ShaderDialect = {
   toFloat: (value) => `f32(${value})`,
   pick: (condition, whenTrue, whenFalse) => `select(${whenFalse}, ${whenTrue}, ${condition})`,
   uniform: (name) => `uniforms.${name}`,
+  loop: (counter, count, body) => `for (var ${counter} : i32 = 0; ${counter} < ${count}; ${counter}++) { ${body} }`,
   helpers: `
     fn rnnTanh(v : f32) -> f32 {
       let e = exp(-2.0 * abs(v));

@@ -1,16 +1,17 @@
 /**
  * The GPU sequence kernels, forward and fused BPTT backward, for LSTM, GRU and RNN: one input
- * projection matmul for the whole sequence, then per timestep one recurrent matmul through the
- * backend and one gate shader (masks and reverse handled inside the shader); the backward pass runs
- * per timestep one shader and one matmul, and the weight gradients at the end as three
- * whole-sequence matmuls and a column sum. The same code drives webgl and webgpu.
+ * projection matmul for the whole sequence, then per timestep two programs, the recurrent product
+ * (product_shaders.ts, reading h in place) and one gate shader (masks and reverse handled inside
+ * the shader); the backward pass runs per timestep the same two (step gradient, dz·Rᵀ), and the
+ * weight gradients at the end as three whole-sequence matmuls and a column sum. A sequence of one
+ * step (cell.step) folds x·K into its product. The same code drives webgl and webgpu.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { CellKind, CellVariant } from '../cell_table.js';
 import type { SequenceGradInputs, SequenceInputs } from '../kernel_names.js';
 import { GpuScope, type GpuRunner } from './runner.js';
+import { recurrentGradProductShader, recurrentProductShader } from './product_shaders.js';
 import {
-  STATE_BLOCKS,
   carriesOf,
   gatesOf,
   type SequenceGeometry,
@@ -18,6 +19,7 @@ import {
   gateShader,
   outputShader,
   previousHiddenShader,
+  stateBlocksOf,
   stepGradShader,
 } from './shaders.js';
 
@@ -27,6 +29,8 @@ export interface GpuSequenceOptions extends Partial<CellVariant> {
   timeMajor: boolean;
   reverse: boolean;
   saveForBackward: boolean;
+  /** False for a step: the output sequence (h again) is not computed. Default true. */
+  outputSequence?: boolean;
 }
 
 export const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
@@ -54,7 +58,7 @@ function refuseResetBefore(options: GpuSequenceOptions): void {
 /** The timestep processed k-th. */
 export const timestepAt = (g: SequenceGeometry, k: number) => (g.reverse ? g.time - 1 - k : k);
 
-/** Flat [h0; c0]: the state the first processed step reads its carry from. */
+/** Flat [h0; c0]: the initial state the backward shaders read the first step's carry from. */
 export function initialState(scope: GpuScope, inputs: SequenceInputs): TensorInfo {
   const h0 = scope.flat(inputs.h0);
   return inputs.c0 ? scope.concat([h0, scope.flat(inputs.c0)], 0) : h0;
@@ -70,33 +74,56 @@ export function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInf
 export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
   refuseResetBefore(options);
   const scope = new GpuScope(runner);
-  const g = geometryOf(inputs, options);
+  // Without a gradient to come, each step's state holds only the carries.
+  const g: SequenceGeometry = { ...geometryOf(inputs, options), carriesOnly: !options.saveForBackward };
   const { batch: B, hidden: H, time: T } = g;
   const BH = B * H;
-  const K = STATE_BLOCKS[g.kind];
-  const validMask = g.hasMask ? scope.flat(inputs.mask!) : undefined;
-  const biasIn = scope.flat(inputs.bias);
-  const xProj = scope.flat(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel));
+  const lstm = g.kind === 'lstm';
+  // What our shaders read at every step, in their form once (webgl: unpacked) instead of per step.
+  const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
+  const biasIn = scope.flat(scope.readable(inputs.bias));
+  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
+  // One step: x·K goes into the step's product shader; longer: one matmul for all steps (and the
+  // kernel, if new to the device, uploaded in the form the step shader reads).
+  const oneStep = T === 1;
+  if (!oneStep) scope.upload(inputs.kernel);
+  const xProj = oneStep ? undefined : scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel)));
+  const stepInput = oneStep ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readable(inputs.kernel)) } : {};
+  const product = recurrentProductShader(g, oneStep ? inputs.x.shape[2] : 0);
   const gate = gateShader(g);
+  const hProjAt = oneStep ? B * gatesOf(g.kind) * H : 0;
+  const h0 = scope.flat(inputs.h0);
+  const c0 = lstm ? scope.flat(inputs.c0!) : undefined;
+  const gateUniforms = (t: number, k: number, firstBlock: number) => [t, hProjAt, firstBlock, ...(lstm ? [k === 0 ? 0 : BH] : []), T];
+  // A step without a tape keeps only its carries. Where slicing two carries out of the state would
+  // be two copy programs (webgpu), each carry is one run of a one-block gate shader instead.
+  const carriesApart = options.outputSequence === false && !!g.carriesOnly && carriesOf(g.kind) > 1 && !runner.slicesAreViews;
 
   const states: TensorInfo[] = new Array(T);
-  let previous = initialState(scope, inputs);
   for (let k = 0; k < T; k++) {
     const t = timestepAt(g, k);
     const stepStart = scope.mark();
-    const hPrev = k === 0 ? inputs.h0 : scope.reshape(scope.slice(previous, [0], [BH]), [B, H]);
-    const hProj = scope.flat(scope.matMul(hPrev, inputs.recurrentKernel));
-    states[t] = scope.shader(gate, { xProj, hProj, biasIn, prevState: previous, validMask }, [t, T]);
+    // The previous carries in place: h is block 0 of the previous state (or h0), c block 1 (or c0).
+    const prevState = k === 0 ? h0 : states[timestepAt(g, k - 1)];
+    const prevCell = k === 0 ? c0 : prevState;
+    const hProj = scope.shader(product, { prevState, recurrentKernel, ...stepInput }, []);
+    const gateInputs = { xProj: xProj ?? hProj, hProj, biasIn, prevState, prevCell, validMask };
+    if (carriesApart) {
+      const oneBlock = gateShader(g, 1);
+      const carries = Array.from({ length: carriesOf(g.kind) }, (_, blk) => blk).map((blk) => scope.reshape(scope.shader(oneBlock, gateInputs, gateUniforms(t, k, blk)), [B, H]));
+      const kept = [scope.empty(), ...carries, scope.empty()];
+      scope.close(kept);
+      return kept;
+    }
+    states[t] = scope.shader(gate, gateInputs, gateUniforms(t, k, 0));
     scope.releaseSince(stepStart, [states[t]]);
-    previous = states[t];
   }
   const workspace = scope.concat(states, 0);
-  const output = scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [
-    inputs.x.shape[0],
-    inputs.x.shape[1],
-    H,
-  ]);
-  const lastBase = timestepAt(g, T - 1) * K * BH;
+  const output =
+    options.outputSequence === false
+      ? scope.empty()
+      : scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [inputs.x.shape[0], inputs.x.shape[1], H]);
+  const lastBase = timestepAt(g, T - 1) * stateBlocksOf(g) * BH;
   const carries = [scope.reshape(scope.slice(workspace, [lastBase], [BH]), [B, H])];
   if (g.kind === 'lstm') carries.push(scope.reshape(scope.slice(workspace, [lastBase + BH], [BH]), [B, H]));
   const kept = [output, ...carries, options.saveForBackward ? workspace : scope.empty()];
@@ -126,36 +153,36 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   const GH = gatesOf(g.kind) * H;
   const inputSize = inputs.x.shape[2];
   const hasDOutput = inputs.dOutput != null && sizeOf(inputs.dOutput) > 0;
-  const validMask = g.hasMask ? scope.flat(inputs.mask!) : undefined;
-  const dOutput = hasDOutput ? scope.flat(inputs.dOutput!) : undefined;
+  const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
+  const dOutput = hasDOutput ? scope.flat(scope.readable(inputs.dOutput!)) : undefined;
   const workspace = inputs.workspace;
   const initState = initialState(scope, inputs);
   const stepGrad = stepGradShader(g, hasDOutput);
+  const gradProduct = recurrentGradProductShader(g);
+  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
   const C = carriesOf(g.kind);
   const sides = g.kind === 'gru' ? 2 : 1;
 
-  // One shader per timestep (stepGradShader): it finishes the carry gradient of the step handled
-  // just before (from that step's dz·Rᵀ) and computes this step's dz. It starts from [dhT; dcT].
+  // Two programs per timestep: stepGradShader finishes the carry gradient of the step handled just
+  // before (from that step's dz·Rᵀ) and computes this step's dz; then dz·Rᵀ, reading dz in place.
+  // It starts from [dhT; dcT]. The step outputs [carry gradient | dz] are kept whole for the
+  // weight gradients (one slice of them all after the loop, not one per step).
   let prevGrad = g.kind === 'lstm' ? scope.concat([scope.flat(inputs.dhT), scope.flat(inputs.dcT!)], 0) : scope.flat(inputs.dhT);
+  const firstGrad = prevGrad;
   let dhRec = prevGrad; // not read on the first step
-  const gateGrads: TensorInfo[] = new Array(T);
+  const stepGrads: TensorInfo[] = new Array(T);
   for (let k = T - 1; k >= 0; k--) {
     const t = timestepAt(g, k);
     const nextStep = k === T - 1 ? -1 : timestepAt(g, k + 1);
     const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
-    const stepStart = scope.mark();
     const out = scope.shader(stepGrad, { workspace, initState, dOutput, prevGrad, dhRec, validMask }, [t, nextStep, prevStep, T]);
-    const dz = scope.slice(out, [C * BH], [sides * B * GH]);
-    // GRU: the recurrent side is the second half of dz.
-    const dzRecurrent = g.kind === 'gru' ? scope.slice(out, [C * BH + B * GH], [B * GH]) : dz;
-    const [prevGradUsed, dhRecUsed] = [prevGrad, dhRec];
-    dhRec = scope.flat(scope.matMul(scope.reshape(dzRecurrent, [B, GH]), inputs.recurrentKernel, false, true));
+    const dhRecUsed = dhRec;
+    dhRec = scope.shader(gradProduct, { stepGrad: out, recurrentKernel }, []);
+    if (dhRecUsed !== firstGrad) scope.release(dhRecUsed);
     prevGrad = out;
-    gateGrads[t] = dz;
-    scope.releaseSince(stepStart, [out, dz, dhRec]);
-    scope.release(prevGradUsed);
-    if (dhRecUsed !== prevGradUsed) scope.release(dhRecUsed);
+    stepGrads[t] = out;
   }
+  scope.release(firstGrad);
   // The gradient reaching the initial carry: the carry pass of the first processed step.
   const firstStep = timestepAt(g, 0);
   const dhCarry = scope.slice(prevGrad, [0], [BH]);
@@ -169,7 +196,9 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   if (g.kind === 'lstm') dInitial.push(scope.reshape(scope.slice(initialGrad, [BH], [BH]), [B, H]));
 
   // [T, sides, B, G·H] → per side, rows in time-major order.
-  const allGateGrads = scope.concat(gateGrads, 0);
+  const stepGradSize = C * BH + sides * B * GH;
+  const allStepGrads = scope.reshape(scope.concat(stepGrads, 0), [T, stepGradSize]);
+  const allGateGrads = scope.slice(allStepGrads, [0, C * BH], [T, sides * B * GH]);
   let dzInput: TensorInfo;
   let dzRecurrent: TensorInfo;
   let dBias: TensorInfo;

@@ -16,8 +16,22 @@ export interface GpuBackend extends KernelBackend {
 export interface GpuRunner {
   readonly backendName: string;
   readonly backend: GpuBackend;
+  /** Whether the backend's Slice of a contiguous range is a view (webgl) rather than a copy program (webgpu). */
+  readonly slicesAreViews: boolean;
   /** Runs `spec` on flat inputs; returns its flat float32 output [spec.outputSize]. */
   run(spec: ShaderSpec, inputs: TensorInfo[], uniformValues: number[]): TensorInfo;
+  /**
+   * `x` in the form our shaders read, for a tensor they read many times (webgl: unpacked once,
+   * where the backend would unpack a packed input again for every program reading it); owned by
+   * the caller when it is not `x`.
+   */
+  readable(x: TensorInfo): TensorInfo;
+  /**
+   * Puts `x` on the device in the form our shaders read if it is not there yet (webgl: a weight's
+   * texture keeps the form of its first upload; uploaded packed for the backend's matmul, every
+   * step program of ours would unpack it again).
+   */
+  upload(x: TensorInfo): void;
 }
 
 /**
@@ -111,15 +125,29 @@ export class GpuScope {
   }
 
   concat(xs: TensorInfo[], axis: number): TensorInfo {
+    // One tensor: a reshape shares it, where webgl's Concat would clone it.
+    if (xs.length === 1) return this.reshape(xs[0], xs[0].shape);
     return this.kernel('Concat', xs, { axis });
   }
 
   slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    // All of x: a reshape shares its data, where webgpu's Slice would copy it.
+    if (size.every((n, i) => begin[i] === 0 && n === x.shape[i])) return this.reshape(x, size);
     return this.kernel('Slice', { x }, { begin, size });
   }
 
   sum(x: TensorInfo, axis: number[]): TensorInfo {
     return this.kernel('Sum', { x }, { axis, keepDims: false });
+  }
+
+  /** `x` in the form our shaders read (GpuRunner.readable), tracked when it is a new tensor. */
+  readable(x: TensorInfo): TensorInfo {
+    const out = this.runner.readable(x);
+    return out === x ? x : this.track(out);
+  }
+
+  upload(x: TensorInfo): void {
+    this.runner.upload(x);
   }
 
   empty(): TensorInfo {

@@ -43,6 +43,11 @@ export interface SequenceGeometry {
   timeMajor: boolean;
   reverse: boolean;
   hasMask: boolean;
+  /**
+   * The forward pass keeps no workspace (no gradient will be taken): each step's state holds only
+   * the carries (blocks h, c), so a GRU or RNN step's state is its h output itself.
+   */
+  carriesOnly?: boolean;
 }
 
 /** Blocks of the per-step state S_t (the GPU workspace layout above). */
@@ -51,9 +56,11 @@ export const STATE_BLOCKS: Record<CellKind, number> = { lstm: 6, gru: 5, rnn: 2 
 export const gatesOf = (kind: CellKind): number => CELLS[kind].gates;
 /** Carry entries of a cell (h, and c for LSTM), from the cell table. */
 export const carriesOf = (kind: CellKind): number => CELLS[kind].carries.length;
+/** Blocks of each step's state in this run (all of STATE_BLOCKS, or only the carries). */
+export const stateBlocksOf = (g: SequenceGeometry): number => (g.carriesOnly ? carriesOf(g.kind) : STATE_BLOCKS[g.kind]);
 
 export function geometryKey(g: SequenceGeometry): string {
-  return `${g.kind}_${g.activation}_${g.recurrentActivation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}`;
+  return `${g.kind}_${g.activation}_${g.recurrentActivation}_b${g.batch}_h${g.hidden}_${g.timeMajor ? 'tm' : 'bm'}_${g.reverse ? 'rev' : 'fwd'}_${g.hasMask ? 'mask' : 'nomask'}${g.carriesOnly ? '_carries' : ''}`;
 }
 
 /** Declares b, j (and blk) from `index` over a [blocks, B, H] output. */
@@ -83,7 +90,7 @@ export function valid(d: ShaderDialect, computed: string, carried: string, mask 
 
 /** Index of element (b, j) of block `blk` of S_t in the workspace. */
 export function wsIndex(g: SequenceGeometry, t: string, blk: number | string): string {
-  const k = STATE_BLOCKS[g.kind];
+  const k = stateBlocksOf(g);
   return `((${t} * ${k} + ${blk}) * ${g.batch} + b) * ${g.hidden} + j`;
 }
 
@@ -118,29 +125,40 @@ export function activationSlope(d: ShaderDialect, activation: RnnActivation, a: 
 }
 
 /**
- * Forward gate pass of one timestep: S_t from the projected input, h_{t−1}·R (one matmul through
- * the backend), the bias and S_{t−1} (or the initial carry [h0; c0]). Uniform `step` = t.
+ * Forward gate pass of one timestep: S_t (or only its carries) from the projected input, h_{t−1}·R
+ * (product_shaders.ts), the bias and the previous carries: h from block 0 of `prevState` (S_{t−1}
+ * or h0), for LSTM c from `prevCell` at `cellAt` (S_{t−1} at B·H, or c0 at 0: no [h0; c0] concat).
+ * Uniforms: `step` = t; `hProjAt`, where h·R starts in `hProj` (0, or B·G·H when `xProj` and
+ * `hProj` are the one [x·K | h·R] output of a one-step product); `firstBlock`, the first block of
+ * the state written: with `blocks` = 1, one run per carry writes that carry as a tensor of its own
+ * (where the backend would copy it out of the state with a Slice program).
  */
-export function gateShader(g: SequenceGeometry): ShaderSpec {
-  const inputs = ['xProj', 'hProj', 'biasIn', 'prevState', ...(g.hasMask ? ['validMask'] : [])];
+export function gateShader(g: SequenceGeometry, blocks = stateBlocksOf(g)): ShaderSpec {
+  const lstmCell = g.kind === 'lstm' ? ['prevCell'] : [];
+  const inputs = ['xProj', 'hProj', 'biasIn', 'prevState', ...lstmCell, ...(g.hasMask ? ['validMask'] : [])];
   const G = gatesOf(g.kind);
   const H = g.hidden;
   const bh = g.batch * H;
   return {
-    key: `rnnGate_${geometryKey(g)}`,
+    key: `rnnGate_${geometryKey(g)}_blocks${blocks}`,
     variableNames: inputs,
-    outputSize: STATE_BLOCKS[g.kind] * bh,
-    uniforms: ['step', SEQ_LEN],
+    outputSize: blocks * bh,
+    uniforms: ['step', 'hProjAt', 'firstBlock', ...(g.kind === 'lstm' ? ['cellAt'] : []), SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       // Pre-activation of gate `gate` from the input side (with bias row 0) and the recurrent side.
       const xSide = (gate: number) => `getXProj((${step} * ${g.batch} + b) * ${G * H} + ${gate * H} + j) + getBiasIn(${gate * H} + j)`;
-      const hSide = (gate: number) => `getHProj(b * ${G * H} + ${gate * H} + j)`;
-      const lines = [splitBlockIndex(d, g), maskValue(d, g, step), d.float('hp', 'getPrevState(b * ' + H + ' + j)')];
+      const hSide = (gate: number) => `getHProj(${d.uniform('hProjAt')} + b * ${G * H} + ${gate * H} + j)`;
+      const lines = [
+        splitBlockIndex(d, g),
+        `blk = blk + ${d.uniform('firstBlock')};`,
+        maskValue(d, g, step),
+        d.float('hp', 'getPrevState(b * ' + H + ' + j)'),
+      ];
       const keepIfMasked = (computed: string, carried: string) => valid(d, computed, carried);
       if (g.kind === 'lstm') {
         lines.push(
-          d.float('cp', `getPrevState(${bh} + b * ${H} + j)`),
+          d.float('cp', `getPrevCell(${d.uniform('cellAt')} + b * ${H} + j)`),
           d.float('ig', gate(g, `${xSide(0)} + ${hSide(0)}`)),
           d.float('fg', gate(g, `${xSide(1)} + ${hSide(1)}`)),
           d.float('gg', activate(g.activation, `${xSide(2)} + ${hSide(2)}`)),

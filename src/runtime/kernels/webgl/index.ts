@@ -20,6 +20,11 @@ interface WebGLProgram {
 
 interface WebGLBackendLike extends GpuBackend {
   runWebGLProgram(program: WebGLProgram, inputs: TensorInfo[], outputDtype: DataType, customUniformValues?: number[][]): TensorInfo;
+  /** Public members of MathBackendWebGL: a tensor's texture (packed: 2×2 values per texel) and its unpacking. */
+  texData: { get(dataId: object): { isPacked?: boolean; texture?: unknown; values?: unknown } | undefined };
+  unpackTensor(input: TensorInfo): TensorInfo;
+  /** Uploads a tensor's values in its current form (unpacked for a new tensor). */
+  uploadToGPU(dataId: object): void;
 }
 
 export function webglProgram(spec: ShaderSpec): WebGLProgram {
@@ -43,11 +48,23 @@ export function webglProgram(spec: ShaderSpec): WebGLProgram {
 
 function webglRunner(backend: GpuBackend): GpuRunner {
   const webgl = backend as WebGLBackendLike;
+  const upload = (x: TensorInfo) => {
+    const data = webgl.texData.get(x.dataId);
+    if (data && data.texture == null && data.values != null && !data.isPacked) webgl.uploadToGPU(x.dataId);
+  };
   return {
     backendName: 'webgl',
     backend,
+    slicesAreViews: true,
     run: (spec, inputs, uniformValues) =>
       webgl.runWebGLProgram(webglProgram(spec), inputs, 'float32', uniformValues.map((v) => [v])),
+    // The backend's matmul writes packed textures; our programs read unpacked ones.
+    readable: (x) => {
+      if (webgl.texData.get(x.dataId)?.isPacked) return webgl.unpackTensor(x);
+      upload(x);
+      return x;
+    },
+    upload,
   };
 }
 

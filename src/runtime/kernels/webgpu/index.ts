@@ -89,6 +89,9 @@ function webgpuRunner(backend: GpuBackend): GpuRunner {
   return {
     backendName: 'webgpu',
     backend,
+    slicesAreViews: false,
+    readable: (x) => x,
+    upload: () => {},
     run: (spec, inputs, uniformValues) => {
       checkBindingSizes(spec, inputs, maxBindingBytes);
       return webgpu.runWebGPUProgram(
