@@ -45,11 +45,11 @@ export function hostForward(kind: CellKind, g: SequenceGeometry, a: HostCellData
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
   const rows = g.batch * g.time;
-  const workspace = projectInputs(g, math, a.x, a.kernel, G, saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0);
+  const workspace = projectInputs(g, math, a, G, saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0);
   const carries = a.carries.map((carry) => Float32Array.from(carry));
   const output = new Float32Array(rows * H);
   const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: a.bias, recurrentKernel: a.recurrentKernel, carries, output });
-  forwardSteps(g, math, a.mask, carries[0], a.recurrentKernel, G, row);
+  forwardSteps(g, math, a.mask, carries[0], a, G, row);
   return { output, carries, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 

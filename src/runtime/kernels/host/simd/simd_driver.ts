@@ -13,7 +13,8 @@ import { prepareRight, type HostMath } from '../host_math.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
-import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './time_loops.js';
+import { inputProjection } from '../time_loops.js';
+import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, projectedForwardLoop, transposeFloats, weightGradientOptions } from './time_loops.js';
 
 /** The cell's second product per step over the given arena buffers, or null; release() after the loop. */
 function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: SequenceGeometry, [operand, product]: ArenaBuffer[],
@@ -23,13 +24,26 @@ function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: S
   return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
 }
 
+/**
+ * Whether a cell with a fused projection runs x·K up front instead (projectedForwardLoop): when
+ * the backend multiplies by its weight tensors in place (a.resident), at the batch sizes where a
+ * step's product is a GEMV bound by reading the weights, so reading R alone per step beats
+ * reading [K; R] (LSTM 1×64×512×512 on wasm: ≈ 2–4× faster). At larger batches the two measured
+ * alike, and the fused product's depth D + H keeps the GEMM nearer its peak when D is small.
+ */
+function projectedPays(g: SequenceGeometry, a: HostCellData): boolean {
+  return a.resident !== undefined && g.batch <= PROJECTED_MAX_BATCH;
+}
+const PROJECTED_MAX_BATCH = 8;
+
 export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: CellKind, g: SequenceGeometry, a: HostCellData,
   saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
   const rows = g.batch * g.time;
+  const fused = cell.fusedProjection && !projectedPays(g, a);
   // Without a fused projection x·K is the workspace's first block even when nothing is kept.
-  const workspaceFloats = saveForBackward ? hostWorkspaceFloats(kind, rows, H) : cell.fusedProjection ? 0 : rows * G;
+  const workspaceFloats = Math.max(saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0, fused ? 0 : rows * G);
   const secondFloats = cell.secondWeight ? g.batch * H : 0;
   const [workspace, output, product, bias, scratch, secondOperand, secondProductBuffer, ...carries] = allocate(kernels, [
     workspaceFloats, rows * H, g.batch * G, a.bias.length, H, secondFloats, secondFloats, ...a.carries.map(() => g.batch * H),
@@ -40,11 +54,13 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
   const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch, second: second.second };
   const step = (row0: number) => cell.forwardStep(kernels, c, row0);
   try {
-    if (cell.fusedProjection) {
+    if (fused) {
       fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, carries[0], product, step);
     } else {
-      math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * G), rows, g.inputSize, G);
-      forwardLoop(g, math, a.recurrentKernel, G, carries[0], product, step);
+      const projections = workspace.view.subarray(0, rows * G);
+      inputProjection(g, math, a, G, projections);
+      if (cell.fusedProjection) projectedForwardLoop(g, math, a, G, projections, carries[0], product, step);
+      else forwardLoop(g, math, a, G, carries[0], product, step);
     }
   } finally {
     second.release();
