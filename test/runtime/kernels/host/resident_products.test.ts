@@ -2,9 +2,10 @@
  * The sequence forward over weights where the backend keeps them (HostCellData.resident): on wasm
  * x·K and h·R multiply the weight tensors in place with XNNPACK, which keeps its packing of each
  * weight per tensor id. Checked against a plain triple loop and the composite implementation:
- * batch 1 (the projected loop), a batch over its limit (the fused loop), odd sizes, reverse,
- * time-major and masks; a Variable assigned between calls is seen at the next call (no stale
- * packing); the forward never copies the weights out of the backend; repeated calls hold no more
+ * weights outweighing the rows (the projected loop: x·K up front, R alone per step), rows
+ * outweighing small weights (the fused loop), odd sizes (the JS path), reverse, time-major and
+ * masks; a Variable assigned between calls is seen at the next call (no stale packing); the
+ * projected forward never copies x or the weights out of the backend; repeated calls hold no more
  * heap or tensors than the first.
  */
 import { describe, expect, it } from 'vitest';

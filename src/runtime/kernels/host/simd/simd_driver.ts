@@ -25,23 +25,27 @@ function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: S
 }
 
 /**
- * Whether a cell with a fused projection runs x·K up front instead (projectedForwardLoop): when
- * the backend multiplies by its weight tensors in place (a.resident), at the batch sizes where a
- * step's product is a GEMV bound by reading the weights, so reading R alone per step beats
- * reading [K; R] (LSTM 1×64×512×512 on wasm: ≈ 2–4× faster). At larger batches the two measured
- * alike, and the fused product's depth D + H keeps the GEMM nearer its peak when D is small.
+ * Whether a cell with a fused projection runs x·K up front instead (projectedForwardLoop), when
+ * the backend multiplies by its weight tensors in place (a.resident): it reads R alone per step
+ * and needs no per-call [K; R], but adds a row of x·K per step. Measured on wasm (LSTM forward,
+ * loaded machine, min of 5–7 interleaved runs): with K ≥ 1 MiB it wins at every batch
+ * (1×64×512×512 3.3×, 16×64×512×512 1.3×, 64×64×512×512 1.4× faster: R alone stays in L2 where
+ * [K; R] did not); with a small K it wins only while the weights outweigh the rows (1×64×128×128
+ * 2×), and loses up to 2–3× on long small-weight sequences (4×512×16×64, 8×1000×16×64).
  */
-function projectedPays(g: SequenceGeometry, a: HostCellData): boolean {
-  return a.resident !== undefined && g.batch <= PROJECTED_MAX_BATCH;
+function projectedPays(g: SequenceGeometry, a: HostCellData, gates: number): boolean {
+  const D = g.inputSize;
+  return a.resident !== undefined && (D * gates >= PROJECTED_MIN_KERNEL_FLOATS || D + g.hidden >= g.batch * g.time);
 }
-const PROJECTED_MAX_BATCH = 8;
+/** 1 MiB of K. */
+const PROJECTED_MIN_KERNEL_FLOATS = 2 ** 18;
 
 export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: CellKind, g: SequenceGeometry, a: HostCellData,
   saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
   const rows = g.batch * g.time;
-  const fused = cell.fusedProjection && !projectedPays(g, a);
+  const fused = cell.fusedProjection && !projectedPays(g, a, G);
   // Without a fused projection x·K is the workspace's first block even when nothing is kept.
   const workspaceFloats = Math.max(saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0, fused ? 0 : rows * G);
   const secondFloats = cell.secondWeight ? g.batch * H : 0;
