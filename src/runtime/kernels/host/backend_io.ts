@@ -128,6 +128,5 @@ function wasmTensorId(backend: KernelBackend, t: TensorInfo): number | undefined
   return ids?.get(t.dataId)?.id;
 }
 
-
 /** One wasm HostMath (and its heap arena) per backend instance's module. */
 const wasmMathByModule = new WeakMap<WasmBackendModule, WasmHostMath>();

@@ -10,10 +10,10 @@ import type {
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
 import { prepareRight, type HostMath } from '../host_math.js';
+import { inputProjection } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
-import { inputProjection } from '../time_loops.js';
 import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, projectedForwardLoop, transposeFloats, weightGradientOptions } from './time_loops.js';
 
 /** The cell's second product per step over the given arena buffers, or null; release() after the loop. */
