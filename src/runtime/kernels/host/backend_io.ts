@@ -3,7 +3,7 @@
  * backend-specific part of the host kernels.
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
-import type { HostMath } from './host_math.js';
+import type { HostMath, PreparedMatmul } from './host_math.js';
 import { isArenaView } from './simd/arena.js';
 import { createWasmHostMath, type WasmBackendModule, type WasmHostMath } from './wasm_math.js';
 
@@ -31,6 +31,12 @@ export interface HostTensorIO {
    * reads both and multiplies). Where `read` is free (cpu) there is nothing to add.
    */
   product?(backend: KernelBackend, a: TensorInfo, b: TensorInfo, c: Float32Array, accumulate?: boolean): boolean;
+  /**
+   * The float32 tensor `b` [k, n] as the right operand of many products, read where the backend
+   * keeps it (never copied or repacked per call: wasm's XNNPACK keeps its packing of b for b's
+   * lifetime); undefined when the backend cannot. `release()` frees nothing of b's.
+   */
+  tensorRight?(backend: KernelBackend, b: TensorInfo): PreparedMatmul | undefined;
 }
 
 function readFloat32(backend: KernelBackend, tensor: TensorInfo): Float32Array {
@@ -98,15 +104,29 @@ export const wasmTensorIO: HostTensorIO = {
   },
   product(backend, a, b, c, accumulate = false) {
     const math = wasmTensorIO.math!(backend) as WasmHostMath | undefined;
-    const ids = (backend as unknown as { dataIdMap?: { get(dataId: object): { id: number } | undefined } }).dataIdMap;
-    const aId = ids?.get(a.dataId)?.id;
-    const bId = ids?.get(b.dataId)?.id;
+    const aId = wasmTensorId(backend, a);
+    const bId = wasmTensorId(backend, b);
     if (!math || aId === undefined || bId === undefined) return false;
     const [k, n] = b.shape;
-    math.multiplyTensors(aId, bId, c, a.shape[0], k, n, accumulate);
+    // All but a's last axis are rows: a sequence's x [B, T, D] is [B·T, D] in its own layout.
+    const m = a.shape.slice(0, -1).reduce((rows, d) => rows * d, 1);
+    math.multiplyTensors(aId, bId, c, m, k, n, accumulate);
     return true;
   },
+  tensorRight(backend, b) {
+    const math = wasmTensorIO.math!(backend) as WasmHostMath | undefined;
+    const bId = wasmTensorId(backend, b);
+    if (!math || bId === undefined || b.shape.length !== 2) return undefined;
+    const [k, n] = b.shape;
+    return { run: (a, c, m, accumulate = false) => math.multiplyByTensor(a, bId, c, m, k, n, accumulate), release() {} };
+  },
 };
+
+/** The wasm backend's tensor id of `t` (what its exported kernels take), or undefined. */
+function wasmTensorId(backend: KernelBackend, t: TensorInfo): number | undefined {
+  const ids = (backend as unknown as { dataIdMap?: { get(dataId: object): { id: number } | undefined } }).dataIdMap;
+  return ids?.get(t.dataId)?.id;
+}
 
 /** One wasm HostMath (and its heap arena) per backend instance's module. */
 const wasmMathByModule = new WeakMap<WasmBackendModule, WasmHostMath>();

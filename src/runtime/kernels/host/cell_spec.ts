@@ -7,7 +7,7 @@
  */
 import type { CellVariant } from '../cell_table.js';
 import type { SequenceGeometry } from './geometry.js';
-import type { HostMath } from './host_math.js';
+import type { HostMath, PreparedMatmul } from './host_math.js';
 import type { ArenaBuffer } from './simd/arena.js';
 import type { SimdGateKernels } from './simd/gate_kernels.js';
 
@@ -28,6 +28,20 @@ export interface HostCellData {
   output?: Float32Array | null;
   /** Backward only: false skips dx (the caller takes dInputProjection from the result instead). */
   inputGradient?: boolean;
+  /**
+   * Forward only, where the backend multiplies its tensors where it keeps them (wasm): x·K and
+   * h·R without reading or repacking K and R per call (`kernel` and `recurrentKernel` are then
+   * read only if something else asks for them).
+   */
+  resident?: ResidentProducts;
+}
+
+/** The products of a sequence forward over the weights as the backend keeps them. */
+export interface ResidentProducts {
+  /** c [rows, gates] = x·K for every row of x, in x's row layout (one GEMM). */
+  inputProjection(c: Float32Array): void;
+  /** h·R per step, R read in place (release() frees nothing). */
+  recurrent: PreparedMatmul;
 }
 
 /**

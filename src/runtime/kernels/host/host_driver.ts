@@ -11,7 +11,7 @@ import { carryGradient, previousHidden, type SequenceGeometry } from './geometry
 import { leadingColumns, type HostMath } from './host_math.js';
 import { simdGateKernels, type SimdGateKernels } from './simd/gate_kernels.js';
 import { simdBackward, simdForward } from './simd/simd_driver.js';
-import { backwardSteps, forwardSteps, projectInputs } from './time_loops.js';
+import { backwardSteps, forwardSteps, projectInputs, recurrentWeights } from './time_loops.js';
 import { weightGradients, type WeightGradients } from './weight_gradients.js';
 
 export type { HostCellData, HostForwardResult, HostUpstream } from './cell_spec.js';
@@ -46,11 +46,12 @@ export function hostForward(kind: CellKind, g: SequenceGeometry, a: HostCellData
   const G = CELLS[kind].gates * H;
   const P = recurrentProductGates(kind, variant) * H;
   const rows = g.batch * g.time;
-  const workspace = projectInputs(g, math, a.x, a.kernel, G, saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0);
+  const workspace = projectInputs(g, math, a, G, saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0);
   const carries = a.carries.map((carry) => Float32Array.from(carry));
   const output = new Float32Array(rows * H);
-  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: a.bias, recurrentKernel: a.recurrentKernel, carries, output });
-  forwardSteps(g, math, a.mask, carries[0], leadingColumns(a.recurrentKernel, H, G, P), P, row);
+  // R read out of the backend only by a row function that asks for it (the reset-before GRU's Rn).
+  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: a.bias, get recurrentKernel() { return a.recurrentKernel; }, carries, output });
+  forwardSteps(g, math, a.mask, carries[0], recurrentWeights(a, H, G, P), P, row);
   return { output, carries, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 

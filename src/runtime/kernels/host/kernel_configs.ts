@@ -8,10 +8,10 @@ import { CELL_KINDS, CELLS, hostWorkspaceFloats, variantOfAttrs, type CellKind }
 import { SequenceInputGrad, type SequenceGradInputs } from '../kernel_names.js';
 import { registerWorkspaceAllocator } from '../workspace_allocators.js';
 import type { HostTensorIO } from './backend_io.js';
-import type { HostCellData } from './cell_spec.js';
+import type { HostCellData, ResidentProducts } from './cell_spec.js';
 import { maskOrNull, type SequenceGeometry } from './geometry.js';
 import { hostBackward, hostForward, type HostGradients } from './host_driver.js';
-import { GEMV_MAX_ROWS, hostMathFor, prepareRight } from './host_math.js';
+import { GEMV_MAX_ROWS, hostMathFor, prepareRight, type HostMath } from './host_math.js';
 import { withPreparedWeights } from './prepared_weights.js';
 import { scratch } from './scratch.js';
 import { hostStepForward, stepDriverRuns, type StepProjections } from './step_driver.js';
@@ -25,12 +25,21 @@ interface KernelParams {
   attrs?: NamedAttrMap;
 }
 
+/**
+ * The kernel's inputs as arrays. x and the weights are read on first use: a forward that
+ * multiplies them where the backend keeps them (HostCellData.resident) never copies them out.
+ */
 function readCell(io: HostTensorIO, backend: KernelBackend, inputs: Inputs, carryNames: readonly string[]): HostCellData {
   const read = (t: TensorInfo) => io.read(backend, t);
+  const onFirstUse = (t: TensorInfo) => {
+    let values: Float32Array | undefined;
+    return () => (values ??= read(t));
+  };
+  const [x, kernel, recurrentKernel] = [inputs.x, inputs.kernel, inputs.recurrentKernel].map(onFirstUse);
   return {
-    x: read(inputs.x),
-    kernel: read(inputs.kernel),
-    recurrentKernel: read(inputs.recurrentKernel),
+    get x() { return x(); },
+    get kernel() { return kernel(); },
+    get recurrentKernel() { return recurrentKernel(); },
     bias: read(inputs.bias),
     carries: carryNames.map((name) => read(inputs[name])),
     mask: inputs.mask !== undefined ? maskOrNull(read(inputs.mask)) : null,
@@ -64,6 +73,26 @@ function writeGradients(io: HostTensorIO, backend: KernelBackend, inputs: Inputs
   ];
 }
 
+/**
+ * x·K and h·R of a sequence over the tensors where the backend keeps them, with its own matmul
+ * (wasm: XNNPACK, K and R packed once for their lifetime), or undefined where it has none or a
+ * matmul was plugged in with setHostMath (that one is honoured).
+ */
+function residentProducts(io: HostTensorIO, kb: KernelBackend, inputs: Inputs, math: HostMath): ResidentProducts | undefined {
+  if (!io.product || !io.tensorRight || math !== io.math?.(kb)) return undefined;
+  const recurrent = io.tensorRight(kb, inputs.recurrentKernel);
+  if (!recurrent) return undefined;
+  const { x, kernel } = inputs;
+  const [inputSize, gates] = kernel.shape;
+  return {
+    inputProjection(c) {
+      if (io.product!(kb, x, kernel, c)) return;
+      math.matmul(io.read(kb, x), io.read(kb, kernel), c, x.shape.slice(0, -1).reduce((rows, d) => rows * d, 1), inputSize, gates);
+    },
+    recurrent,
+  };
+}
+
 /** Whether a tensor's data is still held on `backend` (prepared forms of it may be kept). */
 const isLive = (backend: KernelBackend) => (dataId: object) => backend.refCount(dataId) > 0;
 
@@ -82,7 +111,10 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequence = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = sequenceGeometry(inputs, sequenceCarries[0], attrs);
-    const r = hostForward(kind, g, readCell(io, kb, inputs, sequenceCarries), variantOfAttrs(attrs), attrs.saveForBackward === true, hostMath(kb));
+    const math = hostMath(kb);
+    const a = readCell(io, kb, inputs, sequenceCarries);
+    a.resident = residentProducts(io, kb, inputs, math);
+    const r = hostForward(kind, g, a, variantOfAttrs(attrs), attrs.saveForBackward === true, math);
     const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
     // With a workspace buffer (SequenceInputs.workspaceBuffer) the workspace output stays empty.
     const buffer = inputs.workspaceBuffer;

@@ -3,19 +3,47 @@
  * step one recurrent matmul and a cell's row function over the valid batch rows (forward), or the
  * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations.
  */
-import type { RowFunction, TwoPhaseRows } from './cell_spec.js';
-import { prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
+import type { HostCellData, RowFunction, TwoPhaseRows } from './cell_spec.js';
+import { leadingColumns, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
+
+/** The weights of a forward: as the backend keeps them (resident) when it can, else their values. */
+export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKernel' | 'resident'>;
+
+/** c [rows, gates] = x·K for all timesteps as one matmul, K where the backend keeps it when it can. */
+export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, c: Float32Array): void {
+  if (a.resident) a.resident.inputProjection(c);
+  else math.matmul(a.x, a.kernel, c, g.batch * g.time, g.inputSize, gates);
+}
+
+/**
+ * h·R for every step of one call: R where the backend keeps it (read in place, packed once for
+ * its lifetime) when it can, else R prepared (packed, copied to the wasm heap) for this call.
+ */
+export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number): PreparedMatmul {
+  return a.resident?.recurrent ?? prepareRight(math, a.recurrentKernel, g.hidden, gates);
+}
+
+/**
+ * The weights the per-step h·R reads when it covers only R's leading `width` of `gates` columns
+ * (recurrentProductGates: the reset-before GRU's z and r): a compact copy of those columns, so the
+ * backend's in-place R (all columns) does not apply. Otherwise the forward's own weights.
+ */
+export function recurrentWeights(a: ForwardWeights, hidden: number, gates: number, width: number): ForwardWeights {
+  if (width === gates) return a;
+  const recurrentKernel = leadingColumns(a.recurrentKernel, hidden, gates, width);
+  return { get x() { return a.x; }, get kernel() { return a.kernel; }, recurrentKernel };
+}
 
 /**
  * The first pass of every forward: x·K for all timesteps as one matmul, written into the first
  * [N, gates] block of a new workspace of `workspaceSize` floats (just that block when nothing is
  * saved for backward). The cells turn each row into its gate activations in place.
  */
-export function projectInputs(g: SequenceGeometry, math: HostMath, x: Float32Array, kernel: Float32Array, gates: number, workspaceSize: number): Float32Array {
+export function projectInputs(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, workspaceSize: number): Float32Array {
   const rows = g.batch * g.time;
   const workspace = new Float32Array(Math.max(workspaceSize, rows * gates));
-  math.matmul(x, kernel, workspace.subarray(0, rows * gates), rows, g.inputSize, gates);
+  inputProjection(g, math, a, gates, workspace.subarray(0, rows * gates));
   return workspace;
 }
 
@@ -29,13 +57,12 @@ export function forwardSteps(
   math: HostMath,
   mask: Float32Array | null,
   h: Float32Array,
-  recurrentKernel: Float32Array,
+  weights: ForwardWeights,
   gates: number,
   cellRow: RowFunction | TwoPhaseRows,
 ): void {
   const recurrent = new Float32Array(g.batch * gates);
-  // R is packed (and, on wasm, moved to the heap) once for all T products.
-  const timesR = prepareRight(math, recurrentKernel, g.hidden, gates);
+  const timesR = recurrentProduct(g, math, weights, gates);
   const second = secondProduct(g, math, cellRow, false);
   const rows = typeof cellRow === 'function' ? cellRow : cellRow.rows;
   try {

@@ -85,6 +85,14 @@ function copyOperand(src: Float32Array, dst: Float32Array, rows: number, cols: n
   }
 }
 
+/** Whether c (+)= a·b is settled without a product (an empty side; k = 0 leaves zeros or c). */
+function isEmptyProduct(c: Float32Array, m: number, k: number, n: number, accumulate: boolean): boolean {
+  if (m === 0 || n === 0) return true;
+  if (k !== 0) return false;
+  if (!accumulate) c.fill(0, 0, m * n);
+  return true;
+}
+
 function copyResult(src: Float32Array, c: Float32Array, size: number, accumulate: boolean): void {
   if (!accumulate) {
     c.set(src.subarray(0, size));
@@ -101,6 +109,12 @@ export interface WasmHostMath extends HostMath {
    * weight multiplied at every step is packed once for its lifetime, with no cache of ours.
    */
   multiplyTensors(aId: number, bId: number, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
+  /**
+   * c[m×n] (+)= a·B for B [k, n] a tensor of the backend given by its id and `a` copied in (m·k
+   * floats: a carry per step, small beside B): B is read where the backend keeps it and packed by
+   * XNNPACK once for its lifetime, as in multiplyTensors.
+   */
+  multiplyByTensor(a: Float32Array, bId: number, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
   prepareRight(b: Float32Array, k: number, n: number, options?: { transposeB?: boolean }): PreparedMatmul;
   /** Bytes this instance holds on the wasm heap (scratch arena and prepared operands). */
   heapBytes(): number;
@@ -123,11 +137,7 @@ export function createWasmHostMath(wasm: WasmBackendModule): WasmHostMath {
 
   return {
     matmul(aValues, bValues, c, m, k, n, { transposeA = false, transposeB = false, accumulate = false }: MatmulOptions = {}) {
-      if (m === 0 || n === 0) return;
-      if (k === 0) {
-        if (!accumulate) c.fill(0, 0, m * n);
-        return;
-      }
+      if (isEmptyProduct(c, m, k, n, accumulate)) return;
       // Allocate everything first: a later malloc may grow the heap and detach earlier views.
       a.ensure(m * k, false);
       b.ensure(k * n, true); // new values under this id: XNNPACK must repack
@@ -163,13 +173,18 @@ export function createWasmHostMath(wasm: WasmBackendModule): WasmHostMath {
     },
 
     multiplyTensors(aId, bId, c, m, k, n, accumulate = false) {
-      if (m === 0 || n === 0) return;
-      if (k === 0) {
-        if (!accumulate) c.fill(0, 0, m * n);
-        return;
-      }
+      if (isEmptyProduct(c, m, k, n, accumulate)) return;
       out.ensure(m * n, false);
       multiply(aId, bId, out.id, m, k, n);
+      copyResult(out.view(m * n), c, m * n, accumulate);
+    },
+
+    multiplyByTensor(aValues, bId, c, m, k, n, accumulate = false) {
+      if (isEmptyProduct(c, m, k, n, accumulate)) return;
+      a.ensure(m * k, false);
+      out.ensure(m * n, false);
+      a.view(m * k).set(aValues.subarray(0, m * k));
+      multiply(a.id, bId, out.id, m, k, n);
       copyResult(out.view(m * n), c, m * n, accumulate);
     },
 

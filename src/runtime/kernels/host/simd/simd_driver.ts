@@ -10,10 +10,11 @@ import type {
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
 import { leadingColumns, prepareRight, type HostMath } from '../host_math.js';
+import { inputProjection, recurrentWeights } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
-import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, transposeFloats, weightGradientOptions } from './time_loops.js';
+import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, projectedForwardLoop, transposeFloats, weightGradientOptions } from './time_loops.js';
 
 /** The cell's second product per step over the given arena buffers, or null; release() after the loop. */
 function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: SequenceGeometry, [operand, product]: ArenaBuffer[],
@@ -23,14 +24,31 @@ function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: S
   return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
 }
 
+/**
+ * Whether a cell with a fused projection runs x·K up front instead (projectedForwardLoop), when
+ * the backend multiplies by its weight tensors in place (a.resident): it reads R alone per step
+ * and needs no per-call [K; R], but adds a row of x·K per step. Measured on wasm (LSTM forward,
+ * loaded machine, min of 5–7 interleaved runs): with K ≥ 1 MiB it wins at every batch
+ * (1×64×512×512 3.3×, 16×64×512×512 1.3×, 64×64×512×512 1.4× faster: R alone stays in L2 where
+ * [K; R] did not); with a small K it wins only while the weights outweigh the rows (1×64×128×128
+ * 2×), and loses up to 2–3× on long small-weight sequences (4×512×16×64, 8×1000×16×64).
+ */
+function projectedPays(g: SequenceGeometry, a: HostCellData, gates: number): boolean {
+  const D = g.inputSize;
+  return a.resident !== undefined && (D * gates >= PROJECTED_MIN_KERNEL_FLOATS || D + g.hidden >= g.batch * g.time);
+}
+/** 1 MiB of K. */
+const PROJECTED_MIN_KERNEL_FLOATS = 2 ** 18;
+
 export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: CellKind, variant: CellVariant, g: SequenceGeometry,
   a: HostCellData, saveForBackward: boolean, math: HostMath): HostForwardResult {
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
   const P = recurrentProductGates(kind, variant) * H;
   const rows = g.batch * g.time;
+  const fused = cell.fusedProjection && !projectedPays(g, a, G);
   // Without a fused projection x·K is the workspace's first block even when nothing is kept.
-  const workspaceFloats = saveForBackward ? hostWorkspaceFloats(kind, rows, H) : cell.fusedProjection ? 0 : rows * G;
+  const workspaceFloats = Math.max(saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0, fused ? 0 : rows * G);
   const secondFloats = cell.secondWeight ? g.batch * H : 0;
   const [workspace, output, product, bias, scratch, secondOperand, secondProductBuffer, ...carries] = allocate(kernels, [
     workspaceFloats, rows * H, g.batch * P, a.bias.length, H, secondFloats, secondFloats, ...a.carries.map(() => g.batch * H),
@@ -41,11 +59,13 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
   const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch, second: second.second };
   const step = (row0: number) => cell.forwardStep(kernels, c, row0);
   try {
-    if (cell.fusedProjection) {
+    if (fused) {
       fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, carries[0], product, step);
     } else {
-      math.matmul(a.x, a.kernel, workspace.view.subarray(0, rows * G), rows, g.inputSize, G);
-      forwardLoop(g, math, leadingColumns(a.recurrentKernel, H, G, P), P, carries[0], product, step);
+      const projections = workspace.view.subarray(0, rows * G);
+      inputProjection(g, math, a, G, projections);
+      if (cell.fusedProjection) projectedForwardLoop(g, math, a, G, projections, carries[0], product, step);
+      else forwardLoop(g, math, recurrentWeights(a, H, G, P), P, carries[0], product, step);
     }
   } finally {
     second.release();

@@ -6,6 +6,7 @@
  */
 import { prepareRight, type HostMath } from '../host_math.js';
 import { scratch } from '../scratch.js';
+import { recurrentProduct, type ForwardWeights } from '../time_loops.js';
 import { rowOf, timeAt, type SequenceGeometry } from '../geometry.js';
 import type { WeightGradientOptions } from '../weight_gradients.js';
 import type { ArenaBuffer } from './arena.js';
@@ -18,16 +19,41 @@ export function batchStride(g: SequenceGeometry, width: number): number {
 
 /**
  * The forward time loop of the SIMD path: per step (in processing order) h·R goes into
- * `recurrent` through R prepared once, then `step(row0)` runs the gate kernel on the rows of that
- * timestep (row0 = the row of batch 0).
+ * `recurrent` (recurrentProduct: R where the backend keeps it, else prepared once), then
+ * `step(row0)` runs the gate kernel on the rows of that timestep (row0 = the row of batch 0).
  */
-export function forwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel: Float32Array, gates: number, h: ArenaBuffer,
+export function forwardLoop(g: SequenceGeometry, math: HostMath, weights: ForwardWeights, gates: number, h: ArenaBuffer,
   recurrent: ArenaBuffer, step: (row0: number) => void): void {
-  const timesR = prepareRight(math, recurrentKernel, g.hidden, gates);
+  const timesR = recurrentProduct(g, math, weights, gates);
   try {
     for (let k = 0; k < g.time; k++) {
       timesR.run(h.view, recurrent.view, g.batch);
       step(rowOf(g, 0, timeAt(g, k)));
+    }
+  } finally {
+    timesR.release();
+  }
+}
+
+/**
+ * The forward time loop of a cell that reads x_t·K + h·R as one sum (LSTM, RNN) when x·K for all
+ * timesteps is already in `inputProjection` ([rows, gates], x's row layout): per step (in
+ * processing order) `product` gets this step's rows of it plus h·R, then `step(row0)` runs the
+ * gate kernel. At small batch h·R is a GEMV bound by reading R; this reads R alone per step (the
+ * fused loop reads [K; R]), and x·K runs as one GEMM at full efficiency.
+ */
+export function projectedForwardLoop(g: SequenceGeometry, math: HostMath, weights: ForwardWeights, gates: number, inputProjection: Float32Array,
+  h: ArenaBuffer, product: ArenaBuffer, step: (row0: number) => void): void {
+  const timesR = recurrentProduct(g, math, weights, gates);
+  try {
+    for (let k = 0; k < g.time; k++) {
+      const t = timeAt(g, k);
+      for (let b = 0; b < g.batch; b++) {
+        const row = rowOf(g, b, t);
+        product.view.set(inputProjection.subarray(row * gates, row * gates + gates), b * gates);
+      }
+      timesR.run(h.view, product.view, g.batch, true);
+      step(rowOf(g, 0, t));
     }
   } finally {
     timesR.release();
