@@ -50,7 +50,14 @@ describe('what stays manual, and why', () => {
     ['a closure passing its parameters out of order', 'const cell = (d, c, h) => tf.basicLSTMCell(1, k, b, d, h, c);\nfor (const x of xs) {\n  [c, h] = cell(x, c, h);\n}', ['cell-argument-order']],
     ['cells pushed at run time', 'const cells = [];\nfor (const v of vars) cells.push((d, c, h) => tf.basicLSTMCell(1, v.k, v.b, d, c, h));\nfor (const x of xs) {\n  [c, h] = tf.multiRNNCell(cells, x, c, h);\n}', ['opaque-cells']],
     ['a sampling loop whose step sits under an if', 'for (let i = 0; i < n; i++) {\n  if (i > 0) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}', ['sampling-loop']],
-    ['a tf.layers cell stepped by hand', 'const cell = tf.layers.gruCell({ units: 4 });\nfor (const x of xs) h = cell.call([x, h], {})[0];', ['layers-cell-step']],
+    ['a tf.layers cell in a class field stepped by hand', 'class T {\n  cell = tf.layers.gruCell({ units: 4 });\n  step(x, h) { return this.cell.call([x, h], {}); }\n}', ['layers-cell-step']],
+    ['a tf.layers cell called with its inputs in a variable', 'const cell = tf.layers.gruCell({ units: 4 });\nfor (const x of xs) h = cell.call(inputs, {})[0];', ['layers-cell-step']],
+    ['a tf.layers cell called in training (dropout)', 'const cell = tf.layers.gruCell({ units: 4, dropout: 0.2 });\nfor (const x of xs) h = cell.call([x, h], { training: true })[0];', ['layers-cell-step']],
+    ['a stateful layer handed to a function', "const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nfeed(lstm, frames);", ['stateful-layer-escapes']],
+    ['a stateful model trained with fit', "const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nconst m = tf.sequential();\nm.add(lstm);\nm.fit(xs, ys);\nfor (const f of frames) m.predict(f);", ['stateful-layer-escapes', 'stateful-layer-escapes']],
+    ['an exported stateful layer', "export const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nfor (const f of frames) lstm.apply(f);", ['stateful-layer-escapes', 'stateful-layer-escapes']],
+    ['a stateful layer whose options hide returnState', "const lstm = tf.layers.lstm({ ...options, stateful: true });\nfor (const f of frames) lstm.apply(f);", ['stateful-layer', 'stateful-layer']],
+    ['two stateful layers in one model', "const a = tf.layers.lstm({ units: 4, stateful: true, returnSequences: true, batchInputShape: [1, 1, 2] });\nconst b = tf.layers.gru({ units: 4, stateful: true });\nconst m = tf.sequential({ layers: [a, b] });\nfor (const f of frames) m.predict(f);", ['stateful-layer', 'stateful-layer', 'stateful-layer']],
     ['a stateful layer, its loop and its reset', "const m = tf.sequential({ layers: [tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] })] });\nfor (const f of frames) m.predict(f);\nm.resetStates();", ['stateful-layer', 'stateful-layer', 'stateful-layer']],
   ];
   for (const [name, body, expected] of cases) {
@@ -60,6 +67,13 @@ describe('what stays manual, and why', () => {
   it('a sampling loop with its step as a statement moves to cell.step', () => {
     const source = "import * as tf from '@tensorflow/tfjs';\nfor (let i = 0; i < n; i++) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}";
     expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-step-loop']);
+  });
+
+  it('tf.layers state and cells the rewrite takes: the layer, each loop or statement stepping it, each reset; each cell.call', () => {
+    const stateful = "const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nconst m = tf.sequential();\nm.add(lstm);\nm.add(tf.layers.dense({ units: 1 }));\nfor (const f of frames) {\n  if (done(m.predict(f))) break;\n}\nconst y = m.apply(last);\nm.resetStates();";
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${stateful}`, 'case.js')).toEqual(Array(4).fill('tfjs-stateful-layer'));
+    const cell = 'const cell = tf.layers.lstmCell({ units: 4 });\nfor (const x of xs) [, h, c] = cell.call([x, h, c], {});';
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${cell}`, 'case.js')).toEqual(['tfjs-layers-cell-step']);
   });
 
   it('rnn-migrate-ignore silences a site', () => {

@@ -110,7 +110,9 @@ export function analyzeFile(source: string, filePath: string): Finding[] {
   findings.push(...manualSites(plan).map(manualFinding));
   for (const site of analysis.tfjs.sites) {
     if (site.ignored || site.manual) continue;
-    if (site.priming) findings.push(findingAt(site.path.node, 'tfjs-cell-loop', 'Loop over a known input stepping tf.basicLSTMCell: becomes one blocked LSTM call per layer.'));
+    if (site.kind === 'stateful-layer') findings.push(findingAt(site.path.node, 'tfjs-stateful-layer', 'Stateful tf.layers layer stepped per call: its state becomes an explicit carry, reset where resetStates() was.'));
+    else if (site.kind === 'layers-cell-step') findings.push(findingAt(site.path.node, 'tfjs-layers-cell-step', 'tf.layers cell stepped with cell.call: becomes a step of the rnn-migrate cell imported from its weights.'));
+    else if (site.priming) findings.push(findingAt(site.path.node, 'tfjs-cell-loop', 'Loop over a known input stepping tf.basicLSTMCell: becomes one blocked LSTM call per layer.'));
     else findings.push(findingAt(site.path.node, 'tfjs-cell-step-loop', 'Loop stepping tf.basicLSTMCell among other work: the step moves to cell.step with explicit { h, c } carries.'));
   }
   findings.push(...tfjsManualSites(analysis.tfjs).map(manualFinding));

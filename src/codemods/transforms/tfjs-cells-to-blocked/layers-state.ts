@@ -1,0 +1,115 @@
+/**
+ * The rewrite of tf.layers per-step code: a `stateful: true` layer's state becomes an explicit
+ * carry declared with the layer (same lifetime, same scope), stepped by a function declared
+ * beside it that imports the layer's current weights (`fromLayersLayer`: tf.layers' hard-sigmoid
+ * gates and reset-before GRU carried over), continues from the carry and leaves the new one
+ * there; each `predict` / `apply` becomes a call of that function (a model's other layers are
+ * applied in order around it), each `resetStates()` drops the carry. A tf.layers cell stepped by
+ * hand gets the same treatment without a carry (the code threads it): `cell.call([x, h])` becomes
+ * one fused step of the cell imported by `cellFromLayersLayer`. Weights are imported at every call,
+ * so training or `setWeights` between calls is seen as the layer saw it.
+ */
+import type { LayersKind, StatefulStepping } from '../../analysis/tfjs-stateful-stepping.js';
+import type { LayersCellStepping } from '../../analysis/tfjs-layers-cell-stepping.js';
+
+export interface LayersNames {
+  /** A tfjs-core (or union) namespace: tidy, keep, dispose. */
+  tf: string;
+  fromLayersLayer: string;
+  cellFromLayersLayer: string;
+  fresh(base: string): string;
+}
+
+/** Text inserted after a statement, and calls replaced. */
+export interface LayersEdits {
+  /** Lines to insert after a statement (by the statement's node). */
+  after: { statement: unknown; lines: string[] }[];
+  /** Nodes whose text is replaced (calls, reset statements). */
+  replace: { node: unknown; text: string | string[] }[];
+}
+
+const SEQUENCE_CLASS: Record<LayersKind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
+const CELL_CLASS: Record<LayersKind, string> = { lstm: 'LSTMCell', gru: 'GRUCell', rnn: 'RNNCell' };
+const CARRY_TYPE: Record<LayersKind, string> = { lstm: 'LSTMCarry', gru: 'HiddenCarry', rnn: 'HiddenCarry' };
+
+/** The runtime types the typed output names (imported as types). */
+export const statefulTypes = (stepping: StatefulStepping): string[] => [SEQUENCE_CLASS[stepping.kind], CARRY_TYPE[stepping.kind]];
+export const cellTypes = (stepping: LayersCellStepping): string[] => [CELL_CLASS[stepping.kind]];
+
+export function statefulEdits(stepping: StatefulStepping, text: (node: unknown) => string, names: LayersNames, typed: boolean): LayersEdits {
+  const { tf } = names;
+  const layer = stepping.layer.name;
+  const carry = names.fresh(`${layer}Carry`);
+  const step = names.fresh(`${layer}Step`);
+  const t = (annotation: string): string => (typed ? annotation : '');
+  const keep = (key: string): string => `${key}: ${tf}.keep(carry.${key}.clone())`;
+  const kept = stepping.kind === 'lstm' ? `{ ${keep('h')}, ${keep('c')} }` : `{ ${keep('h')} }`;
+  const lines = [
+    `// rnn-migrate: the state of the stateful \`${layer}\`, explicit (undefined: zeros, as after resetStates()).`,
+    `let ${carry}${t(`: ${CARRY_TYPE[stepping.kind]} | undefined`)};`,
+    `const ${step} = (x${t(`: ${tf}.Tensor`)})${t(`: ${tf}.Tensor`)} => ${tf}.tidy(() => {`,
+    // A layer stepped directly was built by its first apply; the import needs its weights.
+    ...(stepping.steppedDirectly ? ['  if (!' + layer + '.built) {', `    ${layer}.build(x.shape);`, `    ${layer}.built = true;`, '  }'] : []),
+    `  const layer = ${names.fromLayersLayer}(${layer})${t(` as ${SEQUENCE_CLASS[stepping.kind]}`)};`,
+    '  try {',
+    `    const { output, carry } = layer.apply(x, ${carry});`,
+    `    ${tf}.dispose(${carry});`,
+    // Clones: the output may be the carry's h, and the caller may dispose the output.
+    `    ${carry} = ${kept};`,
+    '    return output;',
+    '  } finally {',
+    '    layer.dispose();',
+    '  }',
+    '});',
+  ];
+  const edits: LayersEdits = { after: [{ statement: stepping.layer.statement.node, lines }], replace: [] };
+  const modelSteps = new Map<unknown, string>();
+  for (const model of stepping.models) {
+    const modelStep = names.fresh(`${model.name}Step`);
+    modelSteps.set(model.declarator.node, modelStep);
+    edits.after.push({
+      statement: model.statement.node,
+      lines: [
+        `// rnn-migrate: \`${model.name}.predict\` with \`${layer}\` stepped from its explicit state, the other layers applied as before.`,
+        `const ${modelStep} = (x${t(`: ${tf}.Tensor`)})${t(`: ${tf}.Tensor`)} =>`,
+        `  ${tf}.tidy(() => ${model.name}.layers.reduce((y, layer) => (layer === ${layer} ? ${step}(y) : ${typed ? `(layer.apply(y) as ${tf}.Tensor)` : 'layer.apply(y)'}), x));`,
+      ],
+    });
+  }
+  for (const { call, through } of stepping.steps) {
+    const callee = through === stepping.layer ? step : modelSteps.get(through.declarator.node)!;
+    edits.replace.push({ node: call.node, text: `${callee}(${text((call.node as any).arguments[0])})` });
+  }
+  for (const reset of stepping.resets) {
+    const inList = Array.isArray(reset.parentPath?.value);
+    const statements = [`${tf}.dispose(${carry});`, `${carry} = undefined;`];
+    edits.replace.push({ node: reset.node, text: inList ? statements : `{ ${statements.join(' ')} }` });
+  }
+  return edits;
+}
+
+export function layersCellEdits(stepping: LayersCellStepping, text: (node: unknown) => string, names: LayersNames, typed: boolean): LayersEdits {
+  const { tf } = names;
+  const cell = stepping.cell.name;
+  const step = names.fresh(`${cell}Step`);
+  const t = (annotation: string): string => (typed ? annotation : '');
+  const as2d = (name: string): string => (typed ? `${name} as ${tf}.Tensor2D` : name);
+  const lstm = stepping.kind === 'lstm';
+  const lines = [
+    `// rnn-migrate: \`${cell}.call([x, h${lstm ? ', c' : ''}])\` as one fused step of the cell imported from \`${cell}\`'s weights.`,
+    `const ${step} = ([x, h${lstm ? ', c' : ''}]${t(`: ${tf}.Tensor[]`)})${t(`: ${tf}.Tensor[]`)} => {`,
+    `  const imported = ${names.cellFromLayersLayer}(${cell})${t(` as ${CELL_CLASS[stepping.kind]}`)};`,
+    '  try {',
+    `    const { output, carry } = imported.step(${as2d('x')}, { h: ${as2d('h')}${lstm ? `, c: ${as2d('c')}` : ''} });`,
+    // tf.layers' cells return [output, ...new states]: LSTM [h, h, c], GRU and SimpleRNN [h, h].
+    `    return [output, carry.h${lstm ? ', carry.c' : ''}];`,
+    '  } finally {',
+    '    imported.dispose();',
+    '  }',
+    '};',
+  ];
+  return {
+    after: [{ statement: stepping.cell.statement.node, lines }],
+    replace: stepping.calls.map((call) => ({ node: call.node, text: `${step}(${text((call.node as any).arguments[0])})` })),
+  };
+}
