@@ -43,7 +43,7 @@ class M {
 describe('what stays manual, and why', () => {
   const cases: Array<[string, string, string[]]> = [
     ['a single step outside any loop', 'const [c2, h2] = tf.basicLSTMCell(1, k, b, x, c, h);', ['lone-cell-step']],
-    ['a data-dependent early exit', 'for (const x of xs) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  if (stop(h)) break;\n}', ['early-exit']],
+    ['a data-dependent early exit around a conditional step', 'for (const x of xs) {\n  if (ready(x)) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  if (stop(h)) break;\n}', ['early-exit']],
     ['state in an object', 'for (const x of xs) {\n  [state.c, state.h] = tf.basicLSTMCell(1, k, b, x, state.c, state.h);\n}', ['shared-mutable-state']],
     ['a trainable forget bias', 'const fb = tf.variable(tf.scalar(1));\nfor (const x of xs) {\n  [c, h] = tf.basicLSTMCell(fb, k, b, x, c, h);\n}', ['trainable-forget-bias']],
     ['[h, c] assigned from a call returning [c, h]', 'for (const x of xs) {\n  [h, c] = tf.basicLSTMCell(1, k, b, x, c, h);\n}', ['cell-argument-order']],
@@ -67,6 +67,13 @@ describe('what stays manual, and why', () => {
   it('a sampling loop with its step as a statement moves to cell.step', () => {
     const source = "import * as tf from '@tensorflow/tfjs';\nfor (let i = 0; i < n; i++) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}";
     expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-step-loop']);
+  });
+
+  it('a step in place survives a break, return or throw (each step stays a step; the cells are released in a finally)', () => {
+    for (const exit of ['break', 'continue', 'return h', "throw new Error('eos')"]) {
+      const source = `import * as tf from '@tensorflow/tfjs';\nfunction f() {\n  for (const x of xs) {\n    [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n    if (stop(h)) ${exit};\n  }\n}`;
+      expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-step-loop']);
+    }
   });
 
   it('tf.layers state and cells the rewrite takes: the layer, each loop or statement stepping it, each reset; each cell.call', () => {

@@ -16,6 +16,7 @@ import { insertTodoLines } from '../legacy-to-blocked/todos.js';
 import { primingCall, type PrimingNames } from './priming.js';
 import { steppingCode } from './stepping.js';
 import { layersEdits, type Edit } from './layers-edits.js';
+import { releaseInFinally, type LoopRelease } from './release.js';
 
 export interface MigrateTfjsOptions {
   insertTodos?: boolean;
@@ -63,6 +64,7 @@ function rewriteLoops(source: string, filePath: string, analysis: FileAnalysis, 
   const typed = dialectFor(filePath) !== 'js';
   const text = (node: any): string => source.slice(offsetOf(node.start), offsetOf(node.end));
   const edits: Edit[] = layers ? layers.edits(offsetOf, layoutAt) : [];
+  const releases: LoopRelease[] = [];
   for (const site of sites) {
     const loopNode = site.path.node;
     const layout = layoutAt(source, offsetOf, loopNode);
@@ -78,10 +80,12 @@ function rewriteLoops(source: string, filePath: string, analysis: FileAnalysis, 
     // After a statement that did not end in `;`, a line starting with `(` would continue it.
     const continues = !['', ';', '{', '}'].includes(source.slice(0, statementLayout.start).trimEnd().slice(-1));
     const code = steppingCode(stepping, text, names, cellName, typed, continues);
-    edits.push({ start: layout.start, end: layout.start, text: `${code.before}${layout.newline}${layout.indent}` });
     edits.push({ start: statementLayout.start, end: statementEnd, text: statementLayout.lines(code.step) });
-    edits.push({ start: offsetOf(loopNode.end), end: offsetOf(loopNode.end), text: `${layout.newline}${layout.indent}${code.after}` });
+    const templates = analysis.j(loopNode).find(analysis.j.TemplateLiteral).nodes().map((node: any): [number, number] => [offsetOf(node.start), offsetOf(node.end)]);
+    releases.push({ start: layout.start, end: offsetOf(loopNode.end), before: code.before, release: code.after, indent: layout.indent, newline: layout.newline, unit: layout.lines(['  ']), templates });
   }
+  // After every edit inside the loops is known: each stepping loop moves into its try block.
+  edits.push(...releases.map((release) => releaseInFinally(source, release, edits)));
   let output = source;
   // From the last edit to the first, so earlier offsets stay valid.
   for (const edit of edits.sort((x, y) => y.start - x.start || y.end - x.end)) output = output.slice(0, edit.start) + edit.text + output.slice(edit.end);
