@@ -83,6 +83,18 @@ describe('what stays manual, and why', () => {
     expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${cell}`, 'case.js')).toEqual(['tfjs-layers-cell-step']);
   });
 
+  it('rnn-migrate-ignore on a stateful layer or a cell.call loop leaves it whole and unreported', () => {
+    const layer = "import * as tf from '@tensorflow/tfjs';\n// rnn-migrate-ignore\nconst lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nfor (const f of frames) lstm.apply(f);\nlstm.resetStates();";
+    expect(kinds(layer, 'case.js')).toEqual([]);
+    const cell = "import * as tf from '@tensorflow/tfjs';\nconst cell = tf.layers.gruCell({ units: 4 });\n// rnn-migrate-ignore\nfor (const x of xs) h = cell.call([x, h], {})[0];\nfor (const x of ys) h = cell.call([x, h], {})[0];";
+    expect(kinds(cell, 'case.js')).toEqual(['tfjs-layers-cell-step']);
+  });
+
+  it('a directly stepped stateful layer with initial weights stays manual (tf.layers sets them on its first apply)', () => {
+    const source = "import * as tf from '@tensorflow/tfjs';\nconst lstm = tf.layers.lstm({ units: 4, stateful: true, weights, batchInputShape: [1, 1, 2] });\nfor (const f of frames) lstm.apply(f);";
+    expect(kinds(source, 'case.js')).toEqual(['stateful-layer', 'stateful-layer']);
+  });
+
   it('rnn-migrate-ignore silences a site', () => {
     const source = `import * as tf from '@tensorflow/tfjs';\n// rnn-migrate-ignore\n${priming('tf.basicLSTMCell(1, k, b, x, c, h)')}`;
     expect(kinds(source, 'case.js')).toEqual([]);

@@ -11,6 +11,7 @@ import { optionValue } from './tfjs-references.js';
 import { stepStatement, statefulVerdict } from './tfjs-stateful-stepping.js';
 import { layersCellStepping } from './tfjs-layers-cell-stepping.js';
 import type { ManualReason } from '../rules.js';
+import { hasIgnoreMark } from './plan.js';
 
 const LAYERS_CELLS = new Set(['lstmCell', 'gruCell', 'simpleRNNCell']);
 /** A stateful layer or model is stepped by one of these per frame. */
@@ -37,7 +38,9 @@ export function findLayersSites(index: NodeIndex, namespaces: Set<string>, add: 
     if (!LAYERS_CELLS.has(factory)) continue;
     const stored = storageOf(path);
     if (stored && !stored.element) layersCells.add(stored.name);
-    const stepping = layersCellStepping(index, path, factory);
+    const found = layersCellStepping(index, path, factory);
+    // A call under `// rnn-migrate-ignore` stays as it is (and unreported).
+    const stepping = found && { ...found, calls: found.calls.filter((call) => !hasIgnoreMark(enclosingLoop(call) ?? enclosingStatement(call) ?? call)) };
     stepping?.calls.forEach((call, i) => {
       rewrittenCalls.add(call.node);
       add({ kind: 'layers-cell-step', path: enclosingLoop(call) ?? enclosingStatement(call) ?? call, ...(i === 0 ? { layersCell: stepping } : {}) });
@@ -48,6 +51,8 @@ export function findLayersSites(index: NodeIndex, namespaces: Set<string>, add: 
     if ('stepping' in verdict) {
       const { stepping } = verdict;
       add({ kind: 'stateful-layer', path: stepping.layer.statement, stateful: stepping });
+      // An ignored layer is left whole: its steps and resets neither change nor get reported.
+      if (hasIgnoreMark(stepping.layer.statement)) continue;
       for (const step of stepping.steps) add({ kind: 'stateful-layer', path: stepStatement(step.call, enclosingLoop) });
       for (const reset of stepping.resets) add({ kind: 'stateful-layer', path: reset });
       continue;

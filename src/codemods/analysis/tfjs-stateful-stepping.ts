@@ -67,7 +67,8 @@ function unsupportedOptions(options: any): boolean {
     const value = unwrap(property.value);
     if (key === 'returnState' || key === 'goBackwards') return !(value?.type === 'BooleanLiteral' || value?.type === 'Literal') || value.value !== false;
     if (key === 'dropout' || key === 'recurrentDropout') return Number(value?.value) !== 0 || !/Literal$/.test(value?.type ?? '');
-    return false;
+    // Initial weights are set by tf.layers' first apply, which a directly stepped layer no longer gets.
+    return key === 'weights';
   });
 }
 

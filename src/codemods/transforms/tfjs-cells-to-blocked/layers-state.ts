@@ -94,13 +94,14 @@ export function layersCellEdits(stepping: LayersCellStepping, text: (node: unkno
   const step = names.fresh(`${cell}Step`);
   const t = (annotation: string): string => (typed ? annotation : '');
   const as2d = (name: string): string => (typed ? `${name} as ${tf}.Tensor2D` : name);
+  const entry = (key: string): string => (typed ? `${key}: ${as2d(key)}` : key);
   const lstm = stepping.kind === 'lstm';
   const lines = [
     `// rnn-migrate: \`${cell}.call([x, h${lstm ? ', c' : ''}])\` as one fused step of the cell imported from \`${cell}\`'s weights.`,
     `const ${step} = ([x, h${lstm ? ', c' : ''}]${t(`: ${tf}.Tensor[]`)})${t(`: ${tf}.Tensor[]`)} => {`,
     `  const imported = ${names.cellFromLayersLayer}(${cell})${t(` as ${CELL_CLASS[stepping.kind]}`)};`,
     '  try {',
-    `    const { output, carry } = imported.step(${as2d('x')}, { h: ${as2d('h')}${lstm ? `, c: ${as2d('c')}` : ''} });`,
+    `    const { output, carry } = imported.step(${as2d('x')}, { ${entry('h')}${lstm ? `, ${entry('c')}` : ''} });`,
     // tf.layers' cells return [output, ...new states]: LSTM [h, h, c], GRU and SimpleRNN [h, h].
     `    return [output, carry.h${lstm ? ', carry.c' : ''}];`,
     '  } finally {',
