@@ -47,9 +47,9 @@ const isIdentityTest = (use: Use): boolean => {
   return parent?.type === 'BinaryExpression' && (parent.operator === '===' || parent.operator === '!==');
 };
 
-/** `layer.built` (read or set) and `layer.build(shape)`: building touches no state the carry holds. */
+/** `layer.built` (read or set), `layer.build(shape)`, `layer.getWeights()`: no state the carry holds is touched. */
 const isBuild = (use: Use): boolean => {
-  if (use.kind === 'method') return use.method === 'build';
+  if (use.kind === 'method') return use.method === 'build' || use.method === 'getWeights';
   const parent = use.reference.parent?.node;
   return isMember(parent) && parent.object === use.reference.node && propertyName(parent) === 'built';
 };

@@ -74,7 +74,7 @@ export function layersEdits(source: string, filePath: string, analysis: FileAnal
         for (const { node, text: replacement } of replace) {
           const start = offsetOf((node as any).start);
           const end = offsetOf((node as any).end);
-          edits.push({ start, end, text: Array.isArray(replacement) ? layoutAt(source, offsetOf, node).lines(replacement) : replacement });
+          edits.push({ start, end, text: replacement });
         }
       }
       return edits;

@@ -1,13 +1,15 @@
 /**
  * The rewrite of tf.layers per-step code: a `stateful: true` layer's state becomes an explicit
  * carry declared with the layer (same lifetime, same scope), stepped by a function declared
- * beside it that imports the layer's current weights (`fromLayersLayer`: tf.layers' hard-sigmoid
- * gates and reset-before GRU carried over), continues from the carry and leaves the new one
- * there; each `predict` / `apply` becomes a call of that function (a model's other layers are
- * applied in order around it), each `resetStates()` drops the carry. A tf.layers cell stepped by
- * hand gets the same treatment without a carry (the code threads it): `cell.call([x, h])` becomes
- * one fused step of the cell imported by `cellFromLayersLayer`. Weights are imported at every call,
- * so training or `setWeights` between calls is seen as the layer saw it.
+ * beside it that continues from the carry and leaves the new one there, on the layer imported
+ * from the tf.layers layer's weights (`fromLayersLayer`: tf.layers' hard-sigmoid gates and
+ * reset-before GRU carried over). The import is kept while the weights keep their data (setWeights,
+ * loading or training replaces it: imported again then) and released with the state at
+ * `resetStates()`. Each `predict` / `apply` becomes a call of that function (a model's other
+ * layers are applied in order around it), each `resetStates()` a call of the reset function beside
+ * it (a function: TypeScript would narrow the variables at an inline reset). A tf.layers cell
+ * stepped by hand has no state to keep: `cell.call([x, h])` becomes one fused step of the cell
+ * imported by `cellFromLayersLayer` at that call, released after it.
  */
 import type { LayersKind, StatefulStepping } from '../../analysis/tfjs-stateful-stepping.js';
 import type { LayersCellStepping } from '../../analysis/tfjs-layers-cell-stepping.js';
@@ -25,7 +27,7 @@ export interface LayersEdits {
   /** Lines to insert after a statement (by the statement's node). */
   after: { statement: unknown; lines: string[] }[];
   /** Nodes whose text is replaced (calls, reset statements). */
-  replace: { node: unknown; text: string | string[] }[];
+  replace: { node: unknown; text: string }[];
 }
 
 const SEQUENCE_CLASS: Record<LayersKind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
@@ -40,27 +42,39 @@ export function statefulEdits(stepping: StatefulStepping, text: (node: unknown) 
   const { tf } = names;
   const layer = stepping.layer.name;
   const carry = names.fresh(`${layer}Carry`);
+  const imported = names.fresh(`${layer}Imported`);
   const step = names.fresh(`${layer}Step`);
+  const reset = names.fresh(`${layer}Reset`);
+  const sequenceClass = SEQUENCE_CLASS[stepping.kind];
   const t = (annotation: string): string => (typed ? annotation : '');
   const keep = (key: string): string => `${key}: ${tf}.keep(carry.${key}.clone())`;
   const kept = stepping.kind === 'lstm' ? `{ ${keep('h')}, ${keep('c')} }` : `{ ${keep('h')} }`;
   const lines = [
-    `// rnn-migrate: the state of the stateful \`${layer}\`, explicit (undefined: zeros, as after resetStates()).`,
+    `// rnn-migrate: the state of the stateful \`${layer}\`, explicit (undefined: zeros, as after resetStates()), and the`,
+    '// layer imported from its weights (again whenever they change), released with the state.',
     `let ${carry}${t(`: ${CARRY_TYPE[stepping.kind]} | undefined`)};`,
+    `let ${imported}${t(`: { layer: ${sequenceClass}; weights: object[] } | undefined`)};`,
     `const ${step} = (x${t(`: ${tf}.Tensor`)})${t(`: ${tf}.Tensor`)} => ${tf}.tidy(() => {`,
     // A layer stepped directly was built by its first apply; the import needs its weights.
     ...(stepping.steppedDirectly ? ['  if (!' + layer + '.built) {', `    ${layer}.build(x.shape);`, `    ${layer}.built = true;`, '  }'] : []),
-    `  const layer = ${names.fromLayersLayer}(${layer})${t(` as ${SEQUENCE_CLASS[stepping.kind]}`)};`,
-    '  try {',
-    `    const { output, carry } = layer.apply(x, ${carry});`,
-    `    ${tf}.dispose(${carry});`,
-    // Clones: the output may be the carry's h, and the caller may dispose the output.
-    `    ${carry} = ${kept};`,
-    '    return output;',
-    '  } finally {',
-    '    layer.dispose();',
+    // setWeights, loading or training gives a weight new data (a new dataId): import again then.
+    `  const weights = ${layer}.getWeights().map((w) => w.dataId);`,
+    `  if (!${imported} || weights.some((id, i) => id !== ${imported}${typed ? '!' : ''}.weights[i])) {`,
+    `    ${imported}?.layer.dispose();`,
+    `    ${imported} = { layer: ${names.fromLayersLayer}(${layer})${t(` as ${sequenceClass}`)}, weights };`,
     '  }',
+    `  const { output, carry } = ${imported}.layer.apply(x, ${carry});`,
+    `  ${tf}.dispose(${carry});`,
+    // Clones: the output may be the carry's h, and the caller may dispose the output.
+    `  ${carry} = ${kept};`,
+    '  return output;',
     '});',
+    `const ${reset} = ()${t(': void')} => {`,
+    `  ${tf}.dispose(${carry});`,
+    `  ${carry} = undefined;`,
+    `  ${imported}?.layer.dispose();`,
+    `  ${imported} = undefined;`,
+    '};',
   ];
   const edits: LayersEdits = { after: [{ statement: stepping.layer.statement.node, lines }], replace: [] };
   const modelSteps = new Map<unknown, string>();
@@ -80,11 +94,7 @@ export function statefulEdits(stepping: StatefulStepping, text: (node: unknown) 
     const callee = through === stepping.layer ? step : modelSteps.get(through.declarator.node)!;
     edits.replace.push({ node: call.node, text: `${callee}(${text((call.node as any).arguments[0])})` });
   }
-  for (const reset of stepping.resets) {
-    const inList = Array.isArray(reset.parentPath?.value);
-    const statements = [`${tf}.dispose(${carry});`, `${carry} = undefined;`];
-    edits.replace.push({ node: reset.node, text: inList ? statements : `{ ${statements.join(' ')} }` });
-  }
+  for (const resetStatement of stepping.resets) edits.replace.push({ node: (resetStatement.node as any).expression, text: `${reset}()` });
   return edits;
 }
 
