@@ -189,6 +189,7 @@ function classifyCellLoop(
   const op = cellOpOfCallee(names, call.node.callee);
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   const carryArgs = op === 'basicLSTMCell' ? args.slice(4) : args.slice(op ? 2 : 1);
+  if (exits && typeof steppingShape(loop, call, carryArgs, stepCount) !== 'object') return { manual: 'early-exit' };
   if (carryArgs.some((arg: any) => isMember(arg) && !arg.computed)) return { manual: 'shared-mutable-state' };
   const layers = layersOf(op, call, names, closures, arrays);
   if ('manual' in layers) return { manual: layers.manual };
