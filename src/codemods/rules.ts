@@ -3,7 +3,7 @@
  * rule list and MIGRATION.md's anchors all read from here, so an id never drifts between them.
  */
 
-export type RuleId = 'legacy-import' | 'legacy-step-loop' | 'legacy-reset' | 'legacy-state' | 'tfjs-cell-loop' | 'tfjs-cell-step-loop' | 'manual-migration';
+export type RuleId = 'legacy-import' | 'legacy-step-loop' | 'legacy-reset' | 'legacy-state' | 'tfjs-cell-loop' | 'tfjs-cell-step-loop' | 'tfjs-stateful-layer' | 'tfjs-layers-cell-step' | 'manual-migration';
 
 export interface RuleMeta {
   id: RuleId;
@@ -43,6 +43,16 @@ export const rules: Readonly<Record<RuleId, RuleMeta>> = Object.freeze({
     description: 'A loop stepping tf.basicLSTMCell / tf.multiRNNCell as one statement among others (sampling): keeps its loop, the step moves to cell.step with explicit { h, c } carries.',
     docs: 'MIGRATION.md#tfjs-cell-step-loop',
   },
+  'tfjs-stateful-layer': {
+    id: 'tfjs-stateful-layer',
+    description: 'A stateful: true tf.layers LSTM / GRU / SimpleRNN (or a tf.sequential model holding it) stepped per call and reset with resetStates(): its state becomes an explicit carry, each step a call of the layer imported with fromLayersLayer.',
+    docs: 'MIGRATION.md#tfjs-stateful-layer',
+  },
+  'tfjs-layers-cell-step': {
+    id: 'tfjs-layers-cell-step',
+    description: 'A tf.layers cell (lstmCell, gruCell, simpleRNNCell) stepped by hand with cell.call([x, h…]): each call becomes one step of the rnn-migrate cell imported with cellFromLayersLayer.',
+    docs: 'MIGRATION.md#tfjs-layers-cell-step',
+  },
   'manual-migration': {
     id: 'manual-migration',
     description: 'A legacy site the codemod cannot prove safe to rewrite; it is left as it was.',
@@ -72,7 +82,8 @@ export type ManualReason =
   | 'layers-cell-step'
   | 'stateful-layer'
   | 'state-pair-cell'
-  | 'model-state-loop';
+  | 'model-state-loop'
+  | 'stateful-layer-escapes';
 
 export const manualReasons: Readonly<Record<ManualReason, string>> = Object.freeze({
   'early-exit': 'the loop can stop before the end of the sequence (break, return or throw inside it)',
@@ -93,9 +104,10 @@ export const manualReasons: Readonly<Record<ManualReason, string>> = Object.free
   'cell-argument-order': 'the cell is called or assigned with c and h in an unusual order, which the rewrite will not guess at',
   'opaque-cells': "the cells' weights are not visible where the loop runs (cells built at run time, in another scope, or a parameter)",
   'layers-cell-step': 'a tf.layers cell (lstmCell, gruCell, simpleRNNCell) is stepped by hand with cell.call([x, h…])',
-  'stateful-layer': 'a stateful: true tf.layers layer holds its state between predict / apply calls and resetStates()',
+  'stateful-layer': 'a stateful: true tf.layers layer holds its state between calls, and the rewrite cannot make it explicit (not a const LSTM / GRU / SimpleRNN beside its tf.sequential models, options not written out, returnState, goBackwards or dropout, a resetStates() with arguments, or another stateful layer in its model)',
   'state-pair-cell': 'the cell closure takes and returns its state as one [c, h] pair (state[0], state[1]); the rewrite takes (x, c, h) cells only',
   'model-state-loop': "a tf.layers model is stepped once per timestep with predict / apply, its recurrent state passed back in by hand from its extra outputs (Keras' seq2seq inference decoder)",
+  'stateful-layer-escapes': 'a stateful: true tf.layers layer (or a model holding it) is used beyond stepping and resetStates(): passed to a function, exported, trained with fit, or its states read, so its state changes where the rewrite cannot see',
 });
 
 export const manualReasonDocs = (reason: ManualReason): string => `MIGRATION.md#${reason}`;

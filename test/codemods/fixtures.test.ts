@@ -1,7 +1,8 @@
 /**
  * Fixture-driven tests of the transforms (legacy-to-blocked, tfjs-cells-to-blocked), in the style of next-codemod: every
  * `<case>.input.<ext>` under fixtures/codemods/<transform>/ is discovered, rewritten and compared
- * with `<case>.output.<ext>`; `no-transform-*` cases must come out unchanged; `todo-*` cases run
+ * with `<case>.output.<ext>`; `no-transform-*` cases must come out unchanged; `manual-*` cases too,
+ * every site reported for manual migration with a reason; `todo-*` cases run
  * with insertTodos. Every output must re-parse and come out unchanged when fed back in.
  * UPDATE_FIXTURES=1 rewrites the expected outputs.
  */
@@ -37,6 +38,15 @@ for (const transform of transforms) {
           expect(changed).toBe(false);
           expect(output).toBe(input);
           expect(analyzeSource(input, filePath).filter((finding) => finding.ruleId !== 'legacy-import')).toEqual([]);
+          return;
+        }
+        if (caseName.startsWith('manual-')) {
+          // Unsafe variants: left byte for byte, every site reported with a reason.
+          expect(changed).toBe(false);
+          expect(output).toBe(input);
+          const findings = analyzeSource(input, filePath);
+          expect(findings.length).toBeGreaterThan(0);
+          expect(findings.every((finding) => finding.ruleId === 'manual-migration' && finding.reason)).toBe(true);
           return;
         }
         if (process.env['UPDATE_FIXTURES'] || !existsSync(outputPath)) writeFileSync(outputPath, output);

@@ -47,7 +47,7 @@ class M {
 describe('what stays manual, and why', () => {
   const cases: Array<[string, string, string[]]> = [
     ['a single step outside any loop', 'const [c2, h2] = tf.basicLSTMCell(1, k, b, x, c, h);', ['lone-cell-step']],
-    ['a data-dependent early exit', 'for (const x of xs) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  if (stop(h)) break;\n}', ['early-exit']],
+    ['a data-dependent early exit around a conditional step', 'for (const x of xs) {\n  if (ready(x)) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  if (stop(h)) break;\n}', ['early-exit']],
     ['state in an object', 'for (const x of xs) {\n  [state.c, state.h] = tf.basicLSTMCell(1, k, b, x, state.c, state.h);\n}', ['shared-mutable-state']],
     ['a trainable forget bias', 'const fb = tf.variable(tf.scalar(1));\nfor (const x of xs) {\n  [c, h] = tf.basicLSTMCell(fb, k, b, x, c, h);\n}', ['trainable-forget-bias']],
     ['[h, c] assigned from a call returning [c, h]', 'for (const x of xs) {\n  [h, c] = tf.basicLSTMCell(1, k, b, x, c, h);\n}', ['cell-argument-order']],
@@ -60,7 +60,14 @@ describe('what stays manual, and why', () => {
     ['the same, destructured, with the states spread', 'while (going) {\n  const [y, h, c] = decoder.predict([x, ...states]);\n  x = sample(y);\n  states = [h, c];\n}', ['model-state-loop']],
     ['the same, with outputs.slice(1)', 'for (const x of xs) {\n  const outputs = decoder.apply([x, ...states]);\n  ys.push(outputs[0]);\n  states = outputs.slice(1);\n}', ['model-state-loop']],
     ['a sampling loop whose step sits under an if', 'for (let i = 0; i < n; i++) {\n  if (i > 0) [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}', ['sampling-loop']],
-    ['a tf.layers cell stepped by hand', 'const cell = tf.layers.gruCell({ units: 4 });\nfor (const x of xs) h = cell.call([x, h], {})[0];', ['layers-cell-step']],
+    ['a tf.layers cell in a class field stepped by hand', 'class T {\n  cell = tf.layers.gruCell({ units: 4 });\n  step(x, h) { return this.cell.call([x, h], {}); }\n}', ['layers-cell-step']],
+    ['a tf.layers cell called with its inputs in a variable', 'const cell = tf.layers.gruCell({ units: 4 });\nfor (const x of xs) h = cell.call(inputs, {})[0];', ['layers-cell-step']],
+    ['a tf.layers cell called in training (dropout)', 'const cell = tf.layers.gruCell({ units: 4, dropout: 0.2 });\nfor (const x of xs) h = cell.call([x, h], { training: true })[0];', ['layers-cell-step']],
+    ['a stateful layer handed to a function', "const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nfeed(lstm, frames);", ['stateful-layer-escapes']],
+    ['a stateful model trained with fit', "const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nconst m = tf.sequential();\nm.add(lstm);\nm.fit(xs, ys);\nfor (const f of frames) m.predict(f);", ['stateful-layer-escapes', 'stateful-layer-escapes']],
+    ['an exported stateful layer', "export const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nfor (const f of frames) lstm.apply(f);", ['stateful-layer-escapes', 'stateful-layer-escapes']],
+    ['a stateful layer whose options hide returnState', "const lstm = tf.layers.lstm({ ...options, stateful: true });\nfor (const f of frames) lstm.apply(f);", ['stateful-layer', 'stateful-layer']],
+    ['two stateful layers in one model', "const a = tf.layers.lstm({ units: 4, stateful: true, returnSequences: true, batchInputShape: [1, 1, 2] });\nconst b = tf.layers.gru({ units: 4, stateful: true });\nconst m = tf.sequential({ layers: [a, b] });\nfor (const f of frames) m.predict(f);", ['stateful-layer', 'stateful-layer', 'stateful-layer']],
     ['a stateful layer, its loop and its reset', "const m = tf.sequential({ layers: [tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] })] });\nfor (const f of frames) m.predict(f);\nm.resetStates();", ['stateful-layer', 'stateful-layer', 'stateful-layer']],
   ];
   for (const [name, body, expected] of cases) {
@@ -77,6 +84,32 @@ describe('what stays manual, and why', () => {
   it('a sampling loop with its step as a statement moves to cell.step', () => {
     const source = "import * as tf from '@tensorflow/tfjs';\nfor (let i = 0; i < n; i++) {\n  [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n  x = next(h);\n}";
     expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-step-loop']);
+  });
+
+  it('a step in place survives a break, return or throw (each step stays a step; the cells are released in a finally)', () => {
+    for (const exit of ['break', 'continue', 'return h', "throw new Error('eos')"]) {
+      const source = `import * as tf from '@tensorflow/tfjs';\nfunction f() {\n  for (const x of xs) {\n    [c, h] = tf.basicLSTMCell(1, k, b, x, c, h);\n    if (stop(h)) ${exit};\n  }\n}`;
+      expect(kinds(source, 'case.js')).toEqual(['tfjs-cell-step-loop']);
+    }
+  });
+
+  it('tf.layers state and cells the rewrite takes: the layer, each loop or statement stepping it, each reset; each cell.call', () => {
+    const stateful = "const lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nconst m = tf.sequential();\nm.add(lstm);\nm.add(tf.layers.dense({ units: 1 }));\nfor (const f of frames) {\n  if (done(m.predict(f))) break;\n}\nconst y = m.apply(last);\nm.resetStates();";
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${stateful}`, 'case.js')).toEqual(Array(4).fill('tfjs-stateful-layer'));
+    const cell = 'const cell = tf.layers.lstmCell({ units: 4 });\nfor (const x of xs) [, h, c] = cell.call([x, h, c], {});';
+    expect(kinds(`import * as tf from '@tensorflow/tfjs';\n${cell}`, 'case.js')).toEqual(['tfjs-layers-cell-step']);
+  });
+
+  it('rnn-migrate-ignore on a stateful layer or a cell.call loop leaves it whole and unreported', () => {
+    const layer = "import * as tf from '@tensorflow/tfjs';\n// rnn-migrate-ignore\nconst lstm = tf.layers.lstm({ units: 4, stateful: true, batchInputShape: [1, 1, 2] });\nfor (const f of frames) lstm.apply(f);\nlstm.resetStates();";
+    expect(kinds(layer, 'case.js')).toEqual([]);
+    const cell = "import * as tf from '@tensorflow/tfjs';\nconst cell = tf.layers.gruCell({ units: 4 });\n// rnn-migrate-ignore\nfor (const x of xs) h = cell.call([x, h], {})[0];\nfor (const x of ys) h = cell.call([x, h], {})[0];";
+    expect(kinds(cell, 'case.js')).toEqual(['tfjs-layers-cell-step']);
+  });
+
+  it('a directly stepped stateful layer with initial weights stays manual (tf.layers sets them on its first apply)', () => {
+    const source = "import * as tf from '@tensorflow/tfjs';\nconst lstm = tf.layers.lstm({ units: 4, stateful: true, weights, batchInputShape: [1, 1, 2] });\nfor (const f of frames) lstm.apply(f);";
+    expect(kinds(source, 'case.js')).toEqual(['stateful-layer', 'stateful-layer']);
   });
 
   it('rnn-migrate-ignore silences a site', () => {
@@ -121,7 +154,7 @@ describe('where each per-step site is reported', () => {
 
   it('a cell closure at its tf.basicLSTMCell call; a closure nothing steps is not a site', () => {
     const source = 'const cell = (d, c, h) =>\n  tf.basicLSTMCell(1, k, b, d, c, h);\nconst unused = (d, c, h) => tf.basicLSTMCell(1, k, b, d, c, h);\nfor (let i = 0; i < 3; i++) {\n  [c, h] = cell(x, c, h);\n  if (done(h)) break;\n}';
-    expect(at(source)).toEqual(['early-exit@3', 'early-exit@6']);
+    expect(at(source)).toEqual(['tfjs-cell-step-loop@3', 'tfjs-cell-step-loop@6']);
   });
 
   it('closures stepped under a name the analysis cannot follow go with the step calls whose cells are not known', () => {

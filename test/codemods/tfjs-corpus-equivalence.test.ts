@@ -22,8 +22,9 @@ const programs = readdirSync(corpusDir).filter((name) => /^[a-z0-9].*\.(ts|js)$/
 const temporaryFiles: string[] = [];
 const tally = { sites: 0, rewritten: 0, programs: 0 };
 
-/** The findings of sites the codemod rewrites (blocked calls, and loops moved to cell.step). */
-const isRewritable = (finding: Finding): boolean => finding.ruleId === 'tfjs-cell-loop' || finding.ruleId === 'tfjs-cell-step-loop';
+/** The findings of sites the codemod rewrites (blocked calls, loops moved to cell.step, tf.layers state and cells). */
+const REWRITTEN_RULES = new Set(['tfjs-cell-loop', 'tfjs-cell-step-loop', 'tfjs-stateful-layer', 'tfjs-layers-cell-step']);
+const isRewritable = (finding: Finding): boolean => REWRITTEN_RULES.has(finding.ruleId);
 
 interface Run {
   numbers: number[];

@@ -222,6 +222,32 @@ describeBackends('tf.layers importers', () => {
     ours.dispose();
   });
 
+  it("tf.layers cells stepped by hand: cellFromLayersLayer(cell).step is cell.call([x, h…]) with tf.layers' defaults (hard sigmoid, reset-before GRU)", () => {
+    const cells = [
+      tf.layers.lstmCell({ units: H, biasInitializer: 'randomNormal' }),
+      tf.layers.gruCell({ units: H, biasInitializer: 'randomNormal' }),
+      tf.layers.simpleRNNCell({ units: H, activation: 'relu', biasInitializer: 'randomNormal' }),
+    ];
+    for (const theirs of cells) {
+      theirs.build([2, IN]);
+      // Random recurrent kernels: reset-before and reset-after GRUs differ only through them.
+      const weights = theirs.getWeights().map((w) => randn(w.shape));
+      theirs.setWeights(weights);
+      tf.dispose(weights);
+      const lstm = theirs.getClassName() === 'LSTMCell';
+      const [x, h, c] = [randn([2, IN]), randn([2, H]), randn([2, H])];
+      const expected = theirs.call(lstm ? [x, h, c] : [x, h], {}) as tf.Tensor[];
+      const ours = cellFromLayersLayer(theirs);
+      const { output, carry } = ours.step(x as tf.Tensor2D, (lstm ? { h, c } : { h }) as never);
+      expectClose(output, expected[0]);
+      expectClose(carry.h, expected[1]);
+      if (lstm) expectClose((carry as unknown as { c: tf.Tensor }).c, expected[2]);
+      tf.dispose([x, h, c, output, carry, expected] as never);
+      ours.dispose(); // a tf.layers cell never applied as a layer cannot be disposed
+    }
+    expect(() => fromLayersLayer(tf.layers.gruCell({ units: H }) as never)).toThrow(/expected an LSTM, GRU, SimpleRNN or Bidirectional layer, got GRUCell/);
+  });
+
   it('refuses what our cells do not compute: a custom activation, dropout unasked, an unbuilt layer', () => {
     const input = x();
     const elu = tf.layers.lstm({ units: H, activation: 'elu' });

@@ -203,10 +203,13 @@ function classifyCellLoop(
   closures: Map<string, Closure>,
   arrays: Map<string, Closure[] | 'opaque'>,
 ): Classified {
-  if (exitsEarly(loop.node)) return { manual: 'early-exit' };
+  // An early exit changes how many steps a priming loop runs (one blocked call runs them all); a
+  // stepping loop keeps its steps in place and releases its cells in a finally, whatever leaves it.
+  const exits = exitsEarly(loop.node);
   const op = cellOpOfCallee(names, call.node.callee);
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   const carryArgs = op === 'basicLSTMCell' ? args.slice(4) : args.slice(op ? 2 : 1);
+  if (exits && typeof steppingShape(loop, call, carryArgs, stepCount) !== 'object') return { manual: 'early-exit' };
   if (carryArgs.some((arg: any) => isMember(arg) && !arg.computed)) return { manual: 'shared-mutable-state' };
   const layers = layersOf(op, call, names, closures, arrays);
   if ('manual' in layers) return { manual: layers.manual };
@@ -219,7 +222,7 @@ function classifyCellLoop(
   const sampling = input?.type === 'Identifier' && assigned.has(input.name);
   const priming = sampling ? undefined : primingShape(loop, call, input, carryArgs, stepCount);
   if (priming === 'argument-order') return { manual: 'cell-argument-order' };
-  if (priming) return { priming: { ...priming, layers: layers.weights, stacked } };
+  if (priming) return exits ? { manual: 'early-exit' } : { priming: { ...priming, layers: layers.weights, stacked } };
   const stepping = layers.statePair ? statePairSteppingShape(loop, call, carryArgs, stepCount) : (steppingShape(loop, call, carryArgs, stepCount) ?? pairSteppingShape(loop, call, carryArgs, stepCount));
   if (stepping === 'argument-order') return { manual: 'cell-argument-order' };
   // The cells are created once before the loop: their weights must not change inside it.
@@ -227,7 +230,7 @@ function classifyCellLoop(
   if (stepping && enclosingStatement(loop)?.node === loop.node && !layers.weights.some((weights) => namesIn(weights).some((name) => assigned.has(name)))) {
     return { stepping: { ...stepping, input: call.node.arguments[inputIndex], layers: layers.weights, stacked } };
   }
-  return { manual: layers.statePair ? 'state-pair-cell' : sampling ? 'sampling-loop' : 'unsupported-loop' };
+  return { manual: exits ? 'early-exit' : layers.statePair ? 'state-pair-cell' : sampling ? 'sampling-loop' : 'unsupported-loop' };
 }
 
 function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[]; statePair: boolean } | { manual: ManualReason } {

@@ -33,6 +33,8 @@ function describe(site: TfjsSite): Pick<Finding, 'ruleId' | 'message'> {
       message: `Cell closure over tf.basicLSTMCell, stepped by the loop${loops.length > 1 ? 's' : ''} at line ${lines}: its weights come across with cellFromBasicLSTMCell(kernel, bias, forgetBias).`,
     };
   }
+  if (site.kind === 'stateful-layer') return { ruleId: 'tfjs-stateful-layer', message: 'Stateful tf.layers layer stepped per call: its state becomes an explicit carry, reset where resetStates() was.' };
+  if (site.kind === 'layers-cell-step') return { ruleId: 'tfjs-layers-cell-step', message: 'tf.layers cell stepped with cell.call: becomes a step of the rnn-migrate cell imported from its weights.' };
   if (site.priming) return { ruleId: 'tfjs-cell-loop', message: 'Loop over a known input stepping tf.basicLSTMCell: becomes one blocked LSTM call per layer.' };
   return { ruleId: 'tfjs-cell-step-loop', message: 'Loop stepping tf.basicLSTMCell among other work: the step moves to cell.step with explicit { h, c } carries.' };
 }

@@ -5,6 +5,8 @@
 import { ancestors, enclosingStatement, isCall, isFunctionNode, isLoopNode, isMember, propertyName, unwrap, type AnyNode, type AnyPath } from './ast.js';
 import { isSyncCallback } from './plan.js';
 import type { ManualReason } from '../rules.js';
+import type { StatefulStepping } from './tfjs-stateful-stepping.js';
+import type { LayersCellStepping } from './tfjs-layers-cell-stepping.js';
 
 /** The three weights a `tf.basicLSTMCell` call closes over (nodes of the user's code). */
 export interface BasicLstmWeights {
@@ -66,6 +68,10 @@ export interface TfjsSite {
   calls?: AnyPath[];
   /** For a cell closure: the sites that step it (its finding follows theirs). */
   steppedBy?: TfjsSite[];
+  /** A stateful tf.layers layer whose state becomes an explicit carry (on the site at its declaration). */
+  stateful?: StatefulStepping;
+  /** A tf.layers cell stepped by hand whose `cell.call` becomes a step of the imported cell (on the site at its declaration). */
+  layersCell?: LayersCellStepping;
   ignored: boolean;
 }
 

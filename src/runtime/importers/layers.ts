@@ -61,6 +61,9 @@ interface Imported {
 
 const CONTEXT = 'fromLayersLayer';
 const KINDS: Record<string, Kind> = { LSTM: 'lstm', GRU: 'gru', SimpleRNN: 'rnn' };
+/** tf.layers cells (tf.layers.lstmCell / gruCell / simpleRNNCell): the same config and weights as their layers. */
+const CELL_KINDS: Record<string, Kind> = { LSTMCell: 'lstm', GRUCell: 'gru', SimpleRNNCell: 'rnn' };
+const LAYER_CLASS: Record<Kind, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'SimpleRNN' };
 const ACTIVATIONS: Record<string, RnnActivation> = { tanh: 'tanh', relu: 'relu', linear: 'linear' };
 // Keras JSON may carry the Python spelling.
 const GATE_ACTIVATIONS: Record<string, GateActivation> = {
@@ -99,11 +102,14 @@ function assertLayer(layer: unknown): asserts layer is LayersRecurrentLayer {
   }
 }
 
-function readLayer(layer: LayersRecurrentLayer, options: FromLayersOptions): Imported {
+function readLayer(layer: LayersRecurrentLayer, options: FromLayersOptions, acceptCells = false): Imported {
   assertLayer(layer);
   const className = layer.getClassName();
-  const kind = KINDS[className];
-  if (!kind) throw new TypeError(`${CONTEXT}: expected an LSTM, GRU, SimpleRNN or Bidirectional layer, got ${className}.`);
+  const kind = KINDS[className] ?? (acceptCells ? CELL_KINDS[className] : undefined);
+  if (!kind) {
+    const expected = acceptCells ? 'an LSTM, GRU or SimpleRNN layer or cell' : 'an LSTM, GRU, SimpleRNN or Bidirectional layer';
+    throw new TypeError(`${CONTEXT}: expected ${expected}, got ${className}.`);
+  }
   const config = layer.getConfig();
   for (const option of ['dropout', 'recurrentDropout'] as const) {
     if (Number(config[option] ?? 0) > 0 && !options.ignoreDropout) {
@@ -117,7 +123,7 @@ function readLayer(layer: LayersRecurrentLayer, options: FromLayersOptions): Imp
   if (weights.length === 0) {
     throw new TypeError(`${CONTEXT}: the ${className} layer has no weights yet: build it first (apply it once, or model.build).`);
   }
-  const cellOptions: Imported['cellOptions'] = activationsFromLayersConfig(className, config, CONTEXT);
+  const cellOptions: Imported['cellOptions'] = activationsFromLayersConfig(LAYER_CLASS[kind], config, CONTEXT);
   // A reset-after GRU has the [2, 3H] bias; without a bias, the config says which it is.
   if (kind === 'gru') cellOptions.resetAfter = weights.length === 3 ? weights[2].rank === 2 : Boolean(config.resetAfter);
   return { kind, className, units: config.units as number, inputSize: weights[0].shape[0], cellOptions, config, weights };
@@ -140,9 +146,12 @@ function moveWeights(imported: Imported, cell: LSTMCell | GRUCell | RNNCell, own
   }
 }
 
-/** A cell (LSTMCell, GRUCell or RNNCell) with the weights and activations of a tf.layers LSTM, GRU or SimpleRNN layer. */
+/**
+ * A cell (LSTMCell, GRUCell or RNNCell) with the weights and activations of a tf.layers LSTM, GRU
+ * or SimpleRNN layer, or of a built tf.layers cell (lstmCell, gruCell, simpleRNNCell) stepped by hand.
+ */
 export function cellFromLayersLayer(layer: LayersRecurrentLayer, options: FromLayersOptions = {}): LSTMCell | GRUCell | RNNCell {
-  const imported = readLayer(layer, options);
+  const imported = readLayer(layer, options, true);
   const { kind, inputSize, units, cellOptions } = imported;
   const cell =
     kind === 'lstm'

@@ -15,6 +15,8 @@ import { offsetsOfTree, type OffsetOf } from '../legacy-to-blocked/source-positi
 import { insertTodoLines } from '../legacy-to-blocked/todos.js';
 import { primingCall, type PrimingNames } from './priming.js';
 import { steppingCode } from './stepping.js';
+import { layersEdits, type Edit } from './layers-edits.js';
+import { releaseInFinally, type LoopRelease } from './release.js';
 
 export interface MigrateTfjsOptions {
   insertTodos?: boolean;
@@ -41,18 +43,15 @@ export function migrateTfjsCells(source: string, filePath: string, options: Migr
   return { output, findings: tfjsManualFindings(analysis.tfjs) };
 }
 
-interface Edit {
-  start: number;
-  end: number;
-  text: string;
-}
+
 
 function rewriteLoops(source: string, filePath: string, analysis: FileAnalysis, tfPackage: string | undefined): string {
+  const taken = collectNames(analysis.root.get().node);
+  const layers = layersEdits(source, filePath, analysis, taken);
   const sites = analysis.tfjs.sites.filter((site) => !site.ignored && !site.manual && (site.priming || site.stepping));
-  if (sites.length === 0) return source;
+  if (sites.length === 0 && !layers) return source;
   const offsetOf = offsetsOfTree(source, analysis.root.get().node);
   if (!offsetOf) return source;
-  const taken = collectNames(analysis.root.get().node);
   const namespace = analysis.tfjs.namespaces[0];
   // Each generated block is its own scope: one fresh name per base serves every block.
   const generated = new Map<string, string>();
@@ -64,7 +63,8 @@ function rewriteLoops(source: string, filePath: string, analysis: FileAnalysis, 
   };
   const typed = dialectFor(filePath) !== 'js';
   const text = (node: any): string => source.slice(offsetOf(node.start), offsetOf(node.end));
-  const edits: Edit[] = [];
+  const edits: Edit[] = layers ? layers.edits(offsetOf, layoutAt) : [];
+  const releases: LoopRelease[] = [];
   for (const site of sites) {
     const loopNode = site.path.node;
     const layout = layoutAt(source, offsetOf, loopNode);
@@ -80,20 +80,25 @@ function rewriteLoops(source: string, filePath: string, analysis: FileAnalysis, 
     // After a statement that did not end in `;`, a line starting with `(` would continue it.
     const continues = !['', ';', '{', '}'].includes(source.slice(0, statementLayout.start).trimEnd().slice(-1));
     const code = steppingCode(stepping, text, names, cellName, typed, continues);
-    edits.push({ start: layout.start, end: layout.start, text: `${code.before}${layout.newline}${layout.indent}` });
     edits.push({ start: statementLayout.start, end: statementEnd, text: statementLayout.lines(code.step) });
-    edits.push({ start: offsetOf(loopNode.end), end: offsetOf(loopNode.end), text: `${layout.newline}${layout.indent}${code.after}` });
+    const templates = analysis.j(loopNode).find(analysis.j.TemplateLiteral).nodes().map((node: any): [number, number] => [offsetOf(node.start), offsetOf(node.end)]);
+    releases.push({ start: layout.start, end: offsetOf(loopNode.end), before: code.before, release: code.after, indent: layout.indent, newline: layout.newline, unit: layout.lines(['  ']), templates });
   }
+  // After every edit inside the loops is known: each stepping loop moves into its try block.
+  edits.push(...releases.map((release) => releaseInFinally(source, release, edits)));
   let output = source;
   // From the last edit to the first, so earlier offsets stay valid.
   for (const edit of edits.sort((x, y) => y.start - x.start || y.end - x.end)) output = output.slice(0, edit.start) + edit.text + output.slice(edit.end);
   const runtimeNames = [
     ...(sites.some((site) => site.priming) ? [importName('Recurrence', names.Recurrence)] : []),
-    importName('cellFromBasicLSTMCell', names.cellFromBasicLSTMCell),
+    ...(sites.length > 0 ? [importName('cellFromBasicLSTMCell', names.cellFromBasicLSTMCell)] : []),
+    ...(layers?.runtimeNames ?? []),
   ];
+  const tfPackageName = analysis.tf.packageName ?? tfPackage ?? DEFAULT_TF_PACKAGE;
   const imports = [
     importLine(analysis, `{ ${runtimeNames.join(', ')} }`, RUNTIME_ENTRY),
-    ...(namespace || !sites.some((site) => site.priming) ? [] : [importLine(analysis, `* as ${names.tf}`, analysis.tf.packageName ?? tfPackage ?? DEFAULT_TF_PACKAGE)]),
+    ...(namespace || !sites.some((site) => site.priming) ? [] : [importLine(analysis, `* as ${names.tf}`, tfPackageName)]),
+    ...(layers?.coreImport ? [importLine(analysis, `* as ${layers.coreImport}`, tfPackageName)] : []),
   ];
   return insertImports(output, offsetOf, analysis, imports);
 }
