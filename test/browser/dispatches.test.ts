@@ -122,17 +122,16 @@ describe.each(GPU_BACKENDS)('programs dispatched on %s', (backend) => {
  *   shader, dn·Rnᵀ, the dr/carry shader, [dz, dr]·Rzrᵀ.
  * - A backend matmul is one program on webgpu; on webgl two: its left operand, written unpacked by
  *   our shaders, is packed first.
- * - On webgl, a packed tensor (a matmul's result, a tensor first uploaded for a matmul) read by our
- *   shaders is unpacked by every program that reads it: forward hProj, rhProj and xProj (read by
- *   both shaders); backward d(r⊙h), the recurrent carry gradient, dOutput and the initial state
- *   (read by both shaders).
+ * - On webgl, a matmul's packed result read by one of our shaders is unpacked by that program:
+ *   forward hProj and rhProj, backward d(r⊙h) and the recurrent carry gradient. What every
+ *   timestep reads (xProj, bias, mask, dOutput, the initial state) is made readable once per call.
  * - The matmuls' operands are contiguous slices of our outputs: views on webgl, a copy each on
  *   webgpu: forward h out of the previous state and r⊙h out of the gates; backward dn and [dz, dr]
  *   out of the step gradients and the kept [dz, dr | dn].
  */
 const MATMUL_PROGRAMS: Record<string, number> = { webgl: 2, webgpu: 1 };
 const RESET_BEFORE_PER_TIMESTEP: Record<string, { fwd: number; bwd: number }> = {
-  webgl: { fwd: 2 + 2 * MATMUL_PROGRAMS.webgl + 4, bwd: 2 + 2 * MATMUL_PROGRAMS.webgl + 5 },
+  webgl: { fwd: 2 + 2 * MATMUL_PROGRAMS.webgl + 2, bwd: 2 + 2 * MATMUL_PROGRAMS.webgl + 2 },
   webgpu: { fwd: 2 + 2 * MATMUL_PROGRAMS.webgpu + 2, bwd: 2 + 2 * MATMUL_PROGRAMS.webgpu + 3 },
 };
 
@@ -145,7 +144,10 @@ const RESET_BEFORE_PER_TIMESTEP: Record<string, { fwd: number; bwd: number }> = 
  * [dRzr, dRn], the transpose of dx, and the loss: sum (≤ 2 passes) and its gradient (≤ 3).
  */
 const RESET_BEFORE_ONCE = {
-  /** A step (T = 1, x already time-major): R's two column slices, the output shader (x·K: stepOnce). */
+  /**
+   * A step (T = 1, x already time-major, no output sequence): R's two column slices and the
+   * projection made readable (an unpack on webgl); x·K is added per backend (stepOnce).
+   */
   step: 2 + 1,
   fwd: 2 + onceForward('gru'),
   bwd: 2 + (1 + carriesOf('gru')) + 1 + 3 + 2 + 2 + 4 * 4 + 1 + 1 + 2 + 3,
