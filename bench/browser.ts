@@ -10,7 +10,7 @@
  *                            [--batch 8] [--input 16] [--hidden 32] [--repeats 3]
  * Results also go to .bench-out/browser.json.
  *
- *   npm run bench:browser -- --dispatches [--cells lstm,gru,rnn] [--lengths 20,40]
+ *   npm run bench:browser -- --dispatches [--cells lstm,gru,gru-reset-before,rnn] [--lengths 20,40]
  * counts instead the GPU programs dispatched per step (batch 1, 1–3 stacked layers) and per
  * sequence (batch 1, forward and forward+backward), beside tf.multiRNNCell(basicLSTMCell) and
  * tf.layers, as a markdown table (also .bench-out/browser-dispatches.json).
@@ -23,7 +23,7 @@ import { chromiumArgs, chromiumExecutable } from '../test/browser/chromium.js';
 import type { BenchRow } from './browser/main.js';
 import type { DispatchRow } from './browser/dispatches.js';
 
-const CELL_NAMES = { lstm: 'LSTM', gru: 'GRU', rnn: 'SimpleRNN' };
+const CELL_NAMES = { lstm: 'LSTM', gru: 'GRU', 'gru-reset-before': 'GRU (resetAfter: false)', rnn: 'SimpleRNN' };
 
 /** The dispatch counts as a markdown table: a row per cell and case, a column pair per backend. */
 function printDispatches(rows: DispatchRow[]): void {
@@ -58,7 +58,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.dispatches && process.argv.every((a) => !a.startsWith('--lengths'))) args.lengths = '20,40';
-if (args.dispatches && process.argv.every((a) => !a.startsWith('--cells'))) args.cells = 'lstm,gru,rnn';
+if (args.dispatches && process.argv.every((a) => !a.startsWith('--cells'))) args.cells = 'lstm,gru,gru-reset-before,rnn';
 
 const server = await startDemoServer(0, { watch: false });
 const browser = await chromium.launch({ executablePath: chromiumExecutable(), headless: true, args: chromiumArgs });

@@ -7,12 +7,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
-import { countDispatches, sequenceDispatches, stackStepDispatches } from '../../test/browser/dispatches.js';
+import { type VariantOptions, countDispatches, sequenceDispatches, stackStepDispatches } from '../../test/browser/dispatches.js';
+
+/** A cell kind, or 'gru-reset-before': the GRU variant tf.layers computes (resetAfter: false). */
+export type BenchCell = CellKind | 'gru-reset-before';
+
+/** The layer kind and constructor options of a bench cell. */
+export function layerOf(cell: BenchCell): { kind: CellKind; variant: VariantOptions } {
+  return cell === 'gru-reset-before' ? { kind: 'gru', variant: { resetAfter: false } } : { kind: cell, variant: {} };
+}
 
 export interface DispatchRow {
   backend: string;
   what: 'step' | 'fwd' | 'fwdbwd';
-  cell: CellKind;
+  cell: BenchCell;
   /** Stacked layers (step) or sequence length (fwd, fwdbwd). */
   size: number;
   ours: number;
@@ -70,18 +78,19 @@ function layersSequence(kind: CellKind, mode: 'fwd' | 'fwdbwd', time: number): n
   return programs;
 }
 
-export function dispatchRows(backend: string, cells: CellKind[], lengths: number[]): DispatchRow[] {
+export function dispatchRows(backend: string, cells: BenchCell[], lengths: number[]): DispatchRow[] {
   const rows: DispatchRow[] = [];
   for (const cell of cells) {
+    const { kind, variant } = layerOf(cell);
     for (const depth of [1, 2, 3]) {
-      const ours = stackStepDispatches(cell, depth, INPUT, HIDDEN);
+      const ours = stackStepDispatches(kind, depth, INPUT, HIDDEN, false, variant);
       const tfjs = cell === 'lstm' ? multiRnnCellStep(depth) : null;
       rows.push({ backend, what: 'step', cell, size: depth, ours: ours.programs, tfjs, oursByName: ours.byName });
     }
     for (const what of ['fwd', 'fwdbwd'] as const) {
       for (const time of lengths) {
-        const ours = sequenceDispatches(cell, what, time, { inputSize: INPUT, hidden: HIDDEN });
-        rows.push({ backend, what, cell, size: time, ours: ours.programs, tfjs: layersSequence(cell, what, time), oursByName: ours.byName });
+        const ours = sequenceDispatches(kind, what, time, { inputSize: INPUT, hidden: HIDDEN, ...variant });
+        rows.push({ backend, what, cell, size: time, ours: ours.programs, tfjs: layersSequence(kind, what, time), oursByName: ours.byName });
       }
     }
   }

@@ -15,12 +15,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { GRU, LSTM, RNN } from 'rnn-migrate';
 import { GRUCell, GRU as LegacyGRU, LSTM as LegacyLSTM, RNN as LegacyRNN, Recur } from 'rnn-migrate/legacy';
 import { medianTime } from '../../demo/compare.js';
-import { dispatchRows } from './dispatches.js';
+import { type BenchCell, dispatchRows } from './dispatches.js';
 
-import type { CellKind } from '../../src/runtime/kernels/cell_table.js';
-
-/** A cell kind, or 'gru-reset-before': the GRU variant tf.layers computes (resetAfter: false). */
-export type BenchCell = CellKind | 'gru-reset-before';
+export type { BenchCell };
 
 export interface BenchRow {
   backend: string;
@@ -142,10 +139,7 @@ async function countPrograms(): Promise<void> {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
     await tf.ready();
     log.textContent = `${backend}: counting programs…`;
-    // The counter builds default cells; the reset-before GRU's 4 programs per step each way are
-    // stated in the README (its own driver, gpu/gru_reset_before_driver.ts).
-    const kinds = cells.filter((cell): cell is CellKind => cell !== 'gru-reset-before');
-    rows.push(...dispatchRows(backend, kinds, lengths));
+    rows.push(...dispatchRows(backend, cells, lengths));
   }
   (window as unknown as { benchResult: unknown }).benchResult = { dispatches: rows };
 }

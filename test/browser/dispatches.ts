@@ -54,9 +54,17 @@ export function countDispatches<T>(body: () => T): DispatchCount<T> {
 type AnyLayer = Recurrence<any>;
 const LAYERS = { lstm: LSTM, gru: GRU, rnn: RNN } as const;
 
+/** A cell variant the counters can build: the GRU's `resetAfter: false` (its own GPU driver). */
+export interface VariantOptions {
+  resetAfter?: boolean;
+}
+
 /** A layer stack of `depth` layers: the first reads `inputSize`, every layer has `hidden`. */
-export function buildStack(kind: CellKind, depth: number, inputSize: number, hidden: number): AnyLayer[] {
-  return Array.from({ length: depth }, (_, i) => new LAYERS[kind](i === 0 ? inputSize : hidden, hidden) as AnyLayer);
+export function buildStack(kind: CellKind, depth: number, inputSize: number, hidden: number, variant: VariantOptions = {}): AnyLayer[] {
+  if (variant.resetAfter !== undefined && kind !== 'gru') throw new Error(`resetAfter is a GRU option, got it for '${kind}'`);
+  return Array.from({ length: depth }, (_, i) =>
+    kind === 'gru' ? (new GRU(i === 0 ? inputSize : hidden, hidden, variant) as AnyLayer) : (new LAYERS[kind](i === 0 ? inputSize : hidden, hidden) as AnyLayer),
+  );
 }
 
 /** The zero carry of a layer at `batch` rows. */
@@ -71,8 +79,15 @@ function zeroCarry(kind: CellKind, batch: number, hidden: number): Record<string
  * `primed`: each layer first runs a sequence (priming, then sampling step by step), so that the
  * weights reach the device through the sequence kernel.
  */
-export function stackStepDispatches(kind: CellKind, depth: number, inputSize = 8, hidden = 16, primed = false): DispatchCount<null> {
-  const stack = buildStack(kind, depth, inputSize, hidden);
+export function stackStepDispatches(
+  kind: CellKind,
+  depth: number,
+  inputSize = 8,
+  hidden = 16,
+  primed = false,
+  variant: VariantOptions = {},
+): DispatchCount<null> {
+  const stack = buildStack(kind, depth, inputSize, hidden, variant);
   if (primed) {
     for (const layer of stack) {
       const sequence = tf.randomUniform([1, 20, layer === stack[0] ? inputSize : hidden], -1, 1) as tf.Tensor3D;
@@ -104,14 +119,15 @@ export function stackStepDispatches(kind: CellKind, depth: number, inputSize = 8
  * Programs of one sequence call of a layer (batch `batch`, `time` steps): 'fwd' = layer.apply;
  * 'fwdbwd' = tf.variableGrads of the summed output with respect to the layer's weights, the sum
  * and its gradient (a fill) included. Counted after one warm-up call of the same shape.
+ * `resetAfter: false`: the reset-before GRU.
  */
 export function sequenceDispatches(
   kind: CellKind,
   mode: 'fwd' | 'fwdbwd',
   time: number,
-  { batch = 1, inputSize = 8, hidden = 16 } = {},
+  { batch = 1, inputSize = 8, hidden = 16, resetAfter }: { batch?: number; inputSize?: number; hidden?: number } & VariantOptions = {},
 ): DispatchCount<null> {
-  const [layer] = buildStack(kind, 1, inputSize, hidden);
+  const [layer] = buildStack(kind, 1, inputSize, hidden, resetAfter === undefined ? {} : { resetAfter });
   const x = tf.randomUniform([batch, time, inputSize], -1, 1) as tf.Tensor3D;
   const call = () => {
     if (mode === 'fwd') {

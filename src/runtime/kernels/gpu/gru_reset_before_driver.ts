@@ -43,10 +43,11 @@ export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceIn
   const g = geometryOf(inputs, options);
   const { batch: B, hidden: H, time: T } = g;
   const BH = B * H;
-  const validMask = g.hasMask ? scope.flat(inputs.mask!) : undefined;
-  const biasIn = scope.flat(inputs.bias);
+  // What our shaders read at every step, in their form once (webgl: unpacked) instead of per step.
+  const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
+  const biasIn = scope.flat(scope.readable(inputs.bias));
   const { gatesKernel, candidateKernel } = splitRecurrentKernel(scope, inputs.recurrentKernel, H);
-  const xProj = scope.flat(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel));
+  const xProj = scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel)));
   const gateSpec = resetBeforeGateShader(g);
   const stateSpec = resetBeforeStateShader(g);
 
@@ -65,7 +66,10 @@ export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceIn
     previous = states[t];
   }
   const workspace = scope.concat(states, 0);
-  const output = scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [inputs.x.shape[0], inputs.x.shape[1], H]);
+  const output =
+    options.outputSequence === false
+      ? scope.empty()
+      : scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [inputs.x.shape[0], inputs.x.shape[1], H]);
   const lastBase = timestepAt(g, T - 1) * STATE_BLOCKS.gru * BH;
   const hT = scope.reshape(scope.slice(workspace, [lastBase], [BH]), [B, H]);
   const kept = [output, hT, options.saveForBackward ? workspace : scope.empty()];
@@ -81,10 +85,11 @@ export function resetBeforeSequenceBackward(runner: GpuRunner, inputs: GpuSequen
   const { batch: B, hidden: H, time: T } = g;
   const BH = B * H;
   const hasDOutput = inputs.dOutput != null && sizeOf(inputs.dOutput) > 0;
-  const validMask = g.hasMask ? scope.flat(inputs.mask!) : undefined;
-  const dOutput = hasDOutput ? scope.flat(inputs.dOutput!) : undefined;
+  // Read by both shaders of every step: unpacked once (webgl), not by each program.
+  const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
+  const dOutput = hasDOutput ? scope.flat(scope.readable(inputs.dOutput!)) : undefined;
   const workspace = inputs.workspace;
-  const initState = initialState(scope, inputs);
+  const initState = scope.readable(initialState(scope, inputs));
   const { gatesKernel, candidateKernel } = splitRecurrentKernel(scope, inputs.recurrentKernel, H);
   const stepGrad = resetBeforeStepGradShader(g, hasDOutput);
   const resetGrad = resetBeforeResetGradShader(g);

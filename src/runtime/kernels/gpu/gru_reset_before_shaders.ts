@@ -19,6 +19,7 @@ import {
   gateSlope,
   geometryKey,
   maskValue,
+  maskedBlockShader,
   splitBlockIndex,
   stepGradientHead,
   valid,
@@ -194,19 +195,5 @@ export function resetBeforeInitialGradShader(g: SequenceGeometry): ShaderSpec {
  * there must not reach dRn through 0·NaN).
  */
 export function resetHiddenShader(g: SequenceGeometry): ShaderSpec {
-  const H = g.hidden;
-  return {
-    key: keyOf('ResetHidden', g),
-    variableNames: ['workspace', ...(g.hasMask ? ['validMask'] : [])],
-    outputSize: g.time * g.batch * H,
-    uniforms: [SEQ_LEN],
-    body: (d) =>
-      [
-        d.int('t', `index / ${g.batch * H}`),
-        d.int('b', `(index - t * ${g.batch * H}) / ${H}`),
-        d.int('j', `index - (index / ${H}) * ${H}`),
-        maskValue(d, g, 't'),
-        d.float('outValue', valid(d, `getWorkspace(${wsIndex(g, 't', 4)})`, '0.0')),
-      ].join('\n'),
-  };
+  return maskedBlockShader(keyOf('ResetHidden', g), g, 4, false);
 }

@@ -199,26 +199,35 @@ export function gateShader(g: SequenceGeometry, blocks = stateBlocksOf(g)): Shad
   };
 }
 
-/** The visible output sequence, in the layout of x: m·h carry (zeros at masked steps). */
-export function outputShader(g: SequenceGeometry): ShaderSpec {
+/**
+ * Block `blk` of every step state as a sequence, zeros at masked steps: time-major [T, B, H], or in
+ * the layout of x when `inLayoutOfX` (the output sequence and the reset-before GRU's r⊙h read it).
+ */
+export function maskedBlockShader(key: string, g: SequenceGeometry, blk: number, inLayoutOfX: boolean): ShaderSpec {
   const H = g.hidden;
   return {
-    key: `rnnOutput_${geometryKey(g)}`,
+    key,
     variableNames: ['workspace', ...(g.hasMask ? ['validMask'] : [])],
     outputSize: g.time * g.batch * H,
     uniforms: [SEQ_LEN],
     body: (d) => {
-      const split = g.timeMajor
-        ? [d.int('t', `index / ${g.batch * H}`), d.int('b', `(index - t * ${g.batch * H}) / ${H}`)]
-        : [d.int('b', `index / (${d.uniform(SEQ_LEN)} * ${H})`), d.int('t', `(index - b * ${d.uniform(SEQ_LEN)} * ${H}) / ${H}`)];
+      const split =
+        g.timeMajor || !inLayoutOfX
+          ? [d.int('t', `index / ${g.batch * H}`), d.int('b', `(index - t * ${g.batch * H}) / ${H}`)]
+          : [d.int('b', `index / (${d.uniform(SEQ_LEN)} * ${H})`), d.int('t', `(index - b * ${d.uniform(SEQ_LEN)} * ${H}) / ${H}`)];
       return [
         ...split,
         d.int('j', `index - (index / ${H}) * ${H}`),
         maskValue(d, g, 't'),
-        d.float('outValue', valid(d, `getWorkspace(${wsIndex(g, 't', 0)})`, '0.0')),
+        d.float('outValue', valid(d, `getWorkspace(${wsIndex(g, 't', blk)})`, '0.0')),
       ].join('\n');
     },
   };
+}
+
+/** The visible output sequence, in the layout of x: m·h carry (zeros at masked steps). */
+export function outputShader(g: SequenceGeometry): ShaderSpec {
+  return maskedBlockShader(`rnnOutput_${geometryKey(g)}`, g, 0, true);
 }
 
 /** h_{t−1} for every timestep, [T, B, H] time-major (the h0 row where the sequence starts). */
