@@ -4,7 +4,7 @@
  * SequenceInputGrad. Each sequence kernel registers its workspace allocator with the kernel layer.
  */
 import { backend as activeBackend, engine, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { CELL_KINDS, CELLS, hostWorkspaceFloats, variantOfAttrs, type CellKind } from '../cell_table.js';
+import { CELL_KINDS, CELLS, hostWorkspaceFloats, variantOfAttrs, type CellKind, type CellVariant } from '../cell_table.js';
 import { SequenceInputGrad, type SequenceGradInputs } from '../kernel_names.js';
 import { registerWorkspaceAllocator } from '../workspace_allocators.js';
 import type { HostTensorIO } from './backend_io.js';
@@ -12,9 +12,9 @@ import type { HostCellData } from './cell_spec.js';
 import { maskOrNull, type SequenceGeometry } from './geometry.js';
 import { hostBackward, hostForward, type HostGradients } from './host_driver.js';
 import { GEMV_MAX_ROWS, hostMathFor, prepareRight } from './host_math.js';
-import { withPreparedWeights } from './prepared_weights.js';
+import { preparedOperand, withPreparedWeights } from './prepared_weights.js';
 import { scratch } from './scratch.js';
-import { hostStepForward, stepDriverRuns, type StepProjections } from './step_driver.js';
+import { hostStepBackward, hostStepForward, stepSecondWeight, type StepProjections, type StepWeights } from './step_driver.js';
 import { inputGradientOf } from './weight_gradients.js';
 
 /** Kernel inputs by name (SequenceGradInputs, or a step's h, c, dh, dc); the ops pass every input read. */
@@ -74,9 +74,28 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequenceUpstream = carries.map((c) => `d${c}T`);
   const stepUpstream = carries.map((c) => `d${c}`);
   const hostMath = (kb: KernelBackend) => hostMathFor(backendName, () => io.math?.(kb));
-  // A step's backward runs once per timestep with the same weights: their prepared forms are kept.
-  const stepMath = (kb: KernelBackend, inputs: Inputs) =>
-    withPreparedWeights(hostMath(kb), [inputs.kernel.dataId, inputs.recurrentKernel.dataId], isLive(kb));
+  /**
+   * The step's products with its weights: a step runs once per timestep with the same weights, so
+   * their prepared forms are kept for the weights' lifetime, and the weights read only when made.
+   */
+  const stepWeights = (kb: KernelBackend, inputs: Inputs, variant: CellVariant): StepWeights => {
+    const math = hostMath(kb);
+    const live = isLive(kb);
+    const { kernel, recurrentKernel } = inputs;
+    const [inputSize, gates] = kernel.shape;
+    const hidden = recurrentKernel.shape[0];
+    const secondWeight = stepSecondWeight(kind, variant);
+    const read = (t: TensorInfo) => () => io.read(kb, t);
+    return {
+      recurrentTransposed: () => preparedOperand(math, [recurrentKernel.dataId], live, 'R', read(recurrentKernel), gates, hidden, { transposeB: true }),
+      kernelTransposed: () => preparedOperand(math, [kernel.dataId], live, 'K', read(kernel), gates, inputSize, { transposeB: true }),
+      second(transposeB) {
+        if (!secondWeight) throw new Error(`${names.step}: the ${kind} step has no second product`);
+        const values = () => secondWeight(io.read(kb, recurrentKernel), hidden);
+        return preparedOperand(math, [recurrentKernel.dataId], live, 'second', values, hidden, hidden, { transposeB });
+      },
+    };
+  };
   const readOrNull = (kb: KernelBackend, t: TensorInfo | undefined) => (t ? io.read(kb, t) : null);
 
   const sequence = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
@@ -139,10 +158,9 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     const g = stepGeometry(inputs, carries[0]);
     const variant = variantOfAttrs(attrs);
     const save = attrs.saveForBackward === true;
-    const r = stepDriverRuns(kind, variant)
-      ? hostStepForward(kind, g, { bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])) }, variant, save,
-        stepProjections(kb, inputs, inputs.kernel.shape[1]))
-      : hostForward(kind, g, readCell(io, kb, inputs, carries), variant, save, hostMath(kb));
+    const projections = stepProjections(kb, inputs, inputs.kernel.shape[1]);
+    const state = { bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])) };
+    const r = hostStepForward(kind, g, state, variant, save, projections, stepWeights(kb, inputs, variant));
     // With one timestep the output is the new h (r.carries[0]); return the carries only.
     return [
       ...r.carries.map((values, i) => io.write(kb, inputs[carries[i]].shape, values)),
@@ -153,10 +171,12 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const stepGrad = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = stepGeometry(inputs, carries[0]);
-    const a = readCell(io, kb, inputs, carries);
+    const variant = variantOfAttrs(attrs);
+    // K and R are not read: their products come prepared (stepWeights).
+    const a = { x: io.read(kb, inputs.x), bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])), mask: null };
     // The step's h output is the sequence output of a one-step sequence.
     const upstream = { dOutput: readOrNull(kb, inputs.dh), dCarries: stepUpstream.map((name, i) => (i > 0 ? readOrNull(kb, inputs[name]) : null)) };
-    const r = hostBackward(kind, g, a, variantOfAttrs(attrs), io.read(kb, inputs.workspace), upstream, stepMath(kb, inputs));
+    const r = hostStepBackward(kind, g, a, variant, io.read(kb, inputs.workspace), upstream, hostMath(kb), stepWeights(kb, inputs, variant));
     return writeGradients(io, kb, inputs, carries, r);
   };
 

@@ -10,7 +10,7 @@
  * budget, hence no size past which every step prepares again: what is kept is at most one prepared
  * copy per live weight. Entries are not counted by tf.memory().
  */
-import type { HostMath, PreparedMatmul } from './host_math.js';
+import { prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 
 /** Whether the tensor data behind `dataId` is still live on its backend. */
 export type LivenessCheck = (dataId: object) => boolean;
@@ -50,6 +50,40 @@ function sweep(cache: Map<string, Entry>): void {
   }
 }
 
+function cacheFor(math: HostMath): Map<string, Entry> {
+  let cache = caches.get(math);
+  if (!cache) {
+    cache = new Map();
+    caches.set(math, cache);
+  }
+  return cache;
+}
+
+/**
+ * The prepared form `form` (a name for how it derives from the weights: 'R', 'Rn'…) of op(b)
+ * [k×n], where b derives only from the tensors with these dataIds: from the cache while they live,
+ * else prepared from `values()`, which is called only then. A step reads its weights where the
+ * backend keeps them and asks for their values once per weight lifetime. Where `math` has no
+ * `prepareRight`, every call reads `values()` and multiplies with plain matmuls.
+ */
+export function preparedOperand(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: string, values: () => Float32Array, k: number, n: number,
+  options: { transposeB?: boolean } = {}): PreparedMatmul {
+  const prepare = math.prepareRight?.bind(math);
+  if (!prepare) return prepareRight(math, values(), k, n, options);
+  const entries = cacheFor(math);
+  sweep(entries);
+  const key = `${dataIds.map(idFor).join(',')}|${form}|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
+  let entry = entries.get(key);
+  if (!entry) {
+    // A copy: a HostMath may keep `b` itself until release, and the callers' `b` (a scratch
+    // buffer, a copy read for this call) is not theirs to keep across calls.
+    entry = { prepared: prepare(values().slice(0, k * n), k, n, options), weights: dataIds.map((id) => new WeakRef(id)), isLive };
+    entries.set(key, entry);
+  }
+  const { prepared } = entry;
+  return { run: (a, c, m, accumulate) => prepared.run(a, c, m, accumulate), release() {} };
+}
+
 /**
  * `math` with `prepareRight` served from the cache for operands derived only from the tensors with
  * these dataIds (and the shape and transpose asked for), kept while `isLive` holds for all of them
@@ -58,30 +92,10 @@ function sweep(cache: Map<string, Entry>): void {
  * cached (preparing is then free).
  */
 export function withPreparedWeights(math: HostMath, dataIds: object[], isLive: LivenessCheck = () => true): HostMath {
-  const prepare = math.prepareRight?.bind(math);
-  if (!prepare) return math;
-  let cache = caches.get(math);
-  if (!cache) {
-    cache = new Map();
-    caches.set(math, cache);
-  }
-  const weights = dataIds.map(idFor).join(',');
-  const entries = cache;
+  if (!math.prepareRight) return math;
   return {
     matmul: math.matmul.bind(math),
-    prepareRight(b, k, n, options = {}) {
-      sweep(entries);
-      const key = `${weights}|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
-      let entry = entries.get(key);
-      if (!entry) {
-        // A copy: a HostMath may keep `b` itself until release, and the callers' `b` (a scratch
-        // buffer, a copy read for this call) is not theirs to keep across calls.
-        entry = { prepared: prepare(b.slice(0, k * n), k, n, options), weights: dataIds.map((id) => new WeakRef(id)), isLive };
-        entries.set(key, entry);
-      }
-      const { prepared } = entry;
-      return { run: (a, c, m, accumulate) => prepared.run(a, c, m, accumulate), release() {} };
-    },
+    prepareRight: (b, k, n, options = {}) => preparedOperand(math, dataIds, isLive, '', () => b, k, n, options),
   };
 }
 
