@@ -17,9 +17,17 @@ export type LivenessCheck = (dataId: object) => boolean;
 
 interface Entry {
   prepared: PreparedMatmul;
+  /** What callers get: `prepared` with a no-op release (the entry releases it). */
+  handedOut: PreparedMatmul;
   /** Held weakly: a kept operand must not keep a disposed tensor's dataId alive. */
   weights: WeakRef<object>[];
   isLive: LivenessCheck;
+}
+
+/** Where a prepared operand's values come from: asked only when it is prepared. */
+export interface OperandSource {
+  /** The values of op(b)'s b for the form asked for (preparedOperand's `form`). */
+  values(form: string): Float32Array;
 }
 
 /** Small integers for dataId objects (held weakly: a disposed tensor's id is never reused). */
@@ -60,28 +68,31 @@ function cacheFor(math: HostMath): Map<string, Entry> {
 }
 
 /**
- * The prepared form `form` (a name for how it derives from the weights: 'R', 'Rn'…) of op(b)
+ * The prepared form `form` (a name for how it derives from the weights: 'R', 'K;R'…) of op(b)
  * [k×n], where b derives only from the tensors with these dataIds: from the cache while they live,
- * else prepared from `values()`, which is called only then. A step reads its weights where the
- * backend keeps them and asks for their values once per weight lifetime. Where `math` has no
- * `prepareRight`, every call reads `values()` and multiplies with plain matmuls.
+ * else prepared from `source.values(form)`, which is asked only then. A step reads its weights
+ * where the backend keeps them and asks for their values once per weight lifetime. Where `math`
+ * has no `prepareRight`, every call reads the values and multiplies with plain matmuls.
  */
-export function preparedOperand(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: string, values: () => Float32Array, k: number, n: number,
+export function preparedOperand(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: string, source: OperandSource, k: number, n: number,
   options: { transposeB?: boolean } = {}): PreparedMatmul {
   const prepare = math.prepareRight?.bind(math);
-  if (!prepare) return prepareRight(math, values(), k, n, options);
+  if (!prepare) return prepareRight(math, source.values(form), k, n, options);
   const entries = cacheFor(math);
   sweep(entries);
-  const key = `${dataIds.map(idFor).join(',')}|${form}|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
+  let key = form;
+  for (const dataId of dataIds) key += `|${idFor(dataId)}`;
+  key += `|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
   let entry = entries.get(key);
   if (!entry) {
     // A copy: a HostMath may keep `b` itself until release, and the callers' `b` (a scratch
     // buffer, a copy read for this call) is not theirs to keep across calls.
-    entry = { prepared: prepare(values().slice(0, k * n), k, n, options), weights: dataIds.map((id) => new WeakRef(id)), isLive };
+    const prepared = prepare(source.values(form).slice(0, k * n), k, n, options);
+    const handedOut = { run: prepared.run.bind(prepared), release() {} };
+    entry = { prepared, handedOut, weights: dataIds.map((id) => new WeakRef(id)), isLive };
     entries.set(key, entry);
   }
-  const { prepared } = entry;
-  return { run: (a, c, m, accumulate) => prepared.run(a, c, m, accumulate), release() {} };
+  return entry.handedOut;
 }
 
 /**
@@ -95,7 +106,7 @@ export function withPreparedWeights(math: HostMath, dataIds: object[], isLive: L
   if (!math.prepareRight) return math;
   return {
     matmul: math.matmul.bind(math),
-    prepareRight: (b, k, n, options = {}) => preparedOperand(math, dataIds, isLive, '', () => b, k, n, options),
+    prepareRight: (b, k, n, options = {}) => preparedOperand(math, dataIds, isLive, '', { values: () => b }, k, n, options),
   };
 }
 

@@ -201,7 +201,7 @@ describeBackends('step kernels on the backend-held projections', () => {
 });
 
 describeBackends('prepared weights of real tensors', (backend) => {
-  it('a step keeps packed weights while they live (cpu, batch 3), none after they or the tape copies are gone', () => {
+  it('a batch-3 step keeps prepared weights while they live, none after they or the tape copies are gone', () => {
     const kb = tf.backend();
     const math = hostMathFor(backend, () => (backend === 'wasm' ? wasmTensorIO : cpuTensorIO).math?.(kb));
     const c = stepCase('lstm', 3, 4, 8, 5);
@@ -211,17 +211,16 @@ describeBackends('prepared weights of real tensors', (backend) => {
     const recurrentKernel = tf.add(t.recurrentKernel, 0) as tf.Tensor2D;
     const step = (k: tf.Tensor, r: tf.Tensor) => lstmStep({ x, h: t.h0 as tf.Tensor2D, c: t.c0 as tf.Tensor2D, kernel: k as tf.Tensor2D, recurrentKernel: r as tf.Tensor2D, bias: t.bias as tf.Tensor1D });
     const kept = keptOperandCount(math);
-    // wasm: XNNPACK keeps its packing under the tensor ids, nothing of ours.
-    const perWeight = backend === 'cpu' ? 1 : 0;
+    // The forward's stacked [K; R] (one product [x | h]·[K; R] a step), kept while both live.
     tf.dispose(Object.values(step(kernel, recurrentKernel)));
-    expect(keptOperandCount(math)).toBe(kept + 2 * perWeight);
+    expect(keptOperandCount(math)).toBe(kept + 1);
     recurrentKernel.dispose();
-    expect(keptOperandCount(math)).toBe(kept + perWeight);
+    expect(keptOperandCount(math)).toBe(kept);
     // The backward's Rᵀ and Kᵀ are keyed to the tape's copies of the weights: real copies on wasm,
     // gone with the tape; on cpu a copy shares its weight's data, so both stay with the live
-    // weights (beside the forward's packed K and new R).
+    // weights (beside the forward's stacked [K; R]).
     const grads = tf.grads((k: tf.Tensor, r: tf.Tensor) => tf.sum(step(k, r).h))([kernel, t.recurrentKernel]);
-    expect(keptOperandCount(math)).toBe(kept + 4 * perWeight);
+    expect(keptOperandCount(math)).toBe(kept + (backend === 'cpu' ? 3 : 1));
     tf.dispose([...grads, kernel, x, ...Object.values(t)]);
     expect(keptOperandCount(math)).toBe(kept);
   });
