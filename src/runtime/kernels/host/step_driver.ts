@@ -1,8 +1,8 @@
 /**
  * One timestep of a cell on the host with its two projections given: what the step kernels run.
  * A step's products x·K and h·R read only the kernel's inputs, so the backend computes them where
- * it keeps the tensors (kernel_configs.ts: stepProjections) and this file runs the cell's gate
- * math on them: the cell's SIMD gate kernel when it applies, else its JavaScript row function,
+ * it keeps the tensors (StepOperands, step_operands.ts) and this file runs the cell's gate math on
+ * them: the cell's SIMD gate kernel when it applies, else its JavaScript row function,
  * with the same workspace as the host driver's one-step sequence. A cell with a second product
  * inside the step (the reset-before GRU's (r⊙h)·Rn, TwoPhaseRows) gets it from StepOperands.
  *
