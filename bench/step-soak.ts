@@ -2,14 +2,15 @@
  * node --import tsx bench/step-soak.ts [steps=10000]
  *
  * The memory soak of issue 12: a 2-layer LSTM (H = 128) stepped at batch 1 with LSTMCell.step and
- * with the legacy Recur.step, on cpu and wasm; tf.memory() and the wasm heap after the first 100
+ * with the legacy Recur.step, and a reset-before GRU (a second product inside its step, its weight
+ * prepared once per R) with GRUCell.step, on cpu and wasm; tf.memory() and the wasm heap after the first 100
  * steps and after the last must be equal (a tensor leaked per step shows in tf.memory(); heap blocks
  * leaked per step grow the wasm memory, whose size is what is compared).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { LSTMCell } from '../src/index.js';
+import { GRUCell, LSTMCell } from '../src/index.js';
 import { Recur } from '../src/legacy/index.js';
 
 const steps = Number(process.argv[2] ?? 10000);
@@ -56,6 +57,15 @@ for (const backend of ['cpu', 'wasm']) {
     top.dispose();
   }) && ok;
   for (const recur of recurs) recur.reset();
+  const gru = new GRUCell(hidden, hidden, { resetAfter: false });
+  let gruCarry = gru.initialCarry(1);
+  ok = soak('GRUCell.step (reset before)', () => {
+    const next = tf.tidy(() => gru.step(x, gruCarry).carry);
+    tf.dispose(gruCarry);
+    gruCarry = next;
+  }) && ok;
+  tf.dispose(gruCarry);
+  gru.dispose();
   x.dispose();
   for (const cell of cells) cell.dispose();
 }

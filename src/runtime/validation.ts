@@ -109,6 +109,11 @@ export function checkStepInput(x: unknown, inputSize: number, context: string): 
   return x.shape[0];
 }
 
+/** What a carry entry should be, formatted only for an error: a step checks its carry on every call. */
+function expectedCarry(key: string, batch: number, tail: readonly number[]): string {
+  return `carry.${key} of shape ${formatShape([batch, ...tail])}`;
+}
+
 function formatKeys(keys: readonly string[]): string {
   return `{ ${keys.join(', ')} }`;
 }
@@ -129,9 +134,7 @@ export function checkCarry(
     );
   }
   const gotKeys = Object.keys(carry);
-  const missing = expectedKeys.filter((k) => !gotKeys.includes(k));
-  const extra = gotKeys.filter((k) => !expectedKeys.includes(k));
-  if (missing.length > 0 || extra.length > 0) {
+  if (gotKeys.length !== expectedKeys.length || expectedKeys.some((k) => !gotKeys.includes(k))) {
     throw new RnnShapeError(
       context,
       `a carry with keys ${formatKeys(expectedKeys)}`,
@@ -140,23 +143,21 @@ export function checkCarry(
   }
   for (const key of expectedKeys) {
     const value = (carry as Record<string, unknown>)[key];
-    const what = `carry.${key}`;
-    assertFloatTensor(value, context, what);
+    assertFloatTensor(value, context, `carry.${key}`);
     const tail = template[key];
-    const expected = `${what} of shape ${formatShape([batch, ...tail])}`;
     if (value.rank !== tail.length + 1) {
-      throw new RnnShapeError(context, expected, describeTensor(value));
+      throw new RnnShapeError(context, expectedCarry(key, batch, tail), describeTensor(value));
     }
     if (value.shape[0] !== batch) {
       throw new RnnShapeError(
         context,
-        `${expected} (batch ${batch}, as x)`,
+        `${expectedCarry(key, batch, tail)} (batch ${batch}, as x)`,
         `shape ${formatShape(value.shape)}`,
         `A carry is never broadcast: build one for this batch, e.g. layer.initialCarry(${batch}).`,
       );
     }
     if (value.shape.some((size, axis) => axis > 0 && size !== tail[axis - 1])) {
-      throw new RnnShapeError(context, expected, `shape ${formatShape(value.shape)}`);
+      throw new RnnShapeError(context, expectedCarry(key, batch, tail), `shape ${formatShape(value.shape)}`);
     }
   }
 }

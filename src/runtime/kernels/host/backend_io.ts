@@ -10,6 +10,11 @@ import { createWasmHostMath, type WasmBackendModule, type WasmHostMath } from '.
 export interface HostTensorIO {
   /** The values of `tensor` as float32 (never mutated by the kernels). */
   read(backend: KernelBackend, tensor: TensorInfo): Float32Array;
+  /**
+   * The values of `tensor` where the backend keeps them, without a copy: valid until the backend
+   * next allocates (a wasm heap view is detached when the heap grows). Absent where `read` is free.
+   */
+  view?(backend: KernelBackend, tensor: TensorInfo): Float32Array;
   /** A new float32 output of `shape` holding `values` (ownership of `values` may pass on). */
   write(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo;
   /**
@@ -77,6 +82,9 @@ export const cpuTensorIO: HostTensorIO = {
  */
 export const wasmTensorIO: HostTensorIO = {
   read: readFloat32,
+  view(backend, tensor) {
+    return (backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array }).typedArrayFromHeap(tensor);
+  },
   write(backend, shape, values) {
     const wasm = backend as unknown as {
       makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo;
@@ -88,7 +96,7 @@ export const wasmTensorIO: HostTensorIO = {
     return (backend as unknown as { makeOutput(shape: number[], dtype: 'float32'): TensorInfo }).makeOutput([size], 'float32');
   },
   fill(backend, target, values) {
-    const heap = (backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array }).typedArrayFromHeap(target);
+    const heap = wasmTensorIO.view!(backend, target);
     if (heap.length < values.length) throw new Error('fill: the target is smaller than the values');
     heap.set(values);
   },

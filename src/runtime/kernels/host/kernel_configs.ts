@@ -4,17 +4,16 @@
  * SequenceInputGrad. Each sequence kernel registers its workspace allocator with the kernel layer.
  */
 import { backend as activeBackend, engine, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { CELL_KINDS, CELLS, hostWorkspaceFloats, variantOfAttrs, type CellKind } from '../cell_table.js';
+import { CELL_KINDS, CELLS, hostWorkspaceFloats, variantOfAttrs, type CellKind, type CellVariant } from '../cell_table.js';
 import { SequenceInputGrad, type SequenceGradInputs } from '../kernel_names.js';
 import { registerWorkspaceAllocator } from '../workspace_allocators.js';
 import type { HostTensorIO } from './backend_io.js';
 import type { HostCellData, ResidentProducts } from './cell_spec.js';
 import { maskOrNull, type SequenceGeometry } from './geometry.js';
 import { hostBackward, hostForward, type HostGradients } from './host_driver.js';
-import { GEMV_MAX_ROWS, hostMathFor, prepareRight, type HostMath } from './host_math.js';
-import { withPreparedWeights } from './prepared_weights.js';
-import { scratch } from './scratch.js';
-import { hostStepForward, stepDriverRuns, type StepProjections } from './step_driver.js';
+import { hostMathFor, type HostMath } from './host_math.js';
+import { hostStepBackward, hostStepForward, stepSecondWeight } from './step_driver.js';
+import { BackendStepOperands } from './step_operands.js';
 import { inputGradientOf } from './weight_gradients.js';
 
 /** Kernel inputs by name (SequenceGradInputs, or a step's h, c, dh, dc); the ops pass every input read. */
@@ -93,9 +92,6 @@ function residentProducts(io: HostTensorIO, kb: KernelBackend, inputs: Inputs, m
   };
 }
 
-/** Whether a tensor's data is still held on `backend` (prepared forms of it may be kept). */
-const isLive = (backend: KernelBackend) => (dataId: object) => backend.refCount(dataId) > 0;
-
 /** The four host kernels of one cell for one backend. */
 function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO): KernelConfig[] {
   const { carries, kernels: names } = CELLS[kind];
@@ -103,9 +99,9 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequenceUpstream = carries.map((c) => `d${c}T`);
   const stepUpstream = carries.map((c) => `d${c}`);
   const hostMath = (kb: KernelBackend) => hostMathFor(backendName, () => io.math?.(kb));
-  // A step's backward runs once per timestep with the same weights: their prepared forms are kept.
-  const stepMath = (kb: KernelBackend, inputs: Inputs) =>
-    withPreparedWeights(hostMath(kb), [inputs.kernel.dataId, inputs.recurrentKernel.dataId], isLive(kb));
+  const stepOperands = (kb: KernelBackend, inputs: Inputs, variant: CellVariant) => new BackendStepOperands({
+    io, backend: kb, math: hostMath(kb), inputs, carryNames: carries, secondWeight: stepSecondWeight(kind, variant), kernelName: names.step,
+  });
   const readOrNull = (kb: KernelBackend, t: TensorInfo | undefined) => (t ? io.read(kb, t) : null);
 
   const sequence = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
@@ -144,37 +140,11 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     return writeGradients(io, kb, inputs, sequenceCarries, r);
   };
 
-  /**
-   * x·K and h·R of a step, each read where the backend keeps it: the weights are never copied
-   * or repacked per step (wasm: XNNPACK keeps its packing of each weight for the weight's life;
-   * cpu: the JS matmul reads the tensors' own arrays, as GEMVs at batch 1).
-   */
-  const stepProjections = (kb: KernelBackend, inputs: Inputs, gates: number): StepProjections => {
-    const math = hostMath(kb);
-    // A matmul plugged in with setHostMath is honoured: the backend's own product is its native one.
-    const nativeProduct = io.product && math === io.math?.(kb) ? io.product : undefined;
-    const multiply = (a: TensorInfo, b: TensorInfo, slot: string) => {
-      const [m, k] = [a.shape[0], b.shape[0]];
-      const c = scratch(slot, m * gates);
-      if (nativeProduct?.(kb, a, b, c)) return c;
-      // Few rows: GEMVs over b as stored. More: b packed once for its lifetime (prepared_weights).
-      const right = m <= GEMV_MAX_ROWS ? null : withPreparedWeights(math, [b.dataId], isLive(kb));
-      if (right) prepareRight(right, io.read(kb, b), k, gates).run(io.read(kb, a), c, m);
-      else math.matmul(io.read(kb, a), io.read(kb, b), c, m, k, gates);
-      return c;
-    };
-    return { input: multiply(inputs.x, inputs.kernel, 'step x·K'), recurrent: multiply(inputs[carries[0]], inputs.recurrentKernel, 'step h·R') };
-  };
-
   const step = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = stepGeometry(inputs, carries[0]);
     const variant = variantOfAttrs(attrs);
-    const save = attrs.saveForBackward === true;
-    const r = stepDriverRuns(kind, variant)
-      ? hostStepForward(kind, g, { bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])) }, variant, save,
-        stepProjections(kb, inputs, inputs.kernel.shape[1]))
-      : hostForward(kind, g, readCell(io, kb, inputs, carries), variant, save, hostMath(kb));
+    const r = hostStepForward(kind, g, variant, attrs.saveForBackward === true, stepOperands(kb, inputs, variant));
     // With one timestep the output is the new h (r.carries[0]); return the carries only.
     return [
       ...r.carries.map((values, i) => io.write(kb, inputs[carries[i]].shape, values)),
@@ -185,10 +155,12 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const stepGrad = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = stepGeometry(inputs, carries[0]);
-    const a = readCell(io, kb, inputs, carries);
+    const variant = variantOfAttrs(attrs);
+    // K and R are not read: their products come prepared (stepOperands).
+    const a = { x: io.read(kb, inputs.x), bias: io.read(kb, inputs.bias), carries: carries.map((name) => io.read(kb, inputs[name])), mask: null };
     // The step's h output is the sequence output of a one-step sequence.
     const upstream = { dOutput: readOrNull(kb, inputs.dh), dCarries: stepUpstream.map((name, i) => (i > 0 ? readOrNull(kb, inputs[name]) : null)) };
-    const r = hostBackward(kind, g, a, variantOfAttrs(attrs), io.read(kb, inputs.workspace), upstream, stepMath(kb, inputs));
+    const r = hostStepBackward(kind, g, a, variant, io.read(kb, inputs.workspace), upstream, hostMath(kb), stepOperands(kb, inputs, variant));
     return writeGradients(io, kb, inputs, carries, r);
   };
 

@@ -10,16 +10,24 @@
  * budget, hence no size past which every step prepares again: what is kept is at most one prepared
  * copy per live weight. Entries are not counted by tf.memory().
  */
-import type { HostMath, PreparedMatmul } from './host_math.js';
+import { prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 
 /** Whether the tensor data behind `dataId` is still live on its backend. */
 export type LivenessCheck = (dataId: object) => boolean;
 
 interface Entry {
   prepared: PreparedMatmul;
+  /** What callers get: `prepared` with a no-op release (the entry releases it). */
+  handedOut: PreparedMatmul;
   /** Held weakly: a kept operand must not keep a disposed tensor's dataId alive. */
   weights: WeakRef<object>[];
   isLive: LivenessCheck;
+}
+
+/** Where a prepared operand's values come from: asked only when it is prepared. */
+export interface OperandSource {
+  /** The values of op(b)'s b for the form asked for (preparedOperand's `form`). */
+  values(form: string): Float32Array;
 }
 
 /** Small integers for dataId objects (held weakly: a disposed tensor's id is never reused). */
@@ -50,6 +58,43 @@ function sweep(cache: Map<string, Entry>): void {
   }
 }
 
+function cacheFor(math: HostMath): Map<string, Entry> {
+  let cache = caches.get(math);
+  if (!cache) {
+    cache = new Map();
+    caches.set(math, cache);
+  }
+  return cache;
+}
+
+/**
+ * The prepared form `form` (a name for how it derives from the weights: 'R', 'K;R'…) of op(b)
+ * [k×n], where b derives only from the tensors with these dataIds: from the cache while they live,
+ * else prepared from `source.values(form)`, which is asked only then. A step reads its weights
+ * where the backend keeps them and asks for their values once per weight lifetime. Where `math`
+ * has no `prepareRight`, every call reads the values and multiplies with plain matmuls.
+ */
+export function preparedOperand(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: string, source: OperandSource, k: number, n: number,
+  options: { transposeB?: boolean } = {}): PreparedMatmul {
+  const prepare = math.prepareRight?.bind(math);
+  if (!prepare) return prepareRight(math, source.values(form), k, n, options);
+  const entries = cacheFor(math);
+  sweep(entries);
+  let key = form;
+  for (const dataId of dataIds) key += `|${idFor(dataId)}`;
+  key += `|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
+  let entry = entries.get(key);
+  if (!entry) {
+    // A copy: a HostMath may keep `b` itself until release, and the callers' `b` (a scratch
+    // buffer, a copy read for this call) is not theirs to keep across calls.
+    const prepared = prepare(source.values(form).slice(0, k * n), k, n, options);
+    const handedOut = { run: prepared.run.bind(prepared), release() {} };
+    entry = { prepared, handedOut, weights: dataIds.map((id) => new WeakRef(id)), isLive };
+    entries.set(key, entry);
+  }
+  return entry.handedOut;
+}
+
 /**
  * `math` with `prepareRight` served from the cache for operands derived only from the tensors with
  * these dataIds (and the shape and transpose asked for), kept while `isLive` holds for all of them
@@ -58,30 +103,10 @@ function sweep(cache: Map<string, Entry>): void {
  * cached (preparing is then free).
  */
 export function withPreparedWeights(math: HostMath, dataIds: object[], isLive: LivenessCheck = () => true): HostMath {
-  const prepare = math.prepareRight?.bind(math);
-  if (!prepare) return math;
-  let cache = caches.get(math);
-  if (!cache) {
-    cache = new Map();
-    caches.set(math, cache);
-  }
-  const weights = dataIds.map(idFor).join(',');
-  const entries = cache;
+  if (!math.prepareRight) return math;
   return {
     matmul: math.matmul.bind(math),
-    prepareRight(b, k, n, options = {}) {
-      sweep(entries);
-      const key = `${weights}|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
-      let entry = entries.get(key);
-      if (!entry) {
-        // A copy: a HostMath may keep `b` itself until release, and the callers' `b` (a scratch
-        // buffer, a copy read for this call) is not theirs to keep across calls.
-        entry = { prepared: prepare(b.slice(0, k * n), k, n, options), weights: dataIds.map((id) => new WeakRef(id)), isLive };
-        entries.set(key, entry);
-      }
-      const { prepared } = entry;
-      return { run: (a, c, m, accumulate) => prepared.run(a, c, m, accumulate), release() {} };
-    },
+    prepareRight: (b, k, n, options = {}) => preparedOperand(math, dataIds, isLive, '', { values: () => b }, k, n, options),
   };
 }
 

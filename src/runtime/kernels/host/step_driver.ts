@@ -1,21 +1,43 @@
 /**
  * One timestep of a cell on the host with its two projections given: what the step kernels run.
  * A step's products x·K and h·R read only the kernel's inputs, so the backend computes them where
- * it keeps the tensors (kernel_configs.ts: stepProjections) and this file runs the cell's gate
- * math on them: the cell's SIMD gate kernel when it applies, else its JavaScript row function,
- * with the same workspace as the host driver's one-step sequence.
+ * it keeps the tensors (StepOperands, step_operands.ts) and this file runs the cell's gate math on
+ * them: the cell's SIMD gate kernel when it applies, else its JavaScript row function,
+ * with the same workspace as the host driver's one-step sequence. A cell with a second product
+ * inside the step (the reset-before GRU's (r⊙h)·Rn, TwoPhaseRows) gets it from StepOperands.
+ *
+ * The backward is the host driver's (a one-step sequence) on placeholders for K and R: their
+ * products (Rᵀ, Kᵀ, the second weight) come from StepOperands, so the weights are not read per call.
  */
-import { CELLS, hostWorkspaceFloats, type CellKind, type CellVariant } from '../cell_table.js';
-import type { HostForwardResult, SimdForwardContext } from './cell_spec.js';
+import { biasRowsOf, CELLS, hostWorkspaceFloats, recurrentProductGates, type CellKind, type CellVariant } from '../cell_table.js';
+import type { HostCellData, HostForwardResult, HostUpstream, RowFunction, SimdForwardContext, TwoPhaseRows } from './cell_spec.js';
 import { HOST_CELLS } from './cells/index.js';
 import type { SequenceGeometry } from './geometry.js';
-import { simdKernelsFor } from './host_driver.js';
-import { allocate } from './simd/arena.js';
+import { hostBackward, simdKernelsFor, type HostGradients } from './host_driver.js';
+import { prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
+import { allocate, type ArenaBuffer } from './simd/arena.js';
+import type { SimdGateKernels } from './simd/gate_kernels.js';
 
-/** x·K and h·R of one step, [batch, gates] each (without bias). */
-export interface StepProjections {
-  input: Float32Array;
-  recurrent: Float32Array;
+/**
+ * What a step kernel call gives the step driver: its products, written where the driver wants them
+ * (its SIMD arena or its own arrays) and computed on the tensors where the backend keeps them, and
+ * its state. The products with the weights alone are prepared once per weight lifetime from the
+ * weights' values (read only then): Rᵀ [gates, H] and Kᵀ [gates, D] for the backward, and the
+ * cell's second weight [H, H] (SimdCellSpec.secondWeight, TwoPhaseRows.weight) or its transpose.
+ */
+export interface StepOperands {
+  /** x·K and h·R, [batch, gates] each, without bias. */
+  separate(input: Float32Array, recurrent: Float32Array): void;
+  /** x·K + h·R, [batch, gates], without bias. */
+  summed(sum: Float32Array): void;
+  /**
+   * The bias (canonical layout) and carries (h first), possibly views of the backend's memory:
+   * valid until the backend next allocates (which a product may do), so asked for after them.
+   */
+  state(): StepState;
+  recurrentTransposed(): PreparedMatmul;
+  kernelTransposed(): PreparedMatmul;
+  second(transposeB: boolean): PreparedMatmul;
 }
 
 /** The step's bias (canonical layout) and carries (h first). */
@@ -24,50 +46,165 @@ export interface StepState {
   carries: Float32Array[];
 }
 
-/**
- * Whether this driver runs the variant's step: a step with a second product inside it (the
- * reset-before GRU's (r⊙h)·Rn, TwoPhaseRows) goes through the host driver's one-step sequence.
- */
-export function stepDriverRuns(kind: CellKind, variant: CellVariant): boolean {
-  return !(kind === 'gru' && variant.resetAfter === false);
+/** The [H, H] second weight of the variant's step, derived from R [H, gates], or null when it has none. */
+export function stepSecondWeight(kind: CellKind, variant: CellVariant): ((recurrentKernel: Float32Array, hidden: number) => Float32Array) | null {
+  return HOST_CELLS[kind].simd(variant)?.secondWeight ?? null;
 }
 
+/** The empty workspace of a step that saves nothing (never written: shared). */
+const NO_WORKSPACE = new Float32Array(0);
+
 /** One step (`g.time` is 1): the new carries, h first, and the workspace when saveForBackward. */
-export function hostStepForward(kind: CellKind, g: SequenceGeometry, state: StepState, variant: CellVariant, saveForBackward: boolean,
-  projections: StepProjections): HostForwardResult {
+export function hostStepForward(kind: CellKind, g: SequenceGeometry, variant: CellVariant, saveForBackward: boolean, operands: StepOperands): HostForwardResult {
   const cell = HOST_CELLS[kind];
   const simdCell = cell.simd(variant);
   const kernels = simdCell ? simdKernelsFor(g, null) : null;
   const H = g.hidden;
   const G = CELLS[kind].gates * H;
+  const P = recurrentProductGates(kind, variant) * H;
   const B = g.batch;
   const savedFloats = saveForBackward ? hostWorkspaceFloats(kind, B, H) : 0;
   if (simdCell && kernels) {
     // The same buffers as simdForward: a fused projection reads x·K + h·R from `product`, the
     // others x·K from the workspace's first block and h·R from `product`.
-    const [workspace, output, product, bias, scratch, ...carries] = allocate(kernels, [
-      saveForBackward ? savedFloats : simdCell.fusedProjection ? 0 : B * G, B * H, B * G, state.bias.length, H, ...state.carries.map(() => B * H),
+    const secondFloats = simdCell.secondWeight ? B * H : 0;
+    const carryCount = CELLS[kind].carries.length;
+    const buffers = stepBuffers(kernels, [
+      saveForBackward ? savedFloats : simdCell.fusedProjection ? 0 : B * G, B * H, B * G, biasRowsOf(kind, variant) * G, H, secondFloats, secondFloats,
+      B * H, carryCount > 1 ? B * H : 0,
     ]);
+    // Indexed, not destructured: an iterator per call shows at batch 1.
+    const [workspace, output, product, bias, scratch, secondOperand, secondProduct] = buffers.layout;
+    const { carries } = buffers;
+    if (simdCell.fusedProjection) operands.summed(product.view);
+    else operands.separate(workspace.view.subarray(0, B * G), product.view);
+    keepLeadingColumns(product.view, B, G, P);
+    const state = operands.state();
     carries.forEach((carry, i) => carry.view.set(state.carries[i]));
     bias.view.set(state.bias);
-    if (simdCell.fusedProjection) {
-      const z = product.view;
-      for (let i = 0; i < B * G; i++) z[i] = projections.input[i] + projections.recurrent[i];
-    } else {
-      workspace.view.set(projections.input.subarray(0, B * G));
-      product.view.set(projections.recurrent.subarray(0, B * G));
-    }
-    const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch, second: null };
+    const second = simdCell.secondWeight
+      ? { operand: secondOperand, product: secondProduct, run: () => operands.second(false).run(secondOperand.view, secondProduct.view, B) }
+      : null;
+    const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch, second };
     simdCell.forwardStep(kernels, c, 0);
-    return { output: output.view, carries: carries.map((carry) => carry.view), workspace: saveForBackward ? workspace.view : new Float32Array(0) };
+    return { output: output.view, carries: buffers.carryViews, workspace: saveForBackward ? workspace.view : NO_WORKSPACE };
   }
   const workspace = new Float32Array(Math.max(savedFloats, B * G));
-  workspace.set(projections.input.subarray(0, B * G));
+  const recurrent = new Float32Array(B * G);
+  operands.separate(workspace.subarray(0, B * G), recurrent);
+  keepLeadingColumns(recurrent, B, G, P);
+  const state = operands.state();
+  // Copies: the second product may allocate on the backend, which detaches views of its memory.
   const carries = state.carries.map((carry) => Float32Array.from(carry));
+  const bias = Float32Array.from(state.bias);
   const output = new Float32Array(B * H);
-  // No second product here (stepDriverRuns): the row function is a plain one.
-  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: state.bias, recurrentKernel: new Float32Array(0), carries, output });
-  if (typeof row !== 'function') throw new Error(`hostStepForward: the ${kind} variant needs a second product; run it through hostForward`);
-  for (let b = 0; b < B; b++) row(b, b, projections.recurrent);
-  return { output, carries, workspace: saveForBackward ? workspace : new Float32Array(0) };
+  // R is not read here: a second product comes from `operands` (TwoPhaseRows.weight is unused).
+  const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias, recurrentKernel: new Float32Array(0), carries, output });
+  runRows(B, row, recurrent, operands);
+  return { output, carries, workspace: saveForBackward ? workspace : NO_WORKSPACE };
+}
+
+/**
+ * The rows read h·R's leading `width` of `gates` columns, packed [batch, width]
+ * (recurrentProductGates: the reset-before GRU's z and r); the step's product over the prepared R
+ * has them all, so each row moves left in place.
+ */
+function keepLeadingColumns(product: Float32Array, batch: number, gates: number, width: number): void {
+  if (width === gates) return;
+  for (let b = 1; b < batch; b++) product.copyWithin(b * width, b * gates, b * gates + width);
+}
+
+/** A row function over all B rows of the step; TwoPhaseRows with their second product in between. */
+function runRows(B: number, row: RowFunction | TwoPhaseRows, product: Float32Array, operands: StepOperands): void {
+  const rows = typeof row === 'function' ? row : row.rows;
+  for (let b = 0; b < B; b++) rows(b, b, product);
+  if (typeof row === 'function') return;
+  const { operand, finish } = row;
+  const secondProduct = new Float32Array(operand.length);
+  operands.second(false).run(operand, secondProduct, B);
+  for (let b = 0; b < B; b++) finish(b, b, secondProduct);
+}
+
+/**
+ * The backward of one step: the host driver's backward of a one-step sequence (`a` without K and
+ * R: their products come from `operands`, through stepWeightMath).
+ */
+export function hostStepBackward(kind: CellKind, g: SequenceGeometry, a: Omit<HostCellData, 'kernel' | 'recurrentKernel'>, variant: CellVariant,
+  workspace: Float32Array, upstream: HostUpstream, math: HostMath, operands: StepOperands): HostGradients {
+  const served = stepWeightMath(math, operands, stepSecondWeight(kind, variant) !== null, g.hidden, CELLS[kind].gates * g.hidden);
+  return hostBackward(kind, g, { ...a, kernel: served.kernel, recurrentKernel: served.recurrentKernel }, variant, workspace, upstream, served.math);
+}
+
+/**
+ * `math` for the host driver's backward of one step, given `kernel` and `recurrentKernel` (empty
+ * placeholders) as K and R: the products it asks of them (dx = dGates·Kᵀ, dGates·Rᵀ, the second
+ * weight, which the cell derives from R, the one [H, H] operand it prepares) are the prepared
+ * ones of `weights`; every other product is `math`'s own.
+ */
+function stepWeightMath(math: HostMath, weights: StepOperands, hasSecond: boolean, hidden: number, gates: number): { math: HostMath; kernel: Float32Array; recurrentKernel: Float32Array } {
+  const kernel = new Float32Array(0);
+  const recurrentKernel = new Float32Array(0);
+  const expectTransposed = (what: string, transposeB: boolean | undefined) => {
+    if (!transposeB) throw new Error(`hostStepBackward: expected a product with ${what}ᵀ, got one with ${what}`);
+  };
+  return {
+    kernel,
+    recurrentKernel,
+    math: {
+      matmul(left, right, c, m, k, n, options = {}) {
+        if (right !== kernel) return math.matmul(left, right, c, m, k, n, options);
+        expectTransposed('K', options.transposeB);
+        weights.kernelTransposed().run(left, c, m, options.accumulate);
+      },
+      prepareRight(right, k, n, options = {}) {
+        if (right === recurrentKernel) {
+          expectTransposed('R', options.transposeB);
+          // k < gates: the product over R's leading k columns (recurrentProductGates), as the full
+          // Rᵀ with the other columns of the left operand zero.
+          return k === gates ? weights.recurrentTransposed() : overLeadingRows(weights.recurrentTransposed(), k, gates);
+        }
+        if (hasSecond && k === hidden && n === hidden) return weights.second(options.transposeB === true);
+        return prepareRight(math, right, k, n, options);
+      },
+    },
+  };
+}
+
+/** A step's arena buffers: the fixed ones, then its carries (h first) and their views. */
+interface StepBuffers {
+  layout: ArenaBuffer[];
+  carries: ArenaBuffer[];
+  carryViews: Float32Array[];
+}
+
+/** The arena layouts of recent step calls by their sizes, kept while the arena keeps its memory. */
+const stepLayouts = new Map<string, { memory: ArrayBuffer; buffers: StepBuffers }>();
+
+/**
+ * `allocate` for a step: the same buffers each call of the same sizes (a step's views and offsets
+ * are a noticeable part of a batch-1 step), new ones once the arena's memory has grown. The last
+ * two sizes are the carries' (0: no second carry).
+ */
+function stepBuffers(kernels: SimdGateKernels, sizes: number[]): StepBuffers {
+  const key = sizes.join(',');
+  const kept = stepLayouts.get(key);
+  if (kept && kept.memory === kernels.memory.buffer) return kept.buffers;
+  const all = allocate(kernels, sizes);
+  const carries = all.slice(sizes.length - 2).filter((_, i) => i === 0 || sizes[sizes.length - 1] > 0);
+  const buffers = { layout: all.slice(0, sizes.length - 2), carries, carryViews: carries.map((carry) => carry.view) };
+  if (stepLayouts.size >= 64) stepLayouts.clear();
+  stepLayouts.set(key, { memory: kernels.memory.buffer, buffers });
+  return buffers;
+}
+
+/** a [m, k]·op(b)[:k] as a [m, gates] (its columns past k zero) times the whole op(b) [gates, n]. */
+function overLeadingRows(whole: PreparedMatmul, k: number, gates: number): PreparedMatmul {
+  return {
+    run(a, c, m, accumulate) {
+      const padded = new Float32Array(m * gates);
+      for (let r = 0; r < m; r++) padded.set(a.subarray(r * k, r * k + k), r * gates);
+      whole.run(padded, c, m, accumulate);
+    },
+    release: () => whole.release(),
+  };
 }

@@ -12,7 +12,7 @@ import { describeBackends, tf } from '../../../helpers/backends.js';
 import { cpuTensorIO, wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
 import { hostMathFor } from '../../../../src/runtime/kernels/host/host_math.js';
 import { keptOperandCount, withPreparedWeights } from '../../../../src/runtime/kernels/host/prepared_weights.js';
-import { lstmStep } from '../../../../src/runtime/kernels/ops.js';
+import { gruStep, lstmStep } from '../../../../src/runtime/kernels/ops.js';
 import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runStep, weightedSum, type SequenceCase } from '../cases.js';
 
 const TOLERANCE = 1e-5;
@@ -41,18 +41,53 @@ function plainLstmStep(x: Float32Array, h: Float32Array, c: Float32Array, kernel
   return { h: hOut, c: cOut };
 }
 
-const stepCase = (cell: SequenceCase['cell'], batch: number, inputSize: number, hidden: number, seed: number): SequenceCase => ({
-  cell, batch, time: 1, inputSize, hidden, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed,
+/** One reset-before GRU step as plain loops (gates z, r, n; bias [3H]; σ the logistic, tanh). */
+function plainResetBeforeGruStep(x: Float32Array, h: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array, bias: Float32Array,
+  batch: number, inputSize: number, hidden: number): Float64Array {
+  const G = 3 * hidden;
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+  const hOut = new Float64Array(batch * hidden);
+  const product = (left: ArrayLike<number>, weight: Float32Array, rows: number, column: number) => {
+    let sum = 0;
+    for (let p = 0; p < rows; p++) sum += left[p] * weight[p * G + column];
+    return sum;
+  };
+  for (let b = 0; b < batch; b++) {
+    const xb = x.subarray(b * inputSize, (b + 1) * inputSize);
+    const hb = h.subarray(b * hidden, (b + 1) * hidden);
+    const z = new Float64Array(hidden);
+    const rh = new Float64Array(hidden);
+    for (let j = 0; j < hidden; j++) {
+      z[j] = sigmoid(product(xb, kernel, inputSize, j) + bias[j] + product(hb, recurrentKernel, hidden, j));
+      const r = sigmoid(product(xb, kernel, inputSize, hidden + j) + bias[hidden + j] + product(hb, recurrentKernel, hidden, hidden + j));
+      rh[j] = r * hb[j];
+    }
+    for (let j = 0; j < hidden; j++) {
+      const n = Math.tanh(product(xb, kernel, inputSize, 2 * hidden + j) + bias[2 * hidden + j] + product(rh, recurrentKernel, hidden, 2 * hidden + j));
+      hOut[b * hidden + j] = (1 - z[j]) * n + z[j] * hb[j];
+    }
+  }
+  return hOut;
+}
+
+const stepCase = (cell: SequenceCase['cell'], batch: number, inputSize: number, hidden: number, seed: number, resetAfter?: boolean): SequenceCase => ({
+  cell, batch, time: 1, inputSize, hidden, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed, resetAfter,
 });
+
+/** The cells as the step tests run them: every cell, and the reset-before GRU (a second product inside the step). */
+const STEP_CELLS: Array<[label: string, cell: SequenceCase['cell'], resetAfter?: boolean]> = [
+  ...cellNames.map((cell): [string, SequenceCase['cell']] => [cell, cell]),
+  ['gru reset-before', 'gru', false],
+];
 
 /** Batch 1 and 2 (GEMV), 3 and 5 (packed); hidden 8 (SIMD gates) and 7 (JavaScript rows). */
 const SHAPES: Array<[batch: number, inputSize: number, hidden: number]> = [[1, 5, 8], [1, 3, 7], [2, 9, 4], [3, 6, 8], [5, 1, 7], [1, 1, 1]];
 
 describeBackends('step kernels on the backend-held projections', () => {
-  for (const cell of cellNames) {
+  for (const [label, cell, resetAfter] of STEP_CELLS) {
     for (const [batch, inputSize, hidden] of SHAPES) {
-      it(`${cell} B${batch} D${inputSize} H${hidden}: values and every gradient match the composite`, () => {
-        const c = stepCase(cell, batch, inputSize, hidden, 11 + batch * 3 + hidden);
+      it(`${label} B${batch} D${inputSize} H${hidden}: values and every gradient match the composite`, () => {
+        const c = stepCase(cell, batch, inputSize, hidden, 11 + batch * 3 + hidden, resetAfter);
         const { tensors } = makeSequenceInputs(c);
         const inputs: Record<string, tf.Tensor> = { ...tensors, x: tf.randomNormal([batch, inputSize], 0, 1, 'float32', 7) };
         const names = differentiableNames(cell);
@@ -83,6 +118,29 @@ describeBackends('step kernels on the backend-held projections', () => {
       expect(diff(out.h, expected.h)).toBeLessThan(TOLERANCE);
       expect(diff(out.c, expected.c)).toBeLessThan(TOLERANCE);
       tf.dispose([x, out.h, out.c, ...Object.values(t)]);
+    });
+  }
+
+  for (const [batch, inputSize, hidden] of [[1, 5, 8], [1, 3, 7], [2, 4, 12], [3, 6, 8], [5, 9, 5]] as const) {
+    it(`reset-before GRU B${batch} D${inputSize} H${hidden} matches plain loops, with R assigned between steps`, () => {
+      const c = stepCase('gru', batch, inputSize, hidden, 8, false);
+      const { tensors: t } = makeSequenceInputs(c);
+      const recurrentKernel = tf.variable(t.recurrentKernel);
+      const x = tf.randomNormal([batch, inputSize], 0, 1, 'float32', 6) as tf.Tensor2D;
+      const read = (tensor: tf.Tensor) => tensor.dataSync() as Float32Array;
+      for (let round = 0; round < 2; round++) {
+        // Its second weight (the n columns of R) is prepared from R: the new R must be seen.
+        const out = gruStep({ x, h: t.h0 as tf.Tensor2D, kernel: t.kernel as tf.Tensor2D, recurrentKernel: recurrentKernel as tf.Tensor2D, bias: t.bias, resetAfter: false });
+        const expected = plainResetBeforeGruStep(read(x), read(t.h0), read(t.kernel), read(recurrentKernel), read(t.bias), batch, inputSize, hidden);
+        expect(Math.max(...Array.from(read(out.h), (v, i) => Math.abs(v - expected[i])))).toBeLessThan(TOLERANCE);
+        // The backward's prepared Rᵀ, Kᵀ and Rnᵀ must follow the assignment too.
+        const grads = (['fused', 'composite'] as const).map((implementation) => tf.grads((k: tf.Tensor, r: tf.Tensor, h: tf.Tensor) =>
+          weightedSum(runStep(implementation, c, { x, h0: h, kernel: k, recurrentKernel: r, bias: t.bias }), 5))([t.kernel, recurrentKernel, t.h0]));
+        grads[0].forEach((g, i) => expect(maxAbsDiff(g, grads[1][i])).toBeLessThan(TOLERANCE));
+        tf.dispose([out.h, ...grads.flat()]);
+        tf.tidy(() => recurrentKernel.assign(tf.mul(recurrentKernel, -0.75)));
+      }
+      tf.dispose([recurrentKernel, x, ...Object.values(t)]);
     });
   }
 
@@ -143,7 +201,7 @@ describeBackends('step kernels on the backend-held projections', () => {
 });
 
 describeBackends('prepared weights of real tensors', (backend) => {
-  it('a step keeps packed weights while they live (cpu, batch 3), none after they or the tape copies are gone', () => {
+  it('a batch-3 step keeps prepared weights while they live, none after they or the tape copies are gone', () => {
     const kb = tf.backend();
     const math = hostMathFor(backend, () => (backend === 'wasm' ? wasmTensorIO : cpuTensorIO).math?.(kb));
     const c = stepCase('lstm', 3, 4, 8, 5);
@@ -153,16 +211,16 @@ describeBackends('prepared weights of real tensors', (backend) => {
     const recurrentKernel = tf.add(t.recurrentKernel, 0) as tf.Tensor2D;
     const step = (k: tf.Tensor, r: tf.Tensor) => lstmStep({ x, h: t.h0 as tf.Tensor2D, c: t.c0 as tf.Tensor2D, kernel: k as tf.Tensor2D, recurrentKernel: r as tf.Tensor2D, bias: t.bias as tf.Tensor1D });
     const kept = keptOperandCount(math);
-    // wasm: XNNPACK keeps its packing under the tensor ids, nothing of ours.
-    const perWeight = backend === 'cpu' ? 1 : 0;
+    // The forward's stacked [K; R] (one product [x | h]·[K; R] a step), kept while both live.
     tf.dispose(Object.values(step(kernel, recurrentKernel)));
-    expect(keptOperandCount(math)).toBe(kept + 2 * perWeight);
+    expect(keptOperandCount(math)).toBe(kept + 1);
     recurrentKernel.dispose();
-    expect(keptOperandCount(math)).toBe(kept + perWeight);
-    // The backward's Rᵀ is keyed to the tape's copies of the weights: real copies on wasm, gone
-    // with the tape; on cpu a copy shares its weight's data, so Rᵀ stays with the live weights.
+    expect(keptOperandCount(math)).toBe(kept);
+    // The backward's Rᵀ and Kᵀ are keyed to the tape's copies of the weights: real copies on wasm,
+    // gone with the tape; on cpu a copy shares its weight's data, so both stay with the live
+    // weights (beside the forward's stacked [K; R]).
     const grads = tf.grads((k: tf.Tensor, r: tf.Tensor) => tf.sum(step(k, r).h))([kernel, t.recurrentKernel]);
-    expect(keptOperandCount(math)).toBe(kept + 3 * perWeight);
+    expect(keptOperandCount(math)).toBe(kept + (backend === 'cpu' ? 3 : 1));
     tf.dispose([...grads, kernel, x, ...Object.values(t)]);
     expect(keptOperandCount(math)).toBe(kept);
   });

@@ -1,0 +1,157 @@
+/**
+ * The operands of one step kernel call on its backend (step_driver.ts: StepOperands): its products
+ * computed on the tensors where the backend keeps them, the weights never copied or repacked per
+ * step, and its state read in place. One object per call and no closures: at batch 1 a step is
+ * short enough that its garbage shows.
+ *
+ * x·K and h·R apart (GRU): on wasm XNNPACK on the tensors' ids (it keeps its packing of each
+ * weight for the weight's life); on cpu GEMVs over the tensors' own arrays at ≤ GEMV_MAX_ROWS
+ * rows, each weight packed once per lifetime above. x·K + h·R (LSTM, RNN): at ≤ GEMV_MAX_ROWS rows
+ * the same two products, the second added into the first (a GEMV reads each weight once either
+ * way, and a stacked copy would add a third copy of the weights on the wasm heap: measured no
+ * faster at H = 512 and 1024); above, one GEMM [x | h]·[K; R] with the stacked weights prepared
+ * once per (K, R) lifetime, as the sequence forward does (closer to the GEMM's peak).
+ */
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { HostTensorIO } from './backend_io.js';
+import { GEMV_MAX_ROWS, type HostMath, type PreparedMatmul } from './host_math.js';
+import { preparedOperand, type LivenessCheck, type OperandSource } from './prepared_weights.js';
+import { scratch } from './scratch.js';
+import type { StepOperands, StepState } from './step_driver.js';
+
+/** Whether a tensor's data is still held on its backend (prepared forms of it may be kept), per backend. */
+const livenessByBackend = new WeakMap<KernelBackend, LivenessCheck>();
+export function livenessOn(backend: KernelBackend): LivenessCheck {
+  let isLive = livenessByBackend.get(backend);
+  if (!isLive) {
+    isLive = (dataId: object) => backend.refCount(dataId) > 0;
+    livenessByBackend.set(backend, isLive);
+  }
+  return isLive;
+}
+
+/** What the operands need of the kernel's call besides its inputs. */
+export interface StepCall {
+  io: HostTensorIO;
+  backend: KernelBackend;
+  math: HostMath;
+  /** The inputs by name: x, kernel, recurrentKernel, bias and the carries. */
+  inputs: Record<string, TensorInfo>;
+  /** The carries' input names, h first. */
+  carryNames: readonly string[];
+  /** The cell's [H, H] second weight from R [H, gates], or null (step_driver.ts: stepSecondWeight). */
+  secondWeight: ((recurrentKernel: Float32Array, hidden: number) => Float32Array) | null;
+  /** The kernel's name, for errors. */
+  kernelName: string;
+}
+
+export class BackendStepOperands implements StepOperands, OperandSource {
+  private readonly isLive: LivenessCheck;
+  /** The backend's own product on tensors in place, unless a matmul was plugged in with setHostMath. */
+  private readonly native: HostTensorIO['product'];
+
+  constructor(private readonly call: StepCall) {
+    this.isLive = livenessOn(call.backend);
+    const { io, backend, math } = call;
+    this.native = io.product && math === io.math?.(backend) ? io.product : undefined;
+  }
+
+  separate(input: Float32Array, recurrent: Float32Array): void {
+    const { x, kernel, recurrentKernel } = this.call.inputs;
+    this.multiply(x, kernel, 'K', input, false);
+    this.multiply(this.call.inputs[this.call.carryNames[0]], recurrentKernel, 'R', recurrent, false);
+  }
+
+  summed(sum: Float32Array): void {
+    const { inputs } = this.call;
+    const { x, kernel, recurrentKernel } = inputs;
+    const h = inputs[this.call.carryNames[0]];
+    const rows = x.shape[0];
+    if (rows <= GEMV_MAX_ROWS) {
+      this.multiply(x, kernel, 'K', sum, false);
+      this.multiply(h, recurrentKernel, 'R', sum, true);
+      return;
+    }
+    const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
+    const times = this.prepared([kernel.dataId, recurrentKernel.dataId], 'K;R', D + H, this.gates, false);
+    // Read after preparing, which may allocate on the backend (detaching views of its memory).
+    const [xValues, hValues] = [this.view(x), this.view(h)];
+    const left = scratch('step [x | h]', rows * (D + H));
+    for (let b = 0; b < rows; b++) {
+      left.set(xValues.subarray(b * D, (b + 1) * D), b * (D + H));
+      left.set(hValues.subarray(b * H, (b + 1) * H), b * (D + H) + D);
+    }
+    times.run(left, sum, rows);
+  }
+
+  state(): StepState {
+    const { inputs, carryNames } = this.call;
+    return { bias: this.view(inputs.bias), carries: carryNames.map((name) => this.view(inputs[name])) };
+  }
+
+  recurrentTransposed(): PreparedMatmul {
+    const { recurrentKernel } = this.call.inputs;
+    return this.prepared([recurrentKernel.dataId], 'R', this.gates, recurrentKernel.shape[0], true);
+  }
+
+  kernelTransposed(): PreparedMatmul {
+    const { kernel } = this.call.inputs;
+    return this.prepared([kernel.dataId], 'K', this.gates, kernel.shape[0], true);
+  }
+
+  second(transposeB: boolean): PreparedMatmul {
+    const { recurrentKernel } = this.call.inputs;
+    if (!this.call.secondWeight) throw new Error(`${this.call.kernelName}: this step has no second product`);
+    const H = recurrentKernel.shape[0];
+    return this.prepared([recurrentKernel.dataId], 'second', H, H, transposeB);
+  }
+
+  /** OperandSource: the weights' values, read only when a prepared form of them is made. */
+  values(form: string): Float32Array {
+    const { kernel, recurrentKernel } = this.call.inputs;
+    switch (form) {
+      case 'K':
+        return this.read(kernel);
+      case 'R':
+        return this.read(recurrentKernel);
+      case 'second':
+        return this.call.secondWeight!(this.read(recurrentKernel), recurrentKernel.shape[0]);
+      case 'K;R': {
+        const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
+        const stacked = new Float32Array((D + H) * this.gates);
+        stacked.set(this.read(kernel).subarray(0, D * this.gates));
+        stacked.set(this.read(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
+        return stacked;
+      }
+      default:
+        throw new Error(`${this.call.kernelName}: no prepared operand "${form}"`);
+    }
+  }
+
+  private get gates(): number {
+    return this.call.inputs.kernel.shape[1];
+  }
+
+  private prepared(dataIds: object[], form: string, k: number, n: number, transposeB: boolean): PreparedMatmul {
+    return preparedOperand(this.call.math, dataIds, this.isLive, form, this, k, n, { transposeB });
+  }
+
+  /** c (+)= a·b for the step's a [rows, depth] and weight b [depth, gates] (its form: 'K' or 'R'). */
+  private multiply(a: TensorInfo, b: TensorInfo, form: 'K' | 'R', c: Float32Array, accumulate: boolean): void {
+    const { backend, math } = this.call;
+    if (this.native?.(backend, a, b, c, accumulate)) return;
+    const [rows, depth] = [a.shape[0], b.shape[0]];
+    if (rows <= GEMV_MAX_ROWS) math.matmul(this.read(a), this.read(b), c, rows, depth, this.gates, { accumulate });
+    else this.prepared([b.dataId], form, depth, this.gates, false).run(this.read(a), c, rows, accumulate);
+  }
+
+  private read(t: TensorInfo): Float32Array {
+    return this.call.io.read(this.call.backend, t);
+  }
+
+  /** The values where the backend keeps them, valid until it next allocates. */
+  private view(t: TensorInfo): Float32Array {
+    const { io, backend } = this.call;
+    return io.view ? io.view(backend, t) : io.read(backend, t);
+  }
+}
