@@ -34,6 +34,12 @@ export interface HostCellData {
    * read only if something else asks for them).
    */
   resident?: ResidentProducts;
+  /**
+   * Backward only, where the caller keeps R's transpose prepared (a step: once per R lifetime):
+   * dStep [batch, width]·R[:, :width]ᵀ, `width` R's leading columns (recurrentProductGates).
+   * Absent: R's leading columns are prepared transposed for the call.
+   */
+  recurrentTransposed?: (width: number) => PreparedMatmul;
 }
 
 /** The products of a sequence forward over the weights as the backend keeps them. */

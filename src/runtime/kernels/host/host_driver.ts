@@ -8,10 +8,10 @@ import { CELLS, hostWorkspaceFloats, recurrentProductGates, type CellKind, type 
 import type { HostCellData, HostForwardResult, HostUpstream } from './cell_spec.js';
 import { HOST_CELLS } from './cells/index.js';
 import { carryGradient, previousHidden, type SequenceGeometry } from './geometry.js';
-import { leadingColumns, type HostMath } from './host_math.js';
+import type { HostMath } from './host_math.js';
 import { simdGateKernels, type SimdGateKernels } from './simd/gate_kernels.js';
 import { simdBackward, simdForward } from './simd/simd_driver.js';
-import { backwardSteps, forwardSteps, projectInputs, recurrentWeights } from './time_loops.js';
+import { backwardSteps, forwardSteps, projectInputs, recurrentTransposedProduct, recurrentWeights } from './time_loops.js';
 import { weightGradients, type WeightGradients } from './weight_gradients.js';
 
 export type { HostCellData, HostForwardResult, HostUpstream } from './cell_spec.js';
@@ -83,7 +83,7 @@ export function hostBackward(
     g, variant, workspace, recurrentKernel: a.recurrentKernel, initialCarries: a.carries, mask: a.mask, hPrev, dOutput: upstream.dOutput,
     dCarries, dInputProjection,
   });
-  backwardSteps(g, math, a.mask, dCarries[0], leadingColumns(a.recurrentKernel, H, G, P), P, dRecurrentProjection, G, row);
+  backwardSteps(g, math, a.mask, dCarries[0], recurrentTransposedProduct(g, math, a, G, P), P, dRecurrentProjection, G, row);
   const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
   cell.finishWeightGradients?.({ g, variant, workspace, dInputProjection, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math) });
   return gradientsOf(a.bias.length, weights, dCarries);

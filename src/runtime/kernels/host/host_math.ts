@@ -45,8 +45,7 @@ export function prepareRight(math: HostMath, b: Float32Array, k: number, n: numb
 
 /** The first `keep` columns of a row-major [rows, cols] matrix, dense ([rows, keep]); `b` itself when all. */
 export function leadingColumns(b: Float32Array, rows: number, cols: number, keep: number): Float32Array {
-  // An empty stand-in (the step's backward serves R's products from prepared forms) stays itself.
-  if (keep === cols || b.length === 0) return b;
+  if (keep === cols) return b;
   const out = new Float32Array(rows * keep);
   for (let r = 0; r < rows; r++) out.set(b.subarray(r * cols, r * cols + keep), r * keep);
   return out;

@@ -127,21 +127,25 @@ function runRows(B: number, row: RowFunction | TwoPhaseRows, product: Float32Arr
 
 /**
  * The backward of one step: the host driver's backward of a one-step sequence (`a` without K and
- * R: their products come from `operands`, through stepWeightMath).
+ * R: their products come from `operands`, through stepWeightMath and recurrentTransposed).
  */
 export function hostStepBackward(kind: CellKind, g: SequenceGeometry, a: Omit<HostCellData, 'kernel' | 'recurrentKernel'>, variant: CellVariant,
   workspace: Float32Array, upstream: HostUpstream, math: HostMath, operands: StepOperands): HostGradients {
-  const served = stepWeightMath(math, operands, stepSecondWeight(kind, variant) !== null, g.hidden, CELLS[kind].gates * g.hidden);
-  return hostBackward(kind, g, { ...a, kernel: served.kernel, recurrentKernel: served.recurrentKernel }, variant, workspace, upstream, served.math);
+  const served = stepWeightMath(math, operands, stepSecondWeight(kind, variant) !== null, g.hidden);
+  const gates = CELLS[kind].gates * g.hidden;
+  // R's transpose as prepared for its lifetime; over its leading columns (recurrentProductGates)
+  // as the full Rᵀ with the other columns of the left operand zero.
+  const recurrentTransposed = (width: number) => (width === gates ? operands.recurrentTransposed() : overLeadingRows(operands.recurrentTransposed(), width, gates));
+  return hostBackward(kind, g, { ...a, kernel: served.kernel, recurrentKernel: served.recurrentKernel, recurrentTransposed }, variant, workspace, upstream, served.math);
 }
 
 /**
  * `math` for the host driver's backward of one step, given `kernel` and `recurrentKernel` (empty
- * placeholders) as K and R: the products it asks of them (dx = dGates·Kᵀ, dGates·Rᵀ, the second
- * weight, which the cell derives from R, the one [H, H] operand it prepares) are the prepared
- * ones of `weights`; every other product is `math`'s own.
+ * placeholders) as K and R: the products it asks of them (dx = dGates·Kᵀ, the second weight,
+ * which the cell derives from R, the one [H, H] operand it prepares) are the prepared ones of
+ * `weights`; every other product is `math`'s own. dGates·Rᵀ comes from HostCellData.recurrentTransposed.
  */
-function stepWeightMath(math: HostMath, weights: StepOperands, hasSecond: boolean, hidden: number, gates: number): { math: HostMath; kernel: Float32Array; recurrentKernel: Float32Array } {
+function stepWeightMath(math: HostMath, weights: StepOperands, hasSecond: boolean, hidden: number): { math: HostMath; kernel: Float32Array; recurrentKernel: Float32Array } {
   const kernel = new Float32Array(0);
   const recurrentKernel = new Float32Array(0);
   const expectTransposed = (what: string, transposeB: boolean | undefined) => {
@@ -157,12 +161,6 @@ function stepWeightMath(math: HostMath, weights: StepOperands, hasSecond: boolea
         weights.kernelTransposed().run(left, c, m, options.accumulate);
       },
       prepareRight(right, k, n, options = {}) {
-        if (right === recurrentKernel) {
-          expectTransposed('R', options.transposeB);
-          // k < gates: the product over R's leading k columns (recurrentProductGates), as the full
-          // Rᵀ with the other columns of the left operand zero.
-          return k === gates ? weights.recurrentTransposed() : overLeadingRows(weights.recurrentTransposed(), k, gates);
-        }
         if (hasSecond && k === hidden && n === hidden) return weights.second(options.transposeB === true);
         return prepareRight(math, right, k, n, options);
       },

@@ -36,6 +36,17 @@ export function recurrentWeights(a: ForwardWeights, hidden: number, gates: numbe
 }
 
 /**
+ * dStep [batch, width]·R[:, :width]ᵀ for every step of one backward (released by the loop that
+ * runs it): the caller's prepared Rᵀ when it keeps one, else R's leading `width` of `gates`
+ * columns transposed once for the call (transposed products are the slow path of every backend
+ * matmul).
+ */
+export function recurrentTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'recurrentKernel' | 'recurrentTransposed'>,
+  gates: number, width: number): PreparedMatmul {
+  return a.recurrentTransposed?.(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), width, g.hidden, { transposeB: true });
+}
+
+/**
  * The first pass of every forward: x·K for all timesteps as one matmul, written into the first
  * [N, gates] block of a new workspace of `workspaceSize` floats (just that block when nothing is
  * saved for backward). The cells turn each row into its gate activations in place.
@@ -99,7 +110,7 @@ function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction
  * The backward time loop, last processed step first. For each valid row `cellRow` reads the
  * carry gradient dh[b] (plus dOutput at that row), writes its gradient of h·R into
  * dRecurrentStep[b] and leaves in dh[b] the gradient reaching the previous h by any other path
- * (0 for LSTM and RNN, z⊙dh for GRU). The loop then adds dRecurrentStep · Rᵀ to dh and records
+ * (0 for LSTM and RNN, z⊙dh for GRU). The loop then adds dRecurrentStep · Rᵀ (timesRT, released here) to dh and records
  * dRecurrentStep in the leading columns of dRecurrentProjection ([rows, projectionWidth], x's row
  * layout; R [H, gates] as in forwardSteps). Masked rows pass dh through.
  */
@@ -108,7 +119,7 @@ export function backwardSteps(
   math: HostMath,
   mask: Float32Array | null,
   dh: Float32Array,
-  recurrentKernel: Float32Array,
+  timesRT: PreparedMatmul,
   gates: number,
   dRecurrentProjection: Float32Array,
   projectionWidth: number,
@@ -117,8 +128,6 @@ export function backwardSteps(
   const H = g.hidden;
   const dRecurrentStep = new Float32Array(g.batch * gates);
   const dhRecurrent = new Float32Array(g.batch * H);
-  // Rᵀ made explicit once: transposed products are the slow path of every backend matmul.
-  const timesRT = prepareRight(math, recurrentKernel, gates, H, { transposeB: true });
   const second = secondProduct(g, math, cellRow, true);
   const rows = typeof cellRow === 'function' ? cellRow : cellRow.rows;
   try {

@@ -9,8 +9,8 @@ import type {
   HostCellData, HostCellSpec, HostForwardResult, HostUpstream, SimdBackwardContext, SimdCellSpec, SimdForwardContext, SimdSecondProduct,
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
-import { leadingColumns, prepareRight, type HostMath } from '../host_math.js';
-import { inputProjection, recurrentWeights } from '../time_loops.js';
+import { prepareRight, type HostMath } from '../host_math.js';
+import { inputProjection, recurrentTransposedProduct, recurrentWeights } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
@@ -108,7 +108,7 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   dCarries.forEach((dCarry, i) => loadUpstream(dCarry, upstream.dCarries[i] ?? null));
   loadUpstream(dOut, dOutput); // absent: one zero row read with stride 0
   try {
-    backwardLoop(g, math, leadingColumns(a.recurrentKernel, H, G, P), P, dCarries[0].view, dRecurrentStep.view, (row0) => cell.backwardStep(kernels, c, row0));
+    backwardLoop(g, recurrentTransposedProduct(g, math, a, G, P), dCarries[0].view, dRecurrentStep.view, (row0) => cell.backwardStep(kernels, c, row0));
   } finally {
     second.release();
   }

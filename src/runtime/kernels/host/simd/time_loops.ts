@@ -4,7 +4,7 @@
  * the recurrent product), the reverse loop, and the transposed projection gradients for the
  * weight-gradient GEMM.
  */
-import { prepareRight, type HostMath } from '../host_math.js';
+import { prepareRight, type HostMath, type PreparedMatmul } from '../host_math.js';
 import { scratch } from '../scratch.js';
 import { recurrentProduct, type ForwardWeights } from '../time_loops.js';
 import { rowOf, timeAt, type SequenceGeometry } from '../geometry.js';
@@ -97,11 +97,10 @@ export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, x: Float32
 /**
  * The reverse loop of the SIMD path: `step(row0)` writes the gradient of h·R for this timestep
  * into dRecurrentStep [batch, gates] and leaves in dh what reaches the previous h directly; then
- * dh += dRecurrentStep·Rᵀ, with Rᵀ made explicit once.
+ * dh += dRecurrentStep·Rᵀ (timesRT: recurrentTransposedProduct, released here).
  */
-export function backwardLoop(g: SequenceGeometry, math: HostMath, recurrentKernel: Float32Array, gates: number, dh: Float32Array,
+export function backwardLoop(g: SequenceGeometry, timesRT: PreparedMatmul, dh: Float32Array,
   dRecurrentStep: Float32Array, step: (row0: number) => void): void {
-  const timesRT = prepareRight(math, recurrentKernel, gates, g.hidden, { transposeB: true });
   try {
     for (let k = g.time - 1; k >= 0; k--) {
       step(rowOf(g, 0, timeAt(g, k)));
