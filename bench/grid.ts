@@ -7,7 +7,9 @@
  * step (batch 1, input size = H, 32 steps from zero carries, ms per step):
  *   rnn-migrate stacked LSTMCell.step and the legacy Recur.step loop, against tf.multiRNNCell over
  *   tf.basicLSTMCell closures and a tf.layers stateful LSTM stepped with predict; the limit is the
- *   weight bytes one step reads / the memory bandwidth measured on that backend.
+ *   weight bytes one step reads / the read bandwidth at that many bytes (stream-bandwidth.ts: the
+ *   cache's where the weights fit in it, the memory's where not). The older limit, the same bytes
+ *   over one large copy's bandwidth (memory only), is shown beside it.
  * sequence (LSTM, forward and forward+backward): rnn-migrate blocked, tf.layers.lstm (sigmoid
  *   gates), the naive per-step loop and the backend's matmul at the same FLOPs (the limit).
  * Every column is checked against a reference (tf.multiRNNCell; the naive loop) before it is timed.
@@ -29,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { MODES, makeWeights, parseSize, sizeLabel, type Mode, type Size } from './cases.js';
 import { COLUMNS, REFERENCE_COLUMN, type BenchCase } from './columns.js';
 import { BackendLostError, median, prepareChecked, runCase, timeInterleaved, type CaseResult, type TimingOptions } from './measure.js';
+import { streamBandwidth, type StreamBandwidth } from './stream-bandwidth.js';
 import { STEP_COLUMNS, STEP_REFERENCE, makeStepCase, stepWeightBytes } from './step-columns.js';
 
 const SEQUENCE_SIZES = ['1x64x512x512', '1x64x1024x1024', '16x64x512x512', '32x64x64x128', '64x256x32x32', '4x512x16x64', '8x1000x16x64'];
@@ -102,12 +105,16 @@ interface StepRow {
   weightBytes: number;
   /** ms per step by column id, or the reason the column did not run. */
   ms: Map<string, number | string>;
+  /** The weight bytes over the read bandwidth at that size (the limit). */
   limitMs: number;
+  /** The weight bytes over one large copy's bandwidth (memory only). */
+  copyLimitMs: number;
 }
 
-async function stepRow(layers: number, hidden: number, bandwidth: Bandwidth): Promise<StepRow> {
+async function stepRow(layers: number, hidden: number, bandwidth: Bandwidth, stream: StreamBandwidth): Promise<StepRow> {
   const c = makeStepCase(layers, hidden, steps);
-  const row: StepRow = { layers, hidden, weightBytes: stepWeightBytes(c), ms: new Map(), limitMs: (stepWeightBytes(c) / bandwidth.limit) * 1000 };
+  const bytes = stepWeightBytes(c);
+  const row: StepRow = { layers, hidden, weightBytes: bytes, ms: new Map(), limitMs: (bytes / stream.at(bytes)) * 1000, copyLimitMs: (bytes / bandwidth.limit) * 1000 };
   const candidates = STEP_COLUMNS.map((column) => ({ id: column.id, prepare: () => column.prepare(c) }));
   const { results, timed } = await prepareChecked(candidates, STEP_REFERENCE, 'tf.multiRNNCell reference');
   for (const r of results) if (r.skipped) row.ms.set(r.column, r.skipped);
@@ -124,14 +131,16 @@ const msOf = (row: StepRow, id: string) => (typeof row.ms.get(id) === 'number' ?
 const stepLabel = (r: StepRow) => `${r.layers}×H${r.hidden}`;
 /** Fraction of the bandwidth limit cell.step reaches (limit time / its time). */
 const stepEfficiency = (row: StepRow) => row.limitMs / (msOf(row, 'step') ?? NaN);
+const copyEfficiency = (row: StepRow) => row.copyLimitMs / (msOf(row, 'step') ?? NaN);
 
 function stepTable(backend: string, rows: StepRow[], bandwidth: Bandwidth): string {
   const gb = (bytes: number) => (bytes / 1e9).toFixed(1);
   const lines = [
     `\n## ${backend}: per step, batch 1, input = H, ${steps} steps, ms per step (median of ${timing.reps})`,
-    `bandwidth: typed-array copy ${gb(bandwidth.copy)} GB/s, tf.add on ${backend} ${gb(bandwidth.add)} GB/s; limit = weight bytes per step / ${gb(bandwidth.limit)} GB/s (the faster)`,
-    '| layers | H | weights MiB | cell.step | Recur.step | multiRNNCell | tf.layers predict | limit | step vs multiRNNCell | step vs tf.layers | Recur / step | of limit | flags |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `limit = weight bytes per step / the SIMD read bandwidth at that many bytes (read GB/s); copy limit = the same bytes / ${gb(bandwidth.limit)} GB/s ` +
+      `(the faster of a 128 MiB typed-array copy, ${gb(bandwidth.copy)} GB/s, and tf.add on ${backend}, ${gb(bandwidth.add)} GB/s); cliffs are judged on the limit`,
+    '| layers | H | weights MiB | cell.step | Recur.step | multiRNNCell | tf.layers predict | read GB/s | limit | step vs multiRNNCell | step vs tf.layers | Recur / step | of limit | of copy limit | flags |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     const cell = (id: string) => {
@@ -142,13 +151,14 @@ function stepTable(backend: string, rows: StepRow[], bandwidth: Bandwidth): stri
     const adjacent = (a: StepRow, b: StepRow) => (a.layers === b.layers && Math.abs(hiddens.indexOf(a.hidden) - hiddens.indexOf(b.hidden)) === 1)
       || (a.hidden === b.hidden && Math.abs(layerCounts.indexOf(a.layers) - layerCounts.indexOf(b.layers)) === 1);
     const flags = cliffs(rows, row, stepEfficiency, adjacent, stepLabel).join('; ');
-    lines.push(`| ${row.layers} | ${row.hidden} | ${(row.weightBytes / 2 ** 20).toFixed(2)} | ${cell('step')} | ${cell('recur')} | ${cell('multi')} | ${cell('layers')} | ${row.limitMs.toFixed(3)} | ${ratio((msOf(row, 'multi') ?? NaN) / (step ?? NaN))} | ${ratio((msOf(row, 'layers') ?? NaN) / (step ?? NaN))} | ${ratio((msOf(row, 'recur') ?? NaN) / (step ?? NaN))} | ${fmt(100 * stepEfficiency(row), 0)}% | ${flags} |`);
+    lines.push(`| ${row.layers} | ${row.hidden} | ${(row.weightBytes / 2 ** 20).toFixed(2)} | ${cell('step')} | ${cell('recur')} | ${cell('multi')} | ${cell('layers')} | ${gb(row.weightBytes / (row.limitMs / 1000))} | ${row.limitMs.toFixed(3)} | ${ratio((msOf(row, 'multi') ?? NaN) / (step ?? NaN))} | ${ratio((msOf(row, 'layers') ?? NaN) / (step ?? NaN))} | ${ratio((msOf(row, 'recur') ?? NaN) / (step ?? NaN))} | ${fmt(100 * stepEfficiency(row), 0)}% | ${fmt(100 * copyEfficiency(row), 0)}% | ${flags} |`);
   }
   lines.push(...extremes(rows, [
     ['cell.step vs tf.multiRNNCell (× faster)', (r) => (msOf(r, 'multi') ?? NaN) / (msOf(r, 'step') ?? NaN), 'min'],
     ['cell.step vs tf.layers predict (× faster)', (r) => (msOf(r, 'layers') ?? NaN) / (msOf(r, 'step') ?? NaN), 'min'],
     ['Recur.step / cell.step (overhead)', (r) => (msOf(r, 'recur') ?? NaN) / (msOf(r, 'step') ?? NaN), 'max'],
     ['cell.step of the bandwidth limit', stepEfficiency, 'min'],
+    ['cell.step of the copy limit', copyEfficiency, 'min'],
   ], stepLabel));
   return lines.join('\n');
 }
@@ -282,8 +292,11 @@ for (const backend of backends) {
   await tf.ready();
   if (parts.includes('step')) {
     const bandwidth = measureBandwidth();
+    const largest = Math.max(...layerCounts.flatMap((layers) => hiddens.map((hidden) => stepWeightBytes({ layers, hidden }))));
+    const stream = streamBandwidth(largest);
+    if (!stream) throw new Error('the read-bandwidth limit needs WebAssembly SIMD, which this runtime lacks');
     const rows: StepRow[] = [];
-    for (const layers of layerCounts) for (const hidden of hiddens) rows.push(await stepRow(layers, hidden, bandwidth));
+    for (const layers of layerCounts) for (const hidden of hiddens) rows.push(await stepRow(layers, hidden, bandwidth, stream));
     console.log(stepTable(backend, rows, bandwidth));
   }
   if (parts.includes('sequence')) {

@@ -39,7 +39,7 @@ export function makeStepCase(layers: number, hidden: number, steps: number): Ste
 }
 
 /** Bytes of weights one step reads: L·((D + H)·4H + 4H) floats. */
-export function stepWeightBytes({ layers, hidden }: StepCase): number {
+export function stepWeightBytes({ layers, hidden }: Pick<StepCase, 'layers' | 'hidden'>): number {
   return 4 * layers * (2 * hidden * 4 * hidden + 4 * hidden);
 }
 
