@@ -4,7 +4,8 @@
  * weight per tensor id. Checked against a plain triple loop and the composite implementation:
  * weights outweighing the rows (the projected loop: x·K up front, R alone per step), rows
  * outweighing small weights (the fused loop), odd sizes (the JS path), reverse, time-major and
- * masks; a Variable assigned between calls is seen at the next call (no stale packing); the
+ * masks; a Variable assigned between calls is seen at the next call (no stale packing or prepared
+ * form of R: the reset-before GRU's leading columns and second weight); the
  * projected forward never copies x or the weights out of the backend; repeated calls hold no more
  * heap or tensors than the first.
  */
@@ -48,16 +49,18 @@ describe('wasm: a weight tensor as the right operand, read where the backend kee
   });
 });
 
-const cases: SequenceCase[] = cellNames.flatMap((cell) => [
-  { cell, batch: 1, time: 6, inputSize: 5, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 301 },
-  { cell, batch: 2, time: 5, inputSize: 3, hidden: 12, timeMajor: true, reverse: true, masked: false, activation: 'tanh', seed: 302 },
-  { cell, batch: 1, time: 4, inputSize: 6, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 303 },
-  { cell, batch: 3, time: 5, inputSize: 4, hidden: 8, timeMajor: false, reverse: true, masked: true, activation: 'tanh', seed: 304 },
-  { cell, batch: 9, time: 3, inputSize: 4, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 305 },
+// Every cell, and the reset-before GRU: its h·R over R's leading columns and its second weight
+// are R's forms kept per R lifetime, which must follow an assign too.
+const cases: SequenceCase[] = [...cellNames.map((cell) => ({ cell })), { cell: 'gru' as const, resetAfter: false }].flatMap((cell) => [
+  { ...cell, batch: 1, time: 6, inputSize: 5, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 301 },
+  { ...cell, batch: 2, time: 5, inputSize: 3, hidden: 12, timeMajor: true, reverse: true, masked: false, activation: 'tanh', seed: 302 },
+  { ...cell, batch: 1, time: 4, inputSize: 6, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 303 },
+  { ...cell, batch: 3, time: 5, inputSize: 4, hidden: 8, timeMajor: false, reverse: true, masked: true, activation: 'tanh', seed: 304 },
+  { ...cell, batch: 9, time: 3, inputSize: 4, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 305 },
 ] satisfies SequenceCase[]);
 
 const label = (c: SequenceCase) =>
-  `${c.cell} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}`;
+  `${c.cell}${c.resetAfter === false ? ' reset-before' : ''} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}`;
 
 describeBackends('sequences over resident weights agree with the composite implementation', () => {
   for (const c of cases) {
