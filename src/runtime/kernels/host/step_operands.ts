@@ -71,8 +71,12 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     const { x, kernel, recurrentKernel } = this.call.inputs;
     const h = this.call.inputs[this.call.carryNames[0]];
     this.multiply(x, kernel, 'K', input, false);
-    if (width === this.gates) this.multiply(h, recurrentKernel, 'R', recurrent, false);
-    else this.recurrentLeading(width).run(this.read(h), recurrent, h.shape[0]);
+    if (width === this.gates) {
+      this.multiply(h, recurrentKernel, 'R', recurrent, false);
+      return;
+    }
+    const times = this.recurrentLeading(width); // first: preparing may allocate on the backend
+    times.run(this.copied(h), recurrent, h.shape[0]);
   }
 
   summed(sum: Float32Array): void {
@@ -168,6 +172,19 @@ export class BackendStepOperands implements StepOperands, OperandSource {
 
   private read(t: TensorInfo): Float32Array {
     return this.call.io.read(this.call.backend, t);
+  }
+
+  /**
+   * The values outside the backend's memory (a product may allocate there): its own array where
+   * reading is free (cpu), else a scratch copy of them, without a readSync.
+   */
+  private copied(t: TensorInfo): Float32Array {
+    const { io, backend } = this.call;
+    if (!io.view) return this.read(t);
+    const values = io.view(backend, t);
+    const copy = scratch('step operand', values.length);
+    copy.set(values);
+    return copy;
   }
 
   /** The values where the backend keeps them, valid until it next allocates. */
