@@ -11,7 +11,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { activateBackend, describeBackends, tf } from '../../../helpers/backends.js';
-import { wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
+import { cpuTensorIO, wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
+import { hostMathFor } from '../../../../src/runtime/kernels/host/host_math.js';
+import { keptOperandCount } from '../../../../src/runtime/kernels/host/prepared_weights.js';
 import type { WasmHostMath } from '../../../../src/runtime/kernels/host/wasm_math.js';
 import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, weightedSum, type SequenceCase } from '../cases.js';
 
@@ -129,4 +131,41 @@ describe('wasm: the sequence forward multiplies the weights where the backend ke
     expect(math.heapBytes()).toBe(heapBefore);
     tf.dispose(Object.values(tensors));
   });
+});
+
+describeBackends('the reset-before GRU keeps the forms of R it multiplies by for R\'s lifetime', (backend) => {
+  // Hidden 8: the SIMD gate kernels; 5: the JavaScript rows.
+  for (const hidden of [8, 5]) {
+    it(`H${hidden}: repeated forwards read R only to prepare its forms, keep as many, and release them with R`, () => {
+      const c: SequenceCase = {
+        cell: 'gru', resetAfter: false, batch: 2, time: 5, inputSize: 6, hidden, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 320,
+      };
+      const kb = tf.backend();
+      const math = hostMathFor(backend, () => (backend === 'wasm' ? wasmTensorIO : cpuTensorIO).math?.(kb));
+      const { tensors } = makeSequenceInputs(c);
+      const recurrentKernel = tf.add(tensors.recurrentKernel, 0); // its own data (a clone shares its dataId on cpu)
+      const t = { ...tensors, recurrentKernel };
+      let reads = 0;
+      const readSync = kb.readSync.bind(kb);
+      kb.readSync = (dataId: object) => {
+        if (dataId === recurrentKernel.dataId) reads++;
+        return readSync(dataId);
+      };
+      const kept = keptOperandCount(math);
+      try {
+        const run = () => tf.dispose(Object.values(runSequence('fused', c, t)));
+        run();
+        const [readsFirst, keptFirst] = [reads, keptOperandCount(math)];
+        expect(keptFirst).toBeGreaterThan(kept); // R's z and r columns and its n columns (the second weight)
+        for (let i = 0; i < 3; i++) run();
+        expect(reads).toBe(readsFirst);
+        expect(keptOperandCount(math)).toBe(keptFirst);
+      } finally {
+        kb.readSync = readSync;
+      }
+      recurrentKernel.dispose();
+      expect(keptOperandCount(math)).toBe(kept);
+      tf.dispose(Object.values(tensors));
+    });
+  }
 });
