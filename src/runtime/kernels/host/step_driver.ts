@@ -14,7 +14,7 @@ import type { HostCellData, HostForwardResult, HostUpstream, RecurrentForms, Row
 import { HOST_CELLS } from './cells/index.js';
 import type { SequenceGeometry } from './geometry.js';
 import { hostBackward, simdKernelsFor, type HostGradients } from './host_driver.js';
-import { prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
+import type { HostMath, PreparedMatmul } from './host_math.js';
 import { allocate, type ArenaBuffer } from './simd/arena.js';
 import type { SimdGateKernels } from './simd/gate_kernels.js';
 

@@ -62,7 +62,8 @@ const cases: SequenceCase[] = [...cellNames.map((cell) => ({ cell })), { cell: '
 ] satisfies SequenceCase[]);
 
 const label = (c: SequenceCase) =>
-  `${c.cell}${c.resetAfter === false ? ' reset-before' : ''} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}`;
+  `${c.cell}${c.resetAfter === false ? ' reset-before' : ''} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}` +
+  `${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}`;
 
 describeBackends('sequences over resident weights agree with the composite implementation', () => {
   for (const c of cases) {
