@@ -35,11 +35,25 @@ export interface HostCellData {
    */
   resident?: ResidentProducts;
   /**
-   * Backward only, where the caller keeps R's transpose prepared (a step: once per R lifetime):
-   * dStep [batch, width]·R[:, :width]ᵀ, `width` R's leading columns (recurrentProductGates).
-   * Absent: R's leading columns are prepared transposed for the call.
+   * The right operands derived from R alone, where the caller keeps them prepared once per R
+   * lifetime (the kernel layer: keyed to R's tensor). Absent: each call prepares its own from
+   * `recurrentKernel`.
    */
-  recurrentTransposed?: (width: number) => PreparedMatmul;
+  recurrentForms?: RecurrentForms;
+}
+
+/**
+ * Right operands derived from R [H, gates] alone, as a kernel's driver multiplies by them; `width`
+ * is R's leading columns the product covers (recurrentProductGates: all of them, or the reset-before
+ * GRU's z and r).
+ */
+export interface RecurrentForms {
+  /** h [batch, H]·R[:, :width]. */
+  recurrentLeading(width: number): PreparedMatmul;
+  /** dStep [batch, width]·R[:, :width]ᵀ. */
+  recurrentTransposed(width: number): PreparedMatmul;
+  /** The cell's [H, H] second weight (SimdCellSpec.secondWeight) or its transpose; only for a cell that has one. */
+  second(transposeB: boolean): PreparedMatmul;
 }
 
 /** The products of a sequence forward over the weights as the backend keeps them. */
@@ -81,14 +95,15 @@ export type RowFunction = (b: number, row: number, product: Float32Array) => voi
 /**
  * A step with a second recurrent product (reset-before GRU: (r⊙h)·Rn, known only once r is):
  * `rows` runs for every valid row and fills its row of `operand` [batch, H]; then the driver
- * multiplies operand · `weight` [H, H] (backward: · weightᵀ) and `finish` runs for every valid row
+ * multiplies operand · `weight()` [H, H] (backward: · weightᵀ) and `finish` runs for every valid row
  * with that product [batch, H] as its third argument. Backward: the product of h·R the driver
  * records and multiplies by Rᵀ is what `rows` and `finish` leave in it together.
  */
 export interface TwoPhaseRows {
   rows: RowFunction;
   operand: Float32Array;
-  weight: Float32Array;
+  /** The [H, H] weight, derived from R when asked (unused where the driver has RecurrentForms.second). */
+  weight(): Float32Array;
   finish: RowFunction;
 }
 

@@ -99,18 +99,20 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequenceUpstream = carries.map((c) => `d${c}T`);
   const stepUpstream = carries.map((c) => `d${c}`);
   const hostMath = (kb: KernelBackend) => hostMathFor(backendName, () => io.math?.(kb));
-  const stepOperands = (kb: KernelBackend, inputs: Inputs, variant: CellVariant) => new BackendStepOperands({
-    io, backend: kb, math: hostMath(kb), inputs, carryNames: carries, secondWeight: stepSecondWeight(kind, variant), kernelName: names.step,
-  });
+  // A step's operands; a sequence uses their RecurrentForms (R's forms prepared per R lifetime).
+  const stepOperands = (kb: KernelBackend, inputs: Inputs, variant: CellVariant, carryNames: readonly string[] = carries, kernelName = names.step) =>
+    new BackendStepOperands({ io, backend: kb, math: hostMath(kb), inputs, carryNames, secondWeight: stepSecondWeight(kind, variant), kernelName });
   const readOrNull = (kb: KernelBackend, t: TensorInfo | undefined) => (t ? io.read(kb, t) : null);
 
   const sequence = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = sequenceGeometry(inputs, sequenceCarries[0], attrs);
     const math = hostMath(kb);
+    const variant = variantOfAttrs(attrs);
     const a = readCell(io, kb, inputs, sequenceCarries);
     a.resident = residentProducts(io, kb, inputs, math);
-    const r = hostForward(kind, g, a, variantOfAttrs(attrs), attrs.saveForBackward === true, math);
+    a.recurrentForms = stepOperands(kb, inputs, variant, sequenceCarries, names.sequence);
+    const r = hostForward(kind, g, a, variant, attrs.saveForBackward === true, math);
     const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
     // With a workspace buffer (SequenceInputs.workspaceBuffer) the workspace output stays empty.
     const buffer = inputs.workspaceBuffer;
@@ -129,13 +131,15 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequenceGrad = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {
     const kb = backend as KernelBackend;
     const g = sequenceGeometry(inputs, sequenceCarries[0], attrs);
+    const variant = variantOfAttrs(attrs);
     const a = readCell(io, kb, inputs, sequenceCarries);
+    a.recurrentForms = stepOperands(kb, inputs, variant, sequenceCarries, names.sequenceGrad);
     const upstream = { dOutput: readOrNull(kb, inputs.dOutput), dCarries: sequenceUpstream.map((name) => readOrNull(kb, inputs[name])) };
     // Deferring dx leaves dInputProjection [rows, gates] at the start of the workspace, which
     // the Grad kernel owns from here on (kernel_names.ts: deferInputGradient).
     const dInputProjectionSize = g.batch * g.time * inputs.kernel.shape[1];
     a.inputGradient = !(attrs.deferInputGradient === true && sizeOf(inputs.workspace) >= dInputProjectionSize);
-    const r = hostBackward(kind, g, a, variantOfAttrs(attrs), io.read(kb, inputs.workspace), upstream, hostMath(kb));
+    const r = hostBackward(kind, g, a, variant, io.read(kb, inputs.workspace), upstream, hostMath(kb));
     if (!a.inputGradient) io.fill(kb, inputs.workspace, r.dInputProjection);
     return writeGradients(io, kb, inputs, sequenceCarries, r);
   };

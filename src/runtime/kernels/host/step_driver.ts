@@ -10,11 +10,11 @@
  * products (Rᵀ, Kᵀ, the second weight) come from StepOperands, so the weights are not read per call.
  */
 import { biasRowsOf, CELLS, hostWorkspaceFloats, recurrentProductGates, type CellKind, type CellVariant } from '../cell_table.js';
-import type { HostCellData, HostForwardResult, HostUpstream, RowFunction, SimdForwardContext, TwoPhaseRows } from './cell_spec.js';
+import type { HostCellData, HostForwardResult, HostUpstream, RecurrentForms, RowFunction, SimdForwardContext, TwoPhaseRows } from './cell_spec.js';
 import { HOST_CELLS } from './cells/index.js';
 import type { SequenceGeometry } from './geometry.js';
 import { hostBackward, simdKernelsFor, type HostGradients } from './host_driver.js';
-import { prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
+import type { HostMath, PreparedMatmul } from './host_math.js';
 import { allocate, type ArenaBuffer } from './simd/arena.js';
 import type { SimdGateKernels } from './simd/gate_kernels.js';
 
@@ -25,9 +25,12 @@ import type { SimdGateKernels } from './simd/gate_kernels.js';
  * weights' values (read only then): Rᵀ [gates, H] and Kᵀ [gates, D] for the backward, and the
  * cell's second weight [H, H] (SimdCellSpec.secondWeight, TwoPhaseRows.weight) or its transpose.
  */
-export interface StepOperands {
-  /** x·K and h·R, [batch, gates] each, without bias. */
-  separate(input: Float32Array, recurrent: Float32Array): void;
+export interface StepOperands extends RecurrentForms {
+  /**
+   * x·K [batch, gates] and h·R[:, :width] [batch, width] (R's leading columns,
+   * recurrentProductGates), without bias.
+   */
+  separate(input: Float32Array, recurrent: Float32Array, width: number): void;
   /** x·K + h·R, [batch, gates], without bias. */
   summed(sum: Float32Array): void;
   /**
@@ -35,9 +38,7 @@ export interface StepOperands {
    * valid until the backend next allocates (which a product may do), so asked for after them.
    */
   state(): StepState;
-  recurrentTransposed(): PreparedMatmul;
   kernelTransposed(): PreparedMatmul;
-  second(transposeB: boolean): PreparedMatmul;
 }
 
 /** The step's bias (canonical layout) and carries (h first). */
@@ -77,8 +78,7 @@ export function hostStepForward(kind: CellKind, g: SequenceGeometry, variant: Ce
     const [workspace, output, product, bias, scratch, secondOperand, secondProduct] = buffers.layout;
     const { carries } = buffers;
     if (simdCell.fusedProjection) operands.summed(product.view);
-    else operands.separate(workspace.view.subarray(0, B * G), product.view);
-    keepLeadingColumns(product.view, B, G, P);
+    else operands.separate(workspace.view.subarray(0, B * G), product.view, P);
     const state = operands.state();
     carries.forEach((carry, i) => carry.view.set(state.carries[i]));
     bias.view.set(state.bias);
@@ -90,28 +90,17 @@ export function hostStepForward(kind: CellKind, g: SequenceGeometry, variant: Ce
     return { output: output.view, carries: buffers.carryViews, workspace: saveForBackward ? workspace.view : NO_WORKSPACE };
   }
   const workspace = new Float32Array(Math.max(savedFloats, B * G));
-  const recurrent = new Float32Array(B * G);
-  operands.separate(workspace.subarray(0, B * G), recurrent);
-  keepLeadingColumns(recurrent, B, G, P);
+  const recurrent = new Float32Array(B * P);
+  operands.separate(workspace.subarray(0, B * G), recurrent, P);
   const state = operands.state();
   // Copies: the second product may allocate on the backend, which detaches views of its memory.
   const carries = state.carries.map((carry) => Float32Array.from(carry));
   const bias = Float32Array.from(state.bias);
   const output = new Float32Array(B * H);
-  // R is not read here: a second product comes from `operands` (TwoPhaseRows.weight is unused).
+  // R is not read here: a second product comes from `operands` (TwoPhaseRows.weight is not asked for).
   const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias, recurrentKernel: new Float32Array(0), carries, output });
   runRows(B, row, recurrent, operands);
   return { output, carries, workspace: saveForBackward ? workspace : NO_WORKSPACE };
-}
-
-/**
- * The rows read h·R's leading `width` of `gates` columns, packed [batch, width]
- * (recurrentProductGates: the reset-before GRU's z and r); the step's product over the prepared R
- * has them all, so each row moves left in place.
- */
-function keepLeadingColumns(product: Float32Array, batch: number, gates: number, width: number): void {
-  if (width === gates) return;
-  for (let b = 1; b < batch; b++) product.copyWithin(b * width, b * gates, b * gates + width);
 }
 
 /** A row function over all B rows of the step; TwoPhaseRows with their second product in between. */
@@ -127,43 +116,34 @@ function runRows(B: number, row: RowFunction | TwoPhaseRows, product: Float32Arr
 
 /**
  * The backward of one step: the host driver's backward of a one-step sequence (`a` without K and
- * R: their products come from `operands`, through stepWeightMath and recurrentTransposed).
+ * R: their products come from `operands`, through stepWeightMath and RecurrentForms).
  */
 export function hostStepBackward(kind: CellKind, g: SequenceGeometry, a: Omit<HostCellData, 'kernel' | 'recurrentKernel'>, variant: CellVariant,
   workspace: Float32Array, upstream: HostUpstream, math: HostMath, operands: StepOperands): HostGradients {
-  const served = stepWeightMath(math, operands, stepSecondWeight(kind, variant) !== null, g.hidden);
-  const gates = CELLS[kind].gates * g.hidden;
-  // R's transpose as prepared for its lifetime; over its leading columns (recurrentProductGates)
-  // as the full Rᵀ with the other columns of the left operand zero.
-  const recurrentTransposed = (width: number) => (width === gates ? operands.recurrentTransposed() : overLeadingRows(operands.recurrentTransposed(), width, gates));
-  return hostBackward(kind, g, { ...a, kernel: served.kernel, recurrentKernel: served.recurrentKernel, recurrentTransposed }, variant, workspace, upstream, served.math);
+  const served = stepWeightMath(math, operands);
+  return hostBackward(kind, g, { ...a, kernel: served.kernel, recurrentKernel: served.recurrentKernel, recurrentForms: operands }, variant, workspace,
+    upstream, served.math);
 }
 
 /**
  * `math` for the host driver's backward of one step, given `kernel` and `recurrentKernel` (empty
- * placeholders) as K and R: the products it asks of them (dx = dGates·Kᵀ, the second weight,
- * which the cell derives from R, the one [H, H] operand it prepares) are the prepared ones of
- * `weights`; every other product is `math`'s own. dGates·Rᵀ comes from HostCellData.recurrentTransposed.
+ * placeholders) as K and R: the product it asks of K (dx = dGates·Kᵀ) is the prepared one of
+ * `weights`; every other product is `math`'s own. The products with R (dGates·Rᵀ, the second
+ * weight) come from HostCellData.recurrentForms, so R itself is never read.
  */
-function stepWeightMath(math: HostMath, weights: StepOperands, hasSecond: boolean, hidden: number): { math: HostMath; kernel: Float32Array; recurrentKernel: Float32Array } {
+function stepWeightMath(math: HostMath, weights: StepOperands): { math: HostMath; kernel: Float32Array; recurrentKernel: Float32Array } {
   const kernel = new Float32Array(0);
   const recurrentKernel = new Float32Array(0);
-  const expectTransposed = (what: string, transposeB: boolean | undefined) => {
-    if (!transposeB) throw new Error(`hostStepBackward: expected a product with ${what}ᵀ, got one with ${what}`);
-  };
   return {
     kernel,
     recurrentKernel,
     math: {
       matmul(left, right, c, m, k, n, options = {}) {
         if (right !== kernel) return math.matmul(left, right, c, m, k, n, options);
-        expectTransposed('K', options.transposeB);
+        if (!options.transposeB) throw new Error('hostStepBackward: expected a product with Kᵀ, got one with K');
         weights.kernelTransposed().run(left, c, m, options.accumulate);
       },
-      prepareRight(right, k, n, options = {}) {
-        if (hasSecond && k === hidden && n === hidden) return weights.second(options.transposeB === true);
-        return prepareRight(math, right, k, n, options);
-      },
+      prepareRight: math.prepareRight?.bind(math),
     },
   };
 }
@@ -195,14 +175,3 @@ function stepBuffers(kernels: SimdGateKernels, sizes: number[]): StepBuffers {
   return buffers;
 }
 
-/** a [m, k]·op(b)[:k] as a [m, gates] (its columns past k zero) times the whole op(b) [gates, n]. */
-function overLeadingRows(whole: PreparedMatmul, k: number, gates: number): PreparedMatmul {
-  return {
-    run(a, c, m, accumulate) {
-      const padded = new Float32Array(m * gates);
-      for (let r = 0; r < m; r++) padded.set(a.subarray(r * k, r * k + k), r * gates);
-      whole.run(padded, c, m, accumulate);
-    },
-    release: () => whole.release(),
-  };
-}

@@ -14,7 +14,7 @@
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostTensorIO } from './backend_io.js';
-import { GEMV_MAX_ROWS, type HostMath, type PreparedMatmul } from './host_math.js';
+import { GEMV_MAX_ROWS, leadingColumns, type HostMath, type PreparedMatmul } from './host_math.js';
 import { preparedOperand, type LivenessCheck, type OperandSource } from './prepared_weights.js';
 import { scratch } from './scratch.js';
 import type { StepOperands, StepState } from './step_driver.js';
@@ -45,6 +45,17 @@ export interface StepCall {
   kernelName: string;
 }
 
+/** The form name of R's leading `width` of `gates` columns: 'R' when all, else 'R[:, :width]'. */
+function leadingForm(width: number, gates: number): string {
+  return width === gates ? 'R' : `R[:, :${width}]`;
+}
+
+/** The width of a leadingForm name of fewer than all columns, or null for another form. */
+function leadingWidth(form: string): number | null {
+  const match = /^R\[:, :(\d+)\]$/.exec(form);
+  return match ? Number(match[1]) : null;
+}
+
 export class BackendStepOperands implements StepOperands, OperandSource {
   private readonly isLive: LivenessCheck;
   /** The backend's own product on tensors in place, unless a matmul was plugged in with setHostMath. */
@@ -56,10 +67,16 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     this.native = io.product && math === io.math?.(backend) ? io.product : undefined;
   }
 
-  separate(input: Float32Array, recurrent: Float32Array): void {
+  separate(input: Float32Array, recurrent: Float32Array, width: number): void {
     const { x, kernel, recurrentKernel } = this.call.inputs;
+    const h = this.call.inputs[this.call.carryNames[0]];
     this.multiply(x, kernel, 'K', input, false);
-    this.multiply(this.call.inputs[this.call.carryNames[0]], recurrentKernel, 'R', recurrent, false);
+    if (width === this.gates) {
+      this.multiply(h, recurrentKernel, 'R', recurrent, false);
+      return;
+    }
+    const times = this.recurrentLeading(width); // first: preparing may allocate on the backend
+    times.run(this.copied(h), recurrent, h.shape[0]);
   }
 
   summed(sum: Float32Array): void {
@@ -89,9 +106,14 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     return { bias: this.view(inputs.bias), carries: carryNames.map((name) => this.view(inputs[name])) };
   }
 
-  recurrentTransposed(): PreparedMatmul {
+  recurrentLeading(width: number): PreparedMatmul {
     const { recurrentKernel } = this.call.inputs;
-    return this.prepared([recurrentKernel.dataId], 'R', this.gates, recurrentKernel.shape[0], true);
+    return this.prepared([recurrentKernel.dataId], leadingForm(width, this.gates), recurrentKernel.shape[0], width, false);
+  }
+
+  recurrentTransposed(width: number): PreparedMatmul {
+    const { recurrentKernel } = this.call.inputs;
+    return this.prepared([recurrentKernel.dataId], leadingForm(width, this.gates), width, recurrentKernel.shape[0], true);
   }
 
   kernelTransposed(): PreparedMatmul {
@@ -123,8 +145,11 @@ export class BackendStepOperands implements StepOperands, OperandSource {
         stacked.set(this.read(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
         return stacked;
       }
-      default:
-        throw new Error(`${this.call.kernelName}: no prepared operand "${form}"`);
+      default: {
+        const width = leadingWidth(form);
+        if (width === null) throw new Error(`${this.call.kernelName}: no prepared operand "${form}"`);
+        return leadingColumns(this.read(recurrentKernel), recurrentKernel.shape[0], this.gates, width);
+      }
     }
   }
 
@@ -147,6 +172,19 @@ export class BackendStepOperands implements StepOperands, OperandSource {
 
   private read(t: TensorInfo): Float32Array {
     return this.call.io.read(this.call.backend, t);
+  }
+
+  /**
+   * The values outside the backend's memory (a product may allocate there): its own array where
+   * reading is free (cpu), else a scratch copy of them, without a readSync.
+   */
+  private copied(t: TensorInfo): Float32Array {
+    const { io, backend } = this.call;
+    if (!io.view) return this.read(t);
+    const values = io.view(backend, t);
+    const copy = scratch('step operand', values.length);
+    copy.set(values);
+    return copy;
   }
 
   /** The values where the backend keeps them, valid until it next allocates. */

@@ -3,12 +3,12 @@
  * step one recurrent matmul and a cell's row function over the valid batch rows (forward), or the
  * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations.
  */
-import type { HostCellData, RowFunction, TwoPhaseRows } from './cell_spec.js';
+import type { HostCellData, RecurrentForms, RowFunction, TwoPhaseRows } from './cell_spec.js';
 import { leadingColumns, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
 
 /** The weights of a forward: as the backend keeps them (resident) when it can, else their values. */
-export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKernel' | 'resident'>;
+export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKernel' | 'resident' | 'recurrentForms'>;
 
 /** c [rows, gates] = x·K for all timesteps as one matmul, K where the backend keeps it when it can. */
 export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, c: Float32Array): void {
@@ -17,33 +17,26 @@ export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardW
 }
 
 /**
- * h·R for every step of one call: R where the backend keeps it (read in place, packed once for
- * its lifetime) when it can, else R prepared (packed, copied to the wasm heap) for this call.
+ * h·R[:, :width] for every step of one call (R [H, gates]; `width` its leading columns,
+ * recurrentProductGates): all of R where the backend keeps it (read in place, packed once for its
+ * lifetime) when it can, else as the caller keeps it prepared per R lifetime (RecurrentForms), else
+ * prepared (packed, copied to the wasm heap) for this call.
  */
-export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number): PreparedMatmul {
-  return a.resident?.recurrent ?? prepareRight(math, a.recurrentKernel, g.hidden, gates);
-}
-
-/**
- * The weights the per-step h·R reads when it covers only R's leading `width` of `gates` columns
- * (recurrentProductGates: the reset-before GRU's z and r): a compact copy of those columns, so the
- * backend's in-place R (all columns) does not apply. Otherwise the forward's own weights.
- */
-export function recurrentWeights(a: ForwardWeights, hidden: number, gates: number, width: number): ForwardWeights {
-  if (width === gates) return a;
-  const recurrentKernel = leadingColumns(a.recurrentKernel, hidden, gates, width);
-  return { get x() { return a.x; }, get kernel() { return a.kernel; }, recurrentKernel };
+export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, width = gates): PreparedMatmul {
+  if (width === gates && a.resident) return a.resident.recurrent;
+  return a.recurrentForms?.recurrentLeading(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), g.hidden, width);
 }
 
 /**
  * dStep [batch, width]·R[:, :width]ᵀ for every step of one backward (released by the loop that
- * runs it): the caller's prepared Rᵀ when it keeps one, else R's leading `width` of `gates`
- * columns transposed once for the call (transposed products are the slow path of every backend
- * matmul).
+ * runs it): as the caller keeps it prepared per R lifetime when it does, else R's leading `width`
+ * of `gates` columns transposed once for the call (transposed products are the slow path of every
+ * backend matmul).
  */
-export function recurrentTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'recurrentKernel' | 'recurrentTransposed'>,
+export function recurrentTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'recurrentKernel' | 'recurrentForms'>,
   gates: number, width: number): PreparedMatmul {
-  return a.recurrentTransposed?.(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), width, g.hidden, { transposeB: true });
+  return a.recurrentForms?.recurrentTransposed(width)
+    ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), width, g.hidden, { transposeB: true });
 }
 
 /**
@@ -59,22 +52,22 @@ export function projectInputs(g: SequenceGeometry, math: HostMath, a: ForwardWei
 }
 
 /**
- * The forward time loop: per step the one matmul h·R ([batch, gates]; R [H, gates] may be the
- * leading columns of the cell's, recurrentProductGates) then `cellRow` for every valid row. `h`
- * is the hidden carry, updated in place by `cellRow`.
+ * The forward time loop: per step the one matmul h·R ([batch, width]; timesR: recurrentProduct,
+ * released here) then `cellRow` for every valid row. `h` is the hidden carry, updated in place by
+ * `cellRow`. A second product comes from `forms` when the caller keeps R's forms.
  */
 export function forwardSteps(
   g: SequenceGeometry,
   math: HostMath,
   mask: Float32Array | null,
   h: Float32Array,
-  weights: ForwardWeights,
-  gates: number,
+  timesR: PreparedMatmul,
+  width: number,
   cellRow: RowFunction | TwoPhaseRows,
+  forms: RecurrentForms | undefined,
 ): void {
-  const recurrent = new Float32Array(g.batch * gates);
-  const timesR = recurrentProduct(g, math, weights, gates);
-  const second = secondProduct(g, math, cellRow, false);
+  const recurrent = new Float32Array(g.batch * width);
+  const second = secondProduct(g, math, cellRow, forms, false);
   const rows = typeof cellRow === 'function' ? cellRow : cellRow.rows;
   try {
     for (let k = 0; k < g.time; k++) {
@@ -91,12 +84,15 @@ export function forwardSteps(
   }
 }
 
-/** The second product of TwoPhaseRows and its finishing rows, or null for a plain row function. */
-function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction | TwoPhaseRows, transposeB: boolean) {
+/**
+ * The second product of TwoPhaseRows and its finishing rows, or null for a plain row function: its
+ * weight as `forms` keeps it prepared, else prepared for this call.
+ */
+function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction | TwoPhaseRows, forms: RecurrentForms | undefined, transposeB: boolean) {
   if (typeof cellRow === 'function') return null;
-  const { operand, weight, finish } = cellRow;
+  const { operand, finish } = cellRow;
   const product = new Float32Array(g.batch * g.hidden);
-  const times: PreparedMatmul = prepareRight(math, weight, g.hidden, g.hidden, { transposeB });
+  const times: PreparedMatmul = forms?.second(transposeB) ?? prepareRight(math, cellRow.weight(), g.hidden, g.hidden, { transposeB });
   return {
     run(mask: Float32Array | null, t: number) {
       times.run(operand, product, g.batch);
@@ -112,7 +108,7 @@ function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction
  * dRecurrentStep[b] and leaves in dh[b] the gradient reaching the previous h by any other path
  * (0 for LSTM and RNN, z⊙dh for GRU). The loop then adds dRecurrentStep · Rᵀ (timesRT, released here) to dh and records
  * dRecurrentStep in the leading columns of dRecurrentProjection ([rows, projectionWidth], x's row
- * layout; R [H, gates] as in forwardSteps). Masked rows pass dh through.
+ * layout; `gates` R's leading columns, the width of forwardSteps). Masked rows pass dh through.
  */
 export function backwardSteps(
   g: SequenceGeometry,
@@ -124,11 +120,12 @@ export function backwardSteps(
   dRecurrentProjection: Float32Array,
   projectionWidth: number,
   cellRow: RowFunction | TwoPhaseRows,
+  forms: RecurrentForms | undefined,
 ): void {
   const H = g.hidden;
   const dRecurrentStep = new Float32Array(g.batch * gates);
   const dhRecurrent = new Float32Array(g.batch * H);
-  const second = secondProduct(g, math, cellRow, true);
+  const second = secondProduct(g, math, cellRow, forms, true);
   const rows = typeof cellRow === 'function' ? cellRow : cellRow.rows;
   try {
     for (let k = g.time - 1; k >= 0; k--) {

@@ -4,13 +4,16 @@
  * weight per tensor id. Checked against a plain triple loop and the composite implementation:
  * weights outweighing the rows (the projected loop: x·K up front, R alone per step), rows
  * outweighing small weights (the fused loop), odd sizes (the JS path), reverse, time-major and
- * masks; a Variable assigned between calls is seen at the next call (no stale packing); the
+ * masks; a Variable assigned between calls is seen at the next call (no stale packing or prepared
+ * form of R: the reset-before GRU's leading columns and second weight); the
  * projected forward never copies x or the weights out of the backend; repeated calls hold no more
  * heap or tensors than the first.
  */
 import { describe, expect, it } from 'vitest';
 import { activateBackend, describeBackends, tf } from '../../../helpers/backends.js';
-import { wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
+import { cpuTensorIO, wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
+import { hostMathFor } from '../../../../src/runtime/kernels/host/host_math.js';
+import { keptOperandCount } from '../../../../src/runtime/kernels/host/prepared_weights.js';
 import type { WasmHostMath } from '../../../../src/runtime/kernels/host/wasm_math.js';
 import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, weightedSum, type SequenceCase } from '../cases.js';
 
@@ -48,16 +51,19 @@ describe('wasm: a weight tensor as the right operand, read where the backend kee
   });
 });
 
-const cases: SequenceCase[] = cellNames.flatMap((cell) => [
-  { cell, batch: 1, time: 6, inputSize: 5, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 301 },
-  { cell, batch: 2, time: 5, inputSize: 3, hidden: 12, timeMajor: true, reverse: true, masked: false, activation: 'tanh', seed: 302 },
-  { cell, batch: 1, time: 4, inputSize: 6, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 303 },
-  { cell, batch: 3, time: 5, inputSize: 4, hidden: 8, timeMajor: false, reverse: true, masked: true, activation: 'tanh', seed: 304 },
-  { cell, batch: 9, time: 3, inputSize: 4, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 305 },
+// Every cell, and the reset-before GRU: its h·R over R's leading columns and its second weight
+// are R's forms kept per R lifetime, which must follow an assign too.
+const cases: SequenceCase[] = [...cellNames.map((cell) => ({ cell })), { cell: 'gru' as const, resetAfter: false }].flatMap((cell) => [
+  { ...cell, batch: 1, time: 6, inputSize: 5, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 301 },
+  { ...cell, batch: 2, time: 5, inputSize: 3, hidden: 12, timeMajor: true, reverse: true, masked: false, activation: 'tanh', seed: 302 },
+  { ...cell, batch: 1, time: 4, inputSize: 6, hidden: 5, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 303 },
+  { ...cell, batch: 3, time: 5, inputSize: 4, hidden: 8, timeMajor: false, reverse: true, masked: true, activation: 'tanh', seed: 304 },
+  { ...cell, batch: 9, time: 3, inputSize: 4, hidden: 8, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 305 },
 ] satisfies SequenceCase[]);
 
 const label = (c: SequenceCase) =>
-  `${c.cell} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}`;
+  `${c.cell}${c.resetAfter === false ? ' reset-before' : ''} B${c.batch} T${c.time} I${c.inputSize} H${c.hidden}` +
+  `${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}`;
 
 describeBackends('sequences over resident weights agree with the composite implementation', () => {
   for (const c of cases) {
@@ -126,4 +132,41 @@ describe('wasm: the sequence forward multiplies the weights where the backend ke
     expect(math.heapBytes()).toBe(heapBefore);
     tf.dispose(Object.values(tensors));
   });
+});
+
+describeBackends('the reset-before GRU keeps the forms of R it multiplies by for R\'s lifetime', (backend) => {
+  // Hidden 8: the SIMD gate kernels; 5: the JavaScript rows.
+  for (const hidden of [8, 5]) {
+    it(`H${hidden}: repeated forwards read R only to prepare its forms, keep as many, and release them with R`, () => {
+      const c: SequenceCase = {
+        cell: 'gru', resetAfter: false, batch: 2, time: 5, inputSize: 6, hidden, timeMajor: false, reverse: false, masked: false, activation: 'tanh', seed: 320,
+      };
+      const kb = tf.backend();
+      const math = hostMathFor(backend, () => (backend === 'wasm' ? wasmTensorIO : cpuTensorIO).math?.(kb));
+      const { tensors } = makeSequenceInputs(c);
+      const recurrentKernel = tf.add(tensors.recurrentKernel, 0); // its own data (a clone shares its dataId on cpu)
+      const t = { ...tensors, recurrentKernel };
+      let reads = 0;
+      const readSync = kb.readSync.bind(kb);
+      kb.readSync = (dataId: object) => {
+        if (dataId === recurrentKernel.dataId) reads++;
+        return readSync(dataId);
+      };
+      const kept = keptOperandCount(math);
+      try {
+        const run = () => tf.dispose(Object.values(runSequence('fused', c, t)));
+        run();
+        const [readsFirst, keptFirst] = [reads, keptOperandCount(math)];
+        expect(keptFirst).toBeGreaterThan(kept); // R's z and r columns and its n columns (the second weight)
+        for (let i = 0; i < 3; i++) run();
+        expect(reads).toBe(readsFirst);
+        expect(keptOperandCount(math)).toBe(keptFirst);
+      } finally {
+        kb.readSync = readSync;
+      }
+      recurrentKernel.dispose();
+      expect(keptOperandCount(math)).toBe(kept);
+      tf.dispose(Object.values(tensors));
+    });
+  }
 });

@@ -36,7 +36,9 @@ export function gruWorkspace(g: SequenceGeometry, workspace: Float32Array): { H:
   return { H, G, saved: workspace.subarray(rows * G, rows * (G + H)) };
 }
 
-export function resetBeforeForward({ g, variant, workspace: gates, saveForBackward, bias, recurrentKernel, carries: [h], output }: ForwardRowContext): TwoPhaseRows {
+export function resetBeforeForward(context: ForwardRowContext): TwoPhaseRows {
+  // Not destructured: R is read (out of the backend) only if the driver asks for `weight`.
+  const { g, variant, workspace: gates, saveForBackward, bias, carries: [h], output } = context;
   const { H, G, saved } = gruWorkspace(g, gates);
   const rhSaved = saveForBackward ? saved : null;
   const sigmoid = gateActivation(variant.recurrentActivation);
@@ -44,7 +46,7 @@ export function resetBeforeForward({ g, variant, workspace: gates, saveForBackwa
   const operand = new Float32Array(g.batch * H);
   return {
     operand,
-    weight: candidateKernel(recurrentKernel, H),
+    weight: () => candidateKernel(context.recurrentKernel, H),
     rows(b, row, recurrent) {
       const x = row * G;
       const r = b * 2 * H; // h·R covers z and r only
@@ -77,7 +79,8 @@ export function resetBeforeForward({ g, variant, workspace: gates, saveForBackwa
  * `rows`: dn and dz (the gradient of x·K + b and of h·R agree on z; h·R has no n columns), dn
  * into the operand; `finish`: with d(r⊙h) = dn·Rnᵀ, dr and the direct paths z⊙dh + r⊙d(r⊙h).
  */
-export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKernel, hPrev, dOutput, dCarries: [dh], dInputProjection }: BackwardRowContext): TwoPhaseRows {
+export function resetBeforeBackward(context: BackwardRowContext): TwoPhaseRows {
+  const { g, variant, workspace: gates, hPrev, dOutput, dCarries: [dh], dInputProjection } = context;
   const { H, G } = gruWorkspace(g, gates);
   const gateGrad = gateGradient(variant.recurrentActivation);
   const act = variant.activation;
@@ -85,7 +88,7 @@ export function resetBeforeBackward({ g, variant, workspace: gates, recurrentKer
   let dRecurrentStep: Float32Array = new Float32Array(0);
   return {
     operand,
-    weight: candidateKernel(recurrentKernel, H),
+    weight: () => candidateKernel(context.recurrentKernel, H),
     rows(b, row, dStep) {
       dRecurrentStep = dStep;
       const x = row * G;

@@ -10,17 +10,20 @@ import type {
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
 import { prepareRight, type HostMath } from '../host_math.js';
-import { inputProjection, recurrentTransposedProduct, recurrentWeights } from '../time_loops.js';
+import { inputProjection, recurrentProduct, recurrentTransposedProduct } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
 import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, projectedForwardLoop, transposeFloats, weightGradientOptions } from './time_loops.js';
 
-/** The cell's second product per step over the given arena buffers, or null; release() after the loop. */
+/**
+ * The cell's second product per step over the given arena buffers, or null; release() after the
+ * loop. Its weight as the caller keeps it prepared per R lifetime, else prepared for this call.
+ */
 function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: SequenceGeometry, [operand, product]: ArenaBuffer[],
   transposeB: boolean): { second: SimdSecondProduct | null; release(): void } {
   if (!cell.secondWeight) return { second: null, release() {} };
-  const times = prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
+  const times = a.recurrentForms?.second(transposeB) ?? prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
   return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
 }
 
@@ -65,7 +68,7 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
       const projections = workspace.view.subarray(0, rows * G);
       inputProjection(g, math, a, G, projections);
       if (cell.fusedProjection) projectedForwardLoop(g, math, a, G, projections, carries[0], product, step);
-      else forwardLoop(g, math, recurrentWeights(a, H, G, P), P, carries[0], product, step);
+      else forwardLoop(g, recurrentProduct(g, math, a, G, P), carries[0], product, step);
     }
   } finally {
     second.release();

@@ -19,12 +19,10 @@ export function batchStride(g: SequenceGeometry, width: number): number {
 
 /**
  * The forward time loop of the SIMD path: per step (in processing order) h·R goes into
- * `recurrent` (recurrentProduct: R where the backend keeps it, else prepared once), then
- * `step(row0)` runs the gate kernel on the rows of that timestep (row0 = the row of batch 0).
+ * `recurrent` (timesR: recurrentProduct, released here), then `step(row0)` runs the gate kernel
+ * on the rows of that timestep (row0 = the row of batch 0).
  */
-export function forwardLoop(g: SequenceGeometry, math: HostMath, weights: ForwardWeights, gates: number, h: ArenaBuffer,
-  recurrent: ArenaBuffer, step: (row0: number) => void): void {
-  const timesR = recurrentProduct(g, math, weights, gates);
+export function forwardLoop(g: SequenceGeometry, timesR: PreparedMatmul, h: ArenaBuffer, recurrent: ArenaBuffer, step: (row0: number) => void): void {
   try {
     for (let k = 0; k < g.time; k++) {
       timesR.run(h.view, recurrent.view, g.batch);
