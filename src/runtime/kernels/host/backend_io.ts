@@ -115,10 +115,10 @@ export const wasmTensorIO: HostTensorIO = {
     const aId = wasmTensorId(backend, a);
     const bId = wasmTensorId(backend, b);
     if (!math || aId === undefined || bId === undefined) return false;
-    const [k, n] = b.shape;
     // All but a's last axis are rows: a sequence's x [B, T, D] is [B·T, D] in its own layout.
-    const m = a.shape.slice(0, -1).reduce((rows, d) => rows * d, 1);
-    math.multiplyTensors(aId, bId, c, m, k, n, accumulate);
+    let m = 1;
+    for (let axis = 0; axis < a.shape.length - 1; axis++) m *= a.shape[axis];
+    math.multiplyTensors(aId, bId, c, m, b.shape[0], b.shape[1], accumulate);
     return true;
   },
   tensorRight(backend, b) {
