@@ -19,6 +19,7 @@ import {
   type RNNCellOptions,
   type RecurrentCell,
 } from '../runtime/index.js';
+import { isRecordingGradient, sharedHandle } from '../runtime/kernels/tfjs_internals.js';
 import { checkerMode, reportProblem } from './checker.js';
 import {
   currentGradientScope,
@@ -143,15 +144,16 @@ export class Recur<TCell extends AnyCell = AnyCell> {
 
   /**
    * A built-in cell's step from a batched state: no tidy scope, as its step allocates nothing but
-   * the new carry, whose `h` it also returns as the output (cloned here for the stored state: the
-   * caller owns the output). What the step adds over `cell.step` is this clone.
+   * the new carry, whose `h` it also returns as the output (the caller owns the output, so the
+   * stored h is a second handle on it: a clone on the tape while a gradient is recorded, else a
+   * handle on the same data with no kernel call). What the step adds over `cell.step` is this handle.
    */
   #builtinStep(x: tf.Tensor2D, state: Carry): { output: tf.Tensor; nextState: Record<string, tf.Tensor> } {
     const result = this.cell.step(x, state);
     const stored: Record<string, tf.Tensor> = {};
     for (const key in result.carry) {
       const tensor = result.carry[key] as tf.Tensor;
-      stored[key] = tensor === result.output ? tf.clone(tensor) : tensor;
+      stored[key] = tensor !== result.output ? tensor : isRecordingGradient() ? tf.clone(tensor) : sharedHandle(tensor);
     }
     return { output: result.output, nextState: stored };
   }
