@@ -19,6 +19,7 @@ import {
   type RNNCellOptions,
   type RecurrentCell,
 } from '../runtime/index.js';
+import { isRecordingGradient, sharedHandle } from '../runtime/kernels/tfjs_internals.js';
 import { checkerMode, reportProblem } from './checker.js';
 import {
   currentGradientScope,
@@ -130,7 +131,36 @@ export class Recur<TCell extends AnyCell = AnyCell> {
     const batch = unbatched ? 1 : x.shape[0]!;
     if (state !== null) checkStateBatch(state, batch, unbatched, x);
 
-    const { output, nextState } = tf.tidy(() => {
+    const { output, nextState } = !unbatched && state !== null && allocatesOnlyItsCarry(this.cell) && isBatched(state)
+      ? this.#builtinStep(x as tf.Tensor2D, state)
+      : this.#anyStep(x, state, unbatched, batch);
+    for (const key in nextState) tf.keep(nextState[key]!);
+    // Frozen: an entry swapped in by mutation (`recur.state.h = t`) would be disposed as the Recur's own.
+    const next = Object.freeze(nextState) as RecurState<TCell>;
+    recordStepProvenance(next, this, scope);
+    this.#replaceState(next);
+    return output;
+  }
+
+  /**
+   * A built-in cell's step from a batched state: no tidy scope, as its step allocates nothing but
+   * the new carry, whose `h` it also returns as the output (the caller owns the output, so the
+   * stored h is a second handle on it: a clone on the tape while a gradient is recorded, else a
+   * handle on the same data with no kernel call). What the step adds over `cell.step` is this handle.
+   */
+  #builtinStep(x: tf.Tensor2D, state: Carry): { output: tf.Tensor; nextState: Record<string, tf.Tensor> } {
+    const result = this.cell.step(x, state);
+    const stored: Record<string, tf.Tensor> = {};
+    for (const key in result.carry) {
+      const tensor = result.carry[key] as tf.Tensor;
+      stored[key] = tensor !== result.output ? tensor : isRecordingGradient() ? tf.clone(tensor) : sharedHandle(tensor);
+    }
+    return { output: result.output, nextState: stored };
+  }
+
+  /** Any cell, any state layout: in a tidy scope, which frees what a user-written cell allocates. */
+  #anyStep(x: tf.Tensor, state: Carry | null, unbatched: boolean, batch: number): { output: tf.Tensor; nextState: Record<string, tf.Tensor> } {
+    return tf.tidy(() => {
       const x2d = (unbatched ? tf.expandDims(x, 0) : x) as tf.Tensor2D;
       const carry: Carry = state === null ? this.cell.initialCarry(batch) : toBatched(state);
       const result = this.cell.step(x2d, carry);
@@ -145,12 +175,6 @@ export class Recur<TCell extends AnyCell = AnyCell> {
       }
       return { output: unbatched ? tf.squeeze(result.output, [0]) : result.output, nextState: stored };
     });
-    for (const key in nextState) tf.keep(nextState[key]!);
-    // Frozen: an entry swapped in by mutation (`recur.state.h = t`) would be disposed as the Recur's own.
-    const next = Object.freeze(nextState) as RecurState<TCell>;
-    recordStepProvenance(next, this, scope);
-    this.#replaceState(next);
-    return output;
   }
 
   /**
@@ -206,6 +230,20 @@ function checkStateBatch(state: Carry, batch: number, unbatched: boolean, x: tf.
       );
     }
   }
+}
+
+/**
+ * Whether a cell's step allocates nothing but its returned carry (the built-in cells, not
+ * subclasses, which may override step): such a step needs no tidy scope around it.
+ */
+function allocatesOnlyItsCarry(cell: AnyCell): boolean {
+  const type = cell.constructor;
+  return type === LSTMCell || type === GRUCell || type === RNNCell;
+}
+
+function isBatched(state: Carry): boolean {
+  for (const key in state) if (state[key]!.rank !== 2) return false;
+  return true;
 }
 
 /** A rank-1 state (stored by unbatched steps or hand-set) gets its batch axis back. */

@@ -55,6 +55,10 @@ export function assertFloatTensor(
   }
 }
 
+function isLiveFloatTensor(value: unknown): value is tf.Tensor {
+  return isTensor(value) && !value.isDisposed && value.dtype === 'float32';
+}
+
 function sequenceLayout(timeMajor: boolean): string {
   return timeMajor ? '[time, batch, features]' : '[batch, time, features]';
 }
@@ -134,16 +138,19 @@ export function checkCarry(
     );
   }
   const gotKeys = Object.keys(carry);
-  if (gotKeys.length !== expectedKeys.length || expectedKeys.some((k) => !gotKeys.includes(k))) {
+  if (!sameKeys(gotKeys, expectedKeys)) {
     throw new RnnShapeError(
       context,
       `a carry with keys ${formatKeys(expectedKeys)}`,
       `keys ${formatKeys(gotKeys)}`,
     );
   }
-  for (const key of expectedKeys) {
+  // Loops, not closures: a step checks its carry on every call.
+  for (let k = 0; k < expectedKeys.length; k++) {
+    const key = expectedKeys[k];
     const value = (carry as Record<string, unknown>)[key];
-    assertFloatTensor(value, context, `carry.${key}`);
+    // The error's wording is built only for an error.
+    if (!isLiveFloatTensor(value)) assertFloatTensor(value, context, `carry.${key}`);
     const tail = template[key];
     if (value.rank !== tail.length + 1) {
       throw new RnnShapeError(context, expectedCarry(key, batch, tail), describeTensor(value));
@@ -156,10 +163,19 @@ export function checkCarry(
         `A carry is never broadcast: build one for this batch, e.g. layer.initialCarry(${batch}).`,
       );
     }
-    if (value.shape.some((size, axis) => axis > 0 && size !== tail[axis - 1])) {
-      throw new RnnShapeError(context, expectedCarry(key, batch, tail), `shape ${formatShape(value.shape)}`);
+    for (let axis = 1; axis < value.rank; axis++) {
+      if (value.shape[axis] !== tail[axis - 1]) {
+        throw new RnnShapeError(context, expectedCarry(key, batch, tail), `shape ${formatShape(value.shape)}`);
+      }
     }
   }
+}
+
+/** Whether two key lists hold the same keys (each list without repeats). */
+function sameKeys(got: readonly string[], expected: readonly string[]): boolean {
+  if (got.length !== expected.length) return false;
+  for (let k = 0; k < expected.length; k++) if (!got.includes(expected[k])) return false;
+  return true;
 }
 
 /** A mask [batch, time] (always batch-major, nonzero = valid) of dtype float32, bool or int32. */

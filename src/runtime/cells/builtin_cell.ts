@@ -54,6 +54,8 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
   readonly bias: tf.Variable;
   private readonly carryKeys: readonly string[];
   private readonly carryTemplate: CarryTemplate;
+  /** The context of step errors, made once: a batch-1 step is short enough for a string per call to show. */
+  private readonly stepContext: string;
 
   protected constructor(inputSize: number, hiddenSize: number, spec: CellSpec, options: CellOptions) {
     const context = `new ${new.target.name}`;
@@ -61,6 +63,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
     this.hiddenSize = checkSize(hiddenSize, context, 'hiddenSize');
     this.carryKeys = CELLS[spec.kind].carries;
     this.carryTemplate = Object.fromEntries(this.carryKeys.map((key) => [key, [hiddenSize]]));
+    this.stepContext = `${new.target.name}.step`;
     const shapes = weightShapes(spec.kind, inputSize, hiddenSize);
     const seed = options.seed;
     // tf.variable keeps the initial value's data; the tidy only frees the intermediates.
@@ -94,7 +97,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
 
   /** One timestep through the cell's step kernel. `output` is the new `carry.h`. */
   step(x: tf.Tensor2D, carry: TCarry): StepResult<TCarry> {
-    const context = `${this.constructor.name}.step`;
+    const context = this.stepContext;
     this.assertNotDisposed(context);
     const batch = checkStepInput(x, this.inputSize, context);
     checkCarry(carry, this.carryTemplate, batch, context);
@@ -149,7 +152,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
   }
 
   private assertNotDisposed(context: string): void {
-    if (this.trainableVariables().some((variable) => variable.isDisposed)) {
+    if (this.kernel.isDisposed || this.recurrentKernel.isDisposed || this.bias.isDisposed) {
       throw new Error(`${context}: this cell was disposed (its weights are released); build a new one.`);
     }
   }

@@ -40,7 +40,11 @@ export class GRUCell extends BuiltinCell<HiddenCarry> {
   }
 
   protected runStep(x: tf.Tensor2D, carry: HiddenCarry): HiddenCarry {
-    return gruStep({ x, h: carry.h, ...this.weights() });
+    // Named, not spread from weights(): spreads per call show at batch 1.
+    return gruStep({
+      x, h: carry.h, kernel: this.kernel, recurrentKernel: this.recurrentKernel, bias: this.bias,
+      activation: this.activation, recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter,
+    });
   }
 
   protected runSequence(

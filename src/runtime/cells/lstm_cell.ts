@@ -31,7 +31,11 @@ export class LSTMCell extends BuiltinCell<LSTMCarry> {
   }
 
   protected runStep(x: tf.Tensor2D, carry: LSTMCarry): LSTMCarry {
-    return lstmStep({ x, h: carry.h, c: carry.c, ...this.weights() });
+    // Named, not spread from weights(): spreads per call show at batch 1.
+    return lstmStep({
+      x, h: carry.h, c: carry.c, kernel: this.kernel, recurrentKernel: this.recurrentKernel, bias: this.bias as tf.Tensor1D,
+      activation: this.activation, recurrentActivation: this.recurrentActivation,
+    });
   }
 
   protected runSequence(

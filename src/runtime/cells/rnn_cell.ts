@@ -24,7 +24,8 @@ export class RNNCell extends BuiltinCell<HiddenCarry> {
   }
 
   protected runStep(x: tf.Tensor2D, carry: HiddenCarry): HiddenCarry {
-    return rnnStep({ x, h: carry.h, ...this.weights() });
+    // Named, not spread from weights(): spreads per call show at batch 1.
+    return rnnStep({ x, h: carry.h, kernel: this.kernel, recurrentKernel: this.recurrentKernel, bias: this.bias as tf.Tensor1D, activation: this.activation });
   }
 
   protected runSequence(

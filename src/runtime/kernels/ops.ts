@@ -110,22 +110,31 @@ function savedWeight(tape: GradientTape, weight: Tensor): Tensor {
 }
 
 /**
- * Runs a cell's fused step kernel. When a gradient is recorded, its kernel and recurrent kernel
- * are saved as one shared copy per tape (savedWeight), appended to the step's tape node; the
- * gradient config leaves them out of what the engine saves.
+ * Runs a cell's fused step kernel: its new carries (h first). When a gradient is recorded, its
+ * kernel and recurrent kernel are saved as one shared copy per tape (savedWeight), appended to the
+ * step's tape node; the gradient config leaves them out of what the engine saves. The kernel's
+ * trailing workspace output is dropped here; a kernel may leave it out when nothing is recorded.
  */
-function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<CellVariant> = {}): Tensor[] {
+function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<CellVariant>): Tensor[] {
   const kernelName = CELLS[kind].kernels.step;
   const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded(), backend: tf.getBackend() };
   setVariant(attrs, variant);
-  const tape = attrs.saveForBackward ? activeTape() : null;
-  if (attrs.saveForBackward && !tape) throw unsupportedEngineError(kernelName);
-  // Copies first: making one records an Identity node, and the step's node must be the last.
-  const weights = tape ? [savedWeight(tape, inputs.kernel), savedWeight(tape, inputs.recurrentKernel)] : [];
-  const outputs = runFused(kernelName, inputs, attrs);
-  if (!weights.every((weight) => attachToLastNode(tape!, outputs[0], weight))) throw unsupportedEngineError(kernelName);
+  const outputs = attrs.saveForBackward ? runRecordedStep(kernelName, inputs, attrs) : runFused(kernelName, inputs, attrs);
+  if (outputs.length === CELLS[kind].carries.length) return outputs;
+  // Sliced, not popped: a recorded tape node holds this very array as its outputs.
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
+}
+
+/** runFused for a step recorded on the tape, its weights attached to the step's tape node. */
+function runRecordedStep(kernelName: string, inputs: NamedTensorMap, attrs: StepAttrs): Tensor[] {
+  const tape = activeTape();
+  if (!tape) throw unsupportedEngineError(kernelName);
+  // Copies first: making one records an Identity node, and the step's node must be the last.
+  const weights = [savedWeight(tape, inputs.kernel), savedWeight(tape, inputs.recurrentKernel)];
+  const outputs = runFused(kernelName, inputs, attrs);
+  if (!weights.every((weight) => attachToLastNode(tape, outputs[0], weight))) throw unsupportedEngineError(kernelName);
+  return outputs;
 }
 
 export function lstmSequence(

@@ -78,6 +78,18 @@ export function attachToLastNode(tape: GradientTape, firstOutput: Tensor, tensor
   return true;
 }
 
+/**
+ * A second tensor over the data of `tensor` (a tensor of the active backend), as tf.clone returns,
+ * without the Identity kernel (a copy on wasm) and its engine bookkeeping: the backend's reference
+ * count keeps the data until both tensors are disposed. Nothing is recorded on a tape, so only for
+ * values no gradient is being recorded for (callers check isRecordingGradient first).
+ */
+export function sharedHandle<T extends Tensor>(tensor: T): T {
+  const backend = tf.backend();
+  backend.incRef(tensor.dataId);
+  return tf.engine().makeTensorFromDataId(tensor.dataId, tensor.shape, tensor.dtype, backend) as T;
+}
+
 const computationIds = new WeakMap<object, number>();
 let nextComputationId = 1;
 

@@ -12,6 +12,7 @@ import {
   gradientComputationId,
   gradientWillBeRecorded,
   isRecordingGradient,
+  sharedHandle,
 } from '../../../src/runtime/kernels/tfjs_internals.js';
 
 beforeAll(() => activateBackend('cpu'));
@@ -61,4 +62,34 @@ it('hands a tensor to the node just recorded, which the engine disposes with the
   expect(dx.dataSync()[0]).toBeCloseTo(6);
   expect(attached.isDisposed).toBe(true);
   tf.dispose([x, dx]);
+});
+
+it('gives a second handle on a tensor\'s data that outlives the first and frees the data with the last', async () => {
+  for (const backend of ['cpu', 'wasm']) {
+    await activateBackend(backend);
+    const before = tf.memory();
+    const original = tf.tensor2d([[1, 2, 3]]);
+    const handle = sharedHandle(original);
+    expect(handle).not.toBe(original);
+    expect(handle.dataId).toBe(original.dataId);
+    original.dispose();
+    expect(handle.isDisposed).toBe(false);
+    expect([...handle.dataSync()]).toEqual([1, 2, 3]);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+    handle.dispose();
+    expect([tf.memory().numTensors, tf.memory().numDataBuffers, tf.memory().numBytes]).toEqual([before.numTensors, before.numDataBuffers, before.numBytes]);
+    // Under tf.tidy it is tracked as any new tensor: released with the scope unless kept or returned.
+    let kept: tf.Tensor | undefined;
+    const returned = tf.tidy(() => {
+      const inner = tf.tensor1d([4, 5]);
+      kept = tf.keep(sharedHandle(inner));
+      sharedHandle(inner);
+      return sharedHandle(inner);
+    });
+    expect(tf.memory().numTensors).toBe(before.numTensors + 2);
+    expect([...returned.dataSync(), ...kept!.dataSync()]).toEqual([4, 5, 4, 5]);
+    tf.dispose([returned, kept!]);
+    expect([tf.memory().numTensors, tf.memory().numDataBuffers]).toEqual([before.numTensors, before.numDataBuffers]);
+  }
+  await activateBackend('cpu');
 });

@@ -37,6 +37,11 @@ export interface HostTensorIO {
    */
   product?(backend: KernelBackend, a: TensorInfo, b: TensorInfo, c: Float32Array, accumulate?: boolean): boolean;
   /**
+   * c[m×n] = a·b + a2·b2 as `product` does each (a [m, k], a2 [m, k2]), summed where the backend
+   * keeps them; false when it cannot.
+   */
+  productSum?(backend: KernelBackend, a: TensorInfo, b: TensorInfo, a2: TensorInfo, b2: TensorInfo, c: Float32Array): boolean;
+  /**
    * The float32 tensor `b` [k, n] as the right operand of many products, read where the backend
    * keeps it (never copied or repacked per call: wasm's XNNPACK keeps its packing of b for b's
    * lifetime); undefined when the backend cannot. `release()` frees nothing of b's.
@@ -115,10 +120,17 @@ export const wasmTensorIO: HostTensorIO = {
     const aId = wasmTensorId(backend, a);
     const bId = wasmTensorId(backend, b);
     if (!math || aId === undefined || bId === undefined) return false;
-    const [k, n] = b.shape;
     // All but a's last axis are rows: a sequence's x [B, T, D] is [B·T, D] in its own layout.
-    const m = a.shape.slice(0, -1).reduce((rows, d) => rows * d, 1);
-    math.multiplyTensors(aId, bId, c, m, k, n, accumulate);
+    let m = 1;
+    for (let axis = 0; axis < a.shape.length - 1; axis++) m *= a.shape[axis];
+    math.multiplyTensors(aId, bId, c, m, b.shape[0], b.shape[1], accumulate);
+    return true;
+  },
+  productSum(backend, a, b, a2, b2, c) {
+    const math = wasmTensorIO.math!(backend) as WasmHostMath | undefined;
+    const [aId, bId, a2Id, b2Id] = [wasmTensorId(backend, a), wasmTensorId(backend, b), wasmTensorId(backend, a2), wasmTensorId(backend, b2)];
+    if (!math || aId === undefined || bId === undefined || a2Id === undefined || b2Id === undefined || a.shape.length !== 2 || a2.shape.length !== 2) return false;
+    math.multiplyTensorsSum(aId, bId, b.shape[0], a2Id, b2Id, b2.shape[0], c, a.shape[0], b.shape[1]);
     return true;
   },
   tensorRight(backend, b) {

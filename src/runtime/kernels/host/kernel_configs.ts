@@ -148,12 +148,13 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     const kb = backend as KernelBackend;
     const g = stepGeometry(inputs, carries[0]);
     const variant = variantOfAttrs(attrs);
-    const r = hostStepForward(kind, g, variant, attrs.saveForBackward === true, stepOperands(kb, inputs, variant));
-    // With one timestep the output is the new h (r.carries[0]); return the carries only.
-    return [
-      ...r.carries.map((values, i) => io.write(kb, inputs[carries[i]].shape, values)),
-      io.write(kb, [r.workspace.length], r.workspace),
-    ];
+    const saveForBackward = attrs.saveForBackward === true;
+    const r = hostStepForward(kind, g, variant, saveForBackward, stepOperands(kb, inputs, variant));
+    // With one timestep the output is the new h (r.carries[0]); return the carries only, and the
+    // workspace only when it is kept (runFusedStep drops it): an empty tensor per step costs.
+    const outputs = r.carries.map((values, i) => io.write(kb, inputs[carries[i]].shape, values));
+    if (saveForBackward) outputs.push(io.write(kb, [r.workspace.length], r.workspace));
+    return outputs;
   };
 
   const stepGrad = ({ inputs, backend, attrs = {} }: KernelParams): TensorInfo[] => {

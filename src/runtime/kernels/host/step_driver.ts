@@ -155,23 +155,29 @@ interface StepBuffers {
   carryViews: Float32Array[];
 }
 
-/** The arena layouts of recent step calls by their sizes, kept while the arena keeps its memory. */
-const stepLayouts = new Map<string, { memory: ArrayBuffer; buffers: StepBuffers }>();
+/** The arena layouts of recent step calls with their sizes, kept while the arena keeps its memory. */
+const stepLayouts: Array<{ sizes: number[]; memory: ArrayBuffer; buffers: StepBuffers }> = [];
+
+function sameSizes(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /**
  * `allocate` for a step: the same buffers each call of the same sizes (a step's views and offsets
  * are a noticeable part of a batch-1 step), new ones once the arena's memory has grown. The last
- * two sizes are the carries' (0: no second carry).
+ * two sizes are the carries' (0: no second carry). Found by comparing sizes (a model steps a few
+ * shapes; a string key per call showed at batch 1).
  */
 function stepBuffers(kernels: SimdGateKernels, sizes: number[]): StepBuffers {
-  const key = sizes.join(',');
-  const kept = stepLayouts.get(key);
-  if (kept && kept.memory === kernels.memory.buffer) return kept.buffers;
+  const memory = kernels.memory.buffer;
+  for (const kept of stepLayouts) if (kept.memory === memory && sameSizes(kept.sizes, sizes)) return kept.buffers;
   const all = allocate(kernels, sizes);
   const carries = all.slice(sizes.length - 2).filter((_, i) => i === 0 || sizes[sizes.length - 1] > 0);
   const buffers = { layout: all.slice(0, sizes.length - 2), carries, carryViews: carries.map((carry) => carry.view) };
-  if (stepLayouts.size >= 64) stepLayouts.clear();
-  stepLayouts.set(key, { memory: kernels.memory.buffer, buffers });
+  if (stepLayouts.length >= 16 || (stepLayouts.length > 0 && stepLayouts[0].memory !== memory)) stepLayouts.length = 0;
+  stepLayouts.push({ sizes, memory, buffers });
   return buffers;
 }
 

@@ -7,7 +7,8 @@
  * x·K and h·R apart (GRU): on wasm XNNPACK on the tensors' ids (it keeps its packing of each
  * weight for the weight's life); on cpu GEMVs over the tensors' own arrays at ≤ GEMV_MAX_ROWS
  * rows, each weight packed once per lifetime above. x·K + h·R (LSTM, RNN): at ≤ GEMV_MAX_ROWS rows
- * the same two products, the second added into the first (a GEMV reads each weight once either
+ * the same two products, the second added into the first (on wasm both on the heap, summed there
+ * with f32x4 adds: HostTensorIO.productSum; a GEMV reads each weight once either
  * way, and a stacked copy would add a third copy of the weights on the wasm heap: measured no
  * faster at H = 512 and 1024); above, one GEMM [x | h]·[K; R] with the stacked weights prepared
  * once per (K, R) lifetime, as the sequence forward does (closer to the GEMM's peak).
@@ -85,6 +86,7 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     const h = inputs[this.call.carryNames[0]];
     const rows = x.shape[0];
     if (rows <= GEMV_MAX_ROWS) {
+      if (this.native && this.call.io.productSum?.(this.call.backend, x, kernel, h, recurrentKernel, sum)) return;
       this.multiply(x, kernel, 'K', sum, false);
       this.multiply(h, recurrentKernel, 'R', sum, true);
       return;

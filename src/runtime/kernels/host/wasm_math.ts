@@ -16,6 +16,8 @@
  * replaces the module's HEAPF32 view: it is re-read after every call, never kept.
  */
 import type { HostMath, MatmulOptions, PreparedMatmul } from './host_math.js';
+import { addInto } from './simd/vector_math.js';
+import { buildModule } from './simd/wasm_emitter.js';
 
 /** The parts of the Emscripten module of tfjs-backend-wasm used here. */
 export interface WasmBackendModule {
@@ -26,6 +28,8 @@ export interface WasmBackendModule {
   _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number,
     transposeA: number, transposeB: number, outId: number): void;
   tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+  /** The module's exports; `memory` is the heap itself (Emscripten exports it). */
+  asm?: { memory?: WebAssembly.Memory };
 }
 
 // Tensor ids far above the backend's own counter (which starts at 1 and counts up).
@@ -93,6 +97,29 @@ function isEmptyProduct(c: Float32Array, m: number, k: number, n: number, accumu
   return true;
 }
 
+/**
+ * dst += src over `size` floats at two heap byte offsets: f32x4 adds in a module of ours over the
+ * backend's own memory where WebAssembly SIMD is available (a JavaScript loop over a heap view
+ * takes ≈ 1.4 ns a float, a noticeable part of a batch-1 step), else that loop.
+ */
+function heapAdder(wasm: WasmBackendModule): (dst: number, src: number, size: number) => void {
+  const memory = wasm.asm?.memory;
+  const bytes = buildModule([addInto()]);
+  if (memory instanceof WebAssembly.Memory && typeof WebAssembly.validate === 'function' && WebAssembly.validate(bytes)) {
+    const add = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.add_into as (dst: number, src: number, bytes: number) => void;
+    return (dst, src, size) => {
+      const whole = size & ~3;
+      add(dst, src, whole * 4);
+      if (whole < size) addFloats(wasm.HEAPF32, dst >> 2, src >> 2, whole, size);
+    };
+  }
+  return (dst, src, size) => addFloats(wasm.HEAPF32, dst >> 2, src >> 2, 0, size);
+}
+
+function addFloats(heap: Float32Array, dst: number, src: number, from: number, to: number): void {
+  for (let i = from; i < to; i++) heap[dst + i] += heap[src + i];
+}
+
 function copyResult(src: Float32Array, c: Float32Array, size: number, accumulate: boolean): void {
   if (!accumulate) {
     c.set(src.subarray(0, size));
@@ -115,6 +142,11 @@ export interface WasmHostMath extends HostMath {
    * XNNPACK once for its lifetime, as in multiplyTensors.
    */
   multiplyByTensor(a: Float32Array, bId: number, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
+  /**
+   * c[m×n] = A·B + A2·B2 for tensors of the backend by id (A [m, k], B [k, n], A2 [m, k2], B2
+   * [k2, n]), both as in multiplyTensors, summed on the heap: a step's x·K + h·R.
+   */
+  multiplyTensorsSum(aId: number, bId: number, k: number, a2Id: number, b2Id: number, k2: number, c: Float32Array, m: number, n: number): void;
   prepareRight(b: Float32Array, k: number, n: number, options?: { transposeB?: boolean }): PreparedMatmul;
   /** Bytes this instance holds on the wasm heap (scratch arena and prepared operands). */
   heapBytes(): number;
@@ -125,7 +157,9 @@ export function createWasmHostMath(wasm: WasmBackendModule): WasmHostMath {
   const a = new HeapRegion(wasm);
   const b = new HeapRegion(wasm);
   const out = new HeapRegion(wasm);
-  const live = new Set<HeapRegion>([a, b, out]);
+  const second = new HeapRegion(wasm);
+  const live = new Set<HeapRegion>([a, b, out, second]);
+  let addOnHeap: ReturnType<typeof heapAdder> | undefined;
 
   const multiply = (aId: number, bId: number, outId: number, m: number, k: number, n: number) => {
     const heap32 = wasm.HEAP32;
@@ -177,6 +211,21 @@ export function createWasmHostMath(wasm: WasmBackendModule): WasmHostMath {
       out.ensure(m * n, false);
       multiply(aId, bId, out.id, m, k, n);
       copyResult(out.view(m * n), c, m * n, accumulate);
+    },
+
+    multiplyTensorsSum(aId, bId, k, a2Id, b2Id, k2, c, m, n) {
+      if (k === 0 || k2 === 0 || m === 0 || n === 0) {
+        this.multiplyTensors(aId, bId, c, m, k, n);
+        this.multiplyTensors(a2Id, b2Id, c, m, k2, n, true);
+        return;
+      }
+      out.ensure(m * n, false);
+      second.ensure(m * n, false);
+      multiply(aId, bId, out.id, m, k, n);
+      multiply(a2Id, b2Id, second.id, m, k2, n);
+      addOnHeap ??= heapAdder(wasm);
+      addOnHeap(out.offset, second.offset, m * n);
+      copyResult(out.view(m * n), c, m * n, false);
     },
 
     multiplyByTensor(aValues, bId, c, m, k, n, accumulate = false) {

@@ -14,7 +14,7 @@ import { activateBackend, describeBackends, tf } from '../../../helpers/backends
 import { cpuTensorIO, wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
 import { hostMathFor } from '../../../../src/runtime/kernels/host/host_math.js';
 import { keptOperandCount } from '../../../../src/runtime/kernels/host/prepared_weights.js';
-import type { WasmHostMath } from '../../../../src/runtime/kernels/host/wasm_math.js';
+import { createWasmHostMath, type WasmBackendModule, type WasmHostMath } from '../../../../src/runtime/kernels/host/wasm_math.js';
 import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, weightedSum, type SequenceCase } from '../cases.js';
 
 const TOLERANCE = 1e-5;
@@ -48,6 +48,32 @@ describe('wasm: a weight tensor as the right operand, read where the backend kee
       tf.tidy(() => weight.assign(tf.mul(weight, -1.5)));
     }
     weight.dispose();
+  });
+});
+
+describe('wasm: a step\'s x·K + h·R summed on the heap (productSum)', () => {
+  it('equals two triple loops added, with and without the SIMD adder, odd widths included', async () => {
+    await activateBackend('wasm');
+    const module = (tf.backend() as unknown as { wasm: WasmBackendModule }).wasm;
+    // Without the module's exported memory the adder falls back to a loop over the heap view.
+    const withoutMemory = new Proxy(module, { get: (target, key) => (key === 'asm' ? undefined : Reflect.get(target, key)) });
+    for (const math of [createWasmHostMath(module), createWasmHostMath(withoutMemory)]) {
+      for (const [m, d, h, n] of [[1, 5, 8, 32], [2, 3, 7, 7], [1, 1, 1, 1], [1, 6, 4, 18]]) {
+        const [x, kernel, carry, recurrent] = [[m, d], [d, n], [m, h], [h, n]].map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', 40 + i));
+        const expected = tripleLoop(x.dataSync() as Float32Array, kernel.dataSync() as Float32Array, m, d, n);
+        const recurrentPart = tripleLoop(carry.dataSync() as Float32Array, recurrent.dataSync() as Float32Array, m, h, n);
+        const id = (t: tf.Tensor) => (tf.backend() as unknown as { dataIdMap: { get(d: object): { id: number } } }).dataIdMap.get(t.dataId).id;
+        const c = new Float32Array(m * n).fill(Number.NaN); // overwritten, never read
+        math.multiplyTensorsSum(id(x), id(kernel), d, id(carry), id(recurrent), h, c, m, n);
+        expect(Math.max(...c.map((v, i) => Math.abs(v - expected[i] - recurrentPart[i])))).toBeLessThan(1e-5);
+        tf.dispose([x, kernel, carry, recurrent]);
+      }
+    }
+    const [x, kernel, carry, recurrent] = [[1, 3], [3, 8], [1, 2], [2, 8]].map((shape) => tf.ones(shape));
+    const c = new Float32Array(8);
+    expect(wasmTensorIO.productSum!(tf.backend(), x, kernel, carry, recurrent, c)).toBe(true);
+    expect([...c]).toEqual(new Array(8).fill(5));
+    tf.dispose([x, kernel, carry, recurrent]);
   });
 });
 

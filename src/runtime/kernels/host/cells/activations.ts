@@ -1,7 +1,6 @@
 /** The activation functions of the JavaScript row functions, and their slopes. */
 import type { CellVariant, RecurrentActivation, RnnActivation } from '../../cell_table.js';
 import type { SimdCellSpec } from '../cell_spec.js';
-import { variantKey } from '../simd/gate_kernels.js';
 
 export function sigmoid(v: number): number {
   return 1 / (1 + Math.exp(-v));
@@ -32,13 +31,17 @@ export function activationSlope(a: number, activation: RnnActivation): number {
   return activation === 'tanh' ? 1 - a * a : activation === 'relu' ? (a > 0 ? 1 : 0) : 1;
 }
 
-/** A cell's SIMD specs per variant, each built once on first use. */
+/**
+ * A cell's SIMD specs per variant, each built once on first use. Found by the variant's fields
+ * (variantKey's), not by a key string: every step kernel call looks its spec up.
+ */
 export function simdSpecs(build: (variant: CellVariant) => SimdCellSpec): (variant: CellVariant) => SimdCellSpec {
-  const specs = new Map<string, SimdCellSpec>();
+  const specs = new Map<RecurrentActivation, Map<RnnActivation, SimdCellSpec>>();
   return (variant) => {
-    const key = variantKey(variant);
-    let spec = specs.get(key);
-    if (!spec) specs.set(key, (spec = build(variant)));
+    let byActivation = specs.get(variant.recurrentActivation);
+    if (!byActivation) specs.set(variant.recurrentActivation, (byActivation = new Map()));
+    let spec = byActivation.get(variant.activation);
+    if (!spec) byActivation.set(variant.activation, (spec = build(variant)));
     return spec;
   };
 }

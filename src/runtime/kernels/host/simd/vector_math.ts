@@ -191,3 +191,19 @@ export function elementwise(fnName: string, fn: (c: Code, src: number, s: Scratc
   return { name: fnName, params: [i32, i32], locals: L.types as FunctionSpec['locals'], body: c };
 }
 
+/** add_into(dst, src, bytes): dst[i] += src[i] over `bytes` (a multiple of 16) from both pointers. */
+export function addInto(): FunctionSpec {
+  const L = new Locals(3); // (dst, src, bytes)
+  const end = L.add(i32);
+  const c = new Code();
+  c.get(0).get(2).i32Add().set(end);
+  c.block(() => {
+    c.get(0).get(end).i32GeU().brIf(0);
+    c.loop(() => {
+      c.get(0).get(0).load().get(1).load().add().store();
+      c.get(1).i32(16).i32Add().set(1);
+      c.get(0).i32(16).i32Add().tee(0).get(end).i32LtU().brIf(0);
+    });
+  });
+  return { name: 'add_into', params: [i32, i32, i32], locals: L.types as FunctionSpec['locals'], body: c };
+}

@@ -1,0 +1,114 @@
+/**
+ * Where the time of a batch-1 LSTM step goes on a backend, layer by layer, as CPU time per step
+ * (process.cpuUsage: steadier than wall time on a shared machine; the minimum of interleaved
+ * rounds). Each row adds one layer of the path on top of the row before it:
+ *   products      x·K + h·R alone, on the tensors where the backend keeps them (wasm: XNNPACK on
+ *                 the tensors' ids, summed on the heap): the floor of the step
+ *   kernel        the registered step kernel called directly (operands, gate math, output tensors)
+ *   op            lstmStep: the engine's runKernel around it
+ *   cell.step     validation of x and the carry
+ *   Recur.step    the legacy wrapper (state bookkeeping, the clone of h it stores)
+ * and, for scale, tf.matMul [1, 2H]·[2H, 4H] (what XNNPACK does for tfjs), tf.multiRNNCell over
+ * tf.basicLSTMCell, and the products on a weight never multiplied before (XNNPACK packs it then:
+ * what every step would cost if packings were not kept per weight).
+ *
+ *   node --import tsx bench/step-overhead.ts [--backend wasm|cpu] [--hidden 128,256] [--rounds 9]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { parseArgs } from 'node:util';
+import { LSTMCell } from '../src/index.js';
+import { LSTM as LegacyLSTM, configureChecker } from '../src/legacy/index.js';
+import { CELLS } from '../src/runtime/kernels/cell_table.js';
+import { lstmStep } from '../src/runtime/kernels/ops.js';
+import { cpuTensorIO, wasmTensorIO } from '../src/runtime/kernels/host/backend_io.js';
+
+const { values: args } = parseArgs({
+  options: { backend: { type: 'string', default: 'wasm' }, hidden: { type: 'string', default: '128,256' }, rounds: { type: 'string', default: '9' } },
+});
+await tf.setBackend(args.backend!);
+configureChecker({ mode: 'off' });
+const backend = tf.backend();
+const io = args.backend === 'wasm' ? wasmTensorIO : cpuTensorIO;
+const stepKernel = tf.getKernel(CELLS.lstm.kernels.step, args.backend!)!;
+
+/** CPU µs per call of each case: interleaved rounds of `calls` calls, the minimum round. */
+function measure(cases: Record<string, () => void>, rounds: number, calls: number): Record<string, number> {
+  const best: Record<string, number> = {};
+  for (const run of Object.values(cases)) for (let i = 0; i < calls / 4; i++) run();
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const start = process.cpuUsage();
+      for (let i = 0; i < calls; i++) run();
+      const used = process.cpuUsage(start);
+      best[name] = Math.min(best[name] ?? Infinity, (used.user + used.system) / calls);
+    }
+  }
+  return best;
+}
+
+for (const H of args.hidden!.split(',').map(Number)) {
+  const cell = new LSTMCell(H, H, { seed: 1 });
+  const recur = LegacyLSTM(H, H);
+  recur.cell.setWeights(cell.getWeights());
+  const x = tf.randomNormal([1, H], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const carry = { h: tf.randomNormal([1, H], 0, 0.5, 'float32', 3) as tf.Tensor2D, c: tf.zeros([1, H]) as tf.Tensor2D };
+  const weights = { kernel: cell.kernel, recurrentKernel: cell.recurrentKernel, bias: cell.bias as tf.Tensor1D };
+  const sum = new Float32Array(4 * H);
+  const xh = tf.concat([x, carry.h], 1);
+  const stacked = tf.concat([cell.kernel, cell.recurrentKernel], 0);
+  const basicKernel = tf.randomNormal([2 * H, 4 * H], 0, 0.05, 'float32', 4) as tf.Tensor2D;
+  const basicBias = tf.zeros([4 * H]) as tf.Tensor1D;
+  const forgetBias = tf.scalar(1);
+  const basic = (data: tf.Tensor2D, c: tf.Tensor2D, h: tf.Tensor2D) => tf.basicLSTMCell(forgetBias, basicKernel, basicBias, data, c, h);
+  const products = () => {
+    if (io.productSum?.(backend, x, cell.kernel, carry.h, cell.recurrentKernel, sum)) return;
+    io.product?.(backend, x, cell.kernel, sum);
+    io.product?.(backend, carry.h, cell.recurrentKernel, sum, true);
+  };
+  const cases: Record<string, () => void> = {
+    products,
+    kernel: () => {
+      const inputs = { x, h: carry.h, c: carry.c, ...weights };
+      const outputs = stepKernel.kernelFunc({ inputs, backend, attrs: { saveForBackward: false, backend: args.backend! } }) as tf.TensorInfo[];
+      for (const output of outputs) backend.disposeData(output.dataId);
+    },
+    op: () => tf.dispose(lstmStep({ x, ...carry, ...weights, activation: 'tanh', recurrentActivation: 'sigmoid' })),
+    'cell.step': () => tf.dispose(cell.step(x, carry).carry),
+    'Recur.step': () => void tf.tidy(() => void recur.step(x)),
+    'tf.matMul [1,2H]·[2H,4H]': () => tf.matMul(xh, stacked).dispose(),
+    'tf.multiRNNCell(basicLSTMCell)': () => tf.dispose(tf.tidy(() => tf.multiRNNCell([basic], x, [carry.c], [carry.h]))),
+  };
+  recur.step(x); // a stored state: the steps measured start from one
+  const calls = Math.max(200, Math.round(2e5 / H));
+  const best = measure(cases, Number(args.rounds), calls);
+  // A weight multiplied for the first time: XNNPACK packs it (once per weight id).
+  const fresh = measure({
+    'products, weights never multiplied before': () => {
+      const [kernel, recurrentKernel] = [tf.add(cell.kernel, 0), tf.add(cell.recurrentKernel, 0)];
+      if (!io.productSum?.(backend, x, kernel, carry.h, recurrentKernel, sum)) io.product?.(backend, x, kernel, sum);
+      tf.dispose([kernel, recurrentKernel]);
+    },
+    'the same, with weights multiplied before': () => {
+      const [kernel, recurrentKernel] = [tf.add(cell.kernel, 0), tf.add(cell.recurrentKernel, 0)];
+      products();
+      tf.dispose([kernel, recurrentKernel]);
+    },
+  }, 3, Math.max(20, Math.round(calls / 20)));
+  const mib = (2 * H * 4 * H * 4) / 2 ** 20;
+  console.log(`\n${args.backend} LSTM 1×H${H}, batch 1, weights ${mib.toFixed(2)} MiB: CPU µs per step (min of ${args.rounds} interleaved rounds)`);
+  let previous = 0;
+  for (const [name, us] of Object.entries(best)) {
+    const layered = ['kernel', 'op', 'cell.step', 'Recur.step'].includes(name);
+    const added = layered ? `  (+${(us - (name === 'Recur.step' ? best['cell.step'] : previous)).toFixed(1)})` : '';
+    console.log(`  ${name.padEnd(44)} ${us.toFixed(1).padStart(7)}${added}`);
+    if (name !== 'Recur.step') previous = us;
+  }
+  for (const [name, us] of Object.entries(fresh)) console.log(`  ${name.padEnd(44)} ${us.toFixed(1).padStart(7)}`);
+  console.log(`  cell.step vs multiRNNCell ${(best['tf.multiRNNCell(basicLSTMCell)'] / best['cell.step']).toFixed(2)}×, Recur / cell.step ${(best['Recur.step'] / best['cell.step']).toFixed(2)}, products ${((mib * 2 ** 20) / best.products / 1e3).toFixed(1)} GB/s`);
+  tf.dispose([x, carry.h, carry.c, xh, stacked, basicKernel, basicBias, forgetBias]);
+  recur.reset();
+  cell.dispose();
+  recur.cell.dispose();
+}
