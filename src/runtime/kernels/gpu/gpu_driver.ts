@@ -123,12 +123,22 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
     options.outputSequence === false
       ? scope.empty()
       : scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [inputs.x.shape[0], inputs.x.shape[1], H]);
-  const lastBase = timestepAt(g, T - 1) * stateBlocksOf(g) * BH;
-  const carries = [scope.reshape(scope.slice(workspace, [lastBase], [BH]), [B, H])];
-  if (g.kind === 'lstm') carries.push(scope.reshape(scope.slice(workspace, [lastBase + BH], [BH]), [B, H]));
-  const kept = [output, ...carries, options.saveForBackward ? workspace : scope.empty()];
+  const kept = [output, ...lastCarries(scope, g, states, workspace), options.saveForBackward ? workspace : scope.empty()];
   scope.close(kept);
   return kept;
+}
+
+/**
+ * The carries after the last processed step, each a tensor of its own: a lone carry (GRU, RNN) of
+ * a carries-only run is that step's state itself; otherwise a slice of the workspace (a view on
+ * webgl, a copy program on webgpu).
+ */
+export function lastCarries(scope: GpuScope, g: SequenceGeometry, states: TensorInfo[], workspace: TensorInfo): TensorInfo[] {
+  const BH = g.batch * g.hidden;
+  const last = timestepAt(g, g.time - 1);
+  if (g.carriesOnly && carriesOf(g.kind) === 1) return [scope.reshape(states[last], [g.batch, g.hidden])];
+  const lastBase = last * stateBlocksOf(g) * BH;
+  return Array.from({ length: carriesOf(g.kind) }, (_, c) => scope.reshape(scope.slice(workspace, [lastBase + c * BH], [BH]), [g.batch, g.hidden]));
 }
 
 /** A step's gradient has no dOutput (its h output is the carry); dhT is always passed. */

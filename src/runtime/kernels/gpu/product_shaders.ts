@@ -10,9 +10,9 @@
 import type { ShaderDialect } from './dialect.js';
 import { carriesOf, gatesOf, geometryKey, type SequenceGeometry, type ShaderSpec } from './shaders.js';
 
-/** Statements adding Σ_{counter < count} a(counter)·w(counter) to the float `acc`. */
-function dot(d: ShaderDialect, counter: string, count: number, a: string, w: string): string {
-  return d.loop(counter, count, `acc = acc + ${a} * ${w};`);
+/** Statements adding Σ_{counter < count} a(counter)·w(counter) to the float `acc` (or `into`). */
+export function dot(d: ShaderDialect, counter: string, count: number, a: string, w: string, into = 'acc'): string {
+  return d.loop(counter, count, `${into} = ${into} + ${a} * ${w};`);
 }
 
 /**

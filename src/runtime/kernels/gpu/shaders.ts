@@ -88,17 +88,17 @@ export function valid(d: ShaderDialect, computed: string, carried: string, mask 
   return d.pick(`${mask} != 0.0`, computed, carried);
 }
 
-/** Index of element (b, j) of block `blk` of S_t in the workspace. */
-export function wsIndex(g: SequenceGeometry, t: string, blk: number | string): string {
+/** Index of element (b, j) of block `blk` of S_t in the workspace (`j`: the column's expression). */
+export function wsIndex(g: SequenceGeometry, t: string, blk: number | string, j = 'j'): string {
   const k = stateBlocksOf(g);
-  return `((${t} * ${k} + ${blk}) * ${g.batch} + b) * ${g.hidden} + j`;
+  return `((${t} * ${k} + ${blk}) * ${g.batch} + b) * ${g.hidden} + ${j}`;
 }
 
 /** Index of element (t, b, j) of a tensor with the layout of x and hidden features. */
-function sequenceIndex(d: ShaderDialect, g: SequenceGeometry, t: string): string {
+export function sequenceIndex(d: ShaderDialect, g: SequenceGeometry, t: string, j = 'j'): string {
   return g.timeMajor
-    ? `(${t} * ${g.batch} + b) * ${g.hidden} + j`
-    : `(b * ${d.uniform(SEQ_LEN)} + ${t}) * ${g.hidden} + j`;
+    ? `(${t} * ${g.batch} + b) * ${g.hidden} + ${j}`
+    : `(b * ${d.uniform(SEQ_LEN)} + ${t}) * ${g.hidden} + ${j}`;
 }
 
 export function activate(activation: RnnActivation, v: string): string {
