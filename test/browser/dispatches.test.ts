@@ -117,66 +117,44 @@ describe.each(GPU_BACKENDS)('programs dispatched on %s', (backend) => {
 
 /**
  * The reset-before GRU (resetAfter: false) has its own driver (gpu/gru_reset_before_driver.ts):
- * (r⊙h)·Rn needs r first, so a timestep is two backend matmuls around two shaders of ours.
- * - forward: h·Rzr, the gate shader (z, r, r⊙h), (r⊙h)·Rn, the state shader; backward: the dz/dn
- *   shader, dn·Rnᵀ, the dr/carry shader, [dz, dr]·Rzrᵀ.
- * - A backend matmul is one program on webgpu; on webgl two: its left operand, written unpacked by
- *   our shaders, is packed first.
- * - On webgl, a matmul's packed result read by one of our shaders is unpacked by that program:
- *   forward hProj and rhProj, backward d(r⊙h) and the recurrent carry gradient. What every
- *   timestep reads (xProj, bias, mask, dOutput, the initial state) is made readable once per call.
- * - The matmuls' operands are contiguous slices of our outputs: views on webgl, a copy each on
- *   webgpu: forward h out of the previous state and r⊙h out of the gates; backward dn and [dz, dr]
- *   out of the step gradients and the kept [dz, dr | dn].
- */
-const MATMUL_PROGRAMS: Record<string, number> = { webgl: 2, webgpu: 1 };
-const RESET_BEFORE_PER_TIMESTEP: Record<string, { fwd: number; bwd: number }> = {
-  webgl: { fwd: 2 + 2 * MATMUL_PROGRAMS.webgl + 2, bwd: 2 + 2 * MATMUL_PROGRAMS.webgl + 2 },
-  webgpu: { fwd: 2 + 2 * MATMUL_PROGRAMS.webgpu + 2, bwd: 2 + 2 * MATMUL_PROGRAMS.webgpu + 3 },
-};
-
-/**
- * Once per call, at most: forward, R cut into its z, r columns and its n columns (2) and what the
- * default GRU runs once (onceForward); backward, the two column slices again, the engine's zero
- * upstream gradients (1 + C), the initial-carry gradient shader, the two slices of the stacked
- * [dz, dr | dn] and their concat, the bias-gradient sum (≤ 2 passes), h_{t−1} and r⊙h for all t,
- * four matmuls (dRzr, dRn, dK, dx) with their transposes, packs and unpacks (≤ 4 each), the concat
- * [dRzr, dRn], the transpose of dx, and the loss: sum (≤ 2 passes) and its gradient (≤ 3).
+ * (r⊙h)·Rn needs all of r first, so its timestep is two programs each way, each with a product
+ * inside (forward h·Rzr with the gates, (r⊙h)·Rn with the state; backward dn·Rnᵀ, then [dz, dr]·Rzrᵀ
+ * with the carry and gate gradients): the same per-timestep and per-step counts as the default
+ * cells, a step folding x·K into its two shaders.
+ *
+ * Once per call, at most: forward, what the default GRU runs once (onceForward); backward, the
+ * engine's zero upstream gradients (1 + C), dh0 out of the last carry gradient, the slice of the
+ * stacked [dz, dr, dn] and its two column slices, the bias-gradient sum (≤ 2 passes), h_{t−1} and
+ * r⊙h for all t, four matmuls (dRzr, dRn, dK, dx) with their transposes, packs and unpacks (≤ 4
+ * each), the concat [dRzr, dRn], the transpose of dx, and the loss: sum (≤ 2 passes) and its
+ * gradient (≤ 3).
  */
 const RESET_BEFORE_ONCE = {
-  /**
-   * A step (T = 1, x already time-major, no output sequence): R's two column slices and the
-   * projection made readable (an unpack on webgl); x·K is added per backend (stepOnce).
-   */
-  step: 2 + 1,
-  fwd: 2 + onceForward('gru'),
-  bwd: 2 + (1 + carriesOf('gru')) + 1 + 3 + 2 + 2 + 4 * 4 + 1 + 1 + 2 + 3,
+  fwd: onceForward('gru'),
+  bwd: 1 + carriesOf('gru') + 1 + 3 + 2 + 2 + 4 * 4 + 1 + 1 + 2 + 3,
 };
 
 describe.each(GPU_BACKENDS)('programs dispatched on %s by the reset-before GRU', (backend) => {
   const resetBefore = { resetAfter: false };
-  const perTimestep = RESET_BEFORE_PER_TIMESTEP[backend];
-  // A step's x·K is one more matmul (x, a lower layer's output, packed first on webgl).
-  const stepOnce = RESET_BEFORE_ONCE.step + MATMUL_PROGRAMS[backend];
 
-  it('a step of 1 to 3 stacked layers runs one timestep of its driver per layer', async () => {
+  it('a step of 1 to 3 stacked layers runs two programs per layer, also after a sequence call', async () => {
     await onBackend(backend, () => {
       for (const depth of [1, 2, 3]) {
         const { programs, byName } = stackStepDispatches('gru', depth, 8, 16, false, resetBefore);
-        expect(programs, `${depth} layer(s): ${JSON.stringify(byName)}`).toBeLessThanOrEqual(depth * (perTimestep.fwd + stepOnce));
+        expect(programs, `${depth} layer(s): ${JSON.stringify(byName)}`).toBeLessThanOrEqual(depth * 2);
       }
       const primed = stackStepDispatches('gru', 2, 8, 16, true, resetBefore);
-      expect(primed.programs, `primed: ${JSON.stringify(primed.byName)}`).toBeLessThanOrEqual(2 * (perTimestep.fwd + stepOnce));
+      expect(primed.programs, `primed: ${JSON.stringify(primed.byName)}`).toBeLessThanOrEqual(2 * 2);
     });
   });
 
-  it('a sequence adds its per-timestep programs forward and with its gradient', async () => {
+  it('a sequence adds 2 programs per timestep forward and 4 with its gradient', async () => {
     await onBackend(backend, () => {
       const fanIn = concatFanIn(backend);
       const [short, long] = [20, 40];
       for (const [mode, perStep, concats, sums, once] of [
-        ['fwd', perTimestep.fwd, 1, 0, RESET_BEFORE_ONCE.fwd],
-        ['fwdbwd', perTimestep.fwd + perTimestep.bwd, 2, 2, RESET_BEFORE_ONCE.fwd + RESET_BEFORE_ONCE.bwd],
+        ['fwd', 2, 1, 0, RESET_BEFORE_ONCE.fwd],
+        ['fwdbwd', 4, 2, 2, RESET_BEFORE_ONCE.fwd + RESET_BEFORE_ONCE.bwd],
       ] as const) {
         const a = sequenceDispatches('gru', mode, short, resetBefore);
         const b = sequenceDispatches('gru', mode, long, resetBefore);
