@@ -27,7 +27,8 @@ import {
   resetHiddenShader,
 } from './gru_reset_before_shaders.js';
 import { GpuScope, type GpuRunner } from './runner.js';
-import { type SequenceGeometry, outputShader, previousHiddenShader } from './shaders.js';
+import { type SequenceGeometry, outputShader, previousHiddenShader, stateBlocksOf } from './shaders.js';
+import { type StepOutputAt, StepOutputs } from './step_outputs.js';
 
 /** Forward: [output, hT, workspace]. */
 export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
@@ -51,16 +52,18 @@ export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceIn
   const stateSpec = resetBeforeStateShader(g, inputSize);
   const h0 = scope.flat(inputs.h0);
 
-  const states: TensorInfo[] = new Array(T);
+  const states = new StepOutputs(scope, T, stateBlocksOf(g) * g.batch * g.hidden);
   for (let k = 0; k < T; k++) {
     const t = timestepAt(g, k);
     const stepStart = scope.mark();
-    const prevState = k === 0 ? h0 : states[timestepAt(g, k - 1)];
-    const gates = scope.shader(gateSpec, { ...inputSide, biasIn, prevState, recurrentKernel }, [t, T]);
-    states[t] = scope.shader(stateSpec, { ...inputSide, gates, biasIn, prevState, recurrentKernel, validMask }, [t, T]);
-    scope.releaseSince(stepStart, [states[t]]);
+    // h read in place: block 0 of the previous state (or h0).
+    const prev = k === 0 ? { tensor: h0, offset: 0 } : states.at(timestepAt(g, k - 1));
+    const gates = scope.shader(gateSpec, { ...inputSide, biasIn, prevState: prev.tensor, recurrentKernel }, [t, prev.offset, T]);
+    const stateInputs = { ...inputSide, gates, biasIn, prevState: prev.tensor, recurrentKernel, validMask };
+    states.write(t, stateSpec, stateInputs, [t, prev.offset, T], k === 0 ? [] : ['prevState']);
+    scope.releaseSince(stepStart, [states.own(t)]);
   }
-  const workspace = scope.concat(states, 0);
+  const workspace = states.all();
   const output =
     options.outputSequence === false
       ? scope.empty()
@@ -89,19 +92,20 @@ export function resetBeforeSequenceBackward(runner: GpuRunner, inputs: GpuSequen
 
   // Per timestep: [d(r⊙h), dhc] (candidateGrad), then [carry gradient into the step before |
   // dz, dr, dn] (carryGrad), whose carry gradient the next candidateGrad reads. It starts from dhT.
-  let prevGrad = scope.flat(inputs.dhT);
-  const stepGrads: TensorInfo[] = new Array(T);
+  let prevGrad: StepOutputAt = { tensor: scope.flat(inputs.dhT), offset: 0 };
+  const stepGrads = new StepOutputs(scope, T, 4 * BH);
   for (let k = T - 1; k >= 0; k--) {
     const t = timestepAt(g, k);
     const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
-    const gradA = scope.shader(candidateGrad, { workspace, dOutput, prevGrad, recurrentKernel, validMask }, [t, T]);
-    prevGrad = stepGrads[t] = scope.shader(carryGrad, { gradA, workspace, initState, recurrentKernel, validMask }, [t, prevStep, T]);
+    const gradA = scope.shader(candidateGrad, { workspace, dOutput, prevGrad: prevGrad.tensor, recurrentKernel, validMask }, [t, prevGrad.offset, T]);
+    stepGrads.write(t, carryGrad, { gradA, workspace, initState, recurrentKernel, validMask }, [t, prevStep, T]);
     scope.release(gradA);
+    prevGrad = stepGrads.at(t);
   }
-  const dh0 = scope.reshape(scope.slice(prevGrad, [0], [BH]), [B, H]);
+  const dh0 = scope.reshape(scope.slice(prevGrad.tensor, [prevGrad.offset], [BH]), [B, H]);
 
   // Per timestep [dz, dr, dn] rows, in time order: the gradient of x·K + b, [T·B, 3H].
-  const allStepGrads = scope.reshape(scope.concat(stepGrads, 0), [T, 4 * BH]);
+  const allStepGrads = scope.reshape(stepGrads.all(), [T, 4 * BH]);
   const dGates = scope.reshape(scope.slice(allStepGrads, [0, BH], [T, 3 * BH]), [T * B, 3 * H]);
   const dzr = scope.slice(dGates, [0, 0], [T * B, 2 * H]);
   const dn = scope.slice(dGates, [0, 2 * H], [T * B, H]);

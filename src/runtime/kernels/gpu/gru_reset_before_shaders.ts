@@ -48,7 +48,8 @@ function inputSide(d: ShaderDialect, g: SequenceGeometry, inputSize: number, col
 
 /**
  * Forward, first program of timestep `step`: [2, B, H] = z, r, each element with its column of
- * h·Rzr (h read in place from block 0 of `prevState`: S_{t−1}, or h0).
+ * h·Rzr (h read in place from block 0 of `prevState`: S_{t−1}, or h0, starting at the uniform
+ * `prevAt` of its tensor).
  */
 export function resetBeforeGateShader(g: SequenceGeometry, inputSize = 0): ShaderSpec {
   const H = g.hidden;
@@ -56,23 +57,23 @@ export function resetBeforeGateShader(g: SequenceGeometry, inputSize = 0): Shade
     key: `${keyOf('Gates', g)}_in${inputSize}`,
     variableNames: [...inputSideNames(inputSize), 'biasIn', 'prevState', 'recurrentKernel'],
     outputSize: 2 * g.batch * H,
-    uniforms: ['step', SEQ_LEN],
+    uniforms: ['step', 'prevAt', SEQ_LEN],
     body: (d) =>
       [
         splitBlockIndex(d, g),
         d.int('col', `blk * ${H} + j`),
         inputSide(d, g, inputSize, 'col'),
         d.float('acc', '0.0'),
-        dot(d, 'k', H, `getPrevState(b * ${H} + k)`, `getRecurrentKernel(k * ${3 * H} + col)`),
+        dot(d, 'k', H, `getPrevState(${d.uniform('prevAt')} + b * ${H} + k)`, `getRecurrentKernel(k * ${3 * H} + col)`),
         d.float('outValue', gate(g, 'xs + acc')),
       ].join('\n'),
   };
 }
 
 /**
- * Forward, second program: S_t (or its h alone) from the gates, the input side and S_{t−1}; the
- * elements that need n compute their column of (r⊙h)·Rn, r and h read in place. A masked step
- * keeps the previous carry.
+ * Forward, second program: S_t (or its h alone) from the gates, the input side and S_{t−1} (at
+ * the uniform `prevAt` of its tensor); the elements that need n compute their column of (r⊙h)·Rn,
+ * r and h read in place. A masked step keeps the previous carry.
  */
 export function resetBeforeStateShader(g: SequenceGeometry, inputSize = 0): ShaderSpec {
   const H = g.hidden;
@@ -81,19 +82,20 @@ export function resetBeforeStateShader(g: SequenceGeometry, inputSize = 0): Shad
     key: `${keyOf('State', g)}_in${inputSize}`,
     variableNames: [...inputSideNames(inputSize), 'gates', 'biasIn', 'prevState', 'recurrentKernel', ...(g.hasMask ? ['validMask'] : [])],
     outputSize: stateBlocksOf(g) * bh,
-    uniforms: ['step', SEQ_LEN],
+    uniforms: ['step', 'prevAt', SEQ_LEN],
     body: (d) =>
       [
         splitBlockIndex(d, g),
         maskValue(d, g, d.uniform('step')),
-        d.float('hp', `getPrevState(b * ${H} + j)`),
+        d.int('prevBase', d.uniform('prevAt')),
+        d.float('hp', `getPrevState(prevBase + b * ${H} + j)`),
         d.float('zg', `getGates(b * ${H} + j)`),
         d.float('rg', `getGates(${bh} + b * ${H} + j)`),
         d.float('ng', '0.0'),
         `if (blk == 0 || blk == 3) {`,
         inputSide(d, g, inputSize, `${2 * H} + j`),
         d.float('acc', '0.0'),
-        dot(d, 'k', H, `getGates(${bh} + b * ${H} + k) * getPrevState(b * ${H} + k)`, `getRecurrentKernel(k * ${3 * H} + ${2 * H} + j)`),
+        dot(d, 'k', H, `getGates(${bh} + b * ${H} + k) * getPrevState(prevBase + b * ${H} + k)`, `getRecurrentKernel(k * ${3 * H} + ${2 * H} + j)`),
         `  ng = ${activate(g.activation, 'xs + acc')};`,
         `}`,
         d.float('outValue', 'rg * hp'),
@@ -105,10 +107,13 @@ export function resetBeforeStateShader(g: SequenceGeometry, inputSize = 0): Shad
   };
 }
 
-/** The carry gradient dhc of row b, column `col` at step `step`: dhIn (`prevGrad`) plus output[t]'s. */
+/**
+ * The carry gradient dhc of row b, column `col` at step `step`: dhIn (`prevGrad` from its element
+ * `prevGradAt`, a uniform) plus output[t]'s.
+ */
 function carryGradient(d: ShaderDialect, g: SequenceGeometry, hasDOutput: boolean, col: string): string {
   const dOut = hasDOutput ? ` + ${valid(d, `getDOutput(${sequenceIndex(d, g, d.uniform('step'), col)})`, '0.0')}` : '';
-  return `getPrevGrad(b * ${g.hidden} + ${col})${dOut}`;
+  return `getPrevGrad(${d.uniform('prevGradAt')} + b * ${g.hidden} + ${col})${dOut}`;
 }
 
 /**
@@ -123,7 +128,7 @@ export function resetBeforeCandidateGradShader(g: SequenceGeometry, hasDOutput: 
     key: `${keyOf('CandidateGrad', g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: ['workspace', ...(hasDOutput ? ['dOutput'] : []), 'prevGrad', 'recurrentKernel', ...(g.hasMask ? ['validMask'] : [])],
     outputSize: 2 * g.batch * H,
-    uniforms: ['step', SEQ_LEN],
+    uniforms: ['step', 'prevGradAt', SEQ_LEN],
     body: (d) => {
       const dn = [
         d.float('zc', `getWorkspace(${wsIndex(g, step(d), 1, 'c')})`),
