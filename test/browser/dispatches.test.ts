@@ -25,7 +25,7 @@ import '../../src/runtime/kernels/gpu/register.js';
 import { CELLS } from '../../src/runtime/kernels/cell_table.js';
 import { GPU_BACKENDS, onBackend } from './backends.js';
 import { CELL_KINDS, type CellKind } from './cases.js';
-import { sequenceDispatches, stackStepDispatches } from './dispatches.js';
+import { sequenceDispatches, stackStepDispatches, stepAfterUpdateDispatches } from './dispatches.js';
 
 const carriesOf = (kind: CellKind) => CELLS[kind].carries.length;
 
@@ -90,6 +90,16 @@ describe.each(GPU_BACKENDS)('programs dispatched on %s', (backend) => {
     });
   });
 
+  it.each(CELL_KINDS)('%s: a step after an optimizer update runs the same programs and keeps nothing of replaced weights', async (kind) => {
+    // webgl's update writes the weights packed: their unpacked forms are made once per weight
+    // tensor, not by every step (3 programs more), and freed once the weight is replaced.
+    await onBackend(backend, () => {
+      const { programs, byName, result } = stepAfterUpdateDispatches(kind);
+      expect(programs, JSON.stringify(byName)).toBeLessThanOrEqual(stepBound(backend, kind));
+      expect(result.bufferGrowth).toBe(0);
+    });
+  });
+
   it.each(CELL_KINDS)('%s: a sequence adds 2 programs per timestep forward and 4 with its gradient', async (kind) => {
     await onBackend(backend, () => {
       // Both lengths put x (batch 1, 8 features) over webgl's 128-value CPU hand-off, so that the
@@ -137,7 +147,7 @@ const RESET_BEFORE_ONCE = {
 describe.each(GPU_BACKENDS)('programs dispatched on %s by the reset-before GRU', (backend) => {
   const resetBefore = { resetAfter: false };
 
-  it('a step of 1 to 3 stacked layers runs two programs per layer, also after a sequence call', async () => {
+  it('a step of 1 to 3 stacked layers runs two programs per layer, also after a sequence call or an optimizer update', async () => {
     await onBackend(backend, () => {
       for (const depth of [1, 2, 3]) {
         const { programs, byName } = stackStepDispatches('gru', depth, 8, 16, false, resetBefore);
@@ -145,6 +155,9 @@ describe.each(GPU_BACKENDS)('programs dispatched on %s by the reset-before GRU',
       }
       const primed = stackStepDispatches('gru', 2, 8, 16, true, resetBefore);
       expect(primed.programs, `primed: ${JSON.stringify(primed.byName)}`).toBeLessThanOrEqual(2 * 2);
+      const updated = stepAfterUpdateDispatches('gru', resetBefore);
+      expect(updated.programs, `after an update: ${JSON.stringify(updated.byName)}`).toBeLessThanOrEqual(2);
+      expect(updated.result.bufferGrowth).toBe(0);
     });
   });
 

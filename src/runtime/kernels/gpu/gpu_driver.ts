@@ -82,14 +82,14 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
   const lstm = g.kind === 'lstm';
   // What our shaders read at every step, in their form once (webgl: unpacked) instead of per step.
   const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
-  const biasIn = scope.flat(scope.readable(inputs.bias));
-  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
+  const biasIn = scope.flat(scope.readableWeight(inputs.bias));
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
   // One step: x·K goes into the step's product shader; longer: one matmul for all steps (and the
   // kernel, if new to the device, uploaded in the form the step shader reads).
   const oneStep = T === 1;
   if (!oneStep) scope.upload(inputs.kernel);
   const xProj = oneStep ? undefined : scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel)));
-  const stepInput = oneStep ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readable(inputs.kernel)) } : {};
+  const stepInput = oneStep ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) } : {};
   const product = recurrentProductShader(g, oneStep ? inputs.x.shape[2] : 0);
   const gate = gateShader(g);
   const hProjAt = oneStep ? B * gatesOf(g.kind) * H : 0;
@@ -172,7 +172,7 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   const initState = initialState(scope, inputs);
   const stepGrad = stepGradShader(g, hasDOutput);
   const gradProduct = recurrentGradProductShader(g);
-  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
   const C = carriesOf(g.kind);
   const sides = g.kind === 'gru' ? 2 : 1;
 

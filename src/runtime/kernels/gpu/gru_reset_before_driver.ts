@@ -38,14 +38,14 @@ export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceIn
   const T = g.time;
   // What our shaders read at every step, in their form once (webgl: unpacked) instead of per step.
   const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
-  const biasIn = scope.flat(scope.readable(inputs.bias));
-  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
+  const biasIn = scope.flat(scope.readableWeight(inputs.bias));
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
   // One step: x·K inside its two shaders; longer: one matmul for all steps (K, if new to the
   // device, uploaded in the form the step shaders read).
   const oneStep = T === 1;
   if (!oneStep) scope.upload(inputs.kernel);
   const inputSide = oneStep
-    ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readable(inputs.kernel)) }
+    ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) }
     : { xProj: scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel))) };
   const inputSize = oneStep ? inputs.x.shape[2] : 0;
   const gateSpec = resetBeforeGateShader(g, inputSize);
@@ -86,7 +86,7 @@ export function resetBeforeSequenceBackward(runner: GpuRunner, inputs: GpuSequen
   const dOutput = hasDOutput ? scope.flat(scope.readable(inputs.dOutput!)) : undefined;
   const workspace = inputs.workspace;
   const initState = scope.readable(initialState(scope, inputs));
-  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
   const candidateGrad = resetBeforeCandidateGradShader(g, hasDOutput);
   const carryGrad = resetBeforeCarryGradShader(g);
 

@@ -28,6 +28,13 @@ export interface GpuRunner {
    */
   readable(x: TensorInfo): TensorInfo;
   /**
+   * `readable` for a weight, which later calls read again: a form made for it (webgl: the unpacked
+   * copy of a packed weight, as an optimizer's update leaves it) is kept as long as the weight
+   * tensor lives, not made again by every call (or every step of a sampling loop). Owned by the
+   * caller when it is not `x` (the kept form has a reference of its own).
+   */
+  readableWeight(x: TensorInfo): TensorInfo;
+  /**
    * Puts `x` on the device in the form our shaders read if it is not there yet (webgl: a weight's
    * texture keeps the form of its first upload; uploaded packed for the backend's matmul, every
    * step program of ours would unpack it again).
@@ -173,6 +180,12 @@ export class GpuScope {
   /** `x` in the form our shaders read (GpuRunner.readable), tracked when it is a new tensor. */
   readable(x: TensorInfo): TensorInfo {
     const out = this.runner.readable(x);
+    return out === x ? x : this.track(out);
+  }
+
+  /** `x` in the form our shaders read, kept across calls (GpuRunner.readableWeight). */
+  readableWeight(x: TensorInfo): TensorInfo {
+    const out = this.runner.readableWeight(x);
     return out === x ? x : this.track(out);
   }
 

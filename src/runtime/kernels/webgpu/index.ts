@@ -108,6 +108,7 @@ function webgpuRunner(backend: GpuBackend): GpuRunner {
     backend,
     slicesAreViews: false,
     readable: (x) => x,
+    readableWeight: (x) => x,
     upload: () => {},
     run: (spec, inputs, uniformValues) => {
       checkBindingSizes(spec, inputs, maxBindingBytes);
