@@ -84,10 +84,9 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
   const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
   const biasIn = scope.flat(scope.readableWeight(inputs.bias));
   const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
-  // One step: x·K goes into the step's product shader; longer: one matmul for all steps (and the
-  // kernel, if new to the device, uploaded in the form the step shader reads).
+  // One step: x·K goes into the step's product shader; longer: one matmul for all steps (on webgl
+  // K then stays packed for it, while steps read the unpacked form kept for it: readableWeight).
   const oneStep = T === 1;
-  if (!oneStep) scope.upload(inputs.kernel);
   const xProj = oneStep ? undefined : scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel)));
   const stepInput = oneStep ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) } : {};
   const product = recurrentProductShader(g, oneStep ? inputs.x.shape[2] : 0);

@@ -40,10 +40,8 @@ export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceIn
   const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
   const biasIn = scope.flat(scope.readableWeight(inputs.bias));
   const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
-  // One step: x·K inside its two shaders; longer: one matmul for all steps (K, if new to the
-  // device, uploaded in the form the step shaders read).
+  // One step: x·K inside its two shaders; longer: one matmul for all steps.
   const oneStep = T === 1;
-  if (!oneStep) scope.upload(inputs.kernel);
   const inputSide = oneStep
     ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) }
     : { xProj: scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel))) };

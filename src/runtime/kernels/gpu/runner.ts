@@ -35,12 +35,6 @@ export interface GpuRunner {
    */
   readableWeight(x: TensorInfo): TensorInfo;
   /**
-   * Puts `x` on the device in the form our shaders read if it is not there yet (webgl: a weight's
-   * texture keeps the form of its first upload; uploaded packed for the backend's matmul, every
-   * step program of ours would unpack it again).
-   */
-  upload(x: TensorInfo): void;
-  /**
    * Where the backend can (webgpu): runs `spec` writing its output into `target` from element
    * `at` on instead of into a new tensor, the inputs named in `fromTarget` read from `target`
    * itself (one program may not bind a buffer both as its output and as an input); `inputs` are
@@ -187,10 +181,6 @@ export class GpuScope {
   readableWeight(x: TensorInfo): TensorInfo {
     const out = this.runner.readableWeight(x);
     return out === x ? x : this.track(out);
-  }
-
-  upload(x: TensorInfo): void {
-    this.runner.upload(x);
   }
 
   empty(): TensorInfo {

@@ -94,7 +94,6 @@ function webglRunner(backend: GpuBackend): GpuRunner {
       upload(x);
       return x;
     },
-    upload,
   };
 }
 

@@ -109,7 +109,6 @@ function webgpuRunner(backend: GpuBackend): GpuRunner {
     slicesAreViews: false,
     readable: (x) => x,
     readableWeight: (x) => x,
-    upload: () => {},
     run: (spec, inputs, uniformValues) => {
       checkBindingSizes(spec, inputs, maxBindingBytes);
       return webgpu.runWebGPUProgram(webgpuProgram(spec, bufferLimit), inputs, 'float32', int32Uniforms(uniformValues));
