@@ -5,7 +5,7 @@
  *
  * Device limits: a default WebGPU device allows 8 storage buffers per shader stage (the output
  * and up to 7 inputs) and tfjs-webgpu does not check it: a program beyond it fails validation
- * and silently yields garbage. Our largest shader reads 6 inputs; `webgpuProgram` asserts it, and
+ * and silently yields garbage. Our largest shader reads 7 inputs; `webgpuProgram` asserts it, and
  * the runner refuses a buffer beyond the device's maxStorageBufferBindingSize the same way.
  */
 import { getKernel, registerKernel, type DataType, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
