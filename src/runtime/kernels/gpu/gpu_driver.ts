@@ -4,7 +4,8 @@
  * (product_shaders.ts, reading h in place) and one gate shader (masks and reverse handled inside
  * the shader); the backward pass runs per timestep the same two (step gradient, dz·Rᵀ), and the
  * weight gradients at the end as three whole-sequence matmuls and a column sum. A sequence of one
- * step (cell.step) folds x·K into its product. The same code drives webgl and webgpu.
+ * step (cell.step) folds x·K into its product. The same code drives webgl and webgpu; the steps'
+ * states and gradients go into one tensor each (step_outputs.ts: in place on webgpu).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { CellKind, CellVariant } from '../cell_table.js';
