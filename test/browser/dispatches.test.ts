@@ -54,9 +54,9 @@ function stepsJoined(backend: string, time: number): number {
 /**
  * Programs that run once per call, whatever T, at most (the constant term; the per-timestep terms
  * are checked exactly by the slope test below):
- *   forward: input projection ≤ 4 (transpose of batch-major x, its upload or pack, the matmul, the
- *   unpack of its packed result on webgl), uploads of the C zero carries, the output shader, C
- *   carry slices: 5 + 2C.
+ *   forward: input projection ≤ 3 (the upload or pack of x, in its own layout: no transpose; the
+ *   matmul; the unpack of its packed result on webgl), uploads of the C zero carries, the output
+ *   shader, C carry slices: 4 + 2C.
  *   backward: [dhT; dcT] concat and the engine's zero upstream gradients for the carries (1 + C),
  *   the initial-carry gradient shader and its C slices, one slice of the stacked step gradients,
  *   the GRU's split of dz into its two sides (transpose and two slices), the bias-gradient sum
@@ -64,7 +64,7 @@ function stepsJoined(backend: string, time: number): number {
  *   packs and unpacks (≤ 4 each), plus the loss: sum (≤ 2 passes) and its gradient (≤ 3).
  */
 function onceForward(kind: CellKind): number {
-  return 5 + 2 * carriesOf(kind);
+  return 4 + 2 * carriesOf(kind);
 }
 function onceBackward(kind: CellKind): number {
   const C = carriesOf(kind);

@@ -66,6 +66,11 @@ export function initialState(scope: GpuScope, inputs: SequenceInputs): TensorInf
   return inputs.c0 ? scope.concat([h0, scope.flat(inputs.c0)], 0) : h0;
 }
 
+/** x as rows [batch·time, in] in its own layout (batch- or time-major): a reshape, no program. */
+export function inputRows(x: TensorInfo, scope: GpuScope): TensorInfo {
+  return scope.reshape(x, [x.shape[0] * x.shape[1], x.shape[2]]);
+}
+
 /** x as [time·batch, in], time-major rows. */
 export function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInfo): TensorInfo {
   const xTm = g.timeMajor ? x : scope.transpose(x, [1, 0, 2]);
@@ -88,7 +93,7 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
   // One step: x·K goes into the step's product shader; longer: one matmul for all steps (on webgl
   // K then stays packed for it, while steps read the unpacked form kept for it: readableWeight).
   const oneStep = T === 1;
-  const xProj = oneStep ? undefined : scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel)));
+  const xProj = oneStep ? undefined : scope.flat(scope.readable(scope.matMul(inputRows(inputs.x, scope), inputs.kernel)));
   const stepInput = oneStep ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) } : {};
   const product = recurrentProductShader(g, oneStep ? inputs.x.shape[2] : 0);
   const gate = gateShader(g);

@@ -13,6 +13,7 @@ import {
   type GpuSequenceOptions,
   geometryOf,
   initialState,
+  inputRows,
   lastCarries,
   requireWorkspace,
   sizeOf,
@@ -44,7 +45,7 @@ export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceIn
   const oneStep = T === 1;
   const inputSide = oneStep
     ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) }
-    : { xProj: scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel))) };
+    : { xProj: scope.flat(scope.readable(scope.matMul(inputRows(inputs.x, scope), inputs.kernel))) };
   const inputSize = oneStep ? inputs.x.shape[2] : 0;
   const gateSpec = resetBeforeGateShader(g, inputSize);
   const stateSpec = resetBeforeStateShader(g, inputSize);

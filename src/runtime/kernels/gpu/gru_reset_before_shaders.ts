@@ -24,6 +24,7 @@ import {
   geometryKey,
   maskValue,
   maskedBlockShader,
+  projectedRow,
   sequenceIndex,
   splitBlockIndex,
   stateBlocksOf,
@@ -42,7 +43,7 @@ const inputSideNames = (inputSize: number) => (inputSize > 0 ? ['x', 'kernel'] :
  */
 function inputSide(d: ShaderDialect, g: SequenceGeometry, inputSize: number, col: string): string {
   const GH = 3 * g.hidden;
-  if (inputSize === 0) return d.float('xs', `getXProj((${d.uniform('step')} * ${g.batch} + b) * ${GH} + ${col}) + getBiasIn(${col})`);
+  if (inputSize === 0) return d.float('xs', `getXProj(${projectedRow(d, g, d.uniform('step'))} * ${GH} + ${col}) + getBiasIn(${col})`);
   return [d.float('xs', `getBiasIn(${col})`), dot(d, 'k', inputSize, `getX(b * ${inputSize} + k)`, `getKernel(k * ${GH} + ${col})`, 'xs')].join('\n');
 }
 

@@ -7,7 +7,8 @@
  *                     LSTM  h, c, i, f, g, o          GRU  h, z, r, n, hn = h·Rn + b1n
  *                     RNN   h, a = act(z)
  *   workspace       [T, K, B, H]: S_t for every timestep t, in time order (not processing order)
- *   projected input [T, B, G·H] time-major, x·K without the bias (the gate shader adds it)
+ *   projected input x·K without the bias (the gate shader adds it), rows in the layout of x:
+ *                     [B, T, G·H] or time-major [T, B, G·H] (projectedRow)
  *
  * A masked step writes the previous carry into block 0 (and 1 for LSTM); its gate blocks are
  * never read because its gradient is zero.
@@ -88,6 +89,14 @@ export function valid(d: ShaderDialect, computed: string, carried: string, mask 
   return d.pick(`${mask} != 0.0`, computed, carried);
 }
 
+/**
+ * Row of (timestep `t`, row b) in the projected input: x·K keeps the rows of x (batch- or
+ * time-major), so that x goes into the matmul as it is, with no transpose before it.
+ */
+export function projectedRow(d: ShaderDialect, g: SequenceGeometry, t: string): string {
+  return g.timeMajor ? `(${t} * ${g.batch} + b)` : `(b * ${d.uniform(SEQ_LEN)} + ${t})`;
+}
+
 /** Index of element (b, j) of block `blk` of S_t in the workspace (`j`: the column's expression). */
 export function wsIndex(g: SequenceGeometry, t: string, blk: number | string, j = 'j'): string {
   const k = stateBlocksOf(g);
@@ -148,7 +157,7 @@ export function gateShader(g: SequenceGeometry, blocks = stateBlocksOf(g)): Shad
     body: (d) => {
       const step = d.uniform('step');
       // Pre-activation of gate `gate` from the input side (with bias row 0) and the recurrent side.
-      const xSide = (gate: number) => `getXProj((${step} * ${g.batch} + b) * ${G * H} + ${gate * H} + j) + getBiasIn(${gate * H} + j)`;
+      const xSide = (gate: number) => `getXProj(${projectedRow(d, g, step)} * ${G * H} + ${gate * H} + j) + getBiasIn(${gate * H} + j)`;
       const hSide = (gate: number) => `getHProj(${d.uniform('hProjAt')} + b * ${G * H} + ${gate * H} + j)`;
       const lines = [
         splitBlockIndex(d, g),
