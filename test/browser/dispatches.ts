@@ -143,3 +143,37 @@ export function sequenceDispatches(
   layer.dispose();
   return { ...counted, result: null };
 }
+
+/**
+ * Programs of one step of a layer (batch 1) after an optimizer update of its weights (on webgl the
+ * update leaves them packed), counted at the second step after the update (the first makes what it
+ * keeps per weight tensor); and the growth of the backend's buffers over further update-and-step
+ * cycles (what was kept for replaced weights must go).
+ */
+export function stepAfterUpdateDispatches(kind: CellKind, variant: VariantOptions = {}, inputSize = 8, hidden = 16): DispatchCount<{ bufferGrowth: number }> {
+  const [layer] = buildStack(kind, 1, inputSize, hidden, variant);
+  const sequence = tf.randomUniform([1, 5, inputSize], -1, 1) as tf.Tensor3D;
+  const x = tf.randomUniform([1, inputSize], -1, 1) as tf.Tensor2D;
+  const carry = zeroCarry(kind, 1, hidden);
+  const optimizer = tf.train.sgd(0.01);
+  const update = () => optimizer.minimize(() => tf.sum(layer.apply(sequence).output) as tf.Scalar);
+  const step = () => {
+    const { output, carry: next } = layer.cell.step(x, carry);
+    tf.dispose([output, ...Object.values(next as Record<string, tf.Tensor>)]);
+  };
+  // The backend's own count: what a kernel keeps on the backend is not an engine tensor.
+  const buffers = () => tf.backend().numDataIds();
+  update();
+  step();
+  const counted = countDispatches(step);
+  const before = buffers();
+  for (let i = 0; i < 3; i++) {
+    update();
+    step();
+  }
+  const bufferGrowth = buffers() - before;
+  tf.dispose([sequence, x, ...Object.values(carry)]);
+  optimizer.dispose();
+  layer.dispose();
+  return { ...counted, result: { bufferGrowth } };
+}

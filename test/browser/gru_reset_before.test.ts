@@ -13,11 +13,10 @@ import '../../src/runtime/kernels/gpu/register.js';
 import { GRU } from '../../src/index.js';
 import type { SequenceGeometry } from '../../src/runtime/kernels/gpu/shaders.js';
 import {
+  resetBeforeCandidateGradShader,
+  resetBeforeCarryGradShader,
   resetBeforeGateShader,
-  resetBeforeInitialGradShader,
-  resetBeforeResetGradShader,
   resetBeforeStateShader,
-  resetBeforeStepGradShader,
   resetHiddenShader,
 } from '../../src/runtime/kernels/gpu/gru_reset_before_shaders.js';
 import { DEFAULT_STORAGE_BUFFERS, webgpuProgram } from '../../src/runtime/kernels/webgpu/index.js';
@@ -37,6 +36,8 @@ const cases: LayerCase[] = [
   resetBefore({ batch: 3, time: 5, inputSize: 4, hidden: 6, masked: true, recurrentActivation: 'hardSigmoid' }),
   resetBefore({ batch: 2, time: 4, inputSize: 3, hidden: 5, timeMajor: true, reverse: true, activation: 'relu', recurrentActivation: 'hardSigmoid' }),
   resetBefore({ batch: 3, time: 4, inputSize: 3, hidden: 7, masked: true, activation: 'linear' }),
+  // A sequence of one step: x·K computed inside the step's shaders, with a mask.
+  resetBefore({ batch: 3, time: 1, inputSize: 4, hidden: 6, masked: true }),
 ];
 
 const [B, T, IN, H] = [3, 6, 4, 5];
@@ -114,17 +115,19 @@ async function maskedStepResults(value: number): Promise<Float32Array[]> {
 
 describe('reset-before GRU shaders', () => {
   it('each fits the 8 storage buffers of a default WebGPU device', () => {
-    for (const hasMask of [false, true]) {
+    for (const [hasMask, carriesOnly] of [[false, false], [true, false], [true, true]]) {
       const g: SequenceGeometry = {
-        kind: 'gru', batch: 2, time: 3, hidden: 4, activation: 'tanh', recurrentActivation: 'sigmoid', timeMajor: false, reverse: false, hasMask,
+        kind: 'gru', batch: 2, time: 3, hidden: 4, activation: 'tanh', recurrentActivation: 'sigmoid', timeMajor: false, reverse: false, hasMask, carriesOnly,
       };
+      // inputSize 3: a sequence of one step, x·K inside the shaders (x and K bound too).
       const specs = [
         resetBeforeGateShader(g),
+        resetBeforeGateShader(g, 3),
         resetBeforeStateShader(g),
-        resetBeforeStepGradShader(g, false),
-        resetBeforeStepGradShader(g, true),
-        resetBeforeResetGradShader(g),
-        resetBeforeInitialGradShader(g),
+        resetBeforeStateShader(g, 3),
+        resetBeforeCandidateGradShader(g, false),
+        resetBeforeCandidateGradShader(g, true),
+        resetBeforeCarryGradShader(g),
         resetHiddenShader(g),
       ];
       for (const spec of specs) {

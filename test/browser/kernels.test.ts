@@ -99,4 +99,32 @@ describe.each(GPU_BACKENDS)('fused %s kernels match cpu', (backend) => {
     expectClose(got.forward, want.forward, 1e-4, `${backend} step forward`);
     expectClose(got.grads, want.grads, 1e-4, `${backend} step gradients`);
   });
+
+  it.each(RUN_CASES.map((c) => [variantLabel(c), c] as const))('a weight assigned between steps is what the next step reads: %s', async (_name, variant) => {
+    // The assigned values are a backend op's result: packed on webgl, where the step keeps an
+    // unpacked form per weight tensor; two assignments, so that a kept form is replaced too.
+    const c: LayerCase = { ...variant, batch: 2, time: 1, inputSize: 3, hidden: 4 };
+    const stepsOn = (name: string) =>
+      onBackend(name, async () => {
+        const layer = buildLayer(c);
+        const x = tf.tensor2d(seeded(6, 3), [2, 3]);
+        const carry = carryOf(c);
+        const step = () =>
+          tf.tidy(() => {
+            const { output, carry: next } = layer.cell.step(x, carry);
+            return [output, ...Object.values(next)];
+          });
+        const outputs = step();
+        for (const scale of [-0.5, 1.5]) {
+          for (const v of layer.trainableVariables()) v.assign(tf.tidy(() => tf.add(tf.mul(v, scale), 0.1)));
+          outputs.push(...step());
+        }
+        const values = await read(...outputs);
+        tf.dispose([x, ...Object.values(carry), ...outputs]);
+        layer.dispose();
+        return values;
+      });
+    const want = await stepsOn('cpu');
+    expectClose(await stepsOn(backend), want, 1e-4, `${backend} steps around assignments`);
+  });
 });

@@ -46,6 +46,19 @@ describe('WebGPU device limits', () => {
     expect(widest).toBe(7);
   });
 
+  it('a program writing into part of a tensor binds no input it reads from that tensor', () => {
+    const g: SequenceGeometry = { kind: 'lstm', batch: 2, time: 3, hidden: 4, activation: 'tanh', recurrentActivation: 'sigmoid', timeMajor: false, reverse: false, hasMask: true };
+    const spec = gateShader(g);
+    const program = webgpuProgram(spec, DEFAULT_STORAGE_BUFFERS, { fromTarget: ['prevState', 'prevCell'] });
+    expect(program.variableNames).toEqual(spec.variableNames.filter((name) => name !== 'prevState' && name !== 'prevCell'));
+    // Their getters read the program's own output buffer; the output goes from the offset uniform on.
+    const code = program.getUserCode();
+    expect(code).toContain('fn getPrevState(i : i32) -> f32 { return f32(result[i]); }');
+    expect(code).toContain('fn getPrevCell(i : i32) -> f32 { return f32(result[i]); }');
+    expect(code).toContain('setOutputAtIndex(uniforms.rnnOutAt + index, outValue)');
+    expect(program.shaderKey).not.toBe(webgpuProgram(spec).shaderKey);
+  });
+
   it('refuses a program beyond the device limit instead of dispatching it', () => {
     const g: SequenceGeometry = { kind: 'lstm', batch: 2, time: 3, hidden: 4, activation: 'tanh', recurrentActivation: 'sigmoid', timeMajor: false, reverse: false, hasMask: true };
     expect(() => webgpuProgram(stepGradShader(g, true), 6)).toThrow(/storage buffers/);

@@ -4,12 +4,14 @@
  * (product_shaders.ts, reading h in place) and one gate shader (masks and reverse handled inside
  * the shader); the backward pass runs per timestep the same two (step gradient, dz·Rᵀ), and the
  * weight gradients at the end as three whole-sequence matmuls and a column sum. A sequence of one
- * step (cell.step) folds x·K into its product. The same code drives webgl and webgpu.
+ * step (cell.step) folds x·K into its product. The same code drives webgl and webgpu; the steps'
+ * states and gradients go into one tensor each (step_outputs.ts: in place on webgpu).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { CellKind, CellVariant } from '../cell_table.js';
 import type { SequenceGradInputs, SequenceInputs } from '../kernel_names.js';
 import { GpuScope, type GpuRunner } from './runner.js';
+import { type StepOutputAt, StepOutputs } from './step_outputs.js';
 import { recurrentGradProductShader, recurrentProductShader } from './product_shaders.js';
 import {
   carriesOf,
@@ -64,6 +66,11 @@ export function initialState(scope: GpuScope, inputs: SequenceInputs): TensorInf
   return inputs.c0 ? scope.concat([h0, scope.flat(inputs.c0)], 0) : h0;
 }
 
+/** x as rows [batch·time, in] in its own layout (batch- or time-major): a reshape, no program. */
+export function inputRows(x: TensorInfo, scope: GpuScope): TensorInfo {
+  return scope.reshape(x, [x.shape[0] * x.shape[1], x.shape[2]]);
+}
+
 /** x as [time·batch, in], time-major rows. */
 export function timeMajorRows(scope: GpuScope, g: SequenceGeometry, x: TensorInfo): TensorInfo {
   const xTm = g.timeMajor ? x : scope.transpose(x, [1, 0, 2]);
@@ -81,54 +88,65 @@ export function gpuSequenceForward(runner: GpuRunner, inputs: SequenceInputs, op
   const lstm = g.kind === 'lstm';
   // What our shaders read at every step, in their form once (webgl: unpacked) instead of per step.
   const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
-  const biasIn = scope.flat(scope.readable(inputs.bias));
-  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
-  // One step: x·K goes into the step's product shader; longer: one matmul for all steps (and the
-  // kernel, if new to the device, uploaded in the form the step shader reads).
+  const biasIn = scope.flat(scope.readableWeight(inputs.bias));
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
+  // One step: x·K goes into the step's product shader; longer: one matmul for all steps (on webgl
+  // K then stays packed for it, while steps read the unpacked form kept for it: readableWeight).
   const oneStep = T === 1;
-  if (!oneStep) scope.upload(inputs.kernel);
-  const xProj = oneStep ? undefined : scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel)));
-  const stepInput = oneStep ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readable(inputs.kernel)) } : {};
+  const xProj = oneStep ? undefined : scope.flat(scope.readable(scope.matMul(inputRows(inputs.x, scope), inputs.kernel)));
+  const stepInput = oneStep ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) } : {};
   const product = recurrentProductShader(g, oneStep ? inputs.x.shape[2] : 0);
   const gate = gateShader(g);
   const hProjAt = oneStep ? B * gatesOf(g.kind) * H : 0;
   const h0 = scope.flat(inputs.h0);
   const c0 = lstm ? scope.flat(inputs.c0!) : undefined;
-  const gateUniforms = (t: number, k: number, firstBlock: number) => [t, hProjAt, firstBlock, ...(lstm ? [k === 0 ? 0 : BH] : []), T];
+  const gateUniforms = (t: number, prevAt: number, cellAt: number, firstBlock: number) => [t, hProjAt, firstBlock, prevAt, ...(lstm ? [cellAt] : []), T];
   // A step without a tape keeps only its carries. Where slicing two carries out of the state would
   // be two copy programs (webgpu), each carry is one run of a one-block gate shader instead.
   const carriesApart = options.outputSequence === false && !!g.carriesOnly && carriesOf(g.kind) > 1 && !runner.slicesAreViews;
 
-  const states: TensorInfo[] = new Array(T);
+  const states = new StepOutputs(scope, T, stateBlocksOf(g) * BH);
   for (let k = 0; k < T; k++) {
     const t = timestepAt(g, k);
     const stepStart = scope.mark();
     // The previous carries in place: h is block 0 of the previous state (or h0), c block 1 (or c0).
-    const prevState = k === 0 ? h0 : states[timestepAt(g, k - 1)];
-    const prevCell = k === 0 ? c0 : prevState;
-    const hProj = scope.shader(product, { prevState, recurrentKernel, ...stepInput }, []);
-    const gateInputs = { xProj: xProj ?? hProj, hProj, biasIn, prevState, prevCell, validMask };
+    const prev = k === 0 ? { tensor: h0, offset: 0 } : states.at(timestepAt(g, k - 1));
+    const [prevCell, cellAt] = k === 0 ? [c0, 0] : [prev.tensor, prev.offset + BH];
+    const hProj = scope.shader(product, { prevState: prev.tensor, recurrentKernel, ...stepInput }, [prev.offset]);
+    const gateInputs = { xProj: xProj ?? hProj, hProj, biasIn, prevState: prev.tensor, prevCell, validMask };
     if (carriesApart) {
       const oneBlock = gateShader(g, 1);
-      const carries = Array.from({ length: carriesOf(g.kind) }, (_, blk) => blk).map((blk) => scope.reshape(scope.shader(oneBlock, gateInputs, gateUniforms(t, k, blk)), [B, H]));
+      const carries = Array.from({ length: carriesOf(g.kind) }, (_, blk) => blk).map((blk) => scope.reshape(scope.shader(oneBlock, gateInputs, gateUniforms(t, 0, 0, blk)), [B, H]));
       const kept = [scope.empty(), ...carries, scope.empty()];
       scope.close(kept);
       return kept;
     }
-    states[t] = scope.shader(gate, gateInputs, gateUniforms(t, k, 0));
-    scope.releaseSince(stepStart, [states[t]]);
+    const fromEarlierSteps = k === 0 ? [] : lstm ? ['prevState', 'prevCell'] : ['prevState'];
+    states.write(t, gate, gateInputs, gateUniforms(t, prev.offset, cellAt, 0), fromEarlierSteps);
+    scope.releaseSince(stepStart, [states.own(t)]);
   }
-  const workspace = scope.concat(states, 0);
+  const workspace = states.all();
   const output =
     options.outputSequence === false
       ? scope.empty()
       : scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [inputs.x.shape[0], inputs.x.shape[1], H]);
-  const lastBase = timestepAt(g, T - 1) * stateBlocksOf(g) * BH;
-  const carries = [scope.reshape(scope.slice(workspace, [lastBase], [BH]), [B, H])];
-  if (g.kind === 'lstm') carries.push(scope.reshape(scope.slice(workspace, [lastBase + BH], [BH]), [B, H]));
-  const kept = [output, ...carries, options.saveForBackward ? workspace : scope.empty()];
+  const kept = [output, ...lastCarries(scope, g, states, workspace), options.saveForBackward ? workspace : scope.empty()];
   scope.close(kept);
   return kept;
+}
+
+/**
+ * The carries after the last processed step, each a tensor of its own: a lone carry (GRU, RNN) of
+ * a carries-only run is that step's state itself where it is a tensor of its own; otherwise a
+ * slice of the workspace (a view on webgl, a copy program on webgpu: a program has one output).
+ */
+export function lastCarries(scope: GpuScope, g: SequenceGeometry, states: StepOutputs, workspace: TensorInfo): TensorInfo[] {
+  const BH = g.batch * g.hidden;
+  const last = timestepAt(g, g.time - 1);
+  const own = states.own(last);
+  if (g.carriesOnly && carriesOf(g.kind) === 1 && own) return [scope.reshape(own, [g.batch, g.hidden])];
+  const lastBase = last * stateBlocksOf(g) * BH;
+  return Array.from({ length: carriesOf(g.kind) }, (_, c) => scope.reshape(scope.slice(workspace, [lastBase + c * BH], [BH]), [g.batch, g.hidden]));
 }
 
 /** A step's gradient has no dOutput (its h output is the carry); dhT is always passed. */
@@ -159,7 +177,7 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   const initState = initialState(scope, inputs);
   const stepGrad = stepGradShader(g, hasDOutput);
   const gradProduct = recurrentGradProductShader(g);
-  const recurrentKernel = scope.flat(scope.readable(inputs.recurrentKernel));
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
   const C = carriesOf(g.kind);
   const sides = g.kind === 'gru' ? 2 : 1;
 
@@ -167,37 +185,34 @@ export function gpuSequenceBackward(runner: GpuRunner, inputs: GpuSequenceGradIn
   // before (from that step's dz·Rᵀ) and computes this step's dz; then dz·Rᵀ, reading dz in place.
   // It starts from [dhT; dcT]. The step outputs [carry gradient | dz] are kept whole for the
   // weight gradients (one slice of them all after the loop, not one per step).
-  let prevGrad = g.kind === 'lstm' ? scope.concat([scope.flat(inputs.dhT), scope.flat(inputs.dcT!)], 0) : scope.flat(inputs.dhT);
-  const firstGrad = prevGrad;
-  let dhRec = prevGrad; // not read on the first step
-  const stepGrads: TensorInfo[] = new Array(T);
+  const firstGrad = g.kind === 'lstm' ? scope.concat([scope.flat(inputs.dhT), scope.flat(inputs.dcT!)], 0) : scope.flat(inputs.dhT);
+  let prevGrad: StepOutputAt = { tensor: firstGrad, offset: 0 };
+  let dhRec = firstGrad; // not read on the first step
+  const stepGradSize = C * BH + sides * B * GH;
+  const stepGrads = new StepOutputs(scope, T, stepGradSize);
   for (let k = T - 1; k >= 0; k--) {
     const t = timestepAt(g, k);
     const nextStep = k === T - 1 ? -1 : timestepAt(g, k + 1);
     const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
-    const out = scope.shader(stepGrad, { workspace, initState, dOutput, prevGrad, dhRec, validMask }, [t, nextStep, prevStep, T]);
+    const stepInputs = { workspace, initState, dOutput, prevGrad: prevGrad.tensor, dhRec, validMask };
+    stepGrads.write(t, stepGrad, stepInputs, [t, nextStep, prevStep, prevGrad.offset, T], k === T - 1 ? [] : ['prevGrad']);
     const dhRecUsed = dhRec;
-    dhRec = scope.shader(gradProduct, { stepGrad: out, recurrentKernel }, []);
+    prevGrad = stepGrads.at(t);
+    dhRec = scope.shader(gradProduct, { stepGrad: prevGrad.tensor, recurrentKernel }, [prevGrad.offset]);
     if (dhRecUsed !== firstGrad) scope.release(dhRecUsed);
-    prevGrad = out;
-    stepGrads[t] = out;
   }
   scope.release(firstGrad);
   // The gradient reaching the initial carry: the carry pass of the first processed step.
-  const firstStep = timestepAt(g, 0);
-  const dhCarry = scope.slice(prevGrad, [0], [BH]);
-  const dcCarry = g.kind === 'lstm' ? scope.slice(prevGrad, [BH], [BH]) : undefined;
   const initialGrad = scope.shader(
     carryGradShader(g, hasDOutput),
-    { dhRec, workspace, dOutput, dhCarry, dcCarry, validMask },
-    [firstStep, T],
+    { dhRec, workspace, dOutput, prevGrad: prevGrad.tensor, validMask },
+    [timestepAt(g, 0), prevGrad.offset, T],
   );
   const dInitial = [scope.reshape(scope.slice(initialGrad, [0], [BH]), [B, H])];
   if (g.kind === 'lstm') dInitial.push(scope.reshape(scope.slice(initialGrad, [BH], [BH]), [B, H]));
 
   // [T, sides, B, G·H] → per side, rows in time-major order.
-  const stepGradSize = C * BH + sides * B * GH;
-  const allStepGrads = scope.reshape(scope.concat(stepGrads, 0), [T, stepGradSize]);
+  const allStepGrads = scope.reshape(stepGrads.all(), [T, stepGradSize]);
   const allGateGrads = scope.slice(allStepGrads, [0, C * BH], [T, sides * B * GH]);
   let dzInput: TensorInfo;
   let dzRecurrent: TensorInfo;

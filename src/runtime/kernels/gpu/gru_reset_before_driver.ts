@@ -1,10 +1,10 @@
 /**
  * The reset-before GRU's GPU sequence kernels, forward and fused BPTT backward, in the style of
- * gpu_driver.ts: one input projection for the whole sequence; per timestep h·Rzr, the gate shader,
- * (r⊙h)·Rn and the state shader (gru_reset_before_shaders.ts); backward per timestep the dz/dn
- * shader, dn·Rnᵀ, the dr/carry shader and [dz, dr]·Rzrᵀ; the weight gradients at the end as
- * whole-sequence matmuls (dRn = Σ (r⊙h)ᵀ·dn) and a column sum. Rzr (the z and r columns of R) and
- * Rn (its n columns) are sliced once per call.
+ * gpu_driver.ts: one input projection for the whole sequence (a step folds x·K into its shaders);
+ * per timestep two programs each way, every product inside our own shaders, reading its operands
+ * in place (gru_reset_before_shaders.ts): forward h·Rzr with the gates, (r⊙h)·Rn with the state;
+ * backward dn·Rnᵀ, then [dz, dr]·Rzrᵀ with the carry and gate gradients. The weight gradients come
+ * at the end as whole-sequence matmuls (dRn = Σ (r⊙h)ᵀ·dn) and a column sum.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { SequenceInputs } from '../kernel_names.js';
@@ -13,66 +13,61 @@ import {
   type GpuSequenceOptions,
   geometryOf,
   initialState,
+  inputRows,
+  lastCarries,
   requireWorkspace,
   sizeOf,
   timeMajorRows,
   timestepAt,
 } from './gpu_driver.js';
 import {
+  resetBeforeCandidateGradShader,
+  resetBeforeCarryGradShader,
   resetBeforeGateShader,
-  resetBeforeInitialGradShader,
-  resetBeforeResetGradShader,
   resetBeforeStateShader,
-  resetBeforeStepGradShader,
   resetHiddenShader,
 } from './gru_reset_before_shaders.js';
 import { GpuScope, type GpuRunner } from './runner.js';
-import { STATE_BLOCKS, outputShader, previousHiddenShader } from './shaders.js';
-
-/** R [H, 3H] as its z, r columns [H, 2H] and its n columns [H, H]. */
-function splitRecurrentKernel(scope: GpuScope, recurrentKernel: TensorInfo, H: number): { gatesKernel: TensorInfo; candidateKernel: TensorInfo } {
-  return {
-    gatesKernel: scope.slice(recurrentKernel, [0, 0], [H, 2 * H]),
-    candidateKernel: scope.slice(recurrentKernel, [0, 2 * H], [H, H]),
-  };
-}
+import { type SequenceGeometry, outputShader, previousHiddenShader, stateBlocksOf } from './shaders.js';
+import { type StepOutputAt, StepOutputs } from './step_outputs.js';
 
 /** Forward: [output, hT, workspace]. */
 export function resetBeforeSequenceForward(runner: GpuRunner, inputs: SequenceInputs, options: GpuSequenceOptions): TensorInfo[] {
   const scope = new GpuScope(runner);
-  const g = geometryOf(inputs, options);
-  const { batch: B, hidden: H, time: T } = g;
-  const BH = B * H;
+  // Without a gradient to come, each step's state is its h alone.
+  const g: SequenceGeometry = { ...geometryOf(inputs, options), carriesOnly: !options.saveForBackward };
+  const T = g.time;
   // What our shaders read at every step, in their form once (webgl: unpacked) instead of per step.
   const validMask = g.hasMask ? scope.flat(scope.readable(inputs.mask!)) : undefined;
-  const biasIn = scope.flat(scope.readable(inputs.bias));
-  const { gatesKernel, candidateKernel } = splitRecurrentKernel(scope, inputs.recurrentKernel, H);
-  const xProj = scope.flat(scope.readable(scope.matMul(timeMajorRows(scope, g, inputs.x), inputs.kernel)));
-  const gateSpec = resetBeforeGateShader(g);
-  const stateSpec = resetBeforeStateShader(g);
+  const biasIn = scope.flat(scope.readableWeight(inputs.bias));
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
+  // One step: x·K inside its two shaders; longer: one matmul for all steps.
+  const oneStep = T === 1;
+  const inputSide = oneStep
+    ? { x: scope.flat(inputs.x), kernel: scope.flat(scope.readableWeight(inputs.kernel)) }
+    : { xProj: scope.flat(scope.readable(scope.matMul(inputRows(inputs.x, scope), inputs.kernel))) };
+  const inputSize = oneStep ? inputs.x.shape[2] : 0;
+  const gateSpec = resetBeforeGateShader(g, inputSize);
+  const stateSpec = resetBeforeStateShader(g, inputSize);
+  const h0 = scope.flat(inputs.h0);
 
-  const states: TensorInfo[] = new Array(T);
-  let previous = initialState(scope, inputs);
+  const states = new StepOutputs(scope, T, stateBlocksOf(g) * g.batch * g.hidden);
   for (let k = 0; k < T; k++) {
     const t = timestepAt(g, k);
     const stepStart = scope.mark();
-    const hPrev = k === 0 ? inputs.h0 : scope.reshape(scope.slice(previous, [0], [BH]), [B, H]);
-    const hProj = scope.flat(scope.matMul(hPrev, gatesKernel));
-    const gates = scope.shader(gateSpec, { xProj, hProj, biasIn, prevState: previous }, [t, T]);
-    const resetHidden = scope.reshape(scope.slice(gates, [2 * BH], [BH]), [B, H]);
-    const rhProj = scope.flat(scope.matMul(resetHidden, candidateKernel));
-    states[t] = scope.shader(stateSpec, { xProj, gates, rhProj, biasIn, prevState: previous, validMask }, [t, T]);
-    scope.releaseSince(stepStart, [states[t]]);
-    previous = states[t];
+    // h read in place: block 0 of the previous state (or h0).
+    const prev = k === 0 ? { tensor: h0, offset: 0 } : states.at(timestepAt(g, k - 1));
+    const gates = scope.shader(gateSpec, { ...inputSide, biasIn, prevState: prev.tensor, recurrentKernel }, [t, prev.offset, T]);
+    const stateInputs = { ...inputSide, gates, biasIn, prevState: prev.tensor, recurrentKernel, validMask };
+    states.write(t, stateSpec, stateInputs, [t, prev.offset, T], k === 0 ? [] : ['prevState']);
+    scope.releaseSince(stepStart, [states.own(t)]);
   }
-  const workspace = scope.concat(states, 0);
+  const workspace = states.all();
   const output =
     options.outputSequence === false
       ? scope.empty()
-      : scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [inputs.x.shape[0], inputs.x.shape[1], H]);
-  const lastBase = timestepAt(g, T - 1) * STATE_BLOCKS.gru * BH;
-  const hT = scope.reshape(scope.slice(workspace, [lastBase], [BH]), [B, H]);
-  const kept = [output, hT, options.saveForBackward ? workspace : scope.empty()];
+      : scope.reshape(scope.shader(outputShader(g), { workspace, validMask }, [T]), [inputs.x.shape[0], inputs.x.shape[1], g.hidden]);
+  const kept = [output, ...lastCarries(scope, g, states, workspace), options.saveForBackward ? workspace : scope.empty()];
   scope.close(kept);
   return kept;
 }
@@ -90,44 +85,29 @@ export function resetBeforeSequenceBackward(runner: GpuRunner, inputs: GpuSequen
   const dOutput = hasDOutput ? scope.flat(scope.readable(inputs.dOutput!)) : undefined;
   const workspace = inputs.workspace;
   const initState = scope.readable(initialState(scope, inputs));
-  const { gatesKernel, candidateKernel } = splitRecurrentKernel(scope, inputs.recurrentKernel, H);
-  const stepGrad = resetBeforeStepGradShader(g, hasDOutput);
-  const resetGrad = resetBeforeResetGradShader(g);
+  const recurrentKernel = scope.flat(scope.readableWeight(inputs.recurrentKernel));
+  const candidateGrad = resetBeforeCandidateGradShader(g, hasDOutput);
+  const carryGrad = resetBeforeCarryGradShader(g);
 
-  // Per timestep: [dhc, dz, dn] (stepGrad, which first finishes the carry gradient of the step
-  // handled just before), d(r⊙h) = dn·Rnᵀ, [partial carry gradient | dz, dr | dn] (resetGrad), and
-  // [dz, dr]·Rzrᵀ, which the next stepGrad adds to the partial. It starts from dhT.
-  let prevGrad = scope.flat(inputs.dhT);
-  let dhRec = prevGrad; // not read on the first step
-  const gateGrads: TensorInfo[] = new Array(T);
+  // Per timestep: [d(r⊙h), dhc] (candidateGrad), then [carry gradient into the step before |
+  // dz, dr, dn] (carryGrad), whose carry gradient the next candidateGrad reads. It starts from dhT.
+  let prevGrad: StepOutputAt = { tensor: scope.flat(inputs.dhT), offset: 0 };
+  const stepGrads = new StepOutputs(scope, T, 4 * BH);
   for (let k = T - 1; k >= 0; k--) {
     const t = timestepAt(g, k);
-    const nextStep = k === T - 1 ? -1 : timestepAt(g, k + 1);
     const prevStep = k === 0 ? -1 : timestepAt(g, k - 1);
-    const stepStart = scope.mark();
-    const gradA = scope.shader(stepGrad, { workspace, initState, dOutput, prevGrad, dhRec, validMask }, [t, nextStep, prevStep, T]);
-    const dn = scope.reshape(scope.slice(gradA, [2 * BH], [BH]), [B, H]);
-    const dRh = scope.flat(scope.matMul(dn, candidateKernel, false, true));
-    const out = scope.shader(resetGrad, { gradA, dRh, workspace, initState, validMask }, [t, prevStep, T]);
-    const dzr = scope.reshape(scope.slice(out, [BH], [2 * BH]), [B, 2 * H]);
-    const [prevGradUsed, dhRecUsed] = [prevGrad, dhRec];
-    dhRec = scope.flat(scope.matMul(dzr, gatesKernel, false, true));
-    prevGrad = out;
-    gateGrads[t] = scope.slice(out, [BH], [3 * BH]);
-    scope.releaseSince(stepStart, [out, gateGrads[t], dhRec]);
-    scope.release(prevGradUsed);
-    if (dhRecUsed !== prevGradUsed) scope.release(dhRecUsed);
+    const gradA = scope.shader(candidateGrad, { workspace, dOutput, prevGrad: prevGrad.tensor, recurrentKernel, validMask }, [t, prevGrad.offset, T]);
+    stepGrads.write(t, carryGrad, { gradA, workspace, initState, recurrentKernel, validMask }, [t, prevStep, T]);
+    scope.release(gradA);
+    prevGrad = stepGrads.at(t);
   }
-  const dh0 = scope.reshape(
-    scope.shader(resetBeforeInitialGradShader(g), { partial: prevGrad, dhRec, validMask }, [timestepAt(g, 0), T]),
-    [B, H],
-  );
+  const dh0 = scope.reshape(scope.slice(prevGrad.tensor, [prevGrad.offset], [BH]), [B, H]);
 
-  // Per timestep [dz, dr | dn] rows, in time order: the gradient of x·K + b, [T·B, 3H].
-  const allGateGrads = scope.reshape(scope.concat(gateGrads, 0), [T, 3 * BH]);
-  const dzr = scope.reshape(scope.slice(allGateGrads, [0, 0], [T, 2 * BH]), [T * B, 2 * H]);
-  const dn = scope.reshape(scope.slice(allGateGrads, [0, 2 * BH], [T, BH]), [T * B, H]);
-  const dGates = scope.concat([dzr, dn], 1);
+  // Per timestep [dz, dr, dn] rows, in time order: the gradient of x·K + b, [T·B, 3H].
+  const allStepGrads = scope.reshape(stepGrads.all(), [T, 4 * BH]);
+  const dGates = scope.reshape(scope.slice(allStepGrads, [0, BH], [T, 3 * BH]), [T * B, 3 * H]);
+  const dzr = scope.slice(dGates, [0, 0], [T * B, 2 * H]);
+  const dn = scope.slice(dGates, [0, 2 * H], [T * B, H]);
   const dBias = scope.sum(dGates, [0]);
   const previousHidden = scope.reshape(scope.shader(previousHiddenShader(g), { workspace, initState }, [T]), [T * B, H]);
   const resetHidden = scope.reshape(scope.shader(resetHiddenShader(g), { workspace, validMask }, [T]), [T * B, H]);

@@ -10,14 +10,14 @@
 import type { ShaderDialect } from './dialect.js';
 import { carriesOf, gatesOf, geometryKey, type SequenceGeometry, type ShaderSpec } from './shaders.js';
 
-/** Statements adding Σ_{counter < count} a(counter)·w(counter) to the float `acc`. */
-function dot(d: ShaderDialect, counter: string, count: number, a: string, w: string): string {
-  return d.loop(counter, count, `acc = acc + ${a} * ${w};`);
+/** Statements adding Σ_{counter < count} a(counter)·w(counter) to the float `acc` (or `into`). */
+export function dot(d: ShaderDialect, counter: string, count: number, a: string, w: string, into = 'acc'): string {
+  return d.loop(counter, count, `${into} = ${into} + ${a} * ${w};`);
 }
 
 /**
  * h_{t−1}·R for one timestep, [B, G·H]: h read in place from block 0 of `prevState` (a step's state
- * S_{t−1}, or h0). With `inputSize` > 0 (a sequence of one step) also x·K, before it in the same
+ * S_{t−1}, or h0) at element `prevAt` (a uniform: where S_{t−1} starts in its tensor). With `inputSize` > 0 (a sequence of one step) also x·K, before it in the same
  * output: [x·K | h·R], [2, B, G·H]; the gate shader reads both sides from it (the GRU's n gate
  * needs the two sides apart, so they are not summed here).
  */
@@ -30,9 +30,9 @@ export function recurrentProductShader(g: SequenceGeometry, inputSize = 0): Shad
     key: `rnnProduct_${geometryKey(g)}_in${inputSize}`,
     variableNames: ['prevState', 'recurrentKernel', ...(withInput ? ['x', 'kernel'] : [])],
     outputSize: (withInput ? 2 : 1) * BGH,
-    uniforms: [],
+    uniforms: ['prevAt'],
     body: (d) => {
-      const recurrent = dot(d, 'k', H, `getPrevState(b * ${H} + k)`, `getRecurrentKernel(k * ${GH} + c)`);
+      const recurrent = dot(d, 'k', H, `getPrevState(${d.uniform('prevAt')} + b * ${H} + k)`, `getRecurrentKernel(k * ${GH} + c)`);
       const lines = [
         d.int('side', withInput ? `index / ${BGH}` : '1'),
         d.int('rest', withInput ? `index - side * ${BGH}` : 'index'),
@@ -54,7 +54,8 @@ export function recurrentProductShader(g: SequenceGeometry, inputSize = 0): Shad
 
 /**
  * dz·Rᵀ of one backward step, [B, H]: the recurrent side of dz read in place from the output of
- * stepGradShader ([carry gradient C×[B, H] | dz], the GRU's recurrent side second of its two).
+ * stepGradShader ([carry gradient C×[B, H] | dz], the GRU's recurrent side second of its two),
+ * which starts at element `stepGradAt` (a uniform) of its tensor.
  */
 export function recurrentGradProductShader(g: SequenceGeometry): ShaderSpec {
   const H = g.hidden;
@@ -64,13 +65,13 @@ export function recurrentGradProductShader(g: SequenceGeometry): ShaderSpec {
     key: `rnnGradProduct_${geometryKey(g)}`,
     variableNames: ['stepGrad', 'recurrentKernel'],
     outputSize: g.batch * H,
-    uniforms: [],
+    uniforms: ['stepGradAt'],
     body: (d) =>
       [
         d.int('b', `index / ${H}`),
         d.int('row', `index - b * ${H}`),
         d.float('acc', '0.0'),
-        dot(d, 'c', GH, `getStepGrad(${dzAt} + b * ${GH} + c)`, `getRecurrentKernel(row * ${GH} + c)`),
+        dot(d, 'c', GH, `getStepGrad(${d.uniform('stepGradAt')} + ${dzAt} + b * ${GH} + c)`, `getRecurrentKernel(row * ${GH} + c)`),
         d.float('outValue', 'acc'),
       ].join('\n'),
   };

@@ -9,6 +9,7 @@ import type { ShaderSpec } from './shaders.js';
 
 /** The part of the webgl and webgpu backends' surface the kernels use. */
 export interface GpuBackend extends KernelBackend {
+  /** Without values: a tensor that programs will write (webgpu allocates its buffer on first use). */
   makeTensorInfo(shape: number[], dtype: 'float32', values?: Float32Array): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
 }
@@ -27,11 +28,20 @@ export interface GpuRunner {
    */
   readable(x: TensorInfo): TensorInfo;
   /**
-   * Puts `x` on the device in the form our shaders read if it is not there yet (webgl: a weight's
-   * texture keeps the form of its first upload; uploaded packed for the backend's matmul, every
-   * step program of ours would unpack it again).
+   * `readable` for a weight, which later calls read again: a form made for it (webgl: the unpacked
+   * copy of a packed weight, as an optimizer's update leaves it) is kept as long as the weight
+   * tensor lives, not made again by every call (or every step of a sampling loop). Owned by the
+   * caller when it is not `x` (the kept form has a reference of its own).
    */
-  upload(x: TensorInfo): void;
+  readableWeight(x: TensorInfo): TensorInfo;
+  /**
+   * Where the backend can (webgpu): runs `spec` writing its output into `target` from element
+   * `at` on instead of into a new tensor, the inputs named in `fromTarget` read from `target`
+   * itself (one program may not bind a buffer both as its output and as an input); `inputs` are
+   * the other inputs, in the spec's order. A time loop then writes every step's output into one
+   * tensor, where a backend that writes whole tensors (webgl) concatenates T of them after it.
+   */
+  runInto?(spec: ShaderSpec, inputs: TensorInfo[], uniformValues: number[], target: TensorInfo, at: number, fromTarget: string[]): void;
 }
 
 /**
@@ -89,15 +99,36 @@ export class GpuScope {
    * drops unused bindings from the pipeline layout, and binding them is a validation error).
    */
   shader(spec: ShaderSpec, available: Record<string, TensorInfo | undefined>, uniformValues: number[]): TensorInfo {
+    return this.track(this.runner.run(spec, this.inputsOf(spec, available, uniformValues), uniformValues));
+  }
+
+  /** The inputs `spec` declares, in its order, out of `available`; checks the uniforms' count. */
+  private inputsOf(spec: ShaderSpec, available: Record<string, TensorInfo | undefined>, uniformValues: number[]): TensorInfo[] {
     if (uniformValues.length !== spec.uniforms.length) {
       throw new Error(`rnn-migrate: shader ${spec.key} takes uniforms ${spec.uniforms.join(', ')}`);
     }
-    const inputs = spec.variableNames.map((name) => {
+    return spec.variableNames.map((name) => {
       const input = available[name];
       if (!input) throw new Error(`rnn-migrate: shader ${spec.key} reads '${name}', which was not given`);
       return input;
     });
-    return this.track(this.runner.run(spec, inputs, uniformValues));
+  }
+
+  /**
+   * Runs a shader writing into `target` from element `at` on (GpuRunner.runInto); the inputs named
+   * in `fromTarget` are read from `target` itself, at the offsets the spec's uniforms give.
+   */
+  shaderInto(target: TensorInfo, at: number, spec: ShaderSpec, available: Record<string, TensorInfo | undefined>, uniformValues: number[], fromTarget: string[]): void {
+    if (!this.runner.runInto) throw new Error(`rnn-migrate: the ${this.runner.backendName} backend cannot write into part of a tensor`);
+    const bound = { ...available };
+    for (const name of fromTarget) bound[name] = target;
+    const inputs = this.inputsOf(spec, bound, uniformValues).filter((_, i) => !fromTarget.includes(spec.variableNames[i]));
+    this.runner.runInto(spec, inputs, uniformValues, target, at, fromTarget);
+  }
+
+  /** A new float32 tensor of `shape` whose values programs will write (GpuScope.shaderInto). */
+  allocate(shape: number[]): TensorInfo {
+    return this.track(this.runner.backend.makeTensorInfo(shape, 'float32'));
   }
 
   private kernel(name: string, inputs: TensorInfo[] | Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
@@ -146,8 +177,10 @@ export class GpuScope {
     return out === x ? x : this.track(out);
   }
 
-  upload(x: TensorInfo): void {
-    this.runner.upload(x);
+  /** `x` in the form our shaders read, kept across calls (GpuRunner.readableWeight). */
+  readableWeight(x: TensorInfo): TensorInfo {
+    const out = this.runner.readableWeight(x);
+    return out === x ? x : this.track(out);
   }
 
   empty(): TensorInfo {

@@ -7,7 +7,8 @@
  *                     LSTM  h, c, i, f, g, o          GRU  h, z, r, n, hn = h·Rn + b1n
  *                     RNN   h, a = act(z)
  *   workspace       [T, K, B, H]: S_t for every timestep t, in time order (not processing order)
- *   projected input [T, B, G·H] time-major, x·K without the bias (the gate shader adds it)
+ *   projected input x·K without the bias (the gate shader adds it), rows in the layout of x:
+ *                     [B, T, G·H] or time-major [T, B, G·H] (projectedRow)
  *
  * A masked step writes the previous carry into block 0 (and 1 for LSTM); its gate blocks are
  * never read because its gradient is zero.
@@ -88,17 +89,25 @@ export function valid(d: ShaderDialect, computed: string, carried: string, mask 
   return d.pick(`${mask} != 0.0`, computed, carried);
 }
 
-/** Index of element (b, j) of block `blk` of S_t in the workspace. */
-export function wsIndex(g: SequenceGeometry, t: string, blk: number | string): string {
+/**
+ * Row of (timestep `t`, row b) in the projected input: x·K keeps the rows of x (batch- or
+ * time-major), so that x goes into the matmul as it is, with no transpose before it.
+ */
+export function projectedRow(d: ShaderDialect, g: SequenceGeometry, t: string): string {
+  return g.timeMajor ? `(${t} * ${g.batch} + b)` : `(b * ${d.uniform(SEQ_LEN)} + ${t})`;
+}
+
+/** Index of element (b, j) of block `blk` of S_t in the workspace (`j`: the column's expression). */
+export function wsIndex(g: SequenceGeometry, t: string, blk: number | string, j = 'j'): string {
   const k = stateBlocksOf(g);
-  return `((${t} * ${k} + ${blk}) * ${g.batch} + b) * ${g.hidden} + j`;
+  return `((${t} * ${k} + ${blk}) * ${g.batch} + b) * ${g.hidden} + ${j}`;
 }
 
 /** Index of element (t, b, j) of a tensor with the layout of x and hidden features. */
-function sequenceIndex(d: ShaderDialect, g: SequenceGeometry, t: string): string {
+export function sequenceIndex(d: ShaderDialect, g: SequenceGeometry, t: string, j = 'j'): string {
   return g.timeMajor
-    ? `(${t} * ${g.batch} + b) * ${g.hidden} + j`
-    : `(b * ${d.uniform(SEQ_LEN)} + ${t}) * ${g.hidden} + j`;
+    ? `(${t} * ${g.batch} + b) * ${g.hidden} + ${j}`
+    : `(b * ${d.uniform(SEQ_LEN)} + ${t}) * ${g.hidden} + ${j}`;
 }
 
 export function activate(activation: RnnActivation, v: string): string {
@@ -127,7 +136,8 @@ export function activationSlope(d: ShaderDialect, activation: RnnActivation, a: 
 /**
  * Forward gate pass of one timestep: S_t (or only its carries) from the projected input, h_{t−1}·R
  * (product_shaders.ts), the bias and the previous carries: h from block 0 of `prevState` (S_{t−1}
- * or h0), for LSTM c from `prevCell` at `cellAt` (S_{t−1} at B·H, or c0 at 0: no [h0; c0] concat).
+ * or h0) at `prevAt`, for LSTM c from `prevCell` at `cellAt` (S_{t−1}'s block 1, or c0 at 0: no
+ * [h0; c0] concat); the offsets are uniforms (where S_{t−1} starts in its tensor).
  * Uniforms: `step` = t; `hProjAt`, where h·R starts in `hProj` (0, or B·G·H when `xProj` and
  * `hProj` are the one [x·K | h·R] output of a one-step product); `firstBlock`, the first block of
  * the state written: with `blocks` = 1, one run per carry writes that carry as a tensor of its own
@@ -143,17 +153,17 @@ export function gateShader(g: SequenceGeometry, blocks = stateBlocksOf(g)): Shad
     key: `rnnGate_${geometryKey(g)}_blocks${blocks}`,
     variableNames: inputs,
     outputSize: blocks * bh,
-    uniforms: ['step', 'hProjAt', 'firstBlock', ...(g.kind === 'lstm' ? ['cellAt'] : []), SEQ_LEN],
+    uniforms: ['step', 'hProjAt', 'firstBlock', 'prevAt', ...(g.kind === 'lstm' ? ['cellAt'] : []), SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       // Pre-activation of gate `gate` from the input side (with bias row 0) and the recurrent side.
-      const xSide = (gate: number) => `getXProj((${step} * ${g.batch} + b) * ${G * H} + ${gate * H} + j) + getBiasIn(${gate * H} + j)`;
+      const xSide = (gate: number) => `getXProj(${projectedRow(d, g, step)} * ${G * H} + ${gate * H} + j) + getBiasIn(${gate * H} + j)`;
       const hSide = (gate: number) => `getHProj(${d.uniform('hProjAt')} + b * ${G * H} + ${gate * H} + j)`;
       const lines = [
         splitBlockIndex(d, g),
         `blk = blk + ${d.uniform('firstBlock')};`,
         maskValue(d, g, step),
-        d.float('hp', 'getPrevState(b * ' + H + ' + j)'),
+        d.float('hp', `getPrevState(${d.uniform('prevAt')} + b * ${H} + j)`),
       ];
       const keepIfMasked = (computed: string, carried: string) => valid(d, computed, carried);
       if (g.kind === 'lstm') {
@@ -298,7 +308,8 @@ function carryGradientOf(d: ShaderDialect, g: SequenceGeometry, t: string, dhRec
  *   dz: LSTM, RNN [B, G·H] (the same for the input and the recurrent side); GRU [2, B, 3H], the
  *       input side then the recurrent side (they differ in the n gate: r·hn).
  * For the first backward step (nextStep = −1) `prevGrad` holds [dhT; dcT] and `dhRec` is unused.
- * Uniforms: `step` = t, `nextStep`, `prevStep` = the step processed before t (−1: initial carry).
+ * Uniforms: `step` = t, `nextStep`, `prevStep` = the step processed before t (−1: initial carry),
+ * `prevGradAt`: where `prevGrad` starts in its tensor.
  */
 export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): ShaderSpec {
   const G = gatesOf(g.kind);
@@ -319,11 +330,12 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
     key: `rnnStepGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: inputs,
     outputSize: carryLength + sides * g.batch * G * H,
-    uniforms: ['step', 'nextStep', 'prevStep', SEQ_LEN],
+    uniforms: ['step', 'nextStep', 'prevStep', 'prevGradAt', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       const next = d.uniform('nextStep');
       const prev = d.uniform('prevStep');
+      const prevGradAt = d.uniform('prevGradAt');
       const prevState = (blk: number) =>
         d.pick(`${prev} < 0`, `getInitState(${blk * BH} + b * ${H} + j)`, `getWorkspace(${wsIndex(g, `max(${prev}, 0)`, blk)})`);
       const state = (blk: number) => `getWorkspace(${wsIndex(g, step, blk)})`;
@@ -344,8 +356,8 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
         `  j = index - ${carryLength} - side * ${g.batch * G * H} - b * ${G * H} - gate * ${H};`,
         `}`,
         // The carry gradient flowing into step t.
-        d.float('dhIn', `getPrevGrad(b * ${H} + j)`),
-        d.float('dcIn', lstm ? `getPrevGrad(${BH} + b * ${H} + j)` : '0.0'),
+        d.float('dhIn', `getPrevGrad(${prevGradAt} + b * ${H} + j)`),
+        d.float('dcIn', lstm ? `getPrevGrad(${prevGradAt} + ${BH} + b * ${H} + j)` : '0.0'),
         `if (${next} >= 0) {`,
         ...stepGradientHead(d, g, hasDOutput, `max(${next}, 0)`, 'dhIn', 'dcIn', 'n'),
         ...carryGradientOf(d, g, `max(${next}, 0)`, `getDhRec(b * ${H} + j)`, 'dhIn', 'dcIn', 'n'),
@@ -390,26 +402,27 @@ export function stepGradShader(g: SequenceGeometry, hasDOutput: boolean): Shader
 
 /**
  * The gradient reaching the initial carry, [C, B, H] (dh0, and dc0 for LSTM): the carry pass of
- * the first processed step, after the backward loop. Uniform `step` = that step.
+ * the first processed step, after the backward loop, from that step's stepGradShader output
+ * (`prevGrad`, its carry gradient first, at element `carryAt` of its tensor). Uniform `step` = that step.
  */
 export function carryGradShader(g: SequenceGeometry, hasDOutput: boolean): ShaderSpec {
   // The RNN carry gradient reads no saved state.
-  const inputs = ['dhRec', ...(g.kind === 'rnn' ? [] : ['workspace']), ...(hasDOutput ? ['dOutput'] : []), 'dhCarry'];
-  if (g.kind === 'lstm') inputs.push('dcCarry');
+  const inputs = ['dhRec', ...(g.kind === 'rnn' ? [] : ['workspace']), ...(hasDOutput ? ['dOutput'] : []), 'prevGrad'];
   if (g.hasMask) inputs.push('validMask');
   return {
     key: `rnnCarryGrad_${geometryKey(g)}_${hasDOutput ? 'dout' : 'nodout'}`,
     variableNames: inputs,
     outputSize: carriesOf(g.kind) * g.batch * g.hidden,
-    uniforms: ['step', SEQ_LEN],
+    uniforms: ['step', 'carryAt', SEQ_LEN],
     body: (d) => {
       const step = d.uniform('step');
       const at = `b * ${g.hidden} + j`;
-      const dcIn = g.kind === 'lstm' ? `getDcCarry(${at})` : '0.0';
+      const dhIn = `getPrevGrad(${d.uniform('carryAt')} + ${at})`;
+      const dcIn = g.kind === 'lstm' ? `getPrevGrad(${d.uniform('carryAt')} + ${g.batch * g.hidden} + ${at})` : '0.0';
       return [
         splitBlockIndex(d, g),
-        ...stepGradientHead(d, g, hasDOutput, step, `getDhCarry(${at})`, dcIn),
-        ...carryGradientOf(d, g, step, `getDhRec(${at})`, `getDhCarry(${at})`, dcIn),
+        ...stepGradientHead(d, g, hasDOutput, step, dhIn, dcIn),
+        ...carryGradientOf(d, g, step, `getDhRec(${at})`, dhIn, dcIn),
         d.float('outValue', g.kind === 'lstm' ? d.pick('blk == 0', 'dhOut', 'dcOut') : 'dhOut'),
       ].join('\n');
     },

@@ -21,8 +21,9 @@ interface WebGLProgram {
 interface WebGLBackendLike extends GpuBackend {
   runWebGLProgram(program: WebGLProgram, inputs: TensorInfo[], outputDtype: DataType, customUniformValues?: number[][]): TensorInfo;
   /** Public members of MathBackendWebGL: a tensor's texture (packed: 2×2 values per texel) and its unpacking. */
-  texData: { get(dataId: object): { isPacked?: boolean; texture?: unknown; values?: unknown } | undefined };
+  texData: { get(dataId: object): { isPacked?: boolean; texture?: unknown; values?: unknown } | undefined; has(dataId: object): boolean };
   unpackTensor(input: TensorInfo): TensorInfo;
+  incRef(dataId: object): void;
   /** Uploads a tensor's values in its current form (unpacked for a new tensor). */
   uploadToGPU(dataId: object): void;
 }
@@ -46,6 +47,29 @@ export function webglProgram(spec: ShaderSpec): WebGLProgram {
   };
 }
 
+/** Per backend: the unpacked copy of each packed weight our shaders read, by the weight's dataId. */
+const unpackedWeights = new WeakMap<object, Map<object, TensorInfo>>();
+
+/**
+ * The unpacked copy of a packed weight, made once per weight tensor: a tensor's values never change
+ * under its dataId (a Variable's assign moves it to a new one), so the copy is never stale; copies
+ * whose weight is gone are freed here, at the next call that reads a weight.
+ */
+function unpackedWeight(webgl: WebGLBackendLike, x: TensorInfo): TensorInfo {
+  let copies = unpackedWeights.get(webgl);
+  if (!copies) unpackedWeights.set(webgl, (copies = new Map()));
+  for (const [weight, copy] of copies) {
+    if (!webgl.texData.has(weight)) {
+      webgl.disposeData(copy.dataId);
+      copies.delete(weight);
+    }
+  }
+  let copy = copies.get(x.dataId);
+  if (!copy) copies.set(x.dataId, (copy = webgl.unpackTensor(x)));
+  webgl.incRef(copy.dataId);
+  return { ...copy }; // the caller's reference
+}
+
 function webglRunner(backend: GpuBackend): GpuRunner {
   const webgl = backend as WebGLBackendLike;
   const upload = (x: TensorInfo) => {
@@ -64,7 +88,12 @@ function webglRunner(backend: GpuBackend): GpuRunner {
       upload(x);
       return x;
     },
-    upload,
+    // An optimizer's update writes the weights packed (the backend's packed binary ops).
+    readableWeight: (x) => {
+      if (webgl.texData.get(x.dataId)?.isPacked) return unpackedWeight(webgl, x);
+      upload(x);
+      return x;
+    },
   };
 }
 

@@ -5,7 +5,7 @@
  *
  * Device limits: a default WebGPU device allows 8 storage buffers per shader stage (the output
  * and up to 7 inputs) and tfjs-webgpu does not check it: a program beyond it fails validation
- * and silently yields garbage. Our largest shader reads 6 inputs; `webgpuProgram` asserts it, and
+ * and silently yields garbage. Our largest shader reads 7 inputs; `webgpuProgram` asserts it, and
  * the runner refuses a buffer beyond the device's maxStorageBufferBindingSize the same way.
  */
 import { getKernel, registerKernel, type DataType, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
@@ -34,6 +34,7 @@ interface WebGPUBackendLike extends GpuBackend {
     inputs: TensorInfo[],
     outputDtype: DataType,
     programDefinedUniform?: Array<{ type: 'int32'; data: number[] }>,
+    output?: TensorInfo,
   ): TensorInfo;
 }
 
@@ -41,28 +42,42 @@ const WORKGROUP_SIZE = 64;
 /** What every WebGPU device offers (the spec's default maxStorageBuffersPerShaderStage). */
 export const DEFAULT_STORAGE_BUFFERS = 8;
 
-export function webgpuProgram(spec: ShaderSpec, storageBufferLimit = DEFAULT_STORAGE_BUFFERS): WebGPUProgram {
-  if (spec.variableNames.length + 1 > storageBufferLimit) {
+/** The uniform of a program writing into part of a tensor: where its output starts. */
+const OUT_AT = 'rnnOutAt';
+
+/**
+ * Our shader as a WebGPUProgram. `into`: the program writes into an existing tensor from element
+ * `uniforms.rnnOutAt` on (backend.runWebGPUProgram's `output`), and reads the inputs named in
+ * `into.fromTarget` from that tensor (its `result` buffer) through getters of the names tfjs would
+ * have generated: the spec's body is the same text either way.
+ */
+export function webgpuProgram(spec: ShaderSpec, storageBufferLimit = DEFAULT_STORAGE_BUFFERS, into?: { fromTarget: string[] }): WebGPUProgram {
+  const fromTarget = into?.fromTarget ?? [];
+  const variableNames = spec.variableNames.filter((name) => !fromTarget.includes(name));
+  if (variableNames.length + 1 > storageBufferLimit) {
     throw new Error(
-      `rnn-migrate: shader ${spec.key} binds ${spec.variableNames.length + 1} storage buffers, ` +
+      `rnn-migrate: shader ${spec.key} binds ${variableNames.length + 1} storage buffers, ` +
         `more than the device's ${storageBufferLimit}`,
     );
   }
+  const uniforms = [...spec.uniforms, ...(into ? [OUT_AT] : [])];
+  const getters = fromTarget.map((name) => `fn get${name[0].toUpperCase()}${name.slice(1)}(i : i32) -> f32 { return f32(result[i]); }`);
   return {
     outputShape: [spec.outputSize],
-    shaderKey: spec.key,
+    shaderKey: into ? `${spec.key}_into_${fromTarget.join('_')}` : spec.key,
     dispatchLayout: { x: [0] },
     dispatch: [Math.ceil(spec.outputSize / WORKGROUP_SIZE), 1, 1],
     workgroupSize: [WORKGROUP_SIZE, 1, 1],
-    variableNames: spec.variableNames,
-    uniforms: spec.uniforms.map((name) => `${name} : i32,`).join(' '),
+    variableNames,
+    uniforms: uniforms.map((name) => `${name} : i32,`).join(' '),
     size: true,
     getUserCode: () => `
       ${wgsl.helpers}
+      ${getters.join('\n')}
       fn main(index : i32) {
         if (index < uniforms.size) {
           ${spec.body(wgsl)}
-          setOutputAtIndex(index, outValue);
+          setOutputAtIndex(${into ? `uniforms.${OUT_AT} + ` : ''}index, outValue);
         }
       }
     `,
@@ -81,6 +96,8 @@ export function checkBindingSizes(spec: ShaderSpec, inputs: TensorInfo[], maxByt
   }
 }
 
+const int32Uniforms = (values: number[]) => values.map((v) => ({ type: 'int32' as const, data: [v] }));
+
 function webgpuRunner(backend: GpuBackend): GpuRunner {
   const webgpu = backend as WebGPUBackendLike;
   const limits = webgpu.device?.limits;
@@ -91,15 +108,15 @@ function webgpuRunner(backend: GpuBackend): GpuRunner {
     backend,
     slicesAreViews: false,
     readable: (x) => x,
-    upload: () => {},
+    readableWeight: (x) => x,
     run: (spec, inputs, uniformValues) => {
       checkBindingSizes(spec, inputs, maxBindingBytes);
-      return webgpu.runWebGPUProgram(
-        webgpuProgram(spec, bufferLimit),
-        inputs,
-        'float32',
-        uniformValues.map((v) => ({ type: 'int32', data: [v] })),
-      );
+      return webgpu.runWebGPUProgram(webgpuProgram(spec, bufferLimit), inputs, 'float32', int32Uniforms(uniformValues));
+    },
+    runInto: (spec, inputs, uniformValues, target, at, fromTarget) => {
+      checkBindingSizes(spec, [...inputs, target], maxBindingBytes);
+      const program = webgpuProgram(spec, bufferLimit, { fromTarget });
+      webgpu.runWebGPUProgram(program, inputs, 'float32', int32Uniforms([...uniformValues, at]), target);
     },
   };
 }
