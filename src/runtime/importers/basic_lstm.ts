@@ -16,7 +16,7 @@ import { LSTMCell } from '../cells/lstm_cell.js';
 import { RnnShapeError, formatShape } from '../errors.js';
 import { LSTM, type LSTMOptions } from '../recurrence.js';
 import { assertFloatTensor, isTensor } from '../validation.js';
-import { type CanonicalWeights, withWeights } from './torch.js';
+import { type BuildFromWeights, type CanonicalWeights, withWeights } from './torch.js';
 
 /** What tf.basicLSTMCell accepts as forgetBias and can be folded: a number or a constant scalar tensor. */
 export type BasicLSTMForgetBias = number | tf.Tensor;
@@ -41,7 +41,7 @@ export function cellFromBasicLSTMCellSplit(inputKernel: tf.Tensor, recurrentKern
 
 /** An LSTMCell on the canonical weights `read` makes with forgetBias checked and folded. */
 function basicLSTMCell(context: string, forgetBias: BasicLSTMForgetBias, read: (folded: number, context: string) => CanonicalWeights): LSTMCell {
-  return withWeights(read(foldableForgetBias(forgetBias, context), context), (i, h) => new LSTMCell(i, h));
+  return withWeights(read(foldableForgetBias(forgetBias, context), context), (i, h, initial) => new LSTMCell(i, h, initial({})));
 }
 
 /** Names → tensors, as a TF1 checkpoint loader yields them (Magenta's `loadCheckpoint`, ml5's CharRNN). */
@@ -71,7 +71,7 @@ export function basicLSTMCellsFromCheckpoint(
   prefix: string,
   options: BasicLSTMCheckpointOptions = {},
 ): LSTMCell[] {
-  return importStack('basicLSTMCellsFromCheckpoint', variables, prefix, options, (i, h) => new LSTMCell(i, h));
+  return importStack('basicLSTMCellsFromCheckpoint', variables, prefix, options, (i, h, initial) => new LSTMCell(i, h, initial({})));
 }
 
 /**
@@ -84,23 +84,15 @@ export function basicLSTMLayersFromCheckpoint(
   prefix: string,
   options: BasicLSTMCheckpointOptions & { layerOptions?: LSTMOptions } = {},
 ): LSTM[] {
-  return importStack('basicLSTMLayersFromCheckpoint', variables, prefix, options, (i, h) => {
-    const layer = new LSTM(i, h, options.layerOptions);
-    return { imported: layer, setWeights: (w: tf.Tensor[]) => layer.cell.setWeights(w), dispose: () => layer.dispose() };
-  }).map((wrapped) => wrapped.imported);
+  return importStack('basicLSTMLayersFromCheckpoint', variables, prefix, options, (i, h, initial) => new LSTM(i, h, initial({ ...options.layerOptions })));
 }
 
-interface Importable {
-  setWeights(weights: tf.Tensor[]): void;
-  dispose(): void;
-}
-
-function importStack<T extends Importable>(
+function importStack<T extends { dispose(): void }>(
   context: string,
   variables: CheckpointVariables,
   prefix: string,
   options: BasicLSTMCheckpointOptions,
-  build: (inputSize: number, hiddenSize: number) => T,
+  build: BuildFromWeights<T>,
 ): T[] {
   if (typeof variables !== 'object' || variables === null) {
     throw new TypeError(`${context}: variables must be an object of named tensors, got ${String(variables)}.`);
