@@ -222,7 +222,7 @@ function canonicalWeightsFromHalves(
  * The column blocks move as one batched matmul of each row's [4, H] view by a 4×4 permutation
  * (exact: every output is 1·x plus zeros; a non-finite weight would spread NaN along its row, as
  * 0·∞ is NaN). Splitting along the columns would slice every block element by element on the cpu
- * backend: 0.9 s instead of 0.05 s at H = 256 (4× slower on wasm too).
+ * backend: 0.9 s instead of 0.05 s at H = 256 (and 2× slower on wasm; loaded machine).
  */
 function canonicalFromHalves(
   inputKernel: tf.Tensor,
