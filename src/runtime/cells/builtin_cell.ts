@@ -26,6 +26,7 @@ import type {
   StepResult,
 } from './cell.js';
 import { glorotUniform, orthogonal } from './initializers.js';
+import { initialWeightsOf } from './initial_weights.js';
 
 export interface CellOptions {
   /** Makes the random initial weights reproducible. */
@@ -42,6 +43,14 @@ export interface CellSpec {
 }
 
 export type WeightSpec = ReadonlyArray<{ name: string; shape: readonly number[] }>;
+
+function canonicalWeightSpec(kernel: readonly number[], recurrentKernel: readonly number[], bias: readonly number[]): WeightSpec {
+  return [
+    { name: 'kernel', shape: kernel },
+    { name: 'recurrentKernel', shape: recurrentKernel },
+    { name: 'bias', shape: bias },
+  ];
+}
 
 export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell<TCarry> {
   readonly inputSize: number;
@@ -65,13 +74,22 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
     this.carryTemplate = Object.fromEntries(this.carryKeys.map((key) => [key, [hiddenSize]]));
     this.stepContext = `${new.target.name}.step`;
     const shapes = weightShapes(spec.kind, inputSize, hiddenSize);
+    const biasShape = spec.biasShape?.(hiddenSize) ?? shapes.bias;
+    const imported = initialWeightsOf(options);
+    // An importer's weights (initial_weights.ts) replace the initialisers, which then never run;
+    // checked before any variable exists, so a refusal leaks nothing.
+    if (imported) checkWeights(imported, canonicalWeightSpec(shapes.kernel, shapes.recurrentKernel, biasShape), context);
     const seed = options.seed;
-    // tf.variable keeps the initial value's data; the tidy only frees the intermediates.
-    [this.kernel, this.recurrentKernel, this.bias] = tf.tidy(() => [
-      tf.variable(glorotUniform(shapes.kernel, seed)),
-      tf.variable(orthogonal(shapes.recurrentKernel, seed === undefined ? undefined : seed + 1)),
-      tf.variable(spec.initialBias?.(hiddenSize) ?? tf.zeros(spec.biasShape?.(hiddenSize) ?? shapes.bias)),
-    ]) as [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R2>, tf.Variable];
+    // tf.variable takes a reference to the initial value's data (an importer's tensors are shared,
+    // not copied); the tidy only frees the intermediates.
+    [this.kernel, this.recurrentKernel, this.bias] = tf.tidy(() => {
+      const [kernel, recurrentKernel, bias] = imported ?? [
+        glorotUniform(shapes.kernel, seed),
+        orthogonal(shapes.recurrentKernel, seed === undefined ? undefined : seed + 1),
+        spec.initialBias?.(hiddenSize) ?? tf.zeros(biasShape),
+      ];
+      return [tf.variable(kernel), tf.variable(recurrentKernel), tf.variable(bias)];
+    }) as [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R2>, tf.Variable];
   }
 
   /** The weights as the kernel ops take them (the subclass adds its variant's options). */
@@ -81,11 +99,7 @@ export abstract class BuiltinCell<TCarry extends Carry> implements RecurrentCell
 
   /** The canonical weight list: names and shapes, in getWeights order. */
   weightSpec(): WeightSpec {
-    return [
-      { name: 'kernel', shape: this.kernel.shape },
-      { name: 'recurrentKernel', shape: this.recurrentKernel.shape },
-      { name: 'bias', shape: this.bias.shape },
-    ];
+    return canonicalWeightSpec(this.kernel.shape, this.recurrentKernel.shape, this.bias.shape);
   }
 
   initialCarry(batchSize: number): TCarry {

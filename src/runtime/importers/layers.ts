@@ -19,8 +19,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Bidirectional, type MergeMode } from '../bidirectional.js';
 import type { GateActivation } from '../cells/gated_options.js';
 import { GRUCell } from '../cells/gru_cell.js';
+import { type AddInitialWeights, withInitialWeights } from '../cells/initial_weights.js';
 import { LSTMCell } from '../cells/lstm_cell.js';
 import { RNNCell, type RnnActivation } from '../cells/rnn_cell.js';
+import { weightShapes } from '../kernels/cell_table.js';
 import { GRU, LSTM, RNN, type RecurrenceOptions } from '../recurrence.js';
 
 /** The part of a tf.layers RNN layer that is read (structural, so tfjs-layers stays optional). */
@@ -130,17 +132,16 @@ function readLayer(layer: LayersRecurrentLayer, options: FromLayersOptions, acce
 }
 
 /**
- * Moves the layer's [kernel, recurrentKernel, bias] into the cell (a zero bias for useBias: false).
- * setWeights shares the layer's data, reference counted: no copy, and either side may be disposed.
- * A failure disposes `owner` (the new cell or layer), so nothing leaks.
+ * Builds a cell or sequence layer on the layer's [kernel, recurrentKernel, bias] (a zero bias for
+ * useBias: false), with no initialiser run. The cell's variables share the layer's data,
+ * reference counted: no copy, and either side may be disposed (or the layer trained: an assign
+ * gives the layer's variable new data, the imported cell keeps the old).
  */
-function moveWeights(imported: Imported, cell: LSTMCell | GRUCell | RNNCell, owner: { dispose(): void }): void {
-  const zeroBias = imported.weights.length === 2 ? tf.zerosLike(cell.bias) : null;
+function buildOnWeights<T>(imported: Imported, build: (initialWeights: AddInitialWeights) => T): T {
+  const { kind, inputSize, units, cellOptions, weights } = imported;
+  const zeroBias = weights.length === 2 ? tf.zeros(weightShapes(kind, inputSize, units, cellOptions).bias) : null;
   try {
-    cell.setWeights(zeroBias ? [...imported.weights, zeroBias] : imported.weights);
-  } catch (error) {
-    owner.dispose();
-    throw error;
+    return build((options) => withInitialWeights(options, zeroBias ? [...weights, zeroBias] : weights));
   } finally {
     zeroBias?.dispose();
   }
@@ -153,28 +154,26 @@ function moveWeights(imported: Imported, cell: LSTMCell | GRUCell | RNNCell, own
 export function cellFromLayersLayer(layer: LayersRecurrentLayer, options: FromLayersOptions = {}): LSTMCell | GRUCell | RNNCell {
   const imported = readLayer(layer, options, true);
   const { kind, inputSize, units, cellOptions } = imported;
-  const cell =
+  return buildOnWeights(imported, (initial) =>
     kind === 'lstm'
-      ? new LSTMCell(inputSize, units, cellOptions)
+      ? new LSTMCell(inputSize, units, initial(cellOptions))
       : kind === 'gru'
-        ? new GRUCell(inputSize, units, cellOptions)
-        : new RNNCell(inputSize, units, cellOptions);
-  moveWeights(imported, cell, cell);
-  return cell;
+        ? new GRUCell(inputSize, units, initial(cellOptions))
+        : new RNNCell(inputSize, units, initial(cellOptions)),
+  );
 }
 
 function sequenceFromLayer(layer: LayersRecurrentLayer, options: FromLayersOptions): LSTM | GRU | RNN {
   const imported = readLayer(layer, options);
   const { kind, inputSize, units, cellOptions, config } = imported;
   const layerOptions: RecurrenceOptions = { returnSequences: Boolean(config.returnSequences), reverse: Boolean(config.goBackwards) };
-  const sequenceLayer =
+  return buildOnWeights(imported, (initial) =>
     kind === 'lstm'
-      ? new LSTM(inputSize, units, { ...cellOptions, ...layerOptions })
+      ? new LSTM(inputSize, units, initial({ ...cellOptions, ...layerOptions }))
       : kind === 'gru'
-        ? new GRU(inputSize, units, { ...cellOptions, ...layerOptions })
-        : new RNN(inputSize, units, { ...cellOptions, ...layerOptions });
-  moveWeights(imported, sequenceLayer.cell, sequenceLayer);
-  return sequenceLayer;
+        ? new GRU(inputSize, units, initial({ ...cellOptions, ...layerOptions }))
+        : new RNN(inputSize, units, initial({ ...cellOptions, ...layerOptions })),
+  );
 }
 
 const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave'];

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CellOptions } from '../cells/builtin_cell.js';
 import { GRUCell } from '../cells/gru_cell.js';
+import { type AddInitialWeights, withInitialWeights } from '../cells/initial_weights.js';
 import { LSTMCell } from '../cells/lstm_cell.js';
 import { RNNCell } from '../cells/rnn_cell.js';
 import { RnnShapeError, formatShape } from '../errors.js';
@@ -112,12 +113,12 @@ export function canonicalWeightsFromTorch(
 
 /** An LSTMCell holding the weights of a PyTorch `nn.LSTM` (one layer, one direction) or `nn.LSTMCell`. */
 export function lstmCellFromTorch(stateDict: TorchStateDict, options: TorchImportOptions = {}): LSTMCell {
-  return withWeights(canonicalWeightsFromTorch('lstm', stateDict, options), (i, h) => new LSTMCell(i, h));
+  return withWeights(canonicalWeightsFromTorch('lstm', stateDict, options), (i, h, initial) => new LSTMCell(i, h, initial({})));
 }
 
 /** A GRUCell holding the weights of a PyTorch `nn.GRU` (one layer, one direction) or `nn.GRUCell`. */
 export function gruCellFromTorch(stateDict: TorchStateDict, options: TorchImportOptions = {}): GRUCell {
-  return withWeights(canonicalWeightsFromTorch('gru', stateDict, options), (i, h) => new GRUCell(i, h));
+  return withWeights(canonicalWeightsFromTorch('gru', stateDict, options), (i, h, initial) => new GRUCell(i, h, initial({})));
 }
 
 /**
@@ -131,24 +132,25 @@ export function rnnCellFromTorch(
   const activation = options.nonlinearity ?? 'tanh';
   return withWeights(
     canonicalWeightsFromTorch('rnn', stateDict, options),
-    (i, h) => new RNNCell(i, h, { activation }),
+    (i, h, initial) => new RNNCell(i, h, initial({ activation })),
   );
 }
 
-/** Builds a cell and moves the imported weights in (the cell's variables take over their data). */
-export function withWeights<TCell extends { setWeights(w: tf.Tensor[]): void; dispose(): void }>(
-  imported: CanonicalWeights,
-  build: (inputSize: number, hiddenSize: number) => TCell,
-): TCell {
+/** Builds a cell or layer of these sizes, passing its cell options through `initialWeights`. */
+export type BuildFromWeights<TCell> = (
+  inputSize: number,
+  hiddenSize: number,
+  initialWeights: AddInitialWeights,
+) => TCell;
+
+/**
+ * Builds the cell (or layer) from the imported weights, no initialiser run, and releases the
+ * caller's references to them: the cell's variables then own their data. `build` passes
+ * `initialWeights` as its cell's options (initial_weights.ts).
+ */
+export function withWeights<TCell>(imported: CanonicalWeights, build: BuildFromWeights<TCell>): TCell {
   try {
-    const cell = build(imported.inputSize, imported.hiddenSize);
-    try {
-      cell.setWeights(imported.weights);
-    } catch (error) {
-      cell.dispose();
-      throw error;
-    }
-    return cell;
+    return build(imported.inputSize, imported.hiddenSize, (options) => withInitialWeights(options, imported.weights));
   } finally {
     tf.dispose(imported.weights);
   }
