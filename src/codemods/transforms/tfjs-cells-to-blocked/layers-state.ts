@@ -3,9 +3,10 @@
  * carry declared with the layer (same lifetime, same scope), stepped by a function declared
  * beside it that continues from the carry and leaves the new one there, on the layer imported
  * from the tf.layers layer's weights (`fromLayersLayer`: tf.layers' hard-sigmoid gates and
- * reset-before GRU carried over). The import is kept while the weights keep their data (setWeights,
- * loading or training replaces it: imported again then) and released with the state at
- * `resetStates()`. Each `predict` / `apply` becomes a call of that function (a model's other
+ * reset-before GRU carried over) at that step and released after it: an import shares the weights'
+ * data (no copy, no initialiser run), so each step runs on the weights the layer has then
+ * (setWeights, loading, training) and nothing keeps replaced weights alive. Each `predict` /
+ * `apply` becomes a call of that function (a model's other
  * layers are applied in order around it), each `resetStates()` a call of the reset function beside
  * it (a function: TypeScript would narrow the variables at an inline reset). A tf.layers cell
  * stepped by hand has no state to keep: `cell.call([x, h])` becomes one fused step of the cell
@@ -45,35 +46,30 @@ export function statefulEdits(stepping: StatefulStepping, text: (node: unknown) 
   const imported = names.fresh(`${layer}Imported`);
   const step = names.fresh(`${layer}Step`);
   const reset = names.fresh(`${layer}Reset`);
-  const sequenceClass = SEQUENCE_CLASS[stepping.kind];
   const t = (annotation: string): string => (typed ? annotation : '');
   const keep = (key: string): string => `${key}: ${tf}.keep(carry.${key}.clone())`;
   const kept = stepping.kind === 'lstm' ? `{ ${keep('h')}, ${keep('c')} }` : `{ ${keep('h')} }`;
   const lines = [
-    `// rnn-migrate: the state of the stateful \`${layer}\`, explicit (undefined: zeros, as after resetStates()), and the`,
-    '// layer imported from its weights (again whenever they change), released with the state.',
+    `// rnn-migrate: the state of the stateful \`${layer}\`, explicit (undefined: zeros, as after resetStates()),`,
+    '// stepped by the layer imported from its weights at each step (sharing their data: nothing copied).',
     `let ${carry}${t(`: ${CARRY_TYPE[stepping.kind]} | undefined`)};`,
-    `let ${imported}${t(`: { layer: ${sequenceClass}; weights: object[] } | undefined`)};`,
     `const ${step} = (x${t(`: ${tf}.Tensor`)})${t(`: ${tf}.Tensor`)} => ${tf}.tidy(() => {`,
     // A layer stepped directly was built by its first apply; the import needs its weights.
     ...(stepping.steppedDirectly ? ['  if (!' + layer + '.built) {', `    ${layer}.build(x.shape);`, `    ${layer}.built = true;`, '  }'] : []),
-    // setWeights, loading or training gives a weight new data (a new dataId): import again then.
-    `  const weights = ${layer}.getWeights().map((w) => w.dataId);`,
-    `  if (!${imported} || weights.some((id, i) => id !== ${imported}${typed ? '!' : ''}.weights[i])) {`,
-    `    ${imported}?.layer.dispose();`,
-    `    ${imported} = { layer: ${names.fromLayersLayer}(${layer})${t(` as ${sequenceClass}`)}, weights };`,
-    '  }',
-    `  const { output, carry } = ${imported}.layer.apply(x, ${carry});`,
-    `  ${tf}.dispose(${carry});`,
+    `  const ${imported} = ${names.fromLayersLayer}(${layer})${t(` as ${SEQUENCE_CLASS[stepping.kind]}`)};`,
+    '  try {',
+    `    const { output, carry } = ${imported}.apply(x, ${carry});`,
+    `    ${tf}.dispose(${carry});`,
     // Clones: the output may be the carry's h, and the caller may dispose the output.
-    `  ${carry} = ${kept};`,
-    '  return output;',
+    `    ${carry} = ${kept};`,
+    '    return output;',
+    '  } finally {',
+    `    ${imported}.dispose();`,
+    '  }',
     '});',
     `const ${reset} = ()${t(': void')} => {`,
     `  ${tf}.dispose(${carry});`,
     `  ${carry} = undefined;`,
-    `  ${imported}?.layer.dispose();`,
-    `  ${imported} = undefined;`,
     '};',
   ];
   const edits: LayersEdits = { after: [{ statement: stepping.layer.statement.node, lines }], replace: [] };
