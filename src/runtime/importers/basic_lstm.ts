@@ -193,11 +193,11 @@ function canonicalWeightsFromBasicLSTMCell(
   }
   expectShape(bias, [4 * hiddenSize], 'bias [4H]', context);
   const inputSize = rows - hiddenSize;
-  const weights = tf.tidy(() => {
-    const inputKernel = tf.slice(kernel, [0, 0], [inputSize, -1]);
-    const recurrentKernel = tf.slice(kernel, [inputSize, 0], [hiddenSize, -1]);
-    return canonicalFromHalves(inputKernel, recurrentKernel, bias, forgetBias);
-  });
+  const weights = tf.tidy(() => [
+    permuteColumnBlocks(kernel, CANONICAL_FROM_BASIC, 0, inputSize),
+    permuteColumnBlocks(kernel, CANONICAL_FROM_BASIC, inputSize),
+    canonicalBias(bias, forgetBias),
+  ] as CanonicalWeights['weights']);
   return { inputSize, hiddenSize, weights };
 }
 
@@ -214,26 +214,21 @@ function canonicalWeightsFromHalves(
   assertMatrix(inputKernel, 'inputKernel', context);
   expectShape(inputKernel, [inputKernel.shape[0], 4 * hiddenSize], 'inputKernel [in, 4H]', context);
   expectShape(bias, [4 * hiddenSize], 'bias [4H]', context);
-  const weights = tf.tidy(() => canonicalFromHalves(inputKernel, recurrentKernel as tf.Tensor2D, bias, forgetBias));
+  const weights = tf.tidy(() => [
+    permuteColumnBlocks(inputKernel, CANONICAL_FROM_BASIC),
+    permuteColumnBlocks(recurrentKernel as tf.Tensor2D, CANONICAL_FROM_BASIC),
+    canonicalBias(bias, forgetBias),
+  ] as CanonicalWeights['weights']);
   return { inputSize: inputKernel.shape[0], hiddenSize, weights };
 }
 
-/** Block g of the canonical layout (i, f, g, o) is block CANONICAL_FROM_BASIC[g] of (i, j, f, o). */
+/** Gate block g of the canonical layout (i, f, g, o) is block CANONICAL_FROM_BASIC[g] of (i, j, f, o). */
 const CANONICAL_FROM_BASIC = [0, 2, 1, 3];
 
-/** Column blocks (i, j, f, o) → (i, f, j, o), copied exactly (gate_blocks.ts); the forget bias added to b_f. Call inside a tidy. */
-function canonicalFromHalves(
-  inputKernel: tf.Tensor2D,
-  recurrentKernel: tf.Tensor2D,
-  bias: tf.Tensor,
-  forgetBias: number,
-): CanonicalWeights['weights'] {
+/** Bias blocks (i, j, f, o) → (i, f, j, o), the forget bias added to b_f. Call inside a tidy. */
+function canonicalBias(bias: tf.Tensor, forgetBias: number): tf.Tensor {
   const [bi, bj, bf, bo] = tf.split(bias, 4);
-  return [
-    permuteColumnBlocks(inputKernel, CANONICAL_FROM_BASIC),
-    permuteColumnBlocks(recurrentKernel, CANONICAL_FROM_BASIC),
-    tf.concat([bi, tf.add(bf, forgetBias), bj, bo]),
-  ];
+  return tf.concat([bi, tf.add(bf, forgetBias), bj, bo]);
 }
 
 /**
