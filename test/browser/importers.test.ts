@@ -1,7 +1,7 @@
 /**
  * The weight importers on each GPU backend: cellFromBasicLSTMCell moves tf.basicLSTMCell's gate
- * blocks (i, j, f, o) to (i, f, j, o) with a batched matmul by a permutation, which must reproduce
- * every weight bit for bit there too (the expectation is built here in plain JavaScript), and
+ * blocks (i, j, f, o) to (i, f, j, o) with one gather, which must reproduce every weight bit for
+ * bit there too, ±Inf and NaN included (the expectation is built here in plain JavaScript), and
  * fromLayersLayer holds exactly the layer's weights. Neither leaves a tensor behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -30,6 +30,8 @@ describe.each(GPU_BACKENDS)('importers on %s', (backend) => {
     onBackend(backend, async () => {
       const kernelValues = seeded((IN + H) * 4 * H, 11);
       const biasValues = seeded(4 * H, 12);
+      // Non-finite weights move like any other (a matmul by a permutation would spread NaN along their rows).
+      [kernelValues[1 * 4 * H + H + 2], kernelValues[(IN + 1) * 4 * H + 2 * H], kernelValues[IN * 4 * H + 3 * H + 1]] = [Infinity, -Infinity, NaN];
       const kernel = tf.tensor2d(kernelValues, [IN + H, 4 * H]);
       const bias = tf.tensor1d(biasValues);
       const before = tf.memory().numTensors;

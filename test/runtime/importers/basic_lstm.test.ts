@@ -14,7 +14,7 @@ import {
   cellFromBasicLSTMCellSplit,
   type LSTMCarry,
 } from '../../../src/index.js';
-import { describeBackends, tf } from '../../helpers/backends.js';
+import { activateBackend, describeBackends, tf } from '../../helpers/backends.js';
 import { expectClose, randn } from '../helpers.js';
 
 const [B, T, IN, H] = [2, 5, 3, 4];
@@ -111,6 +111,52 @@ describeBackends('cellFromBasicLSTMCell', () => {
     expect([xh.isDisposed, hh.isDisposed, bias.isDisposed]).toEqual([false, false, false]);
     tf.dispose([xh, hh, bias]);
   });
+
+  // Where the data lives picks the path (gate_blocks.ts): block copies in the active backend's
+  // memory, or a gather that first moves data still held by another backend.
+  for (const made of ['on the active backend', 'on the other backend'] as const) {
+    it(`moves Inf, −Inf, NaN and −0 weights exactly to their gate block, bit for bit, and nowhere else (made ${made})`, async () => {
+      // Row-major [rows, 4H] as plain numbers; the expectation moves blocks j (1) and f (2) by index.
+      const rows = IN + H;
+      const words = new Uint32Array(rows * 4 * H);
+      const kernelValues = new Float32Array(words.buffer);
+      const random = randn([rows * 4 * H], 0.5, 40);
+      kernelValues.set(random.dataSync());
+      random.dispose();
+      const at = (row: number, block: number, unit: number) => row * 4 * H + block * H + unit;
+      kernelValues[at(1, 1, 2)] = Infinity; // input row, gate j
+      kernelValues[at(IN + 2, 2, 0)] = -Infinity; // hidden row, gate f
+      words[at(IN, 3, 1)] = 0x7fc12345; // a NaN with a payload, hidden row, gate o
+      kernelValues[at(0, 2, 3)] = -0;
+      const expected = new Uint32Array(words.length);
+      const fromBlock = [0, 2, 1, 3]; // canonical (i, f, g, o) ← basic (i, j, f, o)
+      for (let row = 0; row < rows; row++) {
+        for (let block = 0; block < 4; block++) {
+          for (let unit = 0; unit < H; unit++) expected[at(row, block, unit)] = words[at(row, fromBlock[block]!, unit)]!;
+        }
+      }
+      const active = tf.getBackend();
+      if (made === 'on the other backend') await activateBackend(active === 'cpu' ? 'wasm' : 'cpu');
+      const kernel = tf.tensor2d(kernelValues, [rows, 4 * H]);
+      const halves = tf.split(kernel, [IN, H], 0);
+      const bias = tf.zeros([4 * H]);
+      await activateBackend(active);
+      const before = tf.memory().numTensors;
+      const fused = cellFromBasicLSTMCell(kernel, bias, 1);
+      const split = cellFromBasicLSTMCellSplit(halves[0]!, halves[1]!, bias, 1);
+      for (const cell of [fused, split]) {
+        const [inputKernel, recurrentKernel] = cell.getWeights();
+        const imported = new Uint32Array(rows * 4 * H);
+        imported.set(new Uint32Array((inputKernel!.dataSync() as Float32Array).slice().buffer));
+        imported.set(new Uint32Array((recurrentKernel!.dataSync() as Float32Array).slice().buffer), IN * 4 * H);
+        expect(Array.from(imported, (w) => w.toString(16))).toEqual(Array.from(expected, (w) => w.toString(16)));
+      }
+      fused.dispose();
+      split.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([kernel, bias, halves]);
+    });
+  }
 
   it('has the gradients of tf.basicLSTMCell autodiff (inputs, initial carry, weights mapped to the canonical layout)', () => {
     const { kernel, bias } = trainableWeights(30);
