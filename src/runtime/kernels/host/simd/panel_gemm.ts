@@ -3,8 +3,8 @@
  * 16 columns ([k, 16] each, contiguous, the last zero-padded), so that a product streams B once,
  * front to back. Per panel, two rows of a at a time keep 2×4 f32x4 accumulators over the whole k
  * (per k: four 16-byte loads of B and two splats of a for 32 multiply-adds); a last odd row keeps
- * four. At m = 1 (a batch-1 step) this is a GEMV bound by reading B, where the scalar JavaScript
- * GEMV is bound by its arithmetic. Sums are float32.
+ * four. At m = 1 (a batch-1 step) panel_gemv reads two panels at a time: a GEMV bound by reading
+ * B, where the scalar JavaScript GEMV is bound by its arithmetic. Sums are float32.
  *
  * The module has a memory of its own, managed by a WeightHeap (weight_heap.ts): the packed
  * weights stay there for their lifetime, away from the gate kernels' per-call arena.
@@ -85,11 +85,66 @@ function panelGemm(): FunctionSpec {
   return { name: 'panel_gemm', params: Array(8).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
+/**
+ * panel_gemv(a, k, packed, panels, c): the one-row product, two panels at a time (a last odd one
+ * alone): two address streams 64·k bytes apart keep more reads in flight than one, measured ~15%
+ * faster on 96 MiB of weights (L3-resident) where a single stream is latency-bound.
+ */
+function panelGemv(): FunctionSpec {
+  const L = new Locals(5);
+  const [A, K, PACKED, PANELS, C] = [0, 1, 2, 3, 4];
+  const panel = L.add(i32), ap = L.add(i32), aEnd = L.add(i32), kBytes = L.add(i32), panelBytes = L.add(i32);
+  const bp = [L.add(i32), L.add(i32)];
+  const acc = [0, 1].map(() => [L.add(v128), L.add(v128), L.add(v128), L.add(v128)]);
+  const x = L.add(v128);
+  const c = new Code();
+
+  /** One pass over k for `streams` panels from `panel` (bp set), stored at c + 64·panel. */
+  const pass = (streams: number) => {
+    for (const r of acc.slice(0, streams).flat()) c.splat(0).set(r);
+    c.get(A).set(ap);
+    c.loop(() => {
+      c.get(ap).loadSplat().set(x);
+      for (let s = 0; s < streams; s++) acc[s].forEach((r, q) => c.get(r).get(x).get(bp[s]).load(16 * q).mul().add().set(r));
+      for (let s = 0; s < streams; s++) c.get(bp[s]).i32(PANEL_BYTES_PER_ROW).i32Add().set(bp[s]);
+      c.get(ap).i32(4).i32Add().tee(ap).get(aEnd).i32LtU().brIf(0);
+    });
+    for (let s = 0; s < streams; s++) acc[s].forEach((r, q) => c.get(C).get(panel).i32(6).i32Shl().i32Add().get(r).store(64 * s + 16 * q));
+  };
+
+  c.get(K).i32(2).i32Shl().set(kBytes);
+  c.get(kBytes).i32(4).i32Shl().set(panelBytes);
+  c.get(A).get(kBytes).i32Add().set(aEnd);
+  c.get(PACKED).set(bp[0]);
+  c.i32(0).set(panel);
+  c.block(() => {
+    c.loop(() => {
+      // Two panels left at least: panel + 1 < panels (bp[0] is at panel's start).
+      c.get(panel).i32(1).i32Add().get(PANELS).i32GeU().brIf(1);
+      c.get(bp[0]).get(panelBytes).i32Add().set(bp[1]);
+      pass(2);
+      // bp[1] ends at the start of panel + 2.
+      c.get(bp[1]).set(bp[0]);
+      c.get(panel).i32(2).i32Add().set(panel);
+      c.br(0);
+    });
+  });
+  c.block(() => {
+    c.get(panel).get(PANELS).i32GeU().brIf(0);
+    pass(1);
+  });
+  return { name: 'panel_gemv', params: Array(5).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+}
+
+export type PanelGemvKernel = (a: number, k: number, packed: number, panels: number, c: number) => void;
+
 export type PanelGemmKernel = (a: number, aStride: number, rows: number, k: number, packed: number, panels: number, c: number, cStride: number) => void;
 
 export interface PanelGemm {
   heap: WeightHeap;
   gemm: PanelGemmKernel;
+  /** The product at rows = 1. */
+  gemv: PanelGemvKernel;
 }
 
 let compiled: PanelGemm | null | undefined;
@@ -99,11 +154,11 @@ export function panelGemmKernels(): PanelGemm | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = buildModule([panelGemm()]);
+    const bytes = buildModule([panelGemm(), panelGemv()]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    compiled = { heap: new WeightHeap(memory), gemm: exports.panel_gemm as PanelGemmKernel };
+    compiled = { heap: new WeightHeap(memory), gemm: exports.panel_gemm as PanelGemmKernel, gemv: exports.panel_gemv as PanelGemvKernel };
   } catch {
     compiled = null;
   }

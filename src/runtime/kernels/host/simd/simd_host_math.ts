@@ -62,7 +62,8 @@ class PanelProducts {
     } else {
       for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) left[i * k + p] = a[p * m + i];
     }
-    this.kernels.gemm(leftAt, k * 4, m, k, packed, panels, productAt, stride * 4);
+    if (m === 1) this.kernels.gemv(leftAt, k, packed, panels, productAt);
+    else this.kernels.gemm(leftAt, k * 4, m, k, packed, panels, productAt, stride * 4);
     const out = this.product.view();
     for (let i = 0; i < m; i++) {
       const from = i * stride;

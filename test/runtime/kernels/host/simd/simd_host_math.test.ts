@@ -39,7 +39,7 @@ const math = () => {
 };
 
 describe('SIMD panel product', () => {
-  const shapes: Array<[m: number, k: number, n: number]> = [[1, 1, 1], [1, 7, 13], [2, 33, 17], [1, 130, 70], [2, 5, 64], [3, 19, 31], [5, 64, 48], [1, 1024, 4 * 257]];
+  const shapes: Array<[m: number, k: number, n: number]> = [[1, 1, 1], [1, 7, 13], [1, 9, 32], [2, 33, 17], [1, 130, 70], [2, 5, 64], [3, 19, 31], [5, 64, 48], [1, 1024, 4 * 257]];
   for (const [m, k, n] of shapes) {
     for (const transposeB of [false, true]) {
       it(`prepared ${m}×${k}×${n}${transposeB ? ' Bᵀ' : ''}: plain, accumulating, and for several left operands`, () => {
