@@ -1,10 +1,11 @@
 /**
  * The cpu backend's SIMD panel product (simd/simd_host_math.ts on simd/panel_gemm.ts) against a
  * plain triple loop: GEMV and small-M products over odd sizes (k and n off every multiple of 4 and
- * 16), transposed forms, accumulation, a released operand's memory reused; and that a batch-1 cpu
- * step multiplies by its weights prepared into that memory (the path the cpu step takes).
+ * 16), transposed forms, accumulation, a released operand's memory reused; that a batch-1 cpu
+ * step multiplies by its weights prepared into that memory (the path the cpu step takes); and that
+ * without WebAssembly SIMD the cpu backend keeps the JS GEMM.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { activateBackend, tf } from '../../../../helpers/backends.js';
 import { cpuTensorIO } from '../../../../../src/runtime/kernels/host/backend_io.js';
 import { keptOperandCount } from '../../../../../src/runtime/kernels/host/prepared_weights.js';
@@ -156,5 +157,25 @@ describe('the cpu step on the SIMD panel product', () => {
     }
     tf.dispose([kernel, recurrentKernel, bias, x, h, c]);
     expect(keptOperandCount(math())).toBe(kept);
+  });
+});
+
+describe('without WebAssembly SIMD', () => {
+  it('the SIMD product does not compile and the cpu backend keeps the JS GEMM (no HostMath of its own)', async () => {
+    vi.resetModules();
+    vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    try {
+      const fresh = await import('../../../../../src/runtime/kernels/host/simd/simd_host_math.js');
+      const io = await import('../../../../../src/runtime/kernels/host/backend_io.js');
+      const hostMath = await import('../../../../../src/runtime/kernels/host/host_math.js');
+      expect(fresh.simdHostMath()).toBeNull();
+      expect(fresh.simdHostMathMemoryBytes()).toBe(0);
+      const cpu = io.cpuTensorIO.math?.(tf.backend());
+      expect(cpu).toBeUndefined();
+      expect(hostMath.hostMathFor('cpu-without-simd', () => cpu)).toBe(hostMath.jsHostMath);
+    } finally {
+      vi.restoreAllMocks();
+      vi.resetModules();
+    }
   });
 });
