@@ -3,8 +3,8 @@
  *
  * The memory soak of issue 12: a 2-layer LSTM (H = 128) stepped at batch 1 with LSTMCell.step and
  * with the legacy Recur.step, and a reset-before GRU (a second product inside its step, its weight
- * prepared once per R) with GRUCell.step, on cpu and wasm; tf.memory() and the wasm heap after the first 100
- * steps and after the last must be equal (a tensor leaked per step shows in tf.memory(); heap blocks
+ * prepared once per R) with GRUCell.step, on cpu and wasm; tf.memory(), the wasm heap and the memory of
+ * the cpu backend's SIMD product (weights prepared per lifetime) after the first 100 steps and after the last must be equal (a tensor leaked per step shows in tf.memory(); heap blocks
  * leaked per step grow the wasm memory, whose size is what is compared).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,13 +12,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { GRUCell, LSTMCell } from '../src/index.js';
 import { Recur } from '../src/legacy/index.js';
+import { simdHostMathMemoryBytes } from '../src/runtime/kernels/host/simd/simd_host_math.js';
 
 const steps = Number(process.argv[2] ?? 10000);
 const [layers, hidden] = [2, 128];
 
-function usage(): { tensors: number; bytes: number; heap: number } {
+/** tf.memory(), the wasm backend's heap, and the memory of the cpu backend's SIMD product (its prepared weights). */
+function usage(): { tensors: number; bytes: number; heap: number; simdProduct: number } {
   const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm;
-  return { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, heap: wasm ? wasm.HEAPU8.length : 0 };
+  return { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, heap: wasm ? wasm.HEAPU8.length : 0, simdProduct: simdHostMathMemoryBytes() };
 }
 
 function soak(label: string, step: () => void): boolean {
@@ -26,7 +28,7 @@ function soak(label: string, step: () => void): boolean {
   const before = usage();
   for (let s = 100; s < steps; s++) step();
   const after = usage();
-  const same = before.tensors === after.tensors && before.bytes === after.bytes && before.heap === after.heap;
+  const same = before.tensors === after.tensors && before.bytes === after.bytes && before.heap === after.heap && before.simdProduct === after.simdProduct;
   console.log(`${tf.getBackend()} ${label}: after 100 steps ${JSON.stringify(before)}, after ${steps} ${JSON.stringify(after)}: ${same ? 'no growth' : 'GROWTH'}`);
   return same;
 }

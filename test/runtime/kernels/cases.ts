@@ -127,3 +127,16 @@ export function weightedSum(outputs: Record<string, tf.Tensor | undefined>, seed
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
+
+/** c = op(a)[m×k]·op(b)[k×n] in float64 as a plain triple loop: the reference of every HostMath. */
+export function referenceMatmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposeA = false, transposeB = false): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += (transposeA ? a[p * m + i] : a[i * k + p]) * (transposeB ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = sum;
+    }
+  }
+  return c;
+}

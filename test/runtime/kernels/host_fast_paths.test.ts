@@ -1,7 +1,7 @@
 /**
  * The performance paths of the host kernels, each against an independent reference:
  * - the SIMD transcendental polynomials against Math.exp / Math.tanh,
- * - every HostMath (JS GEMM, the wasm backend's XNNPACK matmul) against a plain triple loop, in
+ * - every HostMath (JS GEMM, the cpu backend's SIMD panel product, the wasm backend's XNNPACK matmul) against a plain triple loop, in
  *   every transpose / accumulate / prepared form, odd sizes included, and with a right operand
  *   whose values change between calls (XNNPACK caches packed weights per tensor id),
  * - the fused kernels on their SIMD path (unmasked, hidden a multiple of 4) against the
@@ -13,7 +13,8 @@ import { jsHostMath, prepareRight, type HostMath } from '../../../src/runtime/ke
 import { wasmTensorIO } from '../../../src/runtime/kernels/host/backend_io.js';
 import { allocate } from '../../../src/runtime/kernels/host/simd/arena.js';
 import { simdGateKernels } from '../../../src/runtime/kernels/host/simd/gate_kernels.js';
-import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runSequence, weightedSum, type Implementation, type SequenceCase } from './cases.js';
+import { simdHostMath } from '../../../src/runtime/kernels/host/simd/simd_host_math.js';
+import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, referenceMatmul, runSequence, weightedSum, type Implementation, type SequenceCase } from './cases.js';
 
 const TOLERANCE = 1e-5;
 
@@ -50,18 +51,6 @@ describe('SIMD gate kernels', () => {
     }
   });
 });
-
-function referenceMatmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let sum = 0;
-      for (let p = 0; p < k; p++) sum += (transposeA ? a[p * m + i] : a[i * k + p]) * (transposeB ? b[j * k + p] : b[p * n + j]);
-      c[i * n + j] = sum;
-    }
-  }
-  return c;
-}
 
 const random = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.3 + i * 1.7) * 0.5);
 const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>) => {
@@ -112,6 +101,8 @@ function checkHostMath(math: () => HostMath): void {
 }
 
 describe('HostMath: JS GEMM', () => checkHostMath(() => jsHostMath));
+
+describe('HostMath: the SIMD panel product (the cpu backend)', () => checkHostMath(() => simdHostMath()!));
 
 describe('HostMath: the wasm backend matmul', () => {
   let wasmMath: HostMath | undefined;

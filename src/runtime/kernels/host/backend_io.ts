@@ -5,6 +5,7 @@
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostMath, PreparedMatmul } from './host_math.js';
 import { isArenaView } from './simd/arena.js';
+import { simdHostMath } from './simd/simd_host_math.js';
 import { createWasmHostMath, type WasmBackendModule, type WasmHostMath } from './wasm_math.js';
 
 export interface HostTensorIO {
@@ -79,6 +80,8 @@ export const cpuTensorIO: HostTensorIO = {
     if (current.length === values.length) data.values = isArenaView(values) ? values.slice() : values;
     else current.set(values);
   },
+  // The WebAssembly SIMD product where it compiles (weights packed once per lifetime), else the JS GEMM.
+  math: () => simdHostMath() ?? undefined,
 };
 
 /**

@@ -32,6 +32,12 @@ export interface HostMath {
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, options?: MatmulOptions): void;
   /** Optional: prepare `op(b)` [k×n] for repeated products; `b` must not change until release. */
   prepareRight?(b: Float32Array, k: number, n: number, options?: { transposeB?: boolean }): PreparedMatmul;
+  /**
+   * Its prepared operands beat `matmul` on the values at ≤ GEMV_MAX_ROWS rows too (the SIMD
+   * product streams the copy packed in its memory): a step then multiplies by its weights prepared
+   * once per weight lifetime instead of as they are stored.
+   */
+  preparedGemv?: boolean;
 }
 
 /** `math.prepareRight` where the implementation has one, else plain `matmul` calls. */

@@ -5,8 +5,9 @@
  * short enough that its garbage shows.
  *
  * x·K and h·R apart (GRU): on wasm XNNPACK on the tensors' ids (it keeps its packing of each
- * weight for the weight's life); on cpu GEMVs over the tensors' own arrays at ≤ GEMV_MAX_ROWS
- * rows, each weight packed once per lifetime above. x·K + h·R (LSTM, RNN): at ≤ GEMV_MAX_ROWS rows
+ * weight for the weight's life); on cpu each weight packed once per lifetime (with WebAssembly
+ * SIMD into the panel product's memory at any row count, HostMath.preparedGemv; without it GEMVs
+ * over the tensors' own arrays at ≤ GEMV_MAX_ROWS rows). x·K + h·R (LSTM, RNN): at ≤ GEMV_MAX_ROWS rows
  * the same two products, the second added into the first (on wasm both on the heap, summed there
  * with f32x4 adds: HostTensorIO.productSum; a GEMV reads each weight once either
  * way, and a stacked copy would add a third copy of the weights on the wasm heap: measured no
@@ -168,7 +169,7 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     const { backend, math } = this.call;
     if (this.native?.(backend, a, b, c, accumulate)) return;
     const [rows, depth] = [a.shape[0], b.shape[0]];
-    if (rows <= GEMV_MAX_ROWS) math.matmul(this.read(a), this.read(b), c, rows, depth, this.gates, { accumulate });
+    if (rows <= GEMV_MAX_ROWS && !math.preparedGemv) math.matmul(this.read(a), this.read(b), c, rows, depth, this.gates, { accumulate });
     else this.prepared([b.dataId], form, depth, this.gates, false).run(this.read(a), c, rows, accumulate);
   }
 

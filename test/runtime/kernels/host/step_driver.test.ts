@@ -1,7 +1,7 @@
 /**
  * The step kernels' path (host/step_driver.ts with the projections computed where the backend keeps
- * the tensors: XNNPACK on the wasm heap by tensor id, GEMVs over the cpu tensors' own arrays at
- * batch ≤ 2, weights packed once per lifetime above): every cell, batch 1 and odd sizes, the SIMD
+ * the tensors: XNNPACK on the wasm heap by tensor id, on cpu the SIMD panel product over weights
+ * packed once per lifetime): every cell, batch 1 and odd sizes, the SIMD
  * and JavaScript gate paths, against the composite step (values and gradients) and an LSTM step
  * written as plain loops; weights assigned between steps are seen at once; prepared forms live as
  * long as their weights, with no size budget; 200 stacked steps leave tf.memory() and the wasm
@@ -12,6 +12,7 @@ import { describeBackends, tf } from '../../../helpers/backends.js';
 import { cpuTensorIO, wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
 import { hostMathFor } from '../../../../src/runtime/kernels/host/host_math.js';
 import { keptOperandCount, withPreparedWeights } from '../../../../src/runtime/kernels/host/prepared_weights.js';
+import { simdHostMathMemoryBytes } from '../../../../src/runtime/kernels/host/simd/simd_host_math.js';
 import { gruStep, lstmStep } from '../../../../src/runtime/kernels/ops.js';
 import { cellNames, differentiableNames, makeSequenceInputs, maxAbsDiff, runStep, weightedSum, type SequenceCase } from '../cases.js';
 
@@ -172,9 +173,10 @@ describeBackends('step kernels on the backend-held projections', () => {
     const layers = [0, 1].map((l) => makeSequenceInputs(stepCase('lstm', 1, hidden, hidden, 40 + l)).tensors);
     const x = tf.randomNormal([1, hidden], 0, 1, 'float32', 2) as tf.Tensor2D;
     let carries = layers.map((t) => ({ h: tf.clone(t.h0) as tf.Tensor2D, c: tf.clone(t.c0) as tf.Tensor2D }));
+    // The wasm backend's heap, and the memory of the cpu backend's SIMD product (its weights, its scratch).
     const heapBytes = () => {
       const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm;
-      return wasm ? wasm.HEAPU8.length : 0;
+      return (wasm ? wasm.HEAPU8.length : 0) + simdHostMathMemoryBytes();
     };
     const run = (steps: number) => {
       for (let s = 0; s < steps; s++) {

@@ -38,7 +38,7 @@ function name(text: string, out: number[]): void {
 
 // SIMD opcodes (prefix 0xfd, then the opcode as unsigned LEB128), from the WebAssembly SIMD spec.
 const SIMD = {
-  load: 0x00, store: 0x0b, const: 0x0c, i8x16Shuffle: 0x0d, f32x4Splat: 0x13,
+  load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, i8x16Shuffle: 0x0d, f32x4Splat: 0x13,
   f32x4Lt: 0x43, f32x4Gt: 0x44, v128And: 0x4e, f32x4Nearest: 0x6a, i32x4Shl: 0xab, i32x4Add: 0xae,
   f32x4Neg: 0xe1, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7, f32x4Min: 0xe8, f32x4Max: 0xe9,
   i32x4TruncSatF32x4S: 0xf8,
@@ -72,6 +72,8 @@ export class Code {
   brIf(depth: number): this { this.bytes.push(0x0d); unsignedLeb(depth, this.bytes); return this; }
   /** v128.load from the i32 address on the stack (+ a constant byte offset). */
   load(offset = 0): this { this.simd(SIMD.load); this.bytes.push(4); unsignedLeb(offset, this.bytes); return this; }
+  /** v128.load32_splat: the f32 at the i32 address on the stack (+ offset) in all four lanes. */
+  loadSplat(offset = 0): this { this.simd(SIMD.load32Splat); this.bytes.push(2); unsignedLeb(offset, this.bytes); return this; }
   /** v128.store [address, value] (+ a constant byte offset). */
   store(offset = 0): this { this.simd(SIMD.store); this.bytes.push(4); unsignedLeb(offset, this.bytes); return this; }
   /** An f32x4 with all lanes = value. */
