@@ -2,7 +2,7 @@
  * The epilogue of the cuDNN-style backward pass: after the reverse loop, the weight and input
  * gradients as batched matmuls over all rows at once.
  */
-import type { HostMath } from './host_math.js';
+import type { HostMath, PreparedMatmul } from './host_math.js';
 import { scratch } from './scratch.js';
 import type { SequenceGeometry } from './geometry.js';
 
@@ -48,7 +48,8 @@ export function weightGradients(
   g: SequenceGeometry,
   gates: number,
   x: Float32Array,
-  kernel: Float32Array,
+  /** ·Kᵀ for dx, asked for only when dx is (released here). */
+  kernelTransposed: () => PreparedMatmul,
   hPrev: Float32Array,
   dInputProjection: Float32Array,
   dRecurrentProjection: Float32Array,
@@ -84,7 +85,7 @@ export function weightGradients(
     transposeColumns(productR, gates, hidden, 0, hidden, dRecurrentKernel);
   }
   return {
-    dx: inputGradient ? inputGradientOf(math, dInputProjection, kernel, rows, gates, inputSize) : new Float32Array(0),
+    dx: inputGradient ? inputGradientOf(kernelTransposed(), dInputProjection, rows, inputSize) : new Float32Array(0),
     dInputProjection,
     dKernel,
     dRecurrentKernel,
@@ -93,10 +94,14 @@ export function weightGradients(
   };
 }
 
-/** dx [rows, inputSize] = dInputProjection [rows, gates] · Kᵀ (K is [inputSize, gates]). */
-export function inputGradientOf(math: HostMath, dInputProjection: Float32Array, kernel: Float32Array, rows: number, gates: number, inputSize: number): Float32Array {
+/** dx [rows, inputSize] = dInputProjection [rows, gates] · Kᵀ (timesKT: K [inputSize, gates] prepared transposed; released here). */
+export function inputGradientOf(timesKT: PreparedMatmul, dInputProjection: Float32Array, rows: number, inputSize: number): Float32Array {
   const dx = new Float32Array(rows * inputSize);
-  math.matmul(dInputProjection, kernel, dx, rows, gates, inputSize, { transposeB: true });
+  try {
+    timesKT.run(dInputProjection, dx, rows);
+  } finally {
+    timesKT.release();
+  }
   return dx;
 }
 
