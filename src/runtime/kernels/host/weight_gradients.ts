@@ -105,11 +105,25 @@ export function inputGradientOf(timesKT: PreparedMatmul, dInputProjection: Float
   return dx;
 }
 
-/** out[c, r] = m[r, first + c] for the `count` columns from `first` of m [rows, width]. */
+/** Tile side of transposeColumns: a tile's rows of both sides stay in L1. */
+const TRANSPOSE_TILE = 32;
+
+/**
+ * out[c, r] = m[r, first + c] for the `count` columns from `first` of m [rows, width], in
+ * 32×32 tiles: row by row, every write is `rows` floats from the last, and at H = 512 (rows 2048)
+ * the untiled loop took 15 ms of a 24 ms batch-1 backward on cpu.
+ */
 function transposeColumns(m: Float32Array, rows: number, width: number, first: number, count: number, out: Float32Array): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * width + first;
-    for (let c = 0; c < count; c++) out[c * rows + r] = m[base + c];
+  for (let r0 = 0; r0 < rows; r0 += TRANSPOSE_TILE) {
+    const r1 = Math.min(r0 + TRANSPOSE_TILE, rows);
+    for (let c0 = 0; c0 < count; c0 += TRANSPOSE_TILE) {
+      const c1 = Math.min(c0 + TRANSPOSE_TILE, count);
+      for (let c = c0; c < c1; c++) {
+        const target = c * rows;
+        const source = first + c;
+        for (let r = r0; r < r1; r++) out[target + r] = m[r * width + source];
+      }
+    }
   }
 }
 
