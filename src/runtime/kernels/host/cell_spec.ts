@@ -35,19 +35,25 @@ export interface HostCellData {
    */
   resident?: ResidentProducts;
   /**
-   * The right operands derived from R alone, where the caller keeps them prepared once per R
-   * lifetime (the kernel layer: keyed to R's tensor). Absent: each call prepares its own from
-   * `recurrentKernel`.
+   * The right operands derived from the weights, where the caller keeps them prepared once per
+   * weight lifetime (the kernel layer: keyed to K's and R's tensors). Absent: each call prepares
+   * its own from `kernel` and `recurrentKernel`.
    */
-  recurrentForms?: RecurrentForms;
+  weightForms?: WeightForms;
 }
 
 /**
- * Right operands derived from R [H, gates] alone, as a kernel's driver multiplies by them; `width`
- * is R's leading columns the product covers (recurrentProductGates: all of them, or the reset-before
- * GRU's z and r).
+ * Right operands derived from K [D, gates] and R [H, gates], as a kernel's driver multiplies by
+ * them; `width` is R's leading columns the product covers (recurrentProductGates: all of them, or
+ * the reset-before GRU's z and r). A call that gets them packs nothing while the weights live.
  */
-export interface RecurrentForms {
+export interface WeightForms {
+  /** x [rows, D]·K. */
+  kernelProduct(): PreparedMatmul;
+  /** dGates [rows, gates]·Kᵀ (the input gradient). */
+  kernelTransposed(): PreparedMatmul;
+  /** [x | h] [batch, D + H]·[K; R] (the fused forward of LSTM and RNN). */
+  stackedProduct(): PreparedMatmul;
   /** h [batch, H]·R[:, :width]. */
   recurrentLeading(width: number): PreparedMatmul;
   /** dStep [batch, width]·R[:, :width]ᵀ. */
@@ -102,7 +108,7 @@ export type RowFunction = (b: number, row: number, product: Float32Array) => voi
 export interface TwoPhaseRows {
   rows: RowFunction;
   operand: Float32Array;
-  /** The [H, H] weight, derived from R when asked (unused where the driver has RecurrentForms.second). */
+  /** The [H, H] weight, derived from R when asked (unused where the driver has WeightForms.second). */
   weight(): Float32Array;
   finish: RowFunction;
 }

@@ -11,7 +11,7 @@ import { carryGradient, previousHidden, type SequenceGeometry } from './geometry
 import type { HostMath } from './host_math.js';
 import { simdGateKernels, type SimdGateKernels } from './simd/gate_kernels.js';
 import { simdBackward, simdForward } from './simd/simd_driver.js';
-import { backwardSteps, forwardSteps, projectInputs, recurrentProduct, recurrentTransposedProduct } from './time_loops.js';
+import { backwardSteps, forwardSteps, kernelTransposedProduct, projectInputs, recurrentProduct, recurrentTransposedProduct } from './time_loops.js';
 import { weightGradients, type WeightGradients } from './weight_gradients.js';
 
 export type { HostCellData, HostForwardResult, HostUpstream } from './cell_spec.js';
@@ -52,7 +52,7 @@ export function hostForward(kind: CellKind, g: SequenceGeometry, a: HostCellData
   // R read out of the backend only by a row function that asks for it (the reset-before GRU's Rn
   // where nothing keeps it prepared).
   const row = cell.forwardRow({ g, variant, workspace, saveForBackward, bias: a.bias, get recurrentKernel() { return a.recurrentKernel; }, carries, output });
-  forwardSteps(g, math, a.mask, carries[0], recurrentProduct(g, math, a, G, P), P, row, a.recurrentForms);
+  forwardSteps(g, math, a.mask, carries[0], recurrentProduct(g, math, a, G, P), P, row, a.weightForms);
   return { output, carries, workspace: saveForBackward ? workspace : new Float32Array(0) };
 }
 
@@ -84,8 +84,8 @@ export function hostBackward(
     g, variant, workspace, get recurrentKernel() { return a.recurrentKernel; }, initialCarries: a.carries, mask: a.mask, hPrev, dOutput: upstream.dOutput,
     dCarries, dInputProjection,
   });
-  backwardSteps(g, math, a.mask, dCarries[0], recurrentTransposedProduct(g, math, a, G, P), P, dRecurrentProjection, G, row, a.recurrentForms);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
+  backwardSteps(g, math, a.mask, dCarries[0], recurrentTransposedProduct(g, math, a, G, P), P, dRecurrentProjection, G, row, a.weightForms);
+  const weights = weightGradients(math, g, G, a.x, () => kernelTransposedProduct(g, math, a, G), hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
   cell.finishWeightGradients?.({ g, variant, workspace, dInputProjection, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math) });
   return gradientsOf(a.bias.length, weights, dCarries);
 }

@@ -99,7 +99,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const sequenceUpstream = carries.map((c) => `d${c}T`);
   const stepUpstream = carries.map((c) => `d${c}`);
   const hostMath = (kb: KernelBackend) => hostMathFor(backendName, () => io.math?.(kb));
-  // A step's operands; a sequence uses their RecurrentForms (R's forms prepared per R lifetime).
+  // A step's operands; a sequence uses their WeightForms (K's, R's and [K; R]'s forms prepared per weight lifetime).
   const stepOperands = (kb: KernelBackend, inputs: Inputs, variant: CellVariant, carryNames: readonly string[] = carries, kernelName = names.step) =>
     new BackendStepOperands({ io, backend: kb, math: hostMath(kb), inputs, carryNames, secondWeight: stepSecondWeight(kind, variant), kernelName });
   const readOrNull = (kb: KernelBackend, t: TensorInfo | undefined) => (t ? io.read(kb, t) : null);
@@ -111,7 +111,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     const variant = variantOfAttrs(attrs);
     const a = readCell(io, kb, inputs, sequenceCarries);
     a.resident = residentProducts(io, kb, inputs, math);
-    a.recurrentForms = stepOperands(kb, inputs, variant, sequenceCarries, names.sequence);
+    a.weightForms = stepOperands(kb, inputs, variant, sequenceCarries, names.sequence);
     const r = hostForward(kind, g, a, variant, attrs.saveForBackward === true, math);
     const outputShape = [inputs.x.shape[0], inputs.x.shape[1], g.hidden];
     // With a workspace buffer (SequenceInputs.workspaceBuffer) the workspace output stays empty.
@@ -133,7 +133,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
     const g = sequenceGeometry(inputs, sequenceCarries[0], attrs);
     const variant = variantOfAttrs(attrs);
     const a = readCell(io, kb, inputs, sequenceCarries);
-    a.recurrentForms = stepOperands(kb, inputs, variant, sequenceCarries, names.sequenceGrad);
+    a.weightForms = stepOperands(kb, inputs, variant, sequenceCarries, names.sequenceGrad);
     const upstream = { dOutput: readOrNull(kb, inputs.dOutput), dCarries: sequenceUpstream.map((name) => readOrNull(kb, inputs[name])) };
     // Deferring dx leaves dInputProjection [rows, gates] at the start of the workspace, which
     // the Grad kernel owns from here on (kernel_names.ts: deferInputGradient).
@@ -190,7 +190,9 @@ export function hostKernelConfigs(backendName: string, io: HostTensorIO): Kernel
     const [inputSize, gates] = inputs.kernel.shape;
     const rows = sizeOf(inputs.x) / inputSize;
     const dInputProjection = io.read(kb, inputs.workspace).subarray(0, rows * gates);
-    const dx = inputGradientOf(hostMath(kb), dInputProjection, io.read(kb, inputs.kernel), rows, gates, inputSize);
+    // Kᵀ prepared once per K lifetime (only the kernel input is read of the operands' inputs).
+    const weights = new BackendStepOperands({ io, backend: kb, math: hostMath(kb), inputs, carryNames: [], secondWeight: null, kernelName: SequenceInputGrad });
+    const dx = inputGradientOf(weights.kernelTransposed(), dInputProjection, rows, inputSize);
     return io.write(kb, inputs.x.shape, dx);
   };
   return [

@@ -10,7 +10,7 @@
  * products (Rᵀ, Kᵀ, the second weight) come from StepOperands, so the weights are not read per call.
  */
 import { biasRowsOf, CELLS, hostWorkspaceFloats, recurrentProductGates, type CellKind, type CellVariant } from '../cell_table.js';
-import type { HostCellData, HostForwardResult, HostUpstream, RecurrentForms, RowFunction, SimdForwardContext, TwoPhaseRows } from './cell_spec.js';
+import type { HostCellData, HostForwardResult, HostUpstream, WeightForms, RowFunction, SimdForwardContext, TwoPhaseRows } from './cell_spec.js';
 import { HOST_CELLS } from './cells/index.js';
 import type { SequenceGeometry } from './geometry.js';
 import { hostBackward, simdKernelsFor, type HostGradients } from './host_driver.js';
@@ -25,7 +25,7 @@ import type { SimdGateKernels } from './simd/gate_kernels.js';
  * weights' values (read only then): Rᵀ [gates, H] and Kᵀ [gates, D] for the backward, and the
  * cell's second weight [H, H] (SimdCellSpec.secondWeight, TwoPhaseRows.weight) or its transpose.
  */
-export interface StepOperands extends RecurrentForms {
+export interface StepOperands extends WeightForms {
   /**
    * x·K [batch, gates] and h·R[:, :width] [batch, width] (R's leading columns,
    * recurrentProductGates), without bias.
@@ -38,7 +38,6 @@ export interface StepOperands extends RecurrentForms {
    * valid until the backend next allocates (which a product may do), so asked for after them.
    */
   state(): StepState;
-  kernelTransposed(): PreparedMatmul;
 }
 
 /** The step's bias (canonical layout) and carries (h first). */
@@ -116,37 +115,16 @@ function runRows(B: number, row: RowFunction | TwoPhaseRows, product: Float32Arr
 
 /**
  * The backward of one step: the host driver's backward of a one-step sequence (`a` without K and
- * R: their products come from `operands`, through stepWeightMath and RecurrentForms).
+ * R: their products, Kᵀ, Rᵀ and the second weight, come from `operands` as WeightForms, so the
+ * weights are never read; empty placeholders stand for them).
  */
 export function hostStepBackward(kind: CellKind, g: SequenceGeometry, a: Omit<HostCellData, 'kernel' | 'recurrentKernel'>, variant: CellVariant,
   workspace: Float32Array, upstream: HostUpstream, math: HostMath, operands: StepOperands): HostGradients {
-  const served = stepWeightMath(math, operands);
-  return hostBackward(kind, g, { ...a, kernel: served.kernel, recurrentKernel: served.recurrentKernel, recurrentForms: operands }, variant, workspace,
-    upstream, served.math);
+  return hostBackward(kind, g, { ...a, kernel: NO_WEIGHT, recurrentKernel: NO_WEIGHT, weightForms: operands }, variant, workspace, upstream, math);
 }
 
-/**
- * `math` for the host driver's backward of one step, given `kernel` and `recurrentKernel` (empty
- * placeholders) as K and R: the product it asks of K (dx = dGates·Kᵀ) is the prepared one of
- * `weights`; every other product is `math`'s own. The products with R (dGates·Rᵀ, the second
- * weight) come from HostCellData.recurrentForms, so R itself is never read.
- */
-function stepWeightMath(math: HostMath, weights: StepOperands): { math: HostMath; kernel: Float32Array; recurrentKernel: Float32Array } {
-  const kernel = new Float32Array(0);
-  const recurrentKernel = new Float32Array(0);
-  return {
-    kernel,
-    recurrentKernel,
-    math: {
-      matmul(left, right, c, m, k, n, options = {}) {
-        if (right !== kernel) return math.matmul(left, right, c, m, k, n, options);
-        if (!options.transposeB) throw new Error('hostStepBackward: expected a product with Kᵀ, got one with K');
-        weights.kernelTransposed().run(left, c, m, options.accumulate);
-      },
-      prepareRight: math.prepareRight?.bind(math),
-    },
-  };
-}
+/** What a step's backward is given for K and R (never read: see hostStepBackward). */
+const NO_WEIGHT = new Float32Array(0);
 
 /** A step's arena buffers: the fixed ones, then its carries (h first) and their views. */
 interface StepBuffers {

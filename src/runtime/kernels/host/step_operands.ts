@@ -93,7 +93,7 @@ export class BackendStepOperands implements StepOperands, OperandSource {
       return;
     }
     const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
-    const times = this.prepared([kernel.dataId, recurrentKernel.dataId], 'K;R', D + H, this.gates, false);
+    const times = this.stackedProduct();
     // Read after preparing, which may allocate on the backend (detaching views of its memory).
     const [xValues, hValues] = [this.view(x), this.view(h)];
     const left = scratch('step [x | h]', rows * (D + H));
@@ -122,6 +122,16 @@ export class BackendStepOperands implements StepOperands, OperandSource {
   kernelTransposed(): PreparedMatmul {
     const { kernel } = this.call.inputs;
     return this.prepared([kernel.dataId], 'K', this.gates, kernel.shape[0], true);
+  }
+
+  kernelProduct(): PreparedMatmul {
+    const { kernel } = this.call.inputs;
+    return this.prepared([kernel.dataId], 'K', kernel.shape[0], this.gates, false);
+  }
+
+  stackedProduct(): PreparedMatmul {
+    const { kernel, recurrentKernel } = this.call.inputs;
+    return this.prepared([kernel.dataId, recurrentKernel.dataId], 'K;R', kernel.shape[0] + recurrentKernel.shape[0], this.gates, false);
   }
 
   second(transposeB: boolean): PreparedMatmul {

@@ -3,28 +3,40 @@
  * step one recurrent matmul and a cell's row function over the valid batch rows (forward), or the
  * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations.
  */
-import type { HostCellData, RecurrentForms, RowFunction, TwoPhaseRows } from './cell_spec.js';
+import type { HostCellData, WeightForms, RowFunction, TwoPhaseRows } from './cell_spec.js';
 import { leadingColumns, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
 
 /** The weights of a forward: as the backend keeps them (resident) when it can, else their values. */
-export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKernel' | 'resident' | 'recurrentForms'>;
+export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKernel' | 'resident' | 'weightForms'>;
 
-/** c [rows, gates] = x·K for all timesteps as one matmul, K where the backend keeps it when it can. */
+/**
+ * c [rows, gates] = x·K for all timesteps as one matmul: K where the backend keeps it when it can,
+ * else K as the caller keeps it prepared per K lifetime, else K as it comes.
+ */
 export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, c: Float32Array): void {
   if (a.resident) a.resident.inputProjection(c);
+  else if (a.weightForms) a.weightForms.kernelProduct().run(a.x, c, g.batch * g.time);
   else math.matmul(a.x, a.kernel, c, g.batch * g.time, g.inputSize, gates);
+}
+
+/**
+ * dGates [rows, gates]·Kᵀ (dx), released by the caller: as the caller keeps it prepared per K
+ * lifetime when it does, else K transposed for this call.
+ */
+export function kernelTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'kernel' | 'weightForms'>, gates: number): PreparedMatmul {
+  return a.weightForms?.kernelTransposed() ?? prepareRight(math, a.kernel, gates, g.inputSize, { transposeB: true });
 }
 
 /**
  * h·R[:, :width] for every step of one call (R [H, gates]; `width` its leading columns,
  * recurrentProductGates): all of R where the backend keeps it (read in place, packed once for its
- * lifetime) when it can, else as the caller keeps it prepared per R lifetime (RecurrentForms), else
+ * lifetime) when it can, else as the caller keeps it prepared per R lifetime (WeightForms), else
  * prepared (packed, copied to the wasm heap) for this call.
  */
 export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, width = gates): PreparedMatmul {
   if (width === gates && a.resident) return a.resident.recurrent;
-  return a.recurrentForms?.recurrentLeading(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), g.hidden, width);
+  return a.weightForms?.recurrentLeading(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), g.hidden, width);
 }
 
 /**
@@ -33,9 +45,9 @@ export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: Forward
  * of `gates` columns transposed once for the call (transposed products are the slow path of every
  * backend matmul).
  */
-export function recurrentTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'recurrentKernel' | 'recurrentForms'>,
+export function recurrentTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'recurrentKernel' | 'weightForms'>,
   gates: number, width: number): PreparedMatmul {
-  return a.recurrentForms?.recurrentTransposed(width)
+  return a.weightForms?.recurrentTransposed(width)
     ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), width, g.hidden, { transposeB: true });
 }
 
@@ -64,7 +76,7 @@ export function forwardSteps(
   timesR: PreparedMatmul,
   width: number,
   cellRow: RowFunction | TwoPhaseRows,
-  forms: RecurrentForms | undefined,
+  forms: WeightForms | undefined,
 ): void {
   const recurrent = new Float32Array(g.batch * width);
   const second = secondProduct(g, math, cellRow, forms, false);
@@ -88,7 +100,7 @@ export function forwardSteps(
  * The second product of TwoPhaseRows and its finishing rows, or null for a plain row function: its
  * weight as `forms` keeps it prepared, else prepared for this call.
  */
-function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction | TwoPhaseRows, forms: RecurrentForms | undefined, transposeB: boolean) {
+function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction | TwoPhaseRows, forms: WeightForms | undefined, transposeB: boolean) {
   if (typeof cellRow === 'function') return null;
   const { operand, finish } = cellRow;
   const product = new Float32Array(g.batch * g.hidden);
@@ -120,7 +132,7 @@ export function backwardSteps(
   dRecurrentProjection: Float32Array,
   projectionWidth: number,
   cellRow: RowFunction | TwoPhaseRows,
-  forms: RecurrentForms | undefined,
+  forms: WeightForms | undefined,
 ): void {
   const H = g.hidden;
   const dRecurrentStep = new Float32Array(g.batch * gates);

@@ -10,7 +10,7 @@ import type {
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
 import { prepareRight, type HostMath } from '../host_math.js';
-import { inputProjection, recurrentProduct, recurrentTransposedProduct } from '../time_loops.js';
+import { inputProjection, kernelTransposedProduct, recurrentProduct, recurrentTransposedProduct } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
@@ -23,7 +23,7 @@ import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, projectedFor
 function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: SequenceGeometry, [operand, product]: ArenaBuffer[],
   transposeB: boolean): { second: SimdSecondProduct | null; release(): void } {
   if (!cell.secondWeight) return { second: null, release() {} };
-  const times = a.recurrentForms?.second(transposeB) ?? prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
+  const times = a.weightForms?.second(transposeB) ?? prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
   return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
 }
 
@@ -63,7 +63,7 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
   const step = (row0: number) => cell.forwardStep(kernels, c, row0);
   try {
     if (fused) {
-      fusedForwardLoop(g, math, a.x, a.kernel, a.recurrentKernel, G, carries[0], product, step);
+      fusedForwardLoop(g, math, a, G, carries[0], product, step);
     } else {
       const projections = workspace.view.subarray(0, rows * G);
       inputProjection(g, math, a, G, projections);
@@ -117,7 +117,7 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   }
   const projections: Array<[typeof dIn, typeof dIn]> = shared ? [[dIn, dInTransposed]] : [[dIn, dInTransposed], [dRec, dRecTransposed]];
   const options = weightGradientOptions(kernels, rows, G, a.inputGradient, projections);
-  const weights = weightGradients(math, g, G, a.x, a.kernel, hPrev, dIn.view, dRec.view, options);
+  const weights = weightGradients(math, g, G, a.x, () => kernelTransposedProduct(g, math, a, G), hPrev, dIn.view, dRec.view, options);
   host.finishWeightGradients?.({
     g, variant, workspace: workspace.view, dInputProjection: dIn.view, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math),
   });

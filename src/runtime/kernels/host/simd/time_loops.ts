@@ -61,21 +61,19 @@ export function projectedForwardLoop(g: SequenceGeometry, math: HostMath, weight
 /**
  * The forward time loop with the input projection fused into the recurrent product (LSTM, RNN):
  * per step (in processing order) [x_t | h]·[K; R] ([batch, D + H]·[D + H, gates], [K; R] prepared
- * once) goes into `product`, then `step(row0)` runs the gate kernel. One product of depth D + H
+ * once per weight lifetime where the caller keeps it, else once per call) goes into `product`, then `step(row0)` runs the gate kernel. One product of depth D + H
  * per step runs closer to the GEMM's peak than a separate x·K of depth D (≈ 25 vs 33 GFLOP/s on
  * wasm) and needs no [N, gates] block of projections, so inference allocates none. Not for GRU,
  * whose n gate keeps x·K and h·R apart.
  */
-export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, x: Float32Array, kernel: Float32Array, recurrentKernel: Float32Array,
-  gates: number, h: ArenaBuffer, product: ArenaBuffer, step: (row0: number) => void): void {
+export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, h: ArenaBuffer, product: ArenaBuffer,
+  step: (row0: number) => void): void {
   const D = g.inputSize;
   const H = g.hidden;
   const width = D + H;
-  const stacked = scratch('stacked weights', width * gates); // copied again by prepareRight
-  stacked.set(kernel.subarray(0, D * gates));
-  stacked.set(recurrentKernel.subarray(0, H * gates), D * gates);
+  const times = a.weightForms?.stackedProduct() ?? prepareRight(math, stackedWeights(a, D, H, gates), width, gates);
+  const x = a.x;
   const left = new Float32Array(g.batch * width);
-  const times = prepareRight(math, stacked, width, gates);
   try {
     for (let k = 0; k < g.time; k++) {
       const t = timeAt(g, k);
@@ -90,6 +88,14 @@ export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, x: Float32
   } finally {
     times.release();
   }
+}
+
+/** [K; R] [D + H, gates] in scratch (copied again by prepareRight). */
+function stackedWeights(a: ForwardWeights, D: number, H: number, gates: number): Float32Array {
+  const stacked = scratch('stacked weights', (D + H) * gates);
+  stacked.set(a.kernel.subarray(0, D * gates));
+  stacked.set(a.recurrentKernel.subarray(0, H * gates), D * gates);
+  return stacked;
 }
 
 /**
