@@ -207,8 +207,10 @@ export async function prepareChecked(candidates: Candidate[], referenceId: strin
       timed.push({ prepared: p, result });
     } catch (e) {
       result.skipped = `failed: ${(e as Error).message.split('\n')[0]}`;
-      // tf.layers can abort the wasm module (its heap): nothing after that can run on it.
-      if (!backendAlive()) throw new BackendLostError(id, result.skipped);
+      // tf.layers can abort the wasm module (its heap): nothing after that can run on it. An
+      // aborted module may still answer the liveness probe from a corrupt heap, so an abort
+      // (a WebAssembly.RuntimeError) counts as lost whatever the probe says.
+      if (e instanceof WebAssembly.RuntimeError || !backendAlive()) throw new BackendLostError(id, result.skipped);
     } finally {
       if (!timed.some((t) => t.prepared === p) && backendAlive()) p.dispose();
     }
