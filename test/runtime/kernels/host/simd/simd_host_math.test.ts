@@ -128,10 +128,15 @@ describe('SIMD panel product', () => {
   });
 });
 
-describe('the cpu step on the SIMD panel product', () => {
-  it('is the cpu backend HostMath, and a batch-1 LSTM step multiplies by K and R prepared once (values as the composite)', async () => {
+describe('a batch-1 step on the SIMD panel product', () => {
+  it('is the cpu backend HostMath', async () => {
     await activateBackend('cpu');
     expect(cpuTensorIO.math?.(tf.backend())).toBe(math());
+  });
+
+  // wasm: the step reads x and h in place on the backend's heap, K and R from their packed copies.
+  it.each(['cpu', 'wasm'])('on %s, an LSTM step multiplies by K and R prepared once per lifetime (values as the composite)', async (backendName) => {
+    await activateBackend(backendName);
     const [inputSize, hidden] = [7, 12];
     // The initial values disposed: on cpu a Variable shares its initial tensor's data.
     const [kernel, recurrentKernel] = tf.tidy(() => [
