@@ -4,15 +4,16 @@
  * step, and its state read in place. One object per call and no closures: at batch 1 a step is
  * short enough that its garbage shows.
  *
- * x·K and h·R apart (GRU): on wasm XNNPACK on the tensors' ids (it keeps its packing of each
- * weight for the weight's life); on cpu each weight packed once per lifetime (with WebAssembly
- * SIMD into the panel product's memory at any row count, HostMath.preparedGemv; without it GEMVs
- * over the tensors' own arrays at ≤ GEMV_MAX_ROWS rows). x·K + h·R (LSTM, RNN): at ≤ GEMV_MAX_ROWS rows
- * the same two products, the second added into the first (on wasm both on the heap, summed there
- * with f32x4 adds: HostTensorIO.productSum; a GEMV reads each weight once either
- * way, and a stacked copy would add a third copy of the weights on the wasm heap: measured no
- * faster at H = 512 and 1024); above, one GEMM [x | h]·[K; R] with the stacked weights prepared
- * once per (K, R) lifetime, as the sequence forward does (closer to the GEMM's peak).
+ * At ≤ GEMV_MAX_ROWS rows (batch-1 streaming and sampling), where WebAssembly SIMD validates, on
+ * cpu and wasm alike: each weight packed once per lifetime into our SIMD panel product's memory
+ * (HostMath.preparedGemv; `streamed`), x and h read where the backend keeps them; x·K + h·R
+ * (LSTM, RNN) as two products, the second added into the first (a stacked copy would add a third
+ * copy of the weights: measured no faster at H = 512 and 1024). Without SIMD: on wasm XNNPACK on
+ * the tensors' ids (it keeps its packing per weight), summed on the heap (HostTensorIO.productSum);
+ * on cpu GEMVs over the tensors' own arrays. Above GEMV_MAX_ROWS rows: x·K and h·R apart (GRU) on
+ * the backend's product or a form prepared once per lifetime; LSTM and RNN as one GEMM
+ * [x | h]·[K; R] over the stacked weights prepared once per (K, R) lifetime, as the sequence
+ * forward does (closer to the GEMM's peak).
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostTensorIO } from './backend_io.js';
