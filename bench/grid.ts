@@ -11,7 +11,13 @@
  *   cache's where the weights fit in it, the memory's where not). The older limit, the same bytes
  *   over one large copy's bandwidth (memory only), is shown beside it.
  * sequence (LSTM, forward and forward+backward): rnn-migrate blocked, tf.layers.lstm (sigmoid
- *   gates), the naive per-step loop and the backend's matmul at the same FLOPs (the limit).
+ *   gates), the naive per-step loop, against the limit: the larger of two floors, the backend's
+ *   matmul at the same FLOPs (what binds at large batch) and the recurrent weights read once per
+ *   timestep and direction at the read bandwidth of their size (what binds at batch 1: each step's
+ *   h·R needs the step before it, so R cannot be read once for all T).
+ * Each sample lasts at least --min-sample-ms: a shorter run is repeated within the sample and the
+ * mean taken, so sub-millisecond rows measure the steady state, not the first steps after a full
+ * collection.
  * Every column is checked against a reference (tf.multiRNNCell; the naive loop) before it is timed.
  * A row is flagged as a cliff when its efficiency (limit time / ours) is under half a neighbour's.
  *
@@ -21,6 +27,7 @@
  *   --size 1x64x512x512,...     (B,T,D,H) of the sequence grid (default the seven of issue 12)
  *   --mode fwd,fwdbwd           sequence modes (default both)
  *   --reps 5 --warmup 1         timed rounds (median) and warm-up runs per column
+ *   --min-sample-ms 50          shortest sample (shorter runs are repeated within it)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -48,6 +55,7 @@ const { values: args } = parseArgs({
     mode: { type: 'string', default: MODES.join(',') },
     reps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
+    'min-sample-ms': { type: 'string', default: '50' },
   },
 });
 const words = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -69,7 +77,10 @@ const [steps] = numbers(args.steps!, 'steps');
 const sizes: Size[] = words(args.size!).map(parseSize);
 const modes = oneOf(args.mode!, MODES, 'mode');
 // Timing only: the leak and peak-memory runs of npm run bench would double a long grid.
-const timing: TimingOptions = { reps: numbers(args.reps!, 'reps')[0], warmup: Number(args.warmup), memory: false };
+const timing: TimingOptions = {
+  reps: numbers(args.reps!, 'reps')[0], warmup: Number(args.warmup), memory: false, minSampleMs: Number(args['min-sample-ms']),
+};
+if (!(timing.minSampleMs! >= 0)) throw new Error(`--min-sample-ms: expected a number ≥ 0, got "${args['min-sample-ms']}"`);
 
 const fmt = (x: number | undefined, digits = 2) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 const ratio = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}×`);
@@ -223,9 +234,25 @@ async function referenceOn(other: string, c: BenchCase): Promise<Float32Array[]>
   return values;
 }
 
-type SequenceRow = CaseResult & { byId: Map<string, CaseResult['columns'][number]> };
+type SequenceRow = CaseResult & {
+  byId: Map<string, CaseResult['columns'][number]>;
+  /** T reads of the recurrent weights per direction at their size's read bandwidth (ms). */
+  readLimitMs: number;
+};
 const seqMs = (r: SequenceRow, id: string) => r.byId.get(id)?.ms;
-const seqEfficiency = (r: SequenceRow) => r.byId.get('blocked')?.ofLimit ?? NaN;
+/** The larger floor: the matmul at the same FLOPs, or reading R once per timestep and direction. */
+const seqLimitMs = (r: SequenceRow) => Math.max(seqMs(r, 'matmul') ?? NaN, r.readLimitMs);
+const seqEfficiency = (r: SequenceRow) => seqLimitMs(r) / (seqMs(r, 'blocked') ?? NaN);
+
+/** Bytes of the LSTM's recurrent kernel R [H, 4H]. */
+const recurrentBytes = ({ H }: Size) => 4 * H * 4 * H;
+
+/** The read floor of a sequence: R read once per timestep, forward (and again backward). */
+function readLimitMs(size: Size, mode: Mode, stream: StreamBandwidth): number {
+  const bytes = recurrentBytes(size);
+  const passes = mode === 'fwd' ? 1 : 2;
+  return (passes * size.T * bytes / stream.at(bytes)) * 1000;
+}
 const seqLabel = (r: SequenceRow) => `${r.size} ${r.mode}`;
 
 function sequenceTable(backend: string, rows: SequenceRow[]): string {
@@ -235,9 +262,10 @@ function sequenceTable(backend: string, rows: SequenceRow[]): string {
     return a.mode === b.mode && Math.abs(sameMode.indexOf(a) - sameMode.indexOf(b)) === 1;
   };
   const lines = [
-    `\n## ${backend}: LSTM sequences, ms per call (median of ${timing.reps}); limit = the backend's matmul at the same FLOPs`,
-    '| (B,T,D,H) | mode | blocked | tf.layers | naive loop | matmul limit | vs tf.layers | vs naive | blocked GFLOP/s | of limit | flags |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `\n## ${backend}: LSTM sequences, ms per call (median of ${timing.reps}); limit = the larger of the backend's matmul at the same FLOPs ` +
+      'and R [H, 4H] read once per timestep and direction at the read bandwidth of its size',
+    '| (B,T,D,H) | mode | blocked | tf.layers | naive loop | matmul limit | read limit | vs tf.layers | vs naive | blocked GFLOP/s | of limit | flags |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     const cell = (id: string) => {
@@ -246,12 +274,12 @@ function sequenceTable(backend: string, rows: SequenceRow[]): string {
     };
     const blocked = seqMs(row, 'blocked');
     const flags = cliffs(rows, row, seqEfficiency, adjacentSameMode, seqLabel).join('; ');
-    lines.push(`| ${row.size} | ${row.mode} | ${cell('blocked')} | ${cell('layers')} | ${cell('naive')} | ${cell('matmul')} | ${ratio((seqMs(row, 'layers') ?? NaN) / (blocked ?? NaN))} | ${ratio((seqMs(row, 'naive') ?? NaN) / (blocked ?? NaN))} | ${fmt(row.byId.get('blocked')?.gflops)} | ${fmt(100 * seqEfficiency(row), 0)}% | ${flags} |`);
+    lines.push(`| ${row.size} | ${row.mode} | ${cell('blocked')} | ${cell('layers')} | ${cell('naive')} | ${cell('matmul')} | ${row.readLimitMs.toFixed(1)} | ${ratio((seqMs(row, 'layers') ?? NaN) / (blocked ?? NaN))} | ${ratio((seqMs(row, 'naive') ?? NaN) / (blocked ?? NaN))} | ${fmt(row.byId.get('blocked')?.gflops)} | ${fmt(100 * seqEfficiency(row), 0)}% | ${flags} |`);
   }
   lines.push(...extremes(rows, [
     ['blocked vs tf.layers (× faster)', (r) => (seqMs(r, 'layers') ?? NaN) / (seqMs(r, 'blocked') ?? NaN), 'min'],
     ['blocked vs naive loop (× faster)', (r) => (seqMs(r, 'naive') ?? NaN) / (seqMs(r, 'blocked') ?? NaN), 'min'],
-    ['blocked of the matmul limit', seqEfficiency, 'min'],
+    ['blocked of the limit', seqEfficiency, 'min'],
   ], seqLabel));
   return lines.join('\n');
 }
@@ -300,11 +328,13 @@ for (const backend of backends) {
     console.log(stepTable(backend, rows, bandwidth));
   }
   if (parts.includes('sequence')) {
+    const stream = streamBandwidth(Math.max(...sizes.map(recurrentBytes)));
+    if (!stream) throw new Error('the read-bandwidth limit needs WebAssembly SIMD, which this runtime lacks');
     const rows: SequenceRow[] = [];
     for (const size of sizes) {
       for (const mode of modes) {
         const result = await sequenceCase(backend, size, mode);
-        rows.push({ ...result, byId: new Map(result.columns.map((c) => [c.column, c])) });
+        rows.push({ ...result, byId: new Map(result.columns.map((c) => [c.column, c])), readLimitMs: readLimitMs(size, mode, stream) });
         process.stderr.write(`  ${backend} ${sizeLabel(size)} ${mode} done\n`);
       }
     }

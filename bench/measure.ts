@@ -17,6 +17,13 @@ export interface TimingOptions {
   warmup: number;
   /** Also measure leaked tensors and peak bytes per column (4 more runs each); default true. */
   memory?: boolean;
+  /**
+   * The shortest a sample may last: a column whose run is shorter runs that many times per sample
+   * (counted once, after the warm-up) and the sample is the mean run. A sub-millisecond run timed
+   * alone measures its first steps after a full collection (cold caches, a timer tick) more than
+   * the steady state a streaming user sees. Default 0: one run per sample.
+   */
+  minSampleMs?: number;
 }
 
 export interface ColumnResult {
@@ -93,21 +100,32 @@ v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 /**
- * Times columns together: after the warm-up, each round runs every column once, in a rotating
- * order, so that load spikes on a shared machine fall on all columns alike. Each run starts from a
- * collected heap and pays only for the garbage collections its own allocations cause. Returns the
- * samples (ms) of each column.
+ * Times columns together: after the warm-up, each round runs every column once (or `runsPerSample`
+ * times, see minSampleMs), in a rotating order, so that load spikes on a shared machine fall on all
+ * columns alike. Each sample starts from a collected heap and pays only for the garbage collections
+ * its own allocations cause. Returns the samples (ms per run) of each column.
  */
-export async function timeInterleaved(columns: Prepared[], { reps, warmup }: TimingOptions): Promise<number[][]> {
+export async function timeInterleaved(columns: Prepared[], { reps, warmup, minSampleMs = 0 }: TimingOptions): Promise<number[][]> {
   for (const prepared of columns) for (let i = 0; i < warmup; i++) await prepared.run();
+  const runsPerSample: number[] = [];
+  for (const prepared of columns) {
+    if (minSampleMs <= 0) {
+      runsPerSample.push(1);
+      continue;
+    }
+    const t0 = performance.now();
+    await prepared.run();
+    runsPerSample.push(Math.max(1, Math.ceil(minSampleMs / Math.max(performance.now() - t0, 1e-3))));
+  }
   const samples = columns.map(() => [] as number[]);
   for (let round = 0; round < reps; round++) {
     for (let k = 0; k < columns.length; k++) {
       const index = (k + round) % columns.length;
+      const runs = runsPerSample[index];
       collectGarbage();
       const t0 = performance.now();
-      await columns[index].run();
-      samples[index].push(performance.now() - t0);
+      for (let r = 0; r < runs; r++) await columns[index].run();
+      samples[index].push((performance.now() - t0) / runs);
     }
   }
   return samples;
