@@ -88,9 +88,11 @@ function panelGemm(): FunctionSpec {
 /**
  * panel_gemv(a, k, packed, panels, c): the one-row product, two panels at a time (a last odd one
  * alone): two address streams 64·k bytes apart keep more reads in flight than one, measured ~15%
- * faster on 96 MiB of weights (L3-resident) where a single stream is latency-bound.
+ * faster on 96 MiB of weights (L3-resident) where a single stream is latency-bound. With
+ * `accumulate` (panel_gemv_add) the sums start from c's values: a step's x·K + h·R is two calls
+ * into one block, with no pass of JavaScript over the product in between.
  */
-function panelGemv(): FunctionSpec {
+function panelGemv(accumulate: boolean): FunctionSpec {
   const L = new Locals(5);
   const [A, K, PACKED, PANELS, C] = [0, 1, 2, 3, 4];
   const panel = L.add(i32), ap = L.add(i32), aEnd = L.add(i32), kBytes = L.add(i32), panelBytes = L.add(i32);
@@ -101,7 +103,12 @@ function panelGemv(): FunctionSpec {
 
   /** One pass over k for `streams` panels from `panel` (bp set), stored at c + 64·panel. */
   const pass = (streams: number) => {
-    for (const r of acc.slice(0, streams).flat()) c.splat(0).set(r);
+    for (let s = 0; s < streams; s++) {
+      acc[s].forEach((r, q) => {
+        if (accumulate) c.get(C).get(panel).i32(6).i32Shl().i32Add().load(64 * s + 16 * q).set(r);
+        else c.splat(0).set(r);
+      });
+    }
     c.get(A).set(ap);
     c.loop(() => {
       c.get(ap).loadSplat().set(x);
@@ -133,7 +140,7 @@ function panelGemv(): FunctionSpec {
     c.get(panel).get(PANELS).i32GeU().brIf(0);
     pass(1);
   });
-  return { name: 'panel_gemv', params: Array(5).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: accumulate ? 'panel_gemv_add' : 'panel_gemv', params: Array(5).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 export type PanelGemvKernel = (a: number, k: number, packed: number, panels: number, c: number) => void;
@@ -145,6 +152,8 @@ export interface PanelGemm {
   gemm: PanelGemmKernel;
   /** The product at rows = 1. */
   gemv: PanelGemvKernel;
+  /** The same, added to c's values. */
+  gemvAdd: PanelGemvKernel;
 }
 
 let compiled: PanelGemm | null | undefined;
@@ -154,11 +163,14 @@ export function panelGemmKernels(): PanelGemm | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = buildModule([panelGemm(), panelGemv()]);
+    const bytes = buildModule([panelGemm(), panelGemv(false), panelGemv(true)]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    compiled = { heap: new WeightHeap(memory), gemm: exports.panel_gemm as PanelGemmKernel, gemv: exports.panel_gemv as PanelGemvKernel };
+    compiled = {
+      heap: new WeightHeap(memory), gemm: exports.panel_gemm as PanelGemmKernel,
+      gemv: exports.panel_gemv as PanelGemvKernel, gemvAdd: exports.panel_gemv_add as PanelGemvKernel,
+    };
   } catch {
     compiled = null;
   }
