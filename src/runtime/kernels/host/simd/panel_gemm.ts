@@ -22,9 +22,10 @@ const PANEL_BYTES_PER_ROW = PANEL * 4;
 /**
  * panel_gemm(a, aStride, rows, k, packed, panels, c, cStride): for each panel s < panels, rows of
  * c at c + i·cStride + 64·s (16 floats) = row i of a (a + i·aStride, k floats) · panel s (packed +
- * s·64·k). Byte strides and offsets; rows ≥ 1, k ≥ 1, panels ≥ 1.
+ * s·64·k), or added to them (`accumulate`: panel_gemm_add). Byte strides and offsets; rows ≥ 1,
+ * k ≥ 1, panels ≥ 1.
  */
-function panelGemm(): FunctionSpec {
+function panelGemm(accumulate: boolean): FunctionSpec {
   const L = new Locals(8);
   const [A, A_STRIDE, ROWS, K, PACKED, PANELS, C, C_STRIDE] = [0, 1, 2, 3, 4, 5, 6, 7];
   const panel = L.add(i32), row = L.add(i32), aRow = L.add(i32), cRow = L.add(i32);
@@ -38,7 +39,12 @@ function panelGemm(): FunctionSpec {
   /** The inner loop over k for one row (ap0, acc0) or two (ap0, ap1; acc0, acc1) from panelBase. */
   const inner = (pair: boolean) => {
     const rows = pair ? [[ap0, acc0], [ap1, acc1]] as const : [[ap0, acc0]] as const;
-    for (const [, acc] of rows) for (const r of acc) c.splat(0).set(r);
+    rows.forEach(([, acc], i) => acc.forEach((r, q) => {
+      if (!accumulate) return void c.splat(0).set(r);
+      c.get(cRow);
+      if (i === 1) c.get(C_STRIDE).i32Add();
+      c.load(16 * q).set(r);
+    }));
     c.get(panelBase).set(bp);
     c.get(aRow).set(ap0);
     if (pair) c.get(aRow).get(A_STRIDE).i32Add().set(ap1);
@@ -82,7 +88,7 @@ function panelGemm(): FunctionSpec {
     c.get(panelBase).get(kBytes).i32(4).i32Shl().i32Add().set(panelBase); // + k·64 bytes
     c.get(panel).i32(1).i32Add().tee(panel).get(PANELS).i32LtU().brIf(0);
   });
-  return { name: 'panel_gemm', params: Array(8).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
+  return { name: accumulate ? 'panel_gemm_add' : 'panel_gemm', params: Array(8).fill(i32), locals: L.types as FunctionSpec['locals'], body: c };
 }
 
 /**
@@ -150,6 +156,8 @@ export type PanelGemmKernel = (a: number, aStride: number, rows: number, k: numb
 export interface PanelGemm {
   heap: WeightHeap;
   gemm: PanelGemmKernel;
+  /** The same, added to c's values. */
+  gemmAdd: PanelGemmKernel;
   /** The product at rows = 1. */
   gemv: PanelGemvKernel;
   /** The same, added to c's values. */
@@ -163,12 +171,12 @@ export function panelGemmKernels(): PanelGemm | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = buildModule([panelGemm(), panelGemv(false), panelGemv(true)]);
+    const bytes = buildModule([panelGemm(false), panelGemm(true), panelGemv(false), panelGemv(true)]);
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     compiled = {
-      heap: new WeightHeap(memory), gemm: exports.panel_gemm as PanelGemmKernel,
+      heap: new WeightHeap(memory), gemm: exports.panel_gemm as PanelGemmKernel, gemmAdd: exports.panel_gemm_add as PanelGemmKernel,
       gemv: exports.panel_gemv as PanelGemvKernel, gemvAdd: exports.panel_gemv_add as PanelGemvKernel,
     };
   } catch {

@@ -62,22 +62,21 @@ class PanelProducts {
     } else {
       for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) left[i * k + p] = a[p * m + i];
     }
+    // c goes in (when accumulating) and out by row copies (one when n fills the panels), and the
+    // kernel adds: no JavaScript loop per float.
     const out = this.product.view();
-    if (m === 1) {
-      // One row: c goes in and out as one copy each way, the kernel adds (memcpy, no JS loop per float).
-      if (accumulate) out.set(c.length === n ? c : c.subarray(0, n));
-      (accumulate ? this.kernels.gemvAdd : this.kernels.gemv)(leftAt, k, packed, panels, productAt);
-      c.set(out.subarray(0, n));
-      return;
-    }
-    this.kernels.gemm(leftAt, k * 4, m, k, packed, panels, productAt, stride * 4);
-    for (let i = 0; i < m; i++) {
-      const from = i * stride;
-      const to = i * n;
-      if (accumulate) for (let j = 0; j < n; j++) c[to + j] += out[from + j];
-      else for (let j = 0; j < n; j++) c[to + j] = out[from + j];
-    }
+    if (accumulate) copyRows(c, n, out, stride, m);
+    if (m === 1) (accumulate ? this.kernels.gemvAdd : this.kernels.gemv)(leftAt, k, packed, panels, productAt);
+    else (accumulate ? this.kernels.gemmAdd : this.kernels.gemm)(leftAt, k * 4, m, k, packed, panels, productAt, stride * 4);
+    copyRows(out, stride, c, n, m);
   }
+}
+
+/** The first `width` = min of both strides floats of each of m rows, from rows `fromStride` apart to rows `toStride` apart. */
+function copyRows(from: Float32Array, fromStride: number, to: Float32Array, toStride: number, m: number): void {
+  const width = Math.min(fromStride, toStride);
+  if (fromStride === toStride) return void to.set(from.subarray(0, m * width));
+  for (let i = 0; i < m; i++) to.set(from.subarray(i * fromStride, i * fromStride + width), i * toStride);
 }
 
 /** c for a product with k = 0: zeros, or unchanged when accumulating. */
