@@ -258,15 +258,15 @@ function inlineStack(elements: any[], closures: Map<string, Closure>): Closure[]
   return stack.length > 0 && stack.every(Boolean) ? (stack as Closure[]) : 'opaque';
 }
 
-/** Do the weights' names mean the same at the loop as where the cell reads them (same bindings, same `this`)? */
-function visibleAt(weights: BasicLstmWeights, loop: AnyPath): boolean {
-  if (weights.at === loop) return true;
+/** Do the weights' names mean the same at the site (the loop, or a lone step) as where the cell reads them (same bindings, same `this`)? */
+function visibleAt(weights: BasicLstmWeights, site: AnyPath): boolean {
+  if (weights.at === site) return true;
   let visible = true;
   for (const node of [weights.forgetBias, weights.kernel, weights.bias]) {
-    jscodeshift(node).find(jscodeshift.Node).forEach((path: AnyPath) => {
-      if (path.node.type === 'ThisExpression' && thisOwner(weights.at) !== thisOwner(loop)) visible = false;
+    eachPathIn(node, (path) => {
+      if (path.node.type === 'ThisExpression' && thisOwner(weights.at) !== thisOwner(site)) visible = false;
       if (path.node.type !== 'Identifier' || (isMember(path.parent?.node) && path.parent.node.property === path.node && !path.parent.node.computed)) return;
-      if (weights.at.scope?.lookup(path.node.name) !== loop.scope?.lookup(path.node.name)) visible = false;
+      if (weights.at.scope?.lookup(path.node.name) !== site.scope?.lookup(path.node.name)) visible = false;
     });
   }
   return visible;
@@ -276,12 +276,19 @@ function visibleAt(weights: BasicLstmWeights, loop: AnyPath): boolean {
 function namesIn(weights: BasicLstmWeights): string[] {
   const names: string[] = [];
   for (const node of [weights.forgetBias, weights.kernel, weights.bias]) {
-    jscodeshift(node).find(jscodeshift.Node).forEach((path: AnyPath) => {
+    eachPathIn(node, (path) => {
       const name = path.node.type === 'Identifier' || isMember(path.node) ? referenceName(path.node) : undefined;
       if (name) names.push(name);
     });
   }
   return names;
+}
+
+/** An expression's paths, its own included: jscodeshift's find starts below the node (a bare `kernel` has nothing below it). */
+function eachPathIn(node: AnyNode, visit: (path: AnyPath) => void): void {
+  const expression = jscodeshift(node);
+  expression.forEach(visit);
+  expression.find(jscodeshift.Node).forEach(visit);
 }
 
 /** The class body (or non-arrow function) `this` refers to at a path. */
@@ -294,11 +301,11 @@ function thisOwner(path: AnyPath): AnyNode | undefined {
 }
 
 /** A forget bias that is (or is read from) a tf.variable: folding it into a bias would change its gradient. */
-function isTrainable(forgetBias: any, loop: AnyPath): boolean {
+function isTrainable(forgetBias: any, site: AnyPath): boolean {
   const name = referenceName(forgetBias);
   if (!name) return isVariableCall(forgetBias);
   let trainable = false;
-  const program = [...ancestors(loop)].pop()!;
+  const program = [...ancestors(site)].pop()!;
   jscodeshift(program.node).find(jscodeshift.Node).forEach((path: AnyPath) => {
     const node = path.node;
     if (node.type === 'VariableDeclarator' && referenceName(node.id) === name && isVariableCall(node.init)) trainable = true;
