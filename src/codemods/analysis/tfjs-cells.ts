@@ -138,7 +138,7 @@ function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
   for (const call of stepCalls) {
     const loop = enclosingLoop(call);
     const path = loop ?? enclosingStatement(call) ?? call;
-    if (!loop) add({ kind: 'lone-cell-step', path, manual: 'lone-cell-step', calls: [call] });
+    if (!loop) add({ kind: 'lone-cell-step', path, manual: classifyLoneStep(call, names, closures, closureArrays), calls: [call] });
     else if (!seen.has(loop.node)) {
       const stepsInLoop = stepCalls.filter((other) => other.node.start >= loop.node.start && other.node.end <= loop.node.end);
       add({ kind: 'cell-loop', path: loop, ...classifyCellLoop(loop, call, stepsInLoop.length, names, closures, closureArrays), calls: [call] });
@@ -231,6 +231,22 @@ function classifyCellLoop(
     return { stepping: { ...stepping, input: call.node.arguments[inputIndex], layers: layers.weights, stacked } };
   }
   return { manual: exits ? 'early-exit' : layers.statePair ? 'state-pair-cell' : sampling ? 'sampling-loop' : 'unsupported-loop' };
+}
+
+/**
+ * Why a step outside any loop (a streaming step per call) stays as it is. Where its cells are
+ * known, visible at the call and their forget bias foldable, `cell.step` could replace the call in
+ * place, but nothing there proves the weights outlive the call or stay the same until the next,
+ * so the cells would be imported at every call: more work than the step itself at batch 1
+ * (bench/lone-step.ts). That is `lone-cell-step`; otherwise the reason any rewrite would stop at.
+ */
+function classifyLoneStep(call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): ManualReason {
+  const layers = layersOf(cellOpOfCallee(names, call.node.callee), call, names, closures, arrays);
+  // A closure of another shape: 'unsupported-loop' speaks of loops, and this one steps outside any.
+  if ('manual' in layers) return layers.manual === 'unsupported-loop' ? 'lone-cell-step' : layers.manual;
+  if (layers.weights.some((weights) => isTrainable(weights.forgetBias, call))) return 'trainable-forget-bias';
+  if (!layers.weights.every((weights) => visibleAt(weights, call))) return 'opaque-cells';
+  return 'lone-cell-step';
 }
 
 function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[]; statePair: boolean } | { manual: ManualReason } {
