@@ -62,10 +62,10 @@ const expectedVerdicts: Record<string, string> = {
   'magenta-js/music/src/music_vae/model.ts:272': 'shared-mutable-state',
   'magenta-js/music/src/music_vae/model.ts:403': 'shared-mutable-state', // [lstmCell.c, lstmCell.h] of an object a builder returned
   'magenta-js/music/src/music_vae/model.ts:629': 'shared-mutable-state',
-  'magenta-js/sketch/src/sketch_rnn/model.ts:243': 'lone-cell-step', // update(): one step per call, state as Float32Arrays
+  'magenta-js/sketch/src/sketch_rnn/model.ts:243': 'lone-cell-step', // update(): one step per call, state as Float32Arrays; known weights, but an import per call costs more than the step
   'magenta-js/sketch/src/sketch_rnn/model.ts:296': 'tfjs-cell-step-loop', // newState = tf.basicLSTMCell(…): moves to cell.step
-  'magenta-js/music/src/piano_genie/model.ts:164': 'lone-cell-step',
-  'magenta-js/music/src/piano_genie/model.ts:332': 'lone-cell-step', // one step per button press, state in this.lastState
+  'magenta-js/music/src/piano_genie/model.ts:164': 'opaque-cells', // pushed to this.decLSTMCells in a loop over cell_${i} names
+  'magenta-js/music/src/piano_genie/model.ts:332': 'opaque-cells', // one step per button press, state in this.lastState; the stack's cells built at run time
   'ml5-library/src/CharRNN/index.js:123': 'shared-mutable-state',
   'ml5-library/src/CharRNN/index.js:171': 'shared-mutable-state', // this.state = this.zeroState, then this.state.c = …
   'ml5-library/src/CharRNN/index.js:173': 'shared-mutable-state',

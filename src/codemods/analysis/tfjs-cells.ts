@@ -138,7 +138,7 @@ function findTfjsSites(index: NodeIndex, names: CellNames): TfjsSite[] {
   for (const call of stepCalls) {
     const loop = enclosingLoop(call);
     const path = loop ?? enclosingStatement(call) ?? call;
-    if (!loop) add({ kind: 'lone-cell-step', path, manual: 'lone-cell-step', calls: [call] });
+    if (!loop) add({ kind: 'lone-cell-step', path, manual: classifyLoneStep(call, names, closures, closureArrays), calls: [call] });
     else if (!seen.has(loop.node)) {
       const stepsInLoop = stepCalls.filter((other) => other.node.start >= loop.node.start && other.node.end <= loop.node.end);
       add({ kind: 'cell-loop', path: loop, ...classifyCellLoop(loop, call, stepsInLoop.length, names, closures, closureArrays), calls: [call] });
@@ -233,6 +233,22 @@ function classifyCellLoop(
   return { manual: exits ? 'early-exit' : layers.statePair ? 'state-pair-cell' : sampling ? 'sampling-loop' : 'unsupported-loop' };
 }
 
+/**
+ * Why a step outside any loop (a streaming step per call) stays as it is. Where its cells are
+ * known, visible at the call and their forget bias foldable, `cell.step` could replace the call in
+ * place, but nothing there proves the weights outlive the call or stay the same until the next,
+ * so the cells would be imported at every call: more work than the step itself at batch 1
+ * (bench/lone-step.ts). That is `lone-cell-step`; otherwise the reason any rewrite would stop at.
+ */
+function classifyLoneStep(call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): ManualReason {
+  const layers = layersOf(cellOpOfCallee(names, call.node.callee), call, names, closures, arrays);
+  // A closure of another shape: 'unsupported-loop' speaks of loops, and this one steps outside any.
+  if ('manual' in layers) return layers.manual === 'unsupported-loop' ? 'lone-cell-step' : layers.manual;
+  if (layers.weights.some((weights) => isTrainable(weights.forgetBias, call))) return 'trainable-forget-bias';
+  if (!layers.weights.every((weights) => visibleAt(weights, call))) return 'opaque-cells';
+  return 'lone-cell-step';
+}
+
 function layersOf(op: CellOp | undefined, call: AnyPath, names: CellNames, closures: Map<string, Closure>, arrays: Map<string, Closure[] | 'opaque'>): { weights: BasicLstmWeights[]; statePair: boolean } | { manual: ManualReason } {
   const args = call.node.arguments.map((arg: any) => unwrap(arg));
   let found: Closure[] | 'opaque' | undefined;
@@ -258,15 +274,15 @@ function inlineStack(elements: any[], closures: Map<string, Closure>): Closure[]
   return stack.length > 0 && stack.every(Boolean) ? (stack as Closure[]) : 'opaque';
 }
 
-/** Do the weights' names mean the same at the loop as where the cell reads them (same bindings, same `this`)? */
-function visibleAt(weights: BasicLstmWeights, loop: AnyPath): boolean {
-  if (weights.at === loop) return true;
+/** Do the weights' names mean the same at the site (the loop, or a lone step) as where the cell reads them (same bindings, same `this`)? */
+function visibleAt(weights: BasicLstmWeights, site: AnyPath): boolean {
+  if (weights.at === site) return true;
   let visible = true;
   for (const node of [weights.forgetBias, weights.kernel, weights.bias]) {
-    jscodeshift(node).find(jscodeshift.Node).forEach((path: AnyPath) => {
-      if (path.node.type === 'ThisExpression' && thisOwner(weights.at) !== thisOwner(loop)) visible = false;
+    eachPathIn(node, (path) => {
+      if (path.node.type === 'ThisExpression' && thisOwner(weights.at) !== thisOwner(site)) visible = false;
       if (path.node.type !== 'Identifier' || (isMember(path.parent?.node) && path.parent.node.property === path.node && !path.parent.node.computed)) return;
-      if (weights.at.scope?.lookup(path.node.name) !== loop.scope?.lookup(path.node.name)) visible = false;
+      if (weights.at.scope?.lookup(path.node.name) !== site.scope?.lookup(path.node.name)) visible = false;
     });
   }
   return visible;
@@ -276,12 +292,19 @@ function visibleAt(weights: BasicLstmWeights, loop: AnyPath): boolean {
 function namesIn(weights: BasicLstmWeights): string[] {
   const names: string[] = [];
   for (const node of [weights.forgetBias, weights.kernel, weights.bias]) {
-    jscodeshift(node).find(jscodeshift.Node).forEach((path: AnyPath) => {
+    eachPathIn(node, (path) => {
       const name = path.node.type === 'Identifier' || isMember(path.node) ? referenceName(path.node) : undefined;
       if (name) names.push(name);
     });
   }
   return names;
+}
+
+/** An expression's paths, its own included: jscodeshift's find starts below the node (a bare `kernel` has nothing below it). */
+function eachPathIn(node: AnyNode, visit: (path: AnyPath) => void): void {
+  const expression = jscodeshift(node);
+  expression.forEach(visit);
+  expression.find(jscodeshift.Node).forEach(visit);
 }
 
 /** The class body (or non-arrow function) `this` refers to at a path. */
@@ -294,11 +317,11 @@ function thisOwner(path: AnyPath): AnyNode | undefined {
 }
 
 /** A forget bias that is (or is read from) a tf.variable: folding it into a bias would change its gradient. */
-function isTrainable(forgetBias: any, loop: AnyPath): boolean {
+function isTrainable(forgetBias: any, site: AnyPath): boolean {
   const name = referenceName(forgetBias);
   if (!name) return isVariableCall(forgetBias);
   let trainable = false;
-  const program = [...ancestors(loop)].pop()!;
+  const program = [...ancestors(site)].pop()!;
   jscodeshift(program.node).find(jscodeshift.Node).forEach((path: AnyPath) => {
     const node = path.node;
     if (node.type === 'VariableDeclarator' && referenceName(node.id) === name && isVariableCall(node.init)) trainable = true;
