@@ -24,10 +24,18 @@ interface Entry {
   isLive: LivenessCheck;
 }
 
+/**
+ * What a prepared operand is, as its source describes it (weight_form.ts: WeightForm); `key` tells
+ * forms of the same tensors apart in the cache. Forms are constants or interned: no allocation per call.
+ */
+export interface OperandForm {
+  readonly key: string;
+}
+
 /** Where a prepared operand's values come from: asked only when it is prepared. */
-export interface OperandSource {
+export interface OperandSource<F extends OperandForm = OperandForm> {
   /** The values of op(b)'s b for the form asked for (preparedOperand's `form`). */
-  values(form: string): Float32Array;
+  values(form: F): Float32Array;
 }
 
 /** Small integers for dataId objects (held weakly: a disposed tensor's id is never reused). */
@@ -68,19 +76,19 @@ function cacheFor(math: HostMath): Map<string, Entry> {
 }
 
 /**
- * The prepared form `form` (a name for how it derives from the weights: 'R', 'K;R'…) of op(b)
+ * The prepared form `form` (how it derives from the weights: R, [K; R]…) of op(b)
  * [k×n], where b derives only from the tensors with these dataIds: from the cache while they live,
  * else prepared from `source.values(form)`, which is asked only then. A step reads its weights
  * where the backend keeps them and asks for their values once per weight lifetime. Where `math`
  * has no `prepareRight`, every call reads the values and multiplies with plain matmuls.
  */
-export function preparedOperand(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: string, source: OperandSource, k: number, n: number,
-  options: { transposeB?: boolean } = {}): PreparedMatmul {
+export function preparedOperand<F extends OperandForm>(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: F, source: OperandSource<F>,
+  k: number, n: number, options: { transposeB?: boolean } = {}): PreparedMatmul {
   const prepare = math.prepareRight?.bind(math);
   if (!prepare) return prepareRight(math, source.values(form), k, n, options);
   const entries = cacheFor(math);
   sweep(entries);
-  let key = form;
+  let key = form.key;
   for (const dataId of dataIds) key += `|${idFor(dataId)}`;
   key += `|${k}x${n}${options.transposeB ? 'ᵀ' : ''}`;
   let entry = entries.get(key);
@@ -95,6 +103,9 @@ export function preparedOperand(math: HostMath, dataIds: object[], isLive: Liven
   return entry.handedOut;
 }
 
+/** The one form of withPreparedWeights' operands (the values it is given). */
+const GIVEN: OperandForm = Object.freeze({ key: '' });
+
 /**
  * `math` with `prepareRight` served from the cache for operands derived only from the tensors with
  * these dataIds (and the shape and transpose asked for), kept while `isLive` holds for all of them
@@ -106,7 +117,7 @@ export function withPreparedWeights(math: HostMath, dataIds: object[], isLive: L
   if (!math.prepareRight) return math;
   return {
     matmul: math.matmul.bind(math),
-    prepareRight: (b, k, n, options = {}) => preparedOperand(math, dataIds, isLive, '', { values: () => b }, k, n, options),
+    prepareRight: (b, k, n, options = {}) => preparedOperand(math, dataIds, isLive, GIVEN, { values: () => b }, k, n, options),
   };
 }
 

@@ -22,6 +22,7 @@ import { preparedOperand, type LivenessCheck, type OperandSource } from './prepa
 import { scratch } from './scratch.js';
 import { simdHostMath } from './simd/simd_host_math.js';
 import type { StepOperands, StepState } from './step_driver.js';
+import { KERNEL_FORM, RECURRENT_FORM, recurrentColumnsForm, SECOND_FORM, STACKED_FORM, type WeightForm } from './weight_form.js';
 
 /** Whether a tensor's data is still held on its backend (prepared forms of it may be kept), per backend. */
 const livenessByBackend = new WeakMap<KernelBackend, LivenessCheck>();
@@ -49,18 +50,7 @@ export interface StepCall {
   kernelName: string;
 }
 
-/** The form name of R's leading `width` of `gates` columns: 'R' when all, else 'R[:, :width]'. */
-function leadingForm(width: number, gates: number): string {
-  return width === gates ? 'R' : `R[:, :${width}]`;
-}
-
-/** The width of a leadingForm name of fewer than all columns, or null for another form. */
-function leadingWidth(form: string): number | null {
-  const match = /^R\[:, :(\d+)\]$/.exec(form);
-  return match ? Number(match[1]) : null;
-}
-
-export class BackendStepOperands implements StepOperands, OperandSource {
+export class BackendStepOperands implements StepOperands, OperandSource<WeightForm> {
   private readonly isLive: LivenessCheck;
   /** The backend's own product on tensors in place, unless a matmul was plugged in with setHostMath. */
   private readonly native: HostTensorIO['product'];
@@ -83,9 +73,9 @@ export class BackendStepOperands implements StepOperands, OperandSource {
   separate(input: Float32Array, recurrent: Float32Array, width: number): void {
     const { x, kernel, recurrentKernel } = this.call.inputs;
     const h = this.call.inputs[this.call.carryNames[0]];
-    this.multiply(x, kernel, 'K', input, false);
+    this.multiply(x, kernel, KERNEL_FORM, input, false);
     if (width === this.gates) {
-      this.multiply(h, recurrentKernel, 'R', recurrent, false);
+      this.multiply(h, recurrentKernel, RECURRENT_FORM, recurrent, false);
       return;
     }
     const times = this.recurrentLeading(width); // first: preparing may allocate on the backend
@@ -99,13 +89,13 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     const rows = x.shape[0];
     if (rows <= GEMV_MAX_ROWS) {
       if (this.gemv) {
-        this.streamed(x, kernel, 'K', sum, false);
-        this.streamed(h, recurrentKernel, 'R', sum, true);
+        this.streamed(x, kernel, KERNEL_FORM, sum, false);
+        this.streamed(h, recurrentKernel, RECURRENT_FORM, sum, true);
         return;
       }
       if (this.native && this.call.io.productSum?.(this.call.backend, x, kernel, h, recurrentKernel, sum)) return;
-      this.multiply(x, kernel, 'K', sum, false);
-      this.multiply(h, recurrentKernel, 'R', sum, true);
+      this.multiply(x, kernel, KERNEL_FORM, sum, false);
+      this.multiply(h, recurrentKernel, RECURRENT_FORM, sum, true);
       return;
     }
     const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
@@ -127,57 +117,55 @@ export class BackendStepOperands implements StepOperands, OperandSource {
 
   recurrentLeading(width: number): PreparedMatmul {
     const { recurrentKernel } = this.call.inputs;
-    return this.prepared([recurrentKernel.dataId], leadingForm(width, this.gates), recurrentKernel.shape[0], width, false);
+    return this.prepared([recurrentKernel.dataId], recurrentColumnsForm(width, this.gates), recurrentKernel.shape[0], width, false);
   }
 
   recurrentTransposed(width: number): PreparedMatmul {
     const { recurrentKernel } = this.call.inputs;
-    return this.prepared([recurrentKernel.dataId], leadingForm(width, this.gates), width, recurrentKernel.shape[0], true);
+    return this.prepared([recurrentKernel.dataId], recurrentColumnsForm(width, this.gates), width, recurrentKernel.shape[0], true);
   }
 
   kernelTransposed(): PreparedMatmul {
     const { kernel } = this.call.inputs;
-    return this.prepared([kernel.dataId], 'K', this.gates, kernel.shape[0], true);
+    return this.prepared([kernel.dataId], KERNEL_FORM, this.gates, kernel.shape[0], true);
   }
 
   kernelProduct(): PreparedMatmul {
     const { kernel } = this.call.inputs;
-    return this.prepared([kernel.dataId], 'K', kernel.shape[0], this.gates, false);
+    return this.prepared([kernel.dataId], KERNEL_FORM, kernel.shape[0], this.gates, false);
   }
 
   stackedProduct(): PreparedMatmul {
     const { kernel, recurrentKernel } = this.call.inputs;
-    return this.prepared([kernel.dataId, recurrentKernel.dataId], 'K;R', kernel.shape[0] + recurrentKernel.shape[0], this.gates, false);
+    return this.prepared([kernel.dataId, recurrentKernel.dataId], STACKED_FORM, kernel.shape[0] + recurrentKernel.shape[0], this.gates, false);
   }
 
   second(transposeB: boolean): PreparedMatmul {
     const { recurrentKernel } = this.call.inputs;
     if (!this.call.secondWeight) throw new Error(`${this.call.kernelName}: this step has no second product`);
     const H = recurrentKernel.shape[0];
-    return this.prepared([recurrentKernel.dataId], 'second', H, H, transposeB);
+    return this.prepared([recurrentKernel.dataId], SECOND_FORM, H, H, transposeB);
   }
 
   /** OperandSource: the weights' values, read only when a prepared form of them is made. */
-  values(form: string): Float32Array {
+  values(form: WeightForm): Float32Array {
     const { kernel, recurrentKernel } = this.call.inputs;
-    switch (form) {
-      case 'K':
+    switch (form.kind) {
+      case 'kernel':
         return this.read(kernel);
-      case 'R':
+      case 'recurrent':
         return this.read(recurrentKernel);
+      case 'recurrentLeading':
+        return leadingColumns(this.read(recurrentKernel), recurrentKernel.shape[0], this.gates, form.width);
       case 'second':
-        return this.call.secondWeight!(this.read(recurrentKernel), recurrentKernel.shape[0]);
-      case 'K;R': {
+        if (!this.call.secondWeight) throw new Error(`${this.call.kernelName}: this step has no second weight`);
+        return this.call.secondWeight(this.read(recurrentKernel), recurrentKernel.shape[0]);
+      case 'stacked': {
         const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
         const stacked = new Float32Array((D + H) * this.gates);
         stacked.set(this.read(kernel).subarray(0, D * this.gates));
         stacked.set(this.read(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
         return stacked;
-      }
-      default: {
-        const width = leadingWidth(form);
-        if (width === null) throw new Error(`${this.call.kernelName}: no prepared operand "${form}"`);
-        return leadingColumns(this.read(recurrentKernel), recurrentKernel.shape[0], this.gates, width);
       }
     }
   }
@@ -186,18 +174,20 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     return this.call.inputs.kernel.shape[1];
   }
 
-  private prepared(dataIds: object[], form: string, k: number, n: number, transposeB: boolean): PreparedMatmul {
+  private prepared(dataIds: object[], form: WeightForm, k: number, n: number, transposeB: boolean): PreparedMatmul {
     return preparedOperand(this.call.math, dataIds, this.isLive, form, this, k, n, { transposeB });
   }
 
-  /** c (+)= a·b for the step's a [rows, depth] and weight b [depth, gates] (its form: 'K' or 'R'). */
-  /** c (+)= a·b on the panel product, b packed once per lifetime; a read where the backend keeps it. */
-  private streamed(a: TensorInfo, b: TensorInfo, form: 'K' | 'R', c: Float32Array, accumulate: boolean): void {
+  /**
+   * c (+)= a·b on the panel product for the step's a [rows, depth] and weight b [depth, gates] (form:
+   * K or R), b packed once per lifetime; a read where the backend keeps it.
+   */
+  private streamed(a: TensorInfo, b: TensorInfo, form: WeightForm, c: Float32Array, accumulate: boolean): void {
     const times = preparedOperand(this.gemv!, [b.dataId], this.isLive, form, this, b.shape[0], this.gates);
     times.run(this.view(a), c, a.shape[0], accumulate); // viewed after preparing (which reads b)
   }
 
-  private multiply(a: TensorInfo, b: TensorInfo, form: 'K' | 'R', c: Float32Array, accumulate: boolean): void {
+  private multiply(a: TensorInfo, b: TensorInfo, form: WeightForm, c: Float32Array, accumulate: boolean): void {
     if (this.gemv && a.shape[0] <= GEMV_MAX_ROWS) return this.streamed(a, b, form, c, accumulate);
     const { backend, math } = this.call;
     if (this.native?.(backend, a, b, c, accumulate)) return;
