@@ -37,6 +37,10 @@ export function livenessOn(backend: KernelBackend): LivenessCheck {
   return isLive;
 }
 
+/** preparedOperand's options, shared: nothing allocated per product. */
+const TRANSPOSED = Object.freeze({ transposeB: true });
+const AS_STORED = Object.freeze({ transposeB: false });
+
 /** What the operands need of the kernel's call besides its inputs. */
 export interface StepCall {
   io: HostTensorIO;
@@ -182,7 +186,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
   }
 
   private prepared(dataIds: object[], form: WeightForm, k: number, n: number, transposeB: boolean, math = this.call.math): PreparedMatmul {
-    return preparedOperand(math, dataIds, this.isLive, form, this, k, n, { transposeB });
+    return preparedOperand(math, dataIds, this.isLive, form, this, k, n, transposeB ? TRANSPOSED : AS_STORED);
   }
 
   /** The second weight [H, H] (or its transpose) prepared on `math` once per R lifetime. */
