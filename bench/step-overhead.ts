@@ -26,6 +26,7 @@ import { CELLS } from '../src/runtime/kernels/cell_table.js';
 import { lstmStep } from '../src/runtime/kernels/ops.js';
 import { cpuTensorIO, wasmTensorIO } from '../src/runtime/kernels/host/backend_io.js';
 import { simdHostMath } from '../src/runtime/kernels/host/simd/simd_host_math.js';
+import { cpuMicrosPerCall as measure } from './cpu-time.js';
 
 const { values: args } = parseArgs({
   options: { backend: { type: 'string', default: 'wasm' }, hidden: { type: 'string', default: '128,256' }, rounds: { type: 'string', default: '9' } },
@@ -35,21 +36,6 @@ configureChecker({ mode: 'off' });
 const backend = tf.backend();
 const io = args.backend === 'wasm' ? wasmTensorIO : cpuTensorIO;
 const stepKernel = tf.getKernel(CELLS.lstm.kernels.step, args.backend!)!;
-
-/** CPU µs per call of each case: interleaved rounds of `calls` calls, the minimum round. */
-function measure(cases: Record<string, () => void>, rounds: number, calls: number): Record<string, number> {
-  const best: Record<string, number> = {};
-  for (const run of Object.values(cases)) for (let i = 0; i < calls / 4; i++) run();
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, run] of Object.entries(cases)) {
-      const start = process.cpuUsage();
-      for (let i = 0; i < calls; i++) run();
-      const used = process.cpuUsage(start);
-      best[name] = Math.min(best[name] ?? Infinity, (used.user + used.system) / calls);
-    }
-  }
-  return best;
-}
 
 for (const H of args.hidden!.split(',').map(Number)) {
   const cell = new LSTMCell(H, H, { seed: 1 });

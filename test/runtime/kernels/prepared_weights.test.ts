@@ -73,6 +73,31 @@ describe('withPreparedWeights', () => {
     expect(math.released).toBe(3);
   });
 
+  it('releases a disposed weight\'s operands before the next one is prepared, and within 64 calls that only hit', () => {
+    const math = countingMath();
+    const live = new Set<object>([{}, {}, {}]);
+    const [a, b, c] = [...live];
+    const isLive = (dataId: object) => live.has(dataId);
+    const prepare = (id: object) => withPreparedWeights(math, [id], isLive).prepareRight!(values(4 * 4, 1), 4, 4);
+    prepare(a);
+    prepare(b);
+    live.delete(b);
+    for (let call = 0; call < 64; call++) prepare(a);
+    expect(math.prepared).toBe(2);
+    expect(math.released).toBe(1);
+    live.delete(a);
+    const released = math.released;
+    // A miss: what a's operand held is freed before c's is made (an assign's old and new forms never both held).
+    const prepareRight = math.prepareRight!.bind(math);
+    math.prepareRight = (...args) => {
+      expect(math.released).toBe(released + 1);
+      return prepareRight(...args);
+    };
+    prepare(c);
+    expect(math.prepared).toBe(3);
+    expect(keptOperandCount(math)).toBe(1);
+  });
+
   it('keeps its own copy of the operand: a caller reusing its buffer does not change a kept operand', () => {
     // A HostMath whose prepared operand reads `b` itself, as the interface allows until release.
     const byReference: HostMath = {

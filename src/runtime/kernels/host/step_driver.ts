@@ -10,7 +10,7 @@
  * products (Rᵀ, Kᵀ, the second weight) come from StepOperands, so the weights are not read per call.
  */
 import { biasRowsOf, CELLS, hostWorkspaceFloats, recurrentProductGates, type CellKind, type CellVariant } from '../cell_table.js';
-import type { HostCellData, HostForwardResult, HostUpstream, WeightForms, RowFunction, SimdForwardContext, TwoPhaseRows } from './cell_spec.js';
+import type { HostCellData, HostForwardResult, HostUpstream, RowFunction, SimdForwardContext, SimdSecondProduct, TwoPhaseRows, WeightForms } from './cell_spec.js';
 import { HOST_CELLS } from './cells/index.js';
 import type { SequenceGeometry } from './geometry.js';
 import { hostBackward, simdKernelsFor, type HostGradients } from './host_driver.js';
@@ -33,6 +33,11 @@ export interface StepOperands extends WeightForms {
   separate(input: Float32Array, recurrent: Float32Array, width: number): void;
   /** x·K + h·R, [batch, gates], without bias. */
   summed(sum: Float32Array): void;
+  /**
+   * product [batch, H] = operand [batch, H] · the cell's second weight: the forward's product
+   * inside the step (the reset-before GRU's (r⊙h)·Rn), on the step's product for its batch.
+   */
+  secondProduct(operand: Float32Array, product: Float32Array): void;
   /**
    * The bias (canonical layout) and carries (h first), possibly views of the backend's memory:
    * valid until the backend next allocates (which a product may do), so asked for after them.
@@ -74,18 +79,21 @@ export function hostStepForward(kind: CellKind, g: SequenceGeometry, variant: Ce
       B * H, carryCount > 1 ? B * H : 0,
     ]);
     // Indexed, not destructured: an iterator per call shows at batch 1.
-    const [workspace, output, product, bias, scratch, secondOperand, secondProduct] = buffers.layout;
+    const [workspace, output, product, bias, scratch] = buffers.layout;
     const { carries } = buffers;
     if (simdCell.fusedProjection) operands.summed(product.view);
     else operands.separate(workspace.view.subarray(0, B * G), product.view, P);
     const state = operands.state();
     carries.forEach((carry, i) => carry.view.set(state.carries[i]));
     bias.view.set(state.bias);
-    const second = simdCell.secondWeight
-      ? { operand: secondOperand, product: secondProduct, run: () => operands.second(false).run(secondOperand.view, secondProduct.view, B) }
-      : null;
+    const { second } = buffers;
     const c: SimdForwardContext = { g, saveForBackward, workspace, output, carries, product, bias, scratch, second };
-    simdCell.forwardStep(kernels, c, 0);
+    if (second) second.operands = operands;
+    try {
+      simdCell.forwardStep(kernels, c, 0);
+    } finally {
+      if (second) second.operands = null;
+    }
     return { output: output.view, carries: buffers.carryViews, workspace: saveForBackward ? workspace.view : NO_WORKSPACE };
   }
   const workspace = new Float32Array(Math.max(savedFloats, B * G));
@@ -109,7 +117,7 @@ function runRows(B: number, row: RowFunction | TwoPhaseRows, product: Float32Arr
   if (typeof row === 'function') return;
   const { operand, finish } = row;
   const secondProduct = new Float32Array(operand.length);
-  operands.second(false).run(operand, secondProduct, B);
+  operands.secondProduct(operand, secondProduct);
   for (let b = 0; b < B; b++) finish(b, b, secondProduct);
 }
 
@@ -126,9 +134,24 @@ export function hostStepBackward(kind: CellKind, g: SequenceGeometry, a: Omit<Ho
 /** What a step's backward is given for K and R (never read: see hostStepBackward). */
 const NO_WEIGHT = new Float32Array(0);
 
-/** A step's arena buffers: the fixed ones, then its carries (h first) and their views. */
+/**
+ * The second product of a step's SIMD forward (SimdForwardContext.second) on `operands`, the call's
+ * while it runs: one object per layout, no closure per call.
+ */
+class StepSecondProduct implements SimdSecondProduct {
+  operands: StepOperands | null = null;
+
+  constructor(readonly operand: ArenaBuffer, readonly product: ArenaBuffer) {}
+
+  run(): void {
+    this.operands!.secondProduct(this.operand.view, this.product.view);
+  }
+}
+
+/** A step's arena buffers: the fixed ones, the second product's when it has one, then its carries (h first) and their views. */
 interface StepBuffers {
   layout: ArenaBuffer[];
+  second: StepSecondProduct | null;
   carries: ArenaBuffer[];
   carryViews: Float32Array[];
 }
@@ -153,7 +176,9 @@ function stepBuffers(kernels: SimdGateKernels, sizes: number[]): StepBuffers {
   for (const kept of stepLayouts) if (kept.memory === memory && sameSizes(kept.sizes, sizes)) return kept.buffers;
   const all = allocate(kernels, sizes);
   const carries = all.slice(sizes.length - 2).filter((_, i) => i === 0 || sizes[sizes.length - 1] > 0);
-  const buffers = { layout: all.slice(0, sizes.length - 2), carries, carryViews: carries.map((carry) => carry.view) };
+  // The second product's operand and product are the fifth and sixth buffers (0: none).
+  const second = sizes[5] > 0 ? new StepSecondProduct(all[5], all[6]) : null;
+  const buffers = { layout: all.slice(0, sizes.length - 2), second, carries, carryViews: carries.map((carry) => carry.view) };
   if (stepLayouts.length >= 16 || (stepLayouts.length > 0 && stepLayouts[0].memory !== memory)) stepLayouts.length = 0;
   stepLayouts.push({ sizes, memory, buffers });
   return buffers;

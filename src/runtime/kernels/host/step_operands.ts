@@ -8,9 +8,11 @@
  * cpu and wasm alike: each weight packed once per lifetime into our SIMD panel product's memory
  * (HostMath.preparedGemv; `streamed`), x and h read where the backend keeps them; x·K + h·R
  * (LSTM, RNN) as two products, the second added into the first (a stacked copy would add a third
- * copy of the weights: measured no faster at H = 512 and 1024). Without SIMD: on wasm XNNPACK on
- * the tensors' ids (it keeps its packing per weight), summed on the heap (HostTensorIO.productSum);
- * on cpu GEMVs over the tensors' own arrays. Above GEMV_MAX_ROWS rows: x·K and h·R apart (GRU) on
+ * copy of the weights: measured no faster at H = 512 and 1024); the reset-before GRU's x·K,
+ * h·R[:, :2H] and (r⊙h)·Rn as three, each over its own form (K, R's z and r columns, Rn). Without
+ * SIMD: on wasm XNNPACK on the tensors' ids (it keeps its packing per weight), summed on the heap
+ * (HostTensorIO.productSum), the reset-before GRU's forms of R prepared on XNNPACK's HostMath; on
+ * cpu GEMVs over the tensors' own arrays. Above GEMV_MAX_ROWS rows: x·K and h·R apart (GRU) on
  * the backend's product or a form prepared once per lifetime; LSTM and RNN as one GEMM
  * [x | h]·[K; R] over the stacked weights prepared once per (K, R) lifetime, as the sequence
  * forward does (closer to the GEMM's peak).
@@ -22,6 +24,7 @@ import { preparedOperand, type LivenessCheck, type OperandSource } from './prepa
 import { scratch } from './scratch.js';
 import { simdHostMath } from './simd/simd_host_math.js';
 import type { StepOperands, StepState } from './step_driver.js';
+import { KERNEL_FORM, RECURRENT_FORM, recurrentColumnsForm, SECOND_FORM, STACKED_FORM, type WeightForm } from './weight_form.js';
 
 /** Whether a tensor's data is still held on its backend (prepared forms of it may be kept), per backend. */
 const livenessByBackend = new WeakMap<KernelBackend, LivenessCheck>();
@@ -33,6 +36,10 @@ export function livenessOn(backend: KernelBackend): LivenessCheck {
   }
   return isLive;
 }
+
+/** preparedOperand's options, shared: nothing allocated per product. */
+const TRANSPOSED = Object.freeze({ transposeB: true });
+const AS_STORED = Object.freeze({ transposeB: false });
 
 /** What the operands need of the kernel's call besides its inputs. */
 export interface StepCall {
@@ -49,26 +56,17 @@ export interface StepCall {
   kernelName: string;
 }
 
-/** The form name of R's leading `width` of `gates` columns: 'R' when all, else 'R[:, :width]'. */
-function leadingForm(width: number, gates: number): string {
-  return width === gates ? 'R' : `R[:, :${width}]`;
-}
-
-/** The width of a leadingForm name of fewer than all columns, or null for another form. */
-function leadingWidth(form: string): number | null {
-  const match = /^R\[:, :(\d+)\]$/.exec(form);
-  return match ? Number(match[1]) : null;
-}
-
-export class BackendStepOperands implements StepOperands, OperandSource {
+export class BackendStepOperands implements StepOperands, OperandSource<WeightForm> {
   private readonly isLive: LivenessCheck;
   /** The backend's own product on tensors in place, unless a matmul was plugged in with setHostMath. */
   private readonly native: HostTensorIO['product'];
 
   /**
-   * Where the backend multiplies in place (wasm), a batch-1/2 step's products on our SIMD panel
-   * product instead, each weight packed once per lifetime into its memory: it streams big stacks
-   * faster than XNNPACK's GEMV (3×H1024: 7.4 vs 10.8 ms a step), and the weights are read once.
+   * The product of a batch-1/2 step where its prepared operands beat a GEMV over the weights as
+   * stored (HostMath.preparedGemv): the cpu backend's SIMD panel product, and the same product
+   * where the backend multiplies in place (wasm) instead of XNNPACK: each weight form packed once per
+   * lifetime into its memory, it streams big stacks faster than XNNPACK's GEMV (3×H1024: 7.4 vs
+   * 10.8 ms a step), and the weights are read once. Undefined without WebAssembly SIMD.
    */
   private readonly gemv: HostMath | undefined;
 
@@ -76,20 +74,26 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     this.isLive = livenessOn(call.backend);
     const { io, backend, math } = call;
     this.native = io.product && math === io.math?.(backend) ? io.product : undefined;
-    const simd = this.native ? simdHostMath() : null;
+    const simd = math.preparedGemv ? math : this.native ? simdHostMath() : null;
     this.gemv = simd?.preparedGemv ? simd : undefined;
   }
 
   separate(input: Float32Array, recurrent: Float32Array, width: number): void {
     const { x, kernel, recurrentKernel } = this.call.inputs;
     const h = this.call.inputs[this.call.carryNames[0]];
-    this.multiply(x, kernel, 'K', input, false);
-    if (width === this.gates) {
-      this.multiply(h, recurrentKernel, 'R', recurrent, false);
-      return;
-    }
+    this.multiply(x, kernel, KERNEL_FORM, input, false);
+    // All of R, or the reset-before GRU's z and r columns (each a form of R packed once per lifetime).
+    const form = recurrentColumnsForm(width, this.gates);
+    if (this.gemv && h.shape[0] <= GEMV_MAX_ROWS) return this.streamed(h, recurrentKernel, form, width, recurrent, false);
+    if (width === this.gates) return this.multiply(h, recurrentKernel, form, recurrent, false);
     const times = this.recurrentLeading(width); // first: preparing may allocate on the backend
     times.run(this.copied(h), recurrent, h.shape[0]);
+  }
+
+  secondProduct(operand: Float32Array, product: Float32Array): void {
+    const rows = this.call.inputs[this.call.carryNames[0]].shape[0];
+    const math = this.gemv && rows <= GEMV_MAX_ROWS ? this.gemv : this.call.math;
+    this.secondOn(math, false).run(operand, product, rows);
   }
 
   summed(sum: Float32Array): void {
@@ -99,13 +103,13 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     const rows = x.shape[0];
     if (rows <= GEMV_MAX_ROWS) {
       if (this.gemv) {
-        this.streamed(x, kernel, 'K', sum, false);
-        this.streamed(h, recurrentKernel, 'R', sum, true);
+        this.streamed(x, kernel, KERNEL_FORM, this.gates, sum, false);
+        this.streamed(h, recurrentKernel, RECURRENT_FORM, this.gates, sum, true);
         return;
       }
       if (this.native && this.call.io.productSum?.(this.call.backend, x, kernel, h, recurrentKernel, sum)) return;
-      this.multiply(x, kernel, 'K', sum, false);
-      this.multiply(h, recurrentKernel, 'R', sum, true);
+      this.multiply(x, kernel, KERNEL_FORM, sum, false);
+      this.multiply(h, recurrentKernel, RECURRENT_FORM, sum, true);
       return;
     }
     const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
@@ -127,57 +131,52 @@ export class BackendStepOperands implements StepOperands, OperandSource {
 
   recurrentLeading(width: number): PreparedMatmul {
     const { recurrentKernel } = this.call.inputs;
-    return this.prepared([recurrentKernel.dataId], leadingForm(width, this.gates), recurrentKernel.shape[0], width, false);
+    return this.prepared([recurrentKernel.dataId], recurrentColumnsForm(width, this.gates), recurrentKernel.shape[0], width, false);
   }
 
   recurrentTransposed(width: number): PreparedMatmul {
     const { recurrentKernel } = this.call.inputs;
-    return this.prepared([recurrentKernel.dataId], leadingForm(width, this.gates), width, recurrentKernel.shape[0], true);
+    return this.prepared([recurrentKernel.dataId], recurrentColumnsForm(width, this.gates), width, recurrentKernel.shape[0], true);
   }
 
   kernelTransposed(): PreparedMatmul {
     const { kernel } = this.call.inputs;
-    return this.prepared([kernel.dataId], 'K', this.gates, kernel.shape[0], true);
+    return this.prepared([kernel.dataId], KERNEL_FORM, this.gates, kernel.shape[0], true);
   }
 
   kernelProduct(): PreparedMatmul {
     const { kernel } = this.call.inputs;
-    return this.prepared([kernel.dataId], 'K', kernel.shape[0], this.gates, false);
+    return this.prepared([kernel.dataId], KERNEL_FORM, kernel.shape[0], this.gates, false);
   }
 
   stackedProduct(): PreparedMatmul {
     const { kernel, recurrentKernel } = this.call.inputs;
-    return this.prepared([kernel.dataId, recurrentKernel.dataId], 'K;R', kernel.shape[0] + recurrentKernel.shape[0], this.gates, false);
+    return this.prepared([kernel.dataId, recurrentKernel.dataId], STACKED_FORM, kernel.shape[0] + recurrentKernel.shape[0], this.gates, false);
   }
 
   second(transposeB: boolean): PreparedMatmul {
-    const { recurrentKernel } = this.call.inputs;
-    if (!this.call.secondWeight) throw new Error(`${this.call.kernelName}: this step has no second product`);
-    const H = recurrentKernel.shape[0];
-    return this.prepared([recurrentKernel.dataId], 'second', H, H, transposeB);
+    return this.secondOn(this.call.math, transposeB);
   }
 
   /** OperandSource: the weights' values, read only when a prepared form of them is made. */
-  values(form: string): Float32Array {
+  values(form: WeightForm): Float32Array {
     const { kernel, recurrentKernel } = this.call.inputs;
-    switch (form) {
-      case 'K':
+    switch (form.kind) {
+      case 'kernel':
         return this.read(kernel);
-      case 'R':
+      case 'recurrent':
         return this.read(recurrentKernel);
+      case 'recurrentLeading':
+        return leadingColumns(this.read(recurrentKernel), recurrentKernel.shape[0], this.gates, form.width);
       case 'second':
-        return this.call.secondWeight!(this.read(recurrentKernel), recurrentKernel.shape[0]);
-      case 'K;R': {
+        if (!this.call.secondWeight) throw new Error(`${this.call.kernelName}: this step has no second weight`);
+        return this.call.secondWeight(this.read(recurrentKernel), recurrentKernel.shape[0]);
+      case 'stacked': {
         const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
         const stacked = new Float32Array((D + H) * this.gates);
         stacked.set(this.read(kernel).subarray(0, D * this.gates));
         stacked.set(this.read(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
         return stacked;
-      }
-      default: {
-        const width = leadingWidth(form);
-        if (width === null) throw new Error(`${this.call.kernelName}: no prepared operand "${form}"`);
-        return leadingColumns(this.read(recurrentKernel), recurrentKernel.shape[0], this.gates, width);
       }
     }
   }
@@ -186,24 +185,37 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     return this.call.inputs.kernel.shape[1];
   }
 
-  private prepared(dataIds: object[], form: string, k: number, n: number, transposeB: boolean): PreparedMatmul {
-    return preparedOperand(this.call.math, dataIds, this.isLive, form, this, k, n, { transposeB });
+  private prepared(dataIds: object[], form: WeightForm, k: number, n: number, transposeB: boolean, math = this.call.math): PreparedMatmul {
+    return preparedOperand(math, dataIds, this.isLive, form, this, k, n, transposeB ? TRANSPOSED : AS_STORED);
   }
 
-  /** c (+)= a·b for the step's a [rows, depth] and weight b [depth, gates] (its form: 'K' or 'R'). */
-  /** c (+)= a·b on the panel product, b packed once per lifetime; a read where the backend keeps it. */
-  private streamed(a: TensorInfo, b: TensorInfo, form: 'K' | 'R', c: Float32Array, accumulate: boolean): void {
-    const times = preparedOperand(this.gemv!, [b.dataId], this.isLive, form, this, b.shape[0], this.gates);
+  /** The second weight [H, H] (or its transpose) prepared on `math` once per R lifetime. */
+  private secondOn(math: HostMath, transposeB: boolean): PreparedMatmul {
+    const { recurrentKernel } = this.call.inputs;
+    if (!this.call.secondWeight) throw new Error(`${this.call.kernelName}: this step has no second product`);
+    const H = recurrentKernel.shape[0];
+    return this.prepared([recurrentKernel.dataId], SECOND_FORM, H, H, transposeB, math);
+  }
+
+  /**
+   * c (+)= a·form(b) on the panel product for the step's a [rows, depth] and `width` columns of its
+   * weight b [depth, gates] (form: K, R or R's leading columns), packed once per lifetime; a read
+   * where the backend keeps it.
+   */
+  private streamed(a: TensorInfo, b: TensorInfo, form: WeightForm, width: number, c: Float32Array, accumulate: boolean): void {
+    const times = this.prepared([b.dataId], form, b.shape[0], width, false, this.gemv!);
     times.run(this.view(a), c, a.shape[0], accumulate); // viewed after preparing (which reads b)
   }
 
-  private multiply(a: TensorInfo, b: TensorInfo, form: 'K' | 'R', c: Float32Array, accumulate: boolean): void {
-    if (this.gemv && a.shape[0] <= GEMV_MAX_ROWS) return this.streamed(a, b, form, c, accumulate);
+  /** c (+)= a·b for the step's a [rows, depth] and all of its weight b [depth, gates] (form: K or R). */
+  private multiply(a: TensorInfo, b: TensorInfo, form: WeightForm, c: Float32Array, accumulate: boolean): void {
+    const width = this.gates;
+    if (this.gemv && a.shape[0] <= GEMV_MAX_ROWS) return this.streamed(a, b, form, width, c, accumulate);
     const { backend, math } = this.call;
     if (this.native?.(backend, a, b, c, accumulate)) return;
     const [rows, depth] = [a.shape[0], b.shape[0]];
-    if (rows <= GEMV_MAX_ROWS && !math.preparedGemv) math.matmul(this.read(a), this.read(b), c, rows, depth, this.gates, { accumulate });
-    else this.prepared([b.dataId], form, depth, this.gates, false).run(this.read(a), c, rows, accumulate);
+    if (rows <= GEMV_MAX_ROWS) math.matmul(this.read(a), this.read(b), c, rows, depth, width, { accumulate });
+    else this.prepared([b.dataId], form, depth, width, false).run(this.read(a), c, rows, accumulate);
   }
 
   private read(t: TensorInfo): Float32Array {

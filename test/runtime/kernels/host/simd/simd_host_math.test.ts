@@ -2,17 +2,21 @@
  * The cpu backend's SIMD panel product (simd/simd_host_math.ts on simd/panel_gemm.ts) against a
  * plain triple loop: GEMV and small-M products over odd sizes (k and n off every multiple of 4 and
  * 16), transposed forms, accumulation, a released operand's memory reused; that a batch-1 cpu
- * step multiplies by its weights prepared into that memory (the path the cpu step takes); and that
- * without WebAssembly SIMD the cpu backend keeps the JS GEMM.
+ * step multiplies by its weights prepared into that memory (the path the cpu step takes), and a
+ * wasm one too, the reset-before GRU's three products included (values and gradients as the
+ * composite, its forms prepared once per weight lifetime and released with the weights); and that
+ * without WebAssembly SIMD the cpu backend keeps the JS GEMM and a wasm step XNNPACK.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { activateBackend, tf } from '../../../../helpers/backends.js';
-import { cpuTensorIO } from '../../../../../src/runtime/kernels/host/backend_io.js';
+import { cpuTensorIO, wasmTensorIO } from '../../../../../src/runtime/kernels/host/backend_io.js';
 import { keptOperandCount } from '../../../../../src/runtime/kernels/host/prepared_weights.js';
 import { panelGemmKernels } from '../../../../../src/runtime/kernels/host/simd/panel_gemm.js';
 import { simdHostMath, simdHostMathMemoryBytes } from '../../../../../src/runtime/kernels/host/simd/simd_host_math.js';
-import { lstmStep } from '../../../../../src/runtime/kernels/ops.js';
+import { gruStep, lstmStep } from '../../../../../src/runtime/kernels/ops.js';
+import { gruStepComposite } from '../../../../../src/runtime/kernels/composite/gru.js';
 import { lstmStepComposite } from '../../../../../src/runtime/kernels/composite/lstm.js';
+import type { WasmHostMath } from '../../../../../src/runtime/kernels/host/wasm_math.js';
 import { maxAbsDiff, referenceMatmul } from '../../cases.js';
 
 /** Uniform in [-0.5, 0.5) from a small LCG: no structure that makes long sums coherent. */
@@ -165,6 +169,72 @@ describe('a batch-1 step on the SIMD panel product', () => {
   });
 });
 
+describe('a batch-1/2 reset-before GRU step on the SIMD panel product', () => {
+  const variant = { activation: 'tanh', recurrentActivation: 'sigmoid', resetAfter: false } as const;
+  /** The prepared operands a backend's own product keeps (wasm: XNNPACK's HostMath); none on cpu. */
+  const nativeKept = () => {
+    const native = wasmTensorIO.math!(tf.backend()) as WasmHostMath | undefined;
+    return tf.getBackend() === 'wasm' && native ? keptOperandCount(native) : 0;
+  };
+
+  // H 5 and 33: the JavaScript gate rows; 32: the SIMD gate kernels (the second product between them).
+  for (const backendName of ['cpu', 'wasm']) {
+    for (const [batch, hidden] of [[1, 5], [1, 33], [2, 33], [1, 32], [2, 32]]) {
+      it(`on ${backendName}, B${batch} H${hidden}: x·K, h·R[:, :2H] and (r⊙h)·Rn on forms prepared once per weight lifetime, values and gradients as the composite`, async () => {
+        await activateBackend(backendName);
+        const inputSize = 7;
+        const [kernel, recurrentKernel] = tf.tidy(() => [
+          tf.variable(tf.randomNormal([inputSize, 3 * hidden], 0, 0.5, 'float32', 1)) as tf.Variable<tf.Rank.R2>,
+          tf.variable(tf.randomNormal([hidden, 3 * hidden], 0, 0.5, 'float32', 2)) as tf.Variable<tf.Rank.R2>,
+        ]);
+        const bias = tf.randomNormal([3 * hidden], 0, 0.5, 'float32', 3) as tf.Tensor1D;
+        const x = tf.randomNormal([batch, inputSize], 0, 1, 'float32', 4) as tf.Tensor2D;
+        const h = tf.randomNormal([batch, hidden], 0, 1, 'float32', 5) as tf.Tensor2D;
+        const [kept, keptNative, tensors] = [keptOperandCount(math()), nativeKept(), tf.memory().numTensors];
+        // Reads of the weights out of the backend: only to prepare a form.
+        const kb = tf.backend();
+        const readSync = kb.readSync.bind(kb);
+        let weightReads = 0;
+        kb.readSync = (dataId: object) => {
+          if (dataId === kernel.dataId || dataId === recurrentKernel.dataId) weightReads++;
+          return readSync(dataId);
+        };
+        try {
+          for (let round = 0; round < 3; round++) {
+            for (let step = 0; step < 3; step++) {
+              const reads = weightReads;
+              const fused = gruStep({ x, h, kernel, recurrentKernel, bias, ...variant });
+              if (step > 0) expect(weightReads, `round ${round} step ${step}: nothing prepared again`).toBe(reads);
+              // K, R's z and r columns and Rn, each packed into the panel product's memory; nothing on XNNPACK.
+              expect(keptOperandCount(math())).toBe(kept + 3);
+              expect(nativeKept()).toBe(keptNative);
+              const composite = gruStepComposite({ x, h, kernel, recurrentKernel, bias, ...variant });
+              expect(maxAbsDiff(fused.h, composite.h)).toBeLessThan(1e-5);
+              tf.dispose([fused.h, composite.h]);
+            }
+            // Seen at the next step: fresh forms of the new values, the old ones released.
+            tf.tidy(() => {
+              kernel.assign(tf.mul(kernel, -1.3));
+              recurrentKernel.assign(tf.add(recurrentKernel, 0.2));
+            });
+          }
+        } finally {
+          kb.readSync = readSync;
+        }
+        expect(tf.memory().numTensors).toBe(tensors);
+        const grads = [gruStep, gruStepComposite].map((stepOf) =>
+          tf.grads((...[a, b, k, r, c]: tf.Tensor[]) =>
+            tf.sum(tf.mul(stepOf({ x: a as tf.Tensor2D, h: b as tf.Tensor2D, kernel: k as tf.Tensor2D, recurrentKernel: r as tf.Tensor2D, bias: c, ...variant }).h,
+              tf.linspace(-1, 1, batch * hidden).reshape([batch, hidden]))))([x, h, kernel, recurrentKernel, bias]));
+        grads[0].forEach((g, i) => expect(maxAbsDiff(g, grads[1][i]), `gradient ${i}`).toBeLessThan(1e-5));
+        tf.dispose([...grads.flat(), kernel, recurrentKernel, bias, x, h]);
+        expect(keptOperandCount(math())).toBe(kept);
+        expect(nativeKept()).toBe(keptNative);
+      });
+    }
+  }
+});
+
 describe('without WebAssembly SIMD', () => {
   it('the SIMD product does not compile and the cpu backend keeps the JS GEMM (no HostMath of its own)', async () => {
     vi.resetModules();
@@ -178,6 +248,45 @@ describe('without WebAssembly SIMD', () => {
       const cpu = io.cpuTensorIO.math?.(tf.backend());
       expect(cpu).toBeUndefined();
       expect(hostMath.hostMathFor('cpu-without-simd', () => cpu)).toBe(hostMath.jsHostMath);
+    } finally {
+      vi.restoreAllMocks();
+      vi.resetModules();
+    }
+  });
+
+  it('a batch-1 reset-before GRU step on wasm keeps XNNPACK: R\'s forms prepared on the backend\'s matmul, values as the composite', async () => {
+    await activateBackend('wasm');
+    vi.resetModules();
+    vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    try {
+      const [{ BackendStepOperands }, driver, io, prepared] = await Promise.all([
+        import('../../../../../src/runtime/kernels/host/step_operands.js'),
+        import('../../../../../src/runtime/kernels/host/step_driver.js'),
+        import('../../../../../src/runtime/kernels/host/backend_io.js'),
+        import('../../../../../src/runtime/kernels/host/prepared_weights.js'),
+      ]);
+      const [inputSize, hidden] = [7, 8];
+      const variant = { activation: 'tanh', recurrentActivation: 'sigmoid', resetAfter: false } as const;
+      const inputs = {
+        x: tf.randomNormal([1, inputSize], 0, 1, 'float32', 1) as tf.Tensor2D,
+        h: tf.randomNormal([1, hidden], 0, 1, 'float32', 2) as tf.Tensor2D,
+        kernel: tf.randomNormal([inputSize, 3 * hidden], 0, 0.5, 'float32', 3) as tf.Tensor2D,
+        recurrentKernel: tf.randomNormal([hidden, 3 * hidden], 0, 0.5, 'float32', 4) as tf.Tensor2D,
+        bias: tf.randomNormal([3 * hidden], 0, 0.5, 'float32', 5),
+      };
+      const kb = tf.backend();
+      const native = io.wasmTensorIO.math!(kb)!;
+      const operands = new BackendStepOperands({
+        io: io.wasmTensorIO, backend: kb, math: native, inputs, carryNames: ['h'], secondWeight: driver.stepSecondWeight('gru', variant), kernelName: 'GRUStep',
+      });
+      const g = { batch: 1, time: 1, inputSize, hidden, timeMajor: false, reverse: false };
+      const { carries: [h] } = driver.hostStepForward('gru', g, variant, false, operands);
+      const composite = gruStepComposite({ ...inputs, ...variant });
+      expect(maxDiff(h, composite.h.dataSync())).toBeLessThan(1e-5);
+      // x·K on K's tensor id; R's z and r columns and Rn prepared on XNNPACK's HostMath.
+      expect(prepared.keptOperandCount(native)).toBe(2);
+      tf.dispose([...Object.values(inputs), composite.h]);
+      expect(prepared.keptOperandCount(native)).toBe(0);
     } finally {
       vi.restoreAllMocks();
       vi.resetModules();
