@@ -60,6 +60,13 @@ export interface WeightForms {
   recurrentTransposed(width: number): PreparedMatmul;
   /** The cell's [H, H] second weight (SimdCellSpec.secondWeight) or its transpose; only for a cell that has one. */
   second(transposeB: boolean): PreparedMatmul;
+  /**
+   * The same forms on the product that streams them fastest for `rows` left rows when that is
+   * another one (wasm at ≤ GEMV_MAX_ROWS where SIMD validates: the panel product, whose 'R' a step
+   * streams too), else undefined. A sequence's per-step products use them, then in place of
+   * ResidentProducts.recurrent: one packed R whether a model is stepped or run over sequences.
+   */
+  gemvForms?(rows: number): WeightForms | undefined;
 }
 
 /** The products of a sequence forward over the weights as the backend keeps them. */

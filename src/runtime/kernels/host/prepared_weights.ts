@@ -26,7 +26,10 @@ interface Entry {
 
 /** Where a prepared operand's values come from: asked only when it is prepared. */
 export interface OperandSource {
-  /** The values of op(b)'s b for the form asked for (preparedOperand's `form`). */
+  /**
+   * The values of op(b)'s b for the form asked for (preparedOperand's `form`), possibly a view of
+   * the backend's memory: copied at once.
+   */
   values(form: string): Float32Array;
 }
 
@@ -77,7 +80,8 @@ function cacheFor(math: HostMath): Map<string, Entry> {
 export function preparedOperand(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: string, source: OperandSource, k: number, n: number,
   options: { transposeB?: boolean } = {}): PreparedMatmul {
   const prepare = math.prepareRight?.bind(math);
-  if (!prepare) return prepareRight(math, source.values(form), k, n, options);
+  // A copy: the values may be a view of the backend's memory (valid until it next allocates).
+  if (!prepare) return prepareRight(math, source.values(form).slice(0, k * n), k, n, options);
   const entries = cacheFor(math);
   sweep(entries);
   let key = form;

@@ -21,6 +21,7 @@ import { GEMV_MAX_ROWS, leadingColumns, type HostMath, type PreparedMatmul } fro
 import { preparedOperand, type LivenessCheck, type OperandSource } from './prepared_weights.js';
 import { scratch } from './scratch.js';
 import { simdHostMath } from './simd/simd_host_math.js';
+import type { WeightForms } from './cell_spec.js';
 import type { StepOperands, StepState } from './step_driver.js';
 
 /** Whether a tensor's data is still held on its backend (prepared forms of it may be kept), per backend. */
@@ -71,13 +72,22 @@ export class BackendStepOperands implements StepOperands, OperandSource {
    * faster than XNNPACK's GEMV (3×H1024: 7.4 vs 10.8 ms a step), and the weights are read once.
    */
   private readonly gemv: HostMath | undefined;
+  /** The operands of gemvForms, made on first use. */
+  private gemvOperands: BackendStepOperands | undefined;
 
-  constructor(private readonly call: StepCall) {
+  /** `formMath`: the HostMath the WeightForms are prepared on (default: the call's). */
+  constructor(private readonly call: StepCall, private readonly formMath: HostMath = call.math) {
     this.isLive = livenessOn(call.backend);
     const { io, backend, math } = call;
     this.native = io.product && math === io.math?.(backend) ? io.product : undefined;
     const simd = this.native ? simdHostMath() : null;
     this.gemv = simd?.preparedGemv ? simd : undefined;
+  }
+
+  /** WeightForms.gemvForms: these forms on the panel product, where a step streams K and R (same keys, same copies). */
+  gemvForms(rows: number): WeightForms | undefined {
+    if (!this.gemv || this.formMath === this.gemv || rows > GEMV_MAX_ROWS) return undefined;
+    return (this.gemvOperands ??= new BackendStepOperands(this.call, this.gemv));
   }
 
   separate(input: Float32Array, recurrent: Float32Array, width: number): void {
@@ -157,27 +167,30 @@ export class BackendStepOperands implements StepOperands, OperandSource {
     return this.prepared([recurrentKernel.dataId], 'second', H, H, transposeB);
   }
 
-  /** OperandSource: the weights' values, read only when a prepared form of them is made. */
+  /**
+   * OperandSource: the weights' values, read only when a prepared form of them is made, where the
+   * backend keeps them (no readSync: preparedOperand copies them before it prepares).
+   */
   values(form: string): Float32Array {
     const { kernel, recurrentKernel } = this.call.inputs;
     switch (form) {
       case 'K':
-        return this.read(kernel);
+        return this.view(kernel);
       case 'R':
-        return this.read(recurrentKernel);
+        return this.view(recurrentKernel);
       case 'second':
-        return this.call.secondWeight!(this.read(recurrentKernel), recurrentKernel.shape[0]);
+        return this.call.secondWeight!(this.view(recurrentKernel), recurrentKernel.shape[0]);
       case 'K;R': {
         const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
         const stacked = new Float32Array((D + H) * this.gates);
-        stacked.set(this.read(kernel).subarray(0, D * this.gates));
-        stacked.set(this.read(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
+        stacked.set(this.view(kernel).subarray(0, D * this.gates));
+        stacked.set(this.view(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
         return stacked;
       }
       default: {
         const width = leadingWidth(form);
         if (width === null) throw new Error(`${this.call.kernelName}: no prepared operand "${form}"`);
-        return leadingColumns(this.read(recurrentKernel), recurrentKernel.shape[0], this.gates, width);
+        return leadingColumns(this.view(recurrentKernel), recurrentKernel.shape[0], this.gates, width);
       }
     }
   }
@@ -187,7 +200,7 @@ export class BackendStepOperands implements StepOperands, OperandSource {
   }
 
   private prepared(dataIds: object[], form: string, k: number, n: number, transposeB: boolean): PreparedMatmul {
-    return preparedOperand(this.call.math, dataIds, this.isLive, form, this, k, n, { transposeB });
+    return preparedOperand(this.formMath, dataIds, this.isLive, form, this, k, n, { transposeB });
   }
 
   /** c (+)= a·b for the step's a [rows, depth] and weight b [depth, gates] (its form: 'K' or 'R'). */

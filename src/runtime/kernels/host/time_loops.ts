@@ -11,14 +11,24 @@ import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
 export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKernel' | 'resident' | 'weightForms'>;
 
 /**
- * c [rows, gates] = x·K for all timesteps as one matmul: K where the backend keeps it when it can,
- * else K as the caller keeps it prepared per K lifetime, else K as it comes.
+ * c [rows, gates] = x·K for all timesteps as one matmul: K as a step streams it (stepForms) when
+ * K is large, else K where the backend keeps it when it can, else K as the caller keeps it
+ * prepared per K lifetime, else K as it comes.
  */
 export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, c: Float32Array): void {
-  if (a.resident) a.resident.inputProjection(c);
+  const streamed = g.inputSize * gates >= STREAMED_PROJECTION_MIN_FLOATS ? a.weightForms?.gemvForms?.(g.batch) : undefined;
+  if (streamed) streamed.kernelProduct().run(a.x, c, g.batch * g.time);
+  else if (a.resident) a.resident.inputProjection(c);
   else if (a.weightForms) a.weightForms.kernelProduct().run(a.x, c, g.batch * g.time);
   else math.matmul(a.x, a.kernel, c, g.batch * g.time, g.inputSize, gates);
 }
+
+/**
+ * 1 MiB of K. The panel product's x·K at 64 rows against XNNPACK's on wasm (2-core Xeon, medians
+ * of 15 interleaved): 3.5 vs 4.0 ms at K [512, 2048], 15 vs 20 ms at [1024, 4096]; below, XNNPACK
+ * is as fast or faster (0.15 vs 0.12 ms at [64, 512]; 0.66 vs 0.31 ms at 1000 rows of [16, 256]).
+ */
+const STREAMED_PROJECTION_MIN_FLOATS = 2 ** 18;
 
 /**
  * dGates [rows, gates]·Kᵀ (dx), released by the caller: as the caller keeps it prepared per K
@@ -29,25 +39,38 @@ export function kernelTransposedProduct(g: SequenceGeometry, math: HostMath, a: 
 }
 
 /**
+ * The forms of R a sequence multiplies by at each step (batch rows per product): those of the
+ * product that streams them fastest at this batch where the caller keeps it (WeightForms.gemvForms),
+ * else the caller's, else none.
+ */
+export function stepForms(g: SequenceGeometry, a: Pick<HostCellData, 'weightForms'>): WeightForms | undefined {
+  return a.weightForms?.gemvForms?.(g.batch) ?? a.weightForms;
+}
+
+/**
  * h·R[:, :width] for every step of one call (R [H, gates]; `width` its leading columns,
- * recurrentProductGates): all of R where the backend keeps it (read in place, packed once for its
- * lifetime) when it can, else as the caller keeps it prepared per R lifetime (WeightForms), else
- * prepared (packed, copied to the wasm heap) for this call.
+ * recurrentProductGates): on the product that streams R fastest at this batch where the caller
+ * keeps R's forms there (stepForms), else all of R where the backend keeps it (read in place,
+ * packed once for its lifetime) when it can, else as the caller keeps it prepared per R lifetime
+ * (WeightForms), else prepared (packed, copied to the wasm heap) for this call.
  */
 export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, width = gates): PreparedMatmul {
+  const streamed = a.weightForms?.gemvForms?.(g.batch);
+  if (streamed) return streamed.recurrentLeading(width);
   if (width === gates && a.resident) return a.resident.recurrent;
   return a.weightForms?.recurrentLeading(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), g.hidden, width);
 }
 
 /**
  * dStep [batch, width]·R[:, :width]ᵀ for every step of one backward (released by the loop that
- * runs it): as the caller keeps it prepared per R lifetime when it does, else R's leading `width`
+ * runs it): as the caller keeps it prepared per R lifetime when it does (on the product that
+ * streams it fastest at this batch: stepForms), else R's leading `width`
  * of `gates` columns transposed once for the call (transposed products are the slow path of every
  * backend matmul).
  */
 export function recurrentTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'recurrentKernel' | 'weightForms'>,
   gates: number, width: number): PreparedMatmul {
-  return a.weightForms?.recurrentTransposed(width)
+  return stepForms(g, a)?.recurrentTransposed(width)
     ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), width, g.hidden, { transposeB: true });
 }
 
@@ -98,13 +121,13 @@ export function forwardSteps(
 
 /**
  * The second product of TwoPhaseRows and its finishing rows, or null for a plain row function: its
- * weight as `forms` keeps it prepared, else prepared for this call.
+ * weight as `forms` keeps it prepared (stepForms), else prepared for this call.
  */
 function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction | TwoPhaseRows, forms: WeightForms | undefined, transposeB: boolean) {
   if (typeof cellRow === 'function') return null;
   const { operand, finish } = cellRow;
   const product = new Float32Array(g.batch * g.hidden);
-  const times: PreparedMatmul = forms?.second(transposeB) ?? prepareRight(math, cellRow.weight(), g.hidden, g.hidden, { transposeB });
+  const times: PreparedMatmul = stepForms(g, { weightForms: forms })?.second(transposeB) ?? prepareRight(math, cellRow.weight(), g.hidden, g.hidden, { transposeB });
   return {
     run(mask: Float32Array | null, t: number) {
       times.run(operand, product, g.batch);

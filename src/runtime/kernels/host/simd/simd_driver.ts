@@ -10,7 +10,7 @@ import type {
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
 import { prepareRight, type HostMath } from '../host_math.js';
-import { inputProjection, kernelTransposedProduct, recurrentProduct, recurrentTransposedProduct } from '../time_loops.js';
+import { inputProjection, kernelTransposedProduct, recurrentProduct, recurrentTransposedProduct, stepForms } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
@@ -18,12 +18,12 @@ import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, projectedFor
 
 /**
  * The cell's second product per step over the given arena buffers, or null; release() after the
- * loop. Its weight as the caller keeps it prepared per R lifetime, else prepared for this call.
+ * loop. Its weight as the caller keeps it prepared per R lifetime (stepForms), else prepared for this call.
  */
 function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: SequenceGeometry, [operand, product]: ArenaBuffer[],
   transposeB: boolean): { second: SimdSecondProduct | null; release(): void } {
   if (!cell.secondWeight) return { second: null, release() {} };
-  const times = a.weightForms?.second(transposeB) ?? prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
+  const times = stepForms(g, a)?.second(transposeB) ?? prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
   return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
 }
 
@@ -38,7 +38,10 @@ function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: S
  */
 function projectedPays(g: SequenceGeometry, a: HostCellData, gates: number): boolean {
   const D = g.inputSize;
-  return a.resident !== undefined && (D * gates >= PROJECTED_MIN_KERNEL_FLOATS || D + g.hidden >= g.batch * g.time);
+  // On the panel product (stepForms) also with R ≥ 1 MiB: then R alone per step is both faster and
+  // the 'R' a step streams (no second copy of it in [K; R]).
+  const largeR = g.hidden * gates >= PROJECTED_MIN_KERNEL_FLOATS && a.weightForms?.gemvForms?.(g.batch) !== undefined;
+  return a.resident !== undefined && (largeR || D * gates >= PROJECTED_MIN_KERNEL_FLOATS || D + g.hidden >= g.batch * g.time);
 }
 /** 1 MiB of K. */
 const PROJECTED_MIN_KERNEL_FLOATS = 2 ** 18;

@@ -58,13 +58,14 @@ class PanelProducts {
     const productAt = this.product.reserve(m * stride);
     const left = this.left.view();
     if (!transposeA) {
-      for (let i = 0; i < m * k; i++) left[i] = a[i];
+      left.set(a.subarray(0, m * k));
     } else {
       for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) left[i * k + p] = a[p * m + i];
     }
     if (m === 1) this.kernels.gemv(leftAt, k, packed, panels, productAt);
     else this.kernels.gemm(leftAt, k * 4, m, k, packed, panels, productAt, stride * 4);
     const out = this.product.view();
+    if (!accumulate && stride === n) return c.set(out.subarray(0, m * n));
     for (let i = 0; i < m; i++) {
       const from = i * stride;
       const to = i * n;
