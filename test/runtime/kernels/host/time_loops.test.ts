@@ -5,11 +5,17 @@
  * forms only at the first call, and keep no more forms after it; a Variable assigned between
  * calls is seen at the next call (values and gradients against the composite implementation),
  * and the forms of its old values are released.
+ *
+ * At batch ≤ GEMV_MAX_ROWS (stepForms) on wasm the per-step products with R (h·R, dStep·Rᵀ, the
+ * reset-before GRU's second weight) run on the SIMD panel product, on the forms a step streams:
+ * every cell, masks, reverse, time-major and odd sizes as the composite; XNNPACK never multiplies
+ * by R nor a form of it; a model stepped and run over sequences prepares no form besides the
+ * step's; nothing grows over repeated calls; without SIMD the XNNPACK path stays.
  */
-import { expect, it } from 'vitest';
-import { describeBackends, tf } from '../../../helpers/backends.js';
+import { describe, expect, it, vi } from 'vitest';
+import { activateBackend, describeBackends, tf } from '../../../helpers/backends.js';
 import { cpuTensorIO, wasmTensorIO } from '../../../../src/runtime/kernels/host/backend_io.js';
-import { hostMathFor } from '../../../../src/runtime/kernels/host/host_math.js';
+import { GEMV_MAX_ROWS, hostMathFor } from '../../../../src/runtime/kernels/host/host_math.js';
 import { keptOperandCount } from '../../../../src/runtime/kernels/host/prepared_weights.js';
 import { simdHostMath, simdHostMathMemoryBytes } from '../../../../src/runtime/kernels/host/simd/simd_host_math.js';
 import type { WasmBackendModule, WasmHostMath } from '../../../../src/runtime/kernels/host/wasm_math.js';
@@ -274,5 +280,31 @@ describeBackends('a model stepped and run over sequences at batch 1 keeps one pa
     for (let i = 0; i < 20; i++) run();
     expect(held()).toEqual(first);
     tf.dispose(Object.values(tensors));
+  });
+});
+
+describe('without WebAssembly SIMD a wasm sequence keeps XNNPACK', () => {
+  it('the step operands offer no panel-product forms (gemvForms undefined) where SIMD does not validate, and do where it does', async () => {
+    await activateBackend('wasm');
+    const kb = tf.backend();
+    const [kernel, recurrentKernel] = [tf.ones([3, 8]), tf.ones([2, 8])];
+    const operands = (module: typeof import('../../../../src/runtime/kernels/host/step_operands.js'), io: typeof wasmTensorIO) =>
+      new module.BackendStepOperands({
+        io, backend: kb, math: io.math!(kb)!, inputs: { kernel, recurrentKernel }, carryNames: [], secondWeight: null, kernelName: 'test',
+      });
+    const current = await import('../../../../src/runtime/kernels/host/step_operands.js');
+    expect(operands(current, wasmTensorIO).gemvForms(1), 'with SIMD: the panel product').toBeDefined();
+    expect(operands(current, wasmTensorIO).gemvForms(GEMV_MAX_ROWS + 1), 'above GEMV_MAX_ROWS rows: XNNPACK').toBeUndefined();
+    vi.resetModules();
+    vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    try {
+      const fresh = await import('../../../../src/runtime/kernels/host/step_operands.js');
+      const io = await import('../../../../src/runtime/kernels/host/backend_io.js');
+      expect(operands(fresh, io.wasmTensorIO).gemvForms(1)).toBeUndefined();
+    } finally {
+      vi.restoreAllMocks();
+      vi.resetModules();
+    }
+    tf.dispose([kernel, recurrentKernel]);
   });
 });
