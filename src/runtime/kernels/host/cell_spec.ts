@@ -73,7 +73,7 @@ export interface WeightForms {
 export interface ResidentProducts {
   /** c [rows, gates] = x·K for every row of x, in x's row layout (one GEMM). */
   inputProjection(c: Float32Array): void;
-  /** h·R per step, R read in place (release() frees nothing). */
+  /** h·R per step, R read in place (release() frees nothing); not where WeightForms.gemvForms serves the batch. */
   recurrent: PreparedMatmul;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The JavaScript time loops of the host driver: the input projection for all timesteps, then per
  * step one recurrent matmul and a cell's row function over the valid batch rows (forward), or the
- * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations.
+ * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations. The helpers
+ * here pick each product's right operand, the SIMD path's loops (simd/time_loops.ts) included.
  */
 import type { HostCellData, WeightForms, RowFunction, TwoPhaseRows } from './cell_spec.js';
 import { leadingColumns, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
