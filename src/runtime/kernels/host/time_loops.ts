@@ -5,7 +5,7 @@
  * here pick each product's right operand, the SIMD path's loops (simd/time_loops.ts) included.
  */
 import type { HostCellData, WeightForms, RowFunction, TwoPhaseRows } from './cell_spec.js';
-import { leadingColumns, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
+import { leadingColumns, PANEL_GEMM_MIN_WEIGHT_FLOATS, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
 
 /** The weights of a forward: as the backend keeps them (resident) when it can, else their values. */
@@ -13,23 +13,16 @@ export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKerne
 
 /**
  * c [rows, gates] = x·K for all timesteps as one matmul: K as a step streams it (stepForms) when
- * K is large, else K where the backend keeps it when it can, else K as the caller keeps it
- * prepared per K lifetime, else K as it comes.
+ * K is large (PANEL_GEMM_MIN_WEIGHT_FLOATS), else K where the backend keeps it when it can, else K
+ * as the caller keeps it prepared per K lifetime, else K as it comes.
  */
 export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, c: Float32Array): void {
-  const streamed = g.inputSize * gates >= STREAMED_PROJECTION_MIN_FLOATS ? a.weightForms?.gemvForms?.(g.batch) : undefined;
+  const streamed = g.inputSize * gates >= PANEL_GEMM_MIN_WEIGHT_FLOATS ? a.weightForms?.gemvForms?.(g.batch) : undefined;
   if (streamed) streamed.kernelProduct().run(a.x, c, g.batch * g.time);
   else if (a.resident) a.resident.inputProjection(c);
   else if (a.weightForms) a.weightForms.kernelProduct().run(a.x, c, g.batch * g.time);
   else math.matmul(a.x, a.kernel, c, g.batch * g.time, g.inputSize, gates);
 }
-
-/**
- * 1 MiB of K. The panel product's x·K at 64 rows against XNNPACK's on wasm (2-core Xeon, medians
- * of 15 interleaved): 3.5 vs 4.0 ms at K [512, 2048], 15 vs 20 ms at [1024, 4096]; below, XNNPACK
- * is as fast or faster (0.15 vs 0.12 ms at [64, 512]; 0.66 vs 0.31 ms at 1000 rows of [16, 256]).
- */
-const STREAMED_PROJECTION_MIN_FLOATS = 2 ** 18;
 
 /**
  * dGates [rows, gates]·Kᵀ (dx), released by the caller: as the caller keeps it prepared per K
