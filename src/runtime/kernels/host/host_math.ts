@@ -161,6 +161,15 @@ let rowSums: Float64Array = new Float64Array(0);
 export const GEMV_MAX_ROWS = 2;
 
 /**
+ * 1 MiB: from a weight this large the SIMD panel product's GEMM beats XNNPACK's on wasm, at 64
+ * rows and above (2-core Xeon, medians of 7–15 interleaved): x·K 3.5 vs 4.0 ms at K [512, 2048],
+ * 15 vs 20 ms at [1024, 4096]; dGates·Kᵀ prepared and run 27 vs 88 ms at [1024, 4096]. Below it
+ * XNNPACK is as fast or faster (x·K 0.12 vs 0.15 ms at 64 × [64, 512], 0.31 vs 0.66 ms at
+ * 1000 × [16, 256]).
+ */
+export const PANEL_GEMM_MIN_WEIGHT_FLOATS = 2 ** 18;
+
+/**
  * c[m×n] (+)= a[m×k] · b[k×n] with b row-major as stored, one left row at a time: four rows of b
  * per pass (4 multiply-adds per 5 loads) into float64 sums. At m = 1 (a batch-1 step) packing b
  * would read and write all of it to use it once; this reads it once.

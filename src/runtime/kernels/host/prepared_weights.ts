@@ -41,7 +41,10 @@ export interface OperandForm {
 
 /** Where a prepared operand's values come from: asked only when it is prepared. */
 export interface OperandSource<F extends OperandForm = OperandForm> {
-  /** The values of op(b)'s b for the form asked for (preparedOperand's `form`). */
+  /**
+   * The values of op(b)'s b for the form asked for (preparedOperand's `form`), possibly a view of
+   * the backend's memory: copied at once.
+   */
   values(form: F): Float32Array;
 }
 
@@ -117,7 +120,8 @@ function lookup(cache: Cache, dataIds: object[], formKey: string, k: number, n: 
  */
 export function preparedOperand<F extends OperandForm>(math: HostMath, dataIds: object[], isLive: LivenessCheck, form: F, source: OperandSource<F>,
   k: number, n: number, options: { transposeB?: boolean } = {}): PreparedMatmul {
-  if (!math.prepareRight) return prepareRight(math, source.values(form), k, n, options);
+  // A copy: the values may be a view of the backend's memory (valid until it next allocates).
+  if (!math.prepareRight) return prepareRight(math, source.values(form).slice(0, k * n), k, n, options);
   const cache = cacheFor(math);
   const transposeB = options.transposeB === true;
   if (++cache.lookups >= SWEEP_EVERY) sweep(cache);

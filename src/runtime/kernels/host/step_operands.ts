@@ -19,10 +19,11 @@
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostTensorIO } from './backend_io.js';
-import { GEMV_MAX_ROWS, leadingColumns, type HostMath, type PreparedMatmul } from './host_math.js';
+import { GEMV_MAX_ROWS, leadingColumns, PANEL_GEMM_MIN_WEIGHT_FLOATS, type HostMath, type PreparedMatmul } from './host_math.js';
 import { preparedOperand, type LivenessCheck, type OperandSource } from './prepared_weights.js';
 import { scratch } from './scratch.js';
 import { simdHostMath } from './simd/simd_host_math.js';
+import type { WeightForms } from './cell_spec.js';
 import type { StepOperands, StepState } from './step_driver.js';
 import { KERNEL_FORM, RECURRENT_FORM, recurrentColumnsForm, SECOND_FORM, STACKED_FORM, type WeightForm } from './weight_form.js';
 
@@ -69,13 +70,22 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
    * 10.8 ms a step), and the weights are read once. Undefined without WebAssembly SIMD.
    */
   private readonly gemv: HostMath | undefined;
+  /** The operands of gemvForms, made on first use. */
+  private gemvOperands: BackendStepOperands | undefined;
 
-  constructor(private readonly call: StepCall) {
+  /** `formMath`: the HostMath the WeightForms are prepared on (default: the call's). */
+  constructor(private readonly call: StepCall, private readonly formMath: HostMath = call.math) {
     this.isLive = livenessOn(call.backend);
     const { io, backend, math } = call;
     this.native = io.product && math === io.math?.(backend) ? io.product : undefined;
     const simd = math.preparedGemv ? math : this.native ? simdHostMath() : null;
     this.gemv = simd?.preparedGemv ? simd : undefined;
+  }
+
+  /** WeightForms.gemvForms: these forms on the panel product, where a step streams K and R (same keys, same copies). */
+  gemvForms(rows: number): WeightForms | undefined {
+    if (!this.gemv || this.formMath === this.gemv || rows > GEMV_MAX_ROWS) return undefined;
+    return (this.gemvOperands ??= new BackendStepOperands(this.call, this.gemv));
   }
 
   separate(input: Float32Array, recurrent: Float32Array, width: number): void {
@@ -139,9 +149,15 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     return this.prepared([recurrentKernel.dataId], recurrentColumnsForm(width, this.gates), width, recurrentKernel.shape[0], true);
   }
 
+  /**
+   * On the panel product where K is large, at any batch (PANEL_GEMM_MIN_WEIGHT_FLOATS): on wasm a
+   * backward's K is its tape's copy, new per training call, and XNNPACK prepares a transposed
+   * operand slowly (LSTM 1×64×1024×1024 fwd+bwd with dx 1.23× faster, 4×64×1024×1024 1.12×).
+   */
   kernelTransposed(): PreparedMatmul {
     const { kernel } = this.call.inputs;
-    return this.prepared([kernel.dataId], KERNEL_FORM, this.gates, kernel.shape[0], true);
+    const math = this.gemv && kernel.shape[0] * this.gates >= PANEL_GEMM_MIN_WEIGHT_FLOATS ? this.gemv : this.formMath;
+    return this.prepared([kernel.dataId], KERNEL_FORM, this.gates, kernel.shape[0], true, math);
   }
 
   kernelProduct(): PreparedMatmul {
@@ -155,27 +171,30 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
   }
 
   second(transposeB: boolean): PreparedMatmul {
-    return this.secondOn(this.call.math, transposeB);
+    return this.secondOn(this.formMath, transposeB);
   }
 
-  /** OperandSource: the weights' values, read only when a prepared form of them is made. */
+  /**
+   * OperandSource: the weights' values, read only when a prepared form of them is made, where the
+   * backend keeps them (no readSync: preparedOperand copies them before it prepares).
+   */
   values(form: WeightForm): Float32Array {
     const { kernel, recurrentKernel } = this.call.inputs;
     switch (form.kind) {
       case 'kernel':
-        return this.read(kernel);
+        return this.view(kernel);
       case 'recurrent':
-        return this.read(recurrentKernel);
+        return this.view(recurrentKernel);
       case 'recurrentLeading':
-        return leadingColumns(this.read(recurrentKernel), recurrentKernel.shape[0], this.gates, form.width);
+        return leadingColumns(this.view(recurrentKernel), recurrentKernel.shape[0], this.gates, form.width);
       case 'second':
         if (!this.call.secondWeight) throw new Error(`${this.call.kernelName}: this step has no second weight`);
-        return this.call.secondWeight(this.read(recurrentKernel), recurrentKernel.shape[0]);
+        return this.call.secondWeight(this.view(recurrentKernel), recurrentKernel.shape[0]);
       case 'stacked': {
         const [D, H] = [kernel.shape[0], recurrentKernel.shape[0]];
         const stacked = new Float32Array((D + H) * this.gates);
-        stacked.set(this.read(kernel).subarray(0, D * this.gates));
-        stacked.set(this.read(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
+        stacked.set(this.view(kernel).subarray(0, D * this.gates));
+        stacked.set(this.view(recurrentKernel).subarray(0, H * this.gates), D * this.gates);
         return stacked;
       }
     }
@@ -185,7 +204,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     return this.call.inputs.kernel.shape[1];
   }
 
-  private prepared(dataIds: object[], form: WeightForm, k: number, n: number, transposeB: boolean, math = this.call.math): PreparedMatmul {
+  private prepared(dataIds: object[], form: WeightForm, k: number, n: number, transposeB: boolean, math = this.formMath): PreparedMatmul {
     return preparedOperand(math, dataIds, this.isLive, form, this, k, n, transposeB ? TRANSPOSED : AS_STORED);
   }
 

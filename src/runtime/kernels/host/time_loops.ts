@@ -1,21 +1,25 @@
 /**
  * The JavaScript time loops of the host driver: the input projection for all timesteps, then per
  * step one recurrent matmul and a cell's row function over the valid batch rows (forward), or the
- * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations.
+ * reverse (backward). The cells' row functions (cells/<cell>.ts) hold the equations. The helpers
+ * here pick each product's right operand, the SIMD path's loops (simd/time_loops.ts) included.
  */
 import type { HostCellData, WeightForms, RowFunction, TwoPhaseRows } from './cell_spec.js';
-import { leadingColumns, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
+import { leadingColumns, PANEL_GEMM_MIN_WEIGHT_FLOATS, prepareRight, type HostMath, type PreparedMatmul } from './host_math.js';
 import { isValid, rowOf, timeAt, type SequenceGeometry } from './geometry.js';
 
 /** The weights of a forward: as the backend keeps them (resident) when it can, else their values. */
 export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKernel' | 'resident' | 'weightForms'>;
 
 /**
- * c [rows, gates] = x·K for all timesteps as one matmul: K where the backend keeps it when it can,
- * else K as the caller keeps it prepared per K lifetime, else K as it comes.
+ * c [rows, gates] = x·K for all timesteps as one matmul: K as a step streams it (stepForms) when
+ * K is large (PANEL_GEMM_MIN_WEIGHT_FLOATS), else K where the backend keeps it when it can, else K
+ * as the caller keeps it prepared per K lifetime, else K as it comes.
  */
 export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, c: Float32Array): void {
-  if (a.resident) a.resident.inputProjection(c);
+  const streamed = g.inputSize * gates >= PANEL_GEMM_MIN_WEIGHT_FLOATS ? a.weightForms?.gemvForms?.(g.batch) : undefined;
+  if (streamed) streamed.kernelProduct().run(a.x, c, g.batch * g.time);
+  else if (a.resident) a.resident.inputProjection(c);
   else if (a.weightForms) a.weightForms.kernelProduct().run(a.x, c, g.batch * g.time);
   else math.matmul(a.x, a.kernel, c, g.batch * g.time, g.inputSize, gates);
 }
@@ -29,25 +33,38 @@ export function kernelTransposedProduct(g: SequenceGeometry, math: HostMath, a: 
 }
 
 /**
+ * The forms of R a sequence multiplies by at each step (batch rows per product): those of the
+ * product that streams them fastest at this batch where the caller keeps it (WeightForms.gemvForms),
+ * else the caller's, else none.
+ */
+export function stepForms(g: SequenceGeometry, a: Pick<HostCellData, 'weightForms'>): WeightForms | undefined {
+  return a.weightForms?.gemvForms?.(g.batch) ?? a.weightForms;
+}
+
+/**
  * h·R[:, :width] for every step of one call (R [H, gates]; `width` its leading columns,
- * recurrentProductGates): all of R where the backend keeps it (read in place, packed once for its
- * lifetime) when it can, else as the caller keeps it prepared per R lifetime (WeightForms), else
- * prepared (packed, copied to the wasm heap) for this call.
+ * recurrentProductGates): on the product that streams R fastest at this batch where the caller
+ * keeps R's forms there (stepForms), else all of R where the backend keeps it (read in place,
+ * packed once for its lifetime) when it can, else as the caller keeps it prepared per R lifetime
+ * (WeightForms), else prepared (packed, copied to the wasm heap) for this call.
  */
 export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, width = gates): PreparedMatmul {
+  const streamed = a.weightForms?.gemvForms?.(g.batch);
+  if (streamed) return streamed.recurrentLeading(width);
   if (width === gates && a.resident) return a.resident.recurrent;
   return a.weightForms?.recurrentLeading(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), g.hidden, width);
 }
 
 /**
  * dStep [batch, width]·R[:, :width]ᵀ for every step of one backward (released by the loop that
- * runs it): as the caller keeps it prepared per R lifetime when it does, else R's leading `width`
+ * runs it): as the caller keeps it prepared per R lifetime when it does (on the product that
+ * streams it fastest at this batch: stepForms), else R's leading `width`
  * of `gates` columns transposed once for the call (transposed products are the slow path of every
  * backend matmul).
  */
 export function recurrentTransposedProduct(g: SequenceGeometry, math: HostMath, a: Pick<HostCellData, 'recurrentKernel' | 'weightForms'>,
   gates: number, width: number): PreparedMatmul {
-  return a.weightForms?.recurrentTransposed(width)
+  return stepForms(g, a)?.recurrentTransposed(width)
     ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), width, g.hidden, { transposeB: true });
 }
 
@@ -98,13 +115,13 @@ export function forwardSteps(
 
 /**
  * The second product of TwoPhaseRows and its finishing rows, or null for a plain row function: its
- * weight as `forms` keeps it prepared, else prepared for this call.
+ * weight as `forms` keeps it prepared (stepForms), else prepared for this call.
  */
 function secondProduct(g: SequenceGeometry, math: HostMath, cellRow: RowFunction | TwoPhaseRows, forms: WeightForms | undefined, transposeB: boolean) {
   if (typeof cellRow === 'function') return null;
   const { operand, finish } = cellRow;
   const product = new Float32Array(g.batch * g.hidden);
-  const times: PreparedMatmul = forms?.second(transposeB) ?? prepareRight(math, cellRow.weight(), g.hidden, g.hidden, { transposeB });
+  const times: PreparedMatmul = stepForms(g, { weightForms: forms })?.second(transposeB) ?? prepareRight(math, cellRow.weight(), g.hidden, g.hidden, { transposeB });
   return {
     run(mask: Float32Array | null, t: number) {
       times.run(operand, product, g.batch);

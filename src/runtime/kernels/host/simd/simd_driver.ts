@@ -9,8 +9,8 @@ import type {
   HostCellData, HostCellSpec, HostForwardResult, HostUpstream, SimdBackwardContext, SimdCellSpec, SimdForwardContext, SimdSecondProduct,
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
-import { prepareRight, type HostMath } from '../host_math.js';
-import { inputProjection, kernelTransposedProduct, recurrentProduct, recurrentTransposedProduct } from '../time_loops.js';
+import { GEMV_MAX_ROWS, prepareRight, type HostMath } from '../host_math.js';
+import { inputProjection, kernelTransposedProduct, recurrentProduct, recurrentTransposedProduct, stepForms } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
@@ -18,12 +18,12 @@ import { backwardLoop, forwardLoop, fusedForwardLoop, loadUpstream, projectedFor
 
 /**
  * The cell's second product per step over the given arena buffers, or null; release() after the
- * loop. Its weight as the caller keeps it prepared per R lifetime, else prepared for this call.
+ * loop. Its weight as the caller keeps it prepared per R lifetime (stepForms), else prepared for this call.
  */
 function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: SequenceGeometry, [operand, product]: ArenaBuffer[],
   transposeB: boolean): { second: SimdSecondProduct | null; release(): void } {
   if (!cell.secondWeight) return { second: null, release() {} };
-  const times = a.weightForms?.second(transposeB) ?? prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
+  const times = stepForms(g, a)?.second(transposeB) ?? prepareRight(math, cell.secondWeight(a.recurrentKernel, g.hidden), g.hidden, g.hidden, { transposeB });
   return { second: { operand, product, run: () => times.run(operand.view, product.view, g.batch) }, release: () => times.release() };
 }
 
@@ -35,12 +35,21 @@ function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: S
  * (1×64×512×512 3.3×, 16×64×512×512 1.3×, 64×64×512×512 1.4× faster: R alone stays in L2 where
  * [K; R] did not); with a small K it wins only while the weights outweigh the rows (1×64×128×128
  * 2×), and loses up to 2–3× on long small-weight sequences (4×512×16×64, 8×1000×16×64).
+ *
+ * At ≤ GEMV_MAX_ROWS rows on the panel product (wasm's stepForms; cpu's own HostMath) also with
+ * R ≥ 1 MiB, and on cpu with K or R ≥ 1 MiB: R alone per step is then the 'R' a step streams (no
+ * second copy in [K; R]) and faster (cpu LSTM 1×64×512×512 forward 1.6×); with small weights the
+ * fused loop stays (projected 10–30% slower at 1×512×16×64 and 1×64×64×128 on wasm and cpu).
  */
-function projectedPays(g: SequenceGeometry, a: HostCellData, gates: number): boolean {
+function projectedPays(g: SequenceGeometry, a: HostCellData, gates: number, math: HostMath): boolean {
   const D = g.inputSize;
-  return a.resident !== undefined && (D * gates >= PROJECTED_MIN_KERNEL_FLOATS || D + g.hidden >= g.batch * g.time);
+  const largeK = D * gates >= PROJECTED_MIN_KERNEL_FLOATS;
+  const onPanel = a.weightForms !== undefined && g.batch <= GEMV_MAX_ROWS && (a.weightForms.gemvForms?.(g.batch) !== undefined || math.preparedGemv === true);
+  const largeR = onPanel && g.hidden * gates >= PROJECTED_MIN_KERNEL_FLOATS;
+  if (a.resident !== undefined) return largeK || largeR || D + g.hidden >= g.batch * g.time;
+  return onPanel && (largeK || largeR);
 }
-/** 1 MiB of K. */
+/** 1 MiB of K (or of R, above). */
 const PROJECTED_MIN_KERNEL_FLOATS = 2 ** 18;
 
 export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: CellKind, variant: CellVariant, g: SequenceGeometry,
@@ -49,7 +58,7 @@ export function simdForward(kernels: SimdGateKernels, cell: SimdCellSpec, kind: 
   const G = CELLS[kind].gates * H;
   const P = recurrentProductGates(kind, variant) * H;
   const rows = g.batch * g.time;
-  const fused = cell.fusedProjection && !projectedPays(g, a, G);
+  const fused = cell.fusedProjection && !projectedPays(g, a, G, math);
   // Without a fused projection x·K is the workspace's first block even when nothing is kept.
   const workspaceFloats = Math.max(saveForBackward ? hostWorkspaceFloats(kind, rows, H) : 0, fused ? 0 : rows * G);
   const secondFloats = cell.secondWeight ? g.batch * H : 0;

@@ -6,7 +6,7 @@
  */
 import { prepareRight, type HostMath, type PreparedMatmul } from '../host_math.js';
 import { scratch } from '../scratch.js';
-import { recurrentProduct, type ForwardWeights } from '../time_loops.js';
+import { recurrentProduct, stepForms, type ForwardWeights } from '../time_loops.js';
 import { rowOf, timeAt, type SequenceGeometry } from '../geometry.js';
 import type { WeightGradientOptions } from '../weight_gradients.js';
 import type { ArenaBuffer } from './arena.js';
@@ -61,7 +61,8 @@ export function projectedForwardLoop(g: SequenceGeometry, math: HostMath, weight
 /**
  * The forward time loop with the input projection fused into the recurrent product (LSTM, RNN):
  * per step (in processing order) [x_t | h]·[K; R] ([batch, D + H]·[D + H, gates], [K; R] prepared
- * once per weight lifetime where the caller keeps it, else once per call) goes into `product`, then `step(row0)` runs the gate kernel. One product of depth D + H
+ * once per weight lifetime where the caller keeps it (on the product stepForms picks), else once
+ * per call) goes into `product`, then `step(row0)` runs the gate kernel. One product of depth D + H
  * per step runs closer to the GEMM's peak than a separate x·K of depth D (≈ 25 vs 33 GFLOP/s on
  * wasm) and needs no [N, gates] block of projections, so inference allocates none. Not for GRU,
  * whose n gate keeps x·K and h·R apart.
@@ -71,7 +72,7 @@ export function fusedForwardLoop(g: SequenceGeometry, math: HostMath, a: Forward
   const D = g.inputSize;
   const H = g.hidden;
   const width = D + H;
-  const times = a.weightForms?.stackedProduct() ?? prepareRight(math, stackedWeights(a, D, H, gates), width, gates);
+  const times = stepForms(g, a)?.stackedProduct() ?? prepareRight(math, stackedWeights(a, D, H, gates), width, gates);
   const x = a.x;
   const left = new Float32Array(g.batch * width);
   try {
