@@ -227,9 +227,9 @@ describeBackends('a batch-1/2 sequence multiplies by R as a step streams it (the
 
 describeBackends('a model stepped and run over sequences at batch 1 keeps one packed copy of each weight form', (backend) => {
   // R of ≥ 1 MiB (H = 256; 512 for the RNN's one gate): where the cpu forward also reads R alone
-  // per step (simd_driver.ts: projectedPays). Not the reset-before GRU: its step keeps R's z and r columns and its second
-  // weight on XNNPACK (step_operands.ts: separate), its sequences on the panel product.
-  for (const variant of variants.filter((v) => !('resetAfter' in v))) {
+  // per step (simd_driver.ts: projectedPays). The reset-before GRU's step and sequences share R's
+  // z and r columns and its second weight.
+  for (const variant of variants) {
     const c: SequenceCase = { ...small, ...variant, batch: 1, hidden: variant.cell === 'rnn' ? 512 : 256, seed: 510 };
     it(`${label(c)}: sequences prepare no form besides the step's; XNNPACK never packs R`, () => {
       const { tensors: inputs } = makeSequenceInputs(c);
