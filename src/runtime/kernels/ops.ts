@@ -65,8 +65,26 @@ function runFused(kernelName: string, inputs: NamedTensorMap, attrs: SequenceAtt
  * present, empty when unused). The trailing workspace output is dropped here (the tape keeps its
  * own reference when recording); a workspace buffer goes to the tape node uncloned.
  */
+/**
+ * The ops are internal (the cells and layers validate their arguments with named errors), but a
+ * kernel given mismatched sizes would read past its operands: one check of the shapes, no strings
+ * unless it fails (a step at batch 1 is short).
+ */
+function checkSizes(kernelName: string, inputs: NamedTensorMap, carryName: string): void {
+  const { x, kernel, recurrentKernel } = inputs;
+  const carry = inputs[carryName];
+  const inputSize = x.shape[x.rank - 1];
+  const batch = x.rank === 3 ? -1 : x.shape[0];
+  const hidden = recurrentKernel.shape[0];
+  if (kernel.rank === 2 && recurrentKernel.rank === 2 && carry.rank === 2 && kernel.shape[0] === inputSize &&
+    kernel.shape[1] === recurrentKernel.shape[1] && carry.shape[1] === hidden && (batch < 0 || carry.shape[0] === batch)) return;
+  throw new Error(`${kernelName}: expected x [..., ${kernel.shape[0]}] with kernel [${kernel.shape}], recurrentKernel [${hidden}, ${kernel.shape[1]}] ` +
+    `and ${carryName} [batch, ${hidden}]; got x [${x.shape}], recurrentKernel [${recurrentKernel.shape}], ${carryName} [${carry.shape}]`);
+}
+
 function runFusedSequence(kind: CellKind, inputs: NamedTensorMap, options: SequenceOptions, variant: Partial<CellVariant> = {}): Tensor[] {
   const kernelName = CELLS[kind].kernels.sequence;
+  checkSizes(kernelName, inputs, 'h0');
   const empty = tf.tensor1d([], 'float32');
   const attrs: SequenceAttrs = {
     timeMajor: options.timeMajor ?? false,
@@ -117,6 +135,7 @@ function savedWeight(tape: GradientTape, weight: Tensor): Tensor {
  */
 function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<CellVariant>): Tensor[] {
   const kernelName = CELLS[kind].kernels.step;
+  checkSizes(kernelName, inputs, 'h');
   const attrs: StepAttrs = { saveForBackward: gradientWillBeRecorded(), backend: tf.getBackend() };
   setVariant(attrs, variant);
   const outputs = attrs.saveForBackward ? runRecordedStep(kernelName, inputs, attrs) : runFused(kernelName, inputs, attrs);

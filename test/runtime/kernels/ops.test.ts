@@ -133,3 +133,23 @@ describeBackends('step ops: the weights on the tape', () => {
     });
   }
 });
+
+describeBackends('sequence and step ops: mismatched sizes', () => {
+  for (const cell of cellNames) {
+    it(`${cell}: x's inner size other than the kernel's rows, or a carry of another width, is refused before anything runs`, () => {
+      const c: SequenceCase = { ...cases(cell)[0], inputSize: 16 };
+      const { tensors } = makeSequenceInputs(c);
+      // A kernel for 32 inputs: the kernel would read x's rows 32 floats apart.
+      const wideKernel = tf.zeros([32, tensors.kernel.shape[1]!]);
+      const narrowH = tf.zeros([c.batch, c.hidden - 1]);
+      const [stepX, tallX] = [tf.zeros([c.batch, 16]), tf.zeros([c.batch + 1, 16])];
+      const before = tf.memory().numTensors;
+      expect(() => runSequence('fused', c, { ...tensors, kernel: wideKernel })).toThrow(/expected x \[\.\.\., 32\].*got x \[3,6,16\]/);
+      expect(() => runSequence('fused', c, { ...tensors, h0: narrowH })).toThrow(/h0 \[batch, 8\].*h0 \[3,7\]/);
+      expect(() => runStep('fused', c, { ...tensors, x: stepX, kernel: wideKernel })).toThrow(/expected x \[\.\.\., 32\].*got x \[3,16\]/);
+      expect(() => runStep('fused', c, { ...tensors, x: tallX })).toThrow(/h \[batch, 8\].*got x \[4,16\]/);
+      expect(tf.memory().numTensors, 'nothing allocated by a refused call').toBe(before);
+      tf.dispose([...Object.values(tensors), wideKernel, narrowH, stepX, tallX]);
+    });
+  }
+});
