@@ -61,19 +61,19 @@ export interface WeightForms {
   /** The cell's [H, H] second weight (SimdCellSpec.secondWeight) or its transpose; only for a cell that has one. */
   second(transposeB: boolean): PreparedMatmul;
   /**
-   * The same forms on the product that streams them fastest for `rows` left rows when that is
-   * another one (wasm at ≤ GEMV_MAX_ROWS where SIMD validates: the panel product, whose 'R' a step
-   * streams too), else undefined. A sequence's per-step products use them, then in place of
-   * ResidentProducts.recurrent: one packed R whether a model is stepped or run over sequences.
+   * The same forms on the product that multiplies them fastest when that is another one (wasm
+   * where SIMD validates: our panel product, whose 'R' a step streams too), else undefined. A
+   * sequence's per-step products use them, then in place of ResidentProducts.recurrent: one packed
+   * R whether a model is stepped or run over sequences.
    */
-  gemvForms?(rows: number): WeightForms | undefined;
+  panelForms?(): WeightForms | undefined;
 }
 
 /** The products of a sequence forward over the weights as the backend keeps them. */
 export interface ResidentProducts {
   /** c [rows, gates] = x·K for every row of x, in x's row layout (one GEMM). */
   inputProjection(c: Float32Array): void;
-  /** h·R per step, R read in place (release() frees nothing); not where WeightForms.gemvForms serves the batch. */
+  /** h·R per step, R read in place (release() frees nothing); not where WeightForms.panelForms serves. */
   recurrent: PreparedMatmul;
 }
 

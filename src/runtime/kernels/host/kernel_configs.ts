@@ -100,7 +100,7 @@ function cellKernelConfigs(kind: CellKind, backendName: string, io: HostTensorIO
   const stepUpstream = carries.map((c) => `d${c}`);
   const hostMath = (kb: KernelBackend) => hostMathFor(backendName, () => io.math?.(kb));
   // A step's operands; a sequence uses their WeightForms (K's, R's and [K; R]'s forms prepared per
-  // weight lifetime; at batch ≤ GEMV_MAX_ROWS on wasm those on the panel product a step streams).
+  // weight lifetime; on wasm, where SIMD validates, those on the panel product a step streams).
   const stepOperands = (kb: KernelBackend, inputs: Inputs, variant: CellVariant, carryNames: readonly string[] = carries, kernelName = names.step) =>
     new BackendStepOperands({ io, backend: kb, math: hostMath(kb), inputs, carryNames, secondWeight: stepSecondWeight(kind, variant), kernelName });
   const readOrNull = (kb: KernelBackend, t: TensorInfo | undefined) => (t ? io.read(kb, t) : null);

@@ -70,8 +70,8 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
    * 10.8 ms a step), and the weights are read once. Undefined without WebAssembly SIMD.
    */
   private readonly gemv: HostMath | undefined;
-  /** The operands of gemvForms, made on first use. */
-  private gemvOperands: BackendStepOperands | undefined;
+  /** The operands of panelForms, made on first use. */
+  private panelOperands: BackendStepOperands | undefined;
 
   /** `formMath`: the HostMath the WeightForms are prepared on (default: the call's). */
   constructor(private readonly call: StepCall, private readonly formMath: HostMath = call.math) {
@@ -82,10 +82,14 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     this.gemv = simd?.preparedGemv ? simd : undefined;
   }
 
-  /** WeightForms.gemvForms: these forms on the panel product, where a step streams K and R (same keys, same copies). */
-  gemvForms(rows: number): WeightForms | undefined {
-    if (!this.gemv || this.formMath === this.gemv || rows > GEMV_MAX_ROWS) return undefined;
-    return (this.gemvOperands ??= new BackendStepOperands(this.call, this.gemv));
+  /**
+   * WeightForms.panelForms: these forms on the panel product, where a step streams K and R (same
+   * keys, same copies), at every batch: on wasm it multiplies faster than XNNPACK at every size
+   * measured, GEMV and GEMM (16×[512, 2048]: 0.81 vs 1.03 ms; 1024×[512, 2048]: 50 vs 63 ms).
+   */
+  panelForms(): WeightForms | undefined {
+    if (!this.gemv || this.formMath === this.gemv) return undefined;
+    return (this.panelOperands ??= new BackendStepOperands(this.call, this.gemv));
   }
 
   separate(input: Float32Array, recurrent: Float32Array, width: number): void {

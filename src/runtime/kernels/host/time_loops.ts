@@ -17,7 +17,7 @@ export type ForwardWeights = Pick<HostCellData, 'x' | 'kernel' | 'recurrentKerne
  * as the caller keeps it prepared per K lifetime, else K as it comes.
  */
 export function inputProjection(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, c: Float32Array): void {
-  const streamed = g.inputSize * gates >= PANEL_GEMM_MIN_WEIGHT_FLOATS ? a.weightForms?.gemvForms?.(g.batch) : undefined;
+  const streamed = g.inputSize * gates >= PANEL_GEMM_MIN_WEIGHT_FLOATS ? a.weightForms?.panelForms?.() : undefined;
   if (streamed) streamed.kernelProduct().run(a.x, c, g.batch * g.time);
   else if (a.resident) a.resident.inputProjection(c);
   else if (a.weightForms) a.weightForms.kernelProduct().run(a.x, c, g.batch * g.time);
@@ -34,22 +34,22 @@ export function kernelTransposedProduct(g: SequenceGeometry, math: HostMath, a: 
 
 /**
  * The forms of R a sequence multiplies by at each step (batch rows per product): those of the
- * product that streams them fastest at this batch where the caller keeps it (WeightForms.gemvForms),
- * else the caller's, else none.
+ * product that multiplies them fastest where the caller keeps it (WeightForms.panelForms: our
+ * panel product on wasm), else the caller's, else none.
  */
 export function stepForms(g: SequenceGeometry, a: Pick<HostCellData, 'weightForms'>): WeightForms | undefined {
-  return a.weightForms?.gemvForms?.(g.batch) ?? a.weightForms;
+  return a.weightForms?.panelForms?.() ?? a.weightForms;
 }
 
 /**
  * h·R[:, :width] for every step of one call (R [H, gates]; `width` its leading columns,
- * recurrentProductGates): on the product that streams R fastest at this batch where the caller
- * keeps R's forms there (stepForms), else all of R where the backend keeps it (read in place,
+ * recurrentProductGates): on the product that multiplies by R fastest where the caller keeps R's
+ * forms there (stepForms), else all of R where the backend keeps it (read in place,
  * packed once for its lifetime) when it can, else as the caller keeps it prepared per R lifetime
  * (WeightForms), else prepared (packed, copied to the wasm heap) for this call.
  */
 export function recurrentProduct(g: SequenceGeometry, math: HostMath, a: ForwardWeights, gates: number, width = gates): PreparedMatmul {
-  const streamed = a.weightForms?.gemvForms?.(g.batch);
+  const streamed = a.weightForms?.panelForms?.();
   if (streamed) return streamed.recurrentLeading(width);
   if (width === gates && a.resident) return a.resident.recurrent;
   return a.weightForms?.recurrentLeading(width) ?? prepareRight(math, leadingColumns(a.recurrentKernel, g.hidden, gates, width), g.hidden, width);

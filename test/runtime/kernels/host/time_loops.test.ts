@@ -6,8 +6,8 @@
  * calls is seen at the next call (values and gradients against the composite implementation),
  * and the forms of its old values are released.
  *
- * At batch ≤ GEMV_MAX_ROWS (stepForms) on wasm the per-step products with R (h·R, dStep·Rᵀ, the
- * reset-before GRU's second weight) run on the SIMD panel product, on the forms a step streams:
+ * On wasm the per-step products with R (h·R, dStep·Rᵀ, the reset-before GRU's second weight) run
+ * on the SIMD panel product at every batch (stepForms), on the forms a step streams:
  * every cell, masks, reverse, time-major and odd sizes as the composite; XNNPACK never multiplies
  * by R nor a form of it; a model stepped and run over sequences prepares no form besides the
  * step's; nothing grows over repeated calls; without SIMD the XNNPACK path stays.
@@ -192,17 +192,19 @@ function expectNoXnnpackR(use: XnnpackUse, recurrentKernel: tf.Tensor, hidden: n
 
 const variants = [{ cell: 'lstm' }, { cell: 'gru' }, { cell: 'gru', resetAfter: false }, { cell: 'rnn' }] as const;
 const small = { timeMajor: false, reverse: false, masked: false, activation: 'tanh', time: 7, inputSize: 5 } as const;
-const gemvCases: SequenceCase[] = variants.flatMap((variant) => [
+const panelCases: SequenceCase[] = variants.flatMap((variant) => [
   { ...small, ...variant, batch: 1, hidden: 33, seed: 501 }, // the JavaScript rows
   { ...small, ...variant, batch: 2, hidden: 32, timeMajor: true, reverse: true, seed: 502 }, // SIMD gates
   { ...small, ...variant, batch: 2, hidden: 33, masked: true, reverse: true, seed: 503 },
   { ...small, ...variant, batch: 1, hidden: 32, timeMajor: true, masked: true, seed: 504 },
   { ...small, ...variant, batch: 2, time: 40, inputSize: 3, hidden: 8, seed: 505 }, // rows outweigh the weights: LSTM, RNN fuse [K; R]
+  { ...small, ...variant, batch: 5, hidden: 33, masked: true, seed: 506 }, // above GEMV_MAX_ROWS: the panel GEMM
+  { ...small, ...variant, batch: 9, time: 4, hidden: 32, timeMajor: true, reverse: true, seed: 507 },
 ]);
 const flags = (c: SequenceCase) => `${c.timeMajor ? ' timeMajor' : ''}${c.reverse ? ' reverse' : ''}${c.masked ? ' masked' : ''}`;
 
-describeBackends('a batch-1/2 sequence multiplies by R as a step streams it (the panel product)', (backend) => {
-  for (const c of gemvCases) {
+describeBackends('a sequence multiplies by R as a step streams it (the panel product), at every batch', (backend) => {
+  for (const c of panelCases) {
     it(`${label(c)}${flags(c)}: as the composite before and after an assign; R's forms on the panel product, released with R`, () => {
       const { tensors, mask } = makeSequenceInputs(c);
       const kernel = tf.variable(tensors.kernel);
@@ -286,7 +288,7 @@ describeBackends('a model stepped and run over sequences at batch 1 keeps one pa
 });
 
 describe('without WebAssembly SIMD a wasm sequence keeps XNNPACK', () => {
-  it('the step operands offer no panel-product forms (gemvForms undefined) where SIMD does not validate, and do where it does', async () => {
+  it('the step operands offer no panel-product forms (panelForms undefined) where SIMD does not validate, and do where it does', async () => {
     await activateBackend('wasm');
     const kb = tf.backend();
     const [kernel, recurrentKernel] = [tf.ones([3, 8]), tf.ones([2, 8])];
@@ -295,14 +297,13 @@ describe('without WebAssembly SIMD a wasm sequence keeps XNNPACK', () => {
         io, backend: kb, math: io.math!(kb)!, inputs: { kernel, recurrentKernel }, carryNames: [], secondWeight: null, kernelName: 'test',
       });
     const current = await import('../../../../src/runtime/kernels/host/step_operands.js');
-    expect(operands(current, wasmTensorIO).gemvForms(1), 'with SIMD: the panel product').toBeDefined();
-    expect(operands(current, wasmTensorIO).gemvForms(GEMV_MAX_ROWS + 1), 'above GEMV_MAX_ROWS rows: XNNPACK').toBeUndefined();
+    expect(operands(current, wasmTensorIO).panelForms(), 'with SIMD: the panel product').toBeDefined();
     vi.resetModules();
     vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
     try {
       const fresh = await import('../../../../src/runtime/kernels/host/step_operands.js');
       const io = await import('../../../../src/runtime/kernels/host/backend_io.js');
-      expect(operands(fresh, io.wasmTensorIO).gemvForms(1)).toBeUndefined();
+      expect(operands(fresh, io.wasmTensorIO).panelForms()).toBeUndefined();
     } finally {
       vi.restoreAllMocks();
       vi.resetModules();

@@ -44,7 +44,7 @@ function secondProduct(cell: SimdCellSpec, math: HostMath, a: HostCellData, g: S
 function projectedPays(g: SequenceGeometry, a: HostCellData, gates: number, math: HostMath): boolean {
   const D = g.inputSize;
   const largeK = D * gates >= PROJECTED_MIN_KERNEL_FLOATS;
-  const onPanel = a.weightForms !== undefined && g.batch <= GEMV_MAX_ROWS && (a.weightForms.gemvForms?.(g.batch) !== undefined || math.preparedGemv === true);
+  const onPanel = a.weightForms !== undefined && g.batch <= GEMV_MAX_ROWS && (a.weightForms.panelForms?.() !== undefined || math.preparedGemv === true);
   const largeR = onPanel && g.hidden * gates >= PROJECTED_MIN_KERNEL_FLOATS;
   if (a.resident !== undefined) return largeK || largeR || D + g.hidden >= g.batch * g.time;
   return onPanel && (largeK || largeR);
