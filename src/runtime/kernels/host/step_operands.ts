@@ -12,10 +12,11 @@
  * h·R[:, :2H] and (r⊙h)·Rn as three, each over its own form (K, R's z and r columns, Rn). Without
  * SIMD: on wasm XNNPACK on the tensors' ids (it keeps its packing per weight), summed on the heap
  * (HostTensorIO.productSum), the reset-before GRU's forms of R prepared on XNNPACK's HostMath; on
- * cpu GEMVs over the tensors' own arrays. Above GEMV_MAX_ROWS rows: x·K and h·R apart (GRU) on
- * the backend's product or a form prepared once per lifetime; LSTM and RNN as one GEMM
- * [x | h]·[K; R] over the stacked weights prepared once per (K, R) lifetime, as the sequence
- * forward does (closer to the GEMM's peak).
+ * cpu GEMVs over the tensors' own arrays. Above GEMV_MAX_ROWS rows, on wasm where SIMD validates,
+ * the same products on the panel product (faster than XNNPACK at every batch measured; the forms a
+ * sequence multiplies by too); on cpu and without SIMD x·K and h·R apart (GRU) on the backend's
+ * product or a form prepared once per lifetime, LSTM and RNN as one GEMM [x | h]·[K; R] over the
+ * stacked weights prepared once per (K, R) lifetime, as the sequence forward does.
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { HostTensorIO } from './backend_io.js';
@@ -98,7 +99,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     this.multiply(x, kernel, KERNEL_FORM, input, false);
     // All of R, or the reset-before GRU's z and r columns (each a form of R packed once per lifetime).
     const form = recurrentColumnsForm(width, this.gates);
-    if (this.gemv && h.shape[0] <= GEMV_MAX_ROWS) return this.streamed(h, recurrentKernel, form, width, recurrent, false);
+    if (this.onPanel(h.shape[0])) return this.streamed(h, recurrentKernel, form, width, recurrent, false);
     if (width === this.gates) return this.multiply(h, recurrentKernel, form, recurrent, false);
     const times = this.recurrentLeading(width); // first: preparing may allocate on the backend
     times.run(this.copied(h), recurrent, h.shape[0]);
@@ -106,7 +107,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
 
   secondProduct(operand: Float32Array, product: Float32Array): void {
     const rows = this.call.inputs[this.call.carryNames[0]].shape[0];
-    const math = this.gemv && rows <= GEMV_MAX_ROWS ? this.gemv : this.call.math;
+    const math = this.onPanel(rows) ? this.gemv! : this.call.math;
     this.secondOn(math, false).run(operand, product, rows);
   }
 
@@ -115,12 +116,12 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     const { x, kernel, recurrentKernel } = inputs;
     const h = inputs[this.call.carryNames[0]];
     const rows = x.shape[0];
+    if (this.onPanel(rows)) {
+      this.streamed(x, kernel, KERNEL_FORM, this.gates, sum, false);
+      this.streamed(h, recurrentKernel, RECURRENT_FORM, this.gates, sum, true);
+      return;
+    }
     if (rows <= GEMV_MAX_ROWS) {
-      if (this.gemv) {
-        this.streamed(x, kernel, KERNEL_FORM, this.gates, sum, false);
-        this.streamed(h, recurrentKernel, RECURRENT_FORM, this.gates, sum, true);
-        return;
-      }
       if (this.native && this.call.io.productSum?.(this.call.backend, x, kernel, h, recurrentKernel, sum)) return;
       this.multiply(x, kernel, KERNEL_FORM, sum, false);
       this.multiply(h, recurrentKernel, RECURRENT_FORM, sum, true);
@@ -204,6 +205,15 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     }
   }
 
+  /**
+   * Whether a product of `rows` left rows runs on the panel product (streamed): at every batch on
+   * wasm (it beats XNNPACK there: LSTM step B16 H512 2.19–2.23 → 1.80–1.86 ms, B64 H128 0.57 →
+   * 0.46–0.50 ms), at ≤ GEMV_MAX_ROWS on cpu (above, one GEMM over the stacked [K; R] on the same product).
+   */
+  private onPanel(rows: number): boolean {
+    return this.gemv !== undefined && (rows <= GEMV_MAX_ROWS || this.native !== undefined);
+  }
+
   private get gates(): number {
     return this.call.inputs.kernel.shape[1];
   }
@@ -233,7 +243,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
   /** c (+)= a·b for the step's a [rows, depth] and all of its weight b [depth, gates] (form: K or R). */
   private multiply(a: TensorInfo, b: TensorInfo, form: WeightForm, c: Float32Array, accumulate: boolean): void {
     const width = this.gates;
-    if (this.gemv && a.shape[0] <= GEMV_MAX_ROWS) return this.streamed(a, b, form, width, c, accumulate);
+    if (this.onPanel(a.shape[0])) return this.streamed(a, b, form, width, c, accumulate);
     const { backend, math } = this.call;
     if (this.native?.(backend, a, b, c, accumulate)) return;
     const [rows, depth] = [a.shape[0], b.shape[0]];
