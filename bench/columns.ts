@@ -12,6 +12,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core
 import { GATES, type CaseWeights, type CellKind, type Mode, type Size, weightVariables } from './cases.js';
 import { cellFacts } from '../src/runtime/kernels/cell_table.js';
 import { buildOnnxModel } from './onnx-model.js';
+import { simdHostMath } from '../src/runtime/kernels/host/simd/simd_host_math.js';
 
 export interface BenchCase {
   backend: string;
@@ -312,6 +313,37 @@ const matmulColumn: Column = {
   },
 };
 
+// --- the other limit: our SIMD panel product at the same FLOP count ------------------------------
+// On wasm it multiplies faster than the backend's XNNPACK (which the kernels then use instead), so
+// the backend's matmul alone would be no limit; where WebAssembly SIMD is unavailable it is absent.
+const panelMatmulColumn: Column = {
+  id: 'panel',
+  title: 'SIMD panel product, same FLOPs (limit)',
+  async prepare(c) {
+    const math = simdHostMath();
+    if (!math?.prepareRight) return 'WebAssembly SIMD is unavailable';
+    const { B, T, D, H } = c.size;
+    const [m, k, n] = [B * T, D + H, GATES[c.cell] * H];
+    const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+    const product = math.prepareRight(Float32Array.from({ length: k * n }, (_, i) => Math.cos(i)), k, n);
+    const out = new Float32Array(m * n);
+    const times = c.mode === 'fwd' ? 1 : 3;
+    return {
+      tracksMemory: false,
+      comparable: false,
+      run() {
+        for (let i = 0; i < times; i++) product.run(a, out, m);
+      },
+      async check() {
+        return [];
+      },
+      dispose() {
+        product.release();
+      },
+    };
+  },
+};
+
 // --- ONNX Runtime (inference only) ---------------------------------------------------------------
 interface OrtLike {
   InferenceSession: { create(model: Uint8Array, options: object): Promise<OrtSession> };
@@ -356,6 +388,6 @@ const onnxColumn: Column = {
   },
 };
 
-export const COLUMNS: Column[] = [blockedColumn, legacyColumn, layersColumn, naiveLoop, compositeColumn, matmulColumn, onnxColumn];
+export const COLUMNS: Column[] = [blockedColumn, legacyColumn, layersColumn, naiveLoop, compositeColumn, matmulColumn, panelMatmulColumn, onnxColumn];
 /** The column the others are checked against: the documented equations, written independently. */
 export const REFERENCE_COLUMN = 'naive';

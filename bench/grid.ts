@@ -11,10 +11,11 @@
  *   cache's where the weights fit in it, the memory's where not). The older limit, the same bytes
  *   over one large copy's bandwidth (memory only), is shown beside it.
  * sequence (LSTM, forward and forward+backward): rnn-migrate blocked, tf.layers.lstm (sigmoid
- *   gates), the naive per-step loop, against the limit: the larger of two floors, the backend's
- *   matmul at the same FLOPs (what binds at large batch) and the recurrent weights read once per
- *   timestep and direction at the read bandwidth of their size (what binds at batch 1: each step's
- *   h·R needs the step before it, so R cannot be read once for all T).
+ *   gates), the naive per-step loop, against the limit: the larger of two floors, the faster
+ *   matmul at the same FLOPs, the backend's tf.matMul or our SIMD panel product (what binds at
+ *   large batch), and the recurrent weights read once per timestep and direction at the read
+ *   bandwidth of their size (what binds at batch 1: each step's h·R needs the step before it, so
+ *   R cannot be read once for all T).
  * Each sample lasts at least --min-sample-ms: a shorter run is repeated within the sample and the
  * mean taken, so sub-millisecond rows measure the steady state, not the first steps after a full
  * collection.
@@ -42,7 +43,7 @@ import { streamBandwidth, type StreamBandwidth } from './stream-bandwidth.js';
 import { STEP_COLUMNS, STEP_REFERENCE, makeStepCase, stepWeightBytes } from './step-columns.js';
 
 const SEQUENCE_SIZES = ['1x64x512x512', '1x64x1024x1024', '16x64x512x512', '32x64x64x128', '64x256x32x32', '4x512x16x64', '8x1000x16x64'];
-const SEQUENCE_COLUMNS = ['blocked', 'layers', 'naive', 'matmul'];
+const SEQUENCE_COLUMNS = ['blocked', 'layers', 'naive', 'matmul', 'panel'];
 
 const { values: args } = parseArgs({
   options: {
@@ -240,8 +241,10 @@ type SequenceRow = CaseResult & {
   readLimitMs: number;
 };
 const seqMs = (r: SequenceRow, id: string) => r.byId.get(id)?.ms;
+/** The faster matmul at the same FLOPs: the backend's, or our panel product (faster on wasm). */
+const matmulLimitMs = (r: SequenceRow) => Math.min(seqMs(r, 'matmul') ?? Infinity, seqMs(r, 'panel') ?? Infinity);
 /** The larger floor: the matmul at the same FLOPs, or reading R once per timestep and direction. */
-const seqLimitMs = (r: SequenceRow) => Math.max(seqMs(r, 'matmul') ?? NaN, r.readLimitMs);
+const seqLimitMs = (r: SequenceRow) => Math.max(matmulLimitMs(r), r.readLimitMs);
 const seqEfficiency = (r: SequenceRow) => seqLimitMs(r) / (seqMs(r, 'blocked') ?? NaN);
 
 /** Bytes of the LSTM's recurrent kernel R [H, 4H]. */
@@ -262,10 +265,11 @@ function sequenceTable(backend: string, rows: SequenceRow[]): string {
     return a.mode === b.mode && Math.abs(sameMode.indexOf(a) - sameMode.indexOf(b)) === 1;
   };
   const lines = [
-    `\n## ${backend}: LSTM sequences, ms per call (median of ${timing.reps}); limit = the larger of the backend's matmul at the same FLOPs ` +
+    `\n## ${backend}: LSTM sequences, ms per call (median of ${timing.reps}); limit = the larger of the faster matmul at the same FLOPs ` +
+      "(the backend's tf.matMul or our SIMD panel product) " +
       'and R [H, 4H] read once per timestep and direction at the read bandwidth of its size',
-    '| (B,T,D,H) | mode | blocked | tf.layers | naive loop | matmul limit | read limit | vs tf.layers | vs naive | blocked GFLOP/s | of limit | flags |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| (B,T,D,H) | mode | blocked | tf.layers | naive loop | tf.matMul | panel product | read limit | vs tf.layers | vs naive | blocked GFLOP/s | of limit | flags |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     const cell = (id: string) => {
@@ -274,7 +278,7 @@ function sequenceTable(backend: string, rows: SequenceRow[]): string {
     };
     const blocked = seqMs(row, 'blocked');
     const flags = cliffs(rows, row, seqEfficiency, adjacentSameMode, seqLabel).join('; ');
-    lines.push(`| ${row.size} | ${row.mode} | ${cell('blocked')} | ${cell('layers')} | ${cell('naive')} | ${cell('matmul')} | ${row.readLimitMs.toFixed(1)} | ${ratio((seqMs(row, 'layers') ?? NaN) / (blocked ?? NaN))} | ${ratio((seqMs(row, 'naive') ?? NaN) / (blocked ?? NaN))} | ${fmt(row.byId.get('blocked')?.gflops)} | ${fmt(100 * seqEfficiency(row), 0)}% | ${flags} |`);
+    lines.push(`| ${row.size} | ${row.mode} | ${cell('blocked')} | ${cell('layers')} | ${cell('naive')} | ${cell('matmul')} | ${cell('panel')} | ${row.readLimitMs.toFixed(1)} | ${ratio((seqMs(row, 'layers') ?? NaN) / (blocked ?? NaN))} | ${ratio((seqMs(row, 'naive') ?? NaN) / (blocked ?? NaN))} | ${fmt(row.byId.get('blocked')?.gflops)} | ${fmt(100 * seqEfficiency(row), 0)}% | ${flags} |`);
   }
   lines.push(...extremes(rows, [
     ['blocked vs tf.layers (× faster)', (r) => (seqMs(r, 'layers') ?? NaN) / (seqMs(r, 'blocked') ?? NaN), 'min'],

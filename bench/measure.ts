@@ -256,7 +256,8 @@ export async function runCase(c: BenchCase, columns: Column[], timing: TimingOpt
     for (const { prepared } of timed) prepared.dispose();
   }
   const byId = new Map(results.filter((r) => columns.some((col) => col.id === r.column)).map((r) => [r.column, r]));
-  const limit = byId.get('matmul')?.gflops;
+  // The faster of the backend's matmul and our panel product at the same FLOPs (either may be absent).
+  const limit = Math.max(byId.get('matmul')?.gflops ?? 0, byId.get('panel')?.gflops ?? 0) || undefined;
   for (const r of byId.values()) if (limit && r.gflops) r.ofLimit = r.gflops / limit;
   return {
     backend: c.backend, cell: c.cell, size: sizeLabel(c.size), mode: c.mode,
