@@ -67,6 +67,8 @@ export interface WeightForms {
    * R whether a model is stepped or run over sequences.
    */
   panelForms?(): WeightForms | undefined;
+  /** The HostMath these forms are prepared on (for products with other operands, e.g. weight gradients). */
+  math?(): HostMath;
 }
 
 /** The products of a sequence forward over the weights as the backend keeps them. */

@@ -11,7 +11,7 @@ import { carryGradient, previousHidden, type SequenceGeometry } from './geometry
 import type { HostMath } from './host_math.js';
 import { simdGateKernels, type SimdGateKernels } from './simd/gate_kernels.js';
 import { simdBackward, simdForward } from './simd/simd_driver.js';
-import { backwardSteps, forwardSteps, kernelTransposedProduct, projectInputs, recurrentProduct, recurrentTransposedProduct } from './time_loops.js';
+import { backwardSteps, forwardSteps, kernelTransposedProduct, projectInputs, recurrentProduct, recurrentTransposedProduct, weightGradientMath } from './time_loops.js';
 import { weightGradients, type WeightGradients } from './weight_gradients.js';
 
 export type { HostCellData, HostForwardResult, HostUpstream } from './cell_spec.js';
@@ -85,7 +85,7 @@ export function hostBackward(
     dCarries, dInputProjection,
   });
   backwardSteps(g, math, a.mask, dCarries[0], recurrentTransposedProduct(g, math, a, G, P), P, dRecurrentProjection, G, row, a.weightForms);
-  const weights = weightGradients(math, g, G, a.x, () => kernelTransposedProduct(g, math, a, G), hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
+  const weights = weightGradients(weightGradientMath(math, a), g, G, a.x, () => kernelTransposedProduct(g, math, a, G), hPrev, dInputProjection, dRecurrentProjection, { inputGradient: a.inputGradient });
   cell.finishWeightGradients?.({ g, variant, workspace, dInputProjection, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math) });
   return gradientsOf(a.bias.length, weights, dCarries);
 }

@@ -93,6 +93,11 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     return (this.panelOperands ??= new BackendStepOperands(this.call, this.gemv));
   }
 
+  /** WeightForms.math: the HostMath the forms are prepared on. */
+  math(): HostMath {
+    return this.formMath;
+  }
+
   separate(input: Float32Array, recurrent: Float32Array, width: number): void {
     const { x, kernel, recurrentKernel } = this.call.inputs;
     const h = this.call.inputs[this.call.carryNames[0]];

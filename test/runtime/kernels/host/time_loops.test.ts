@@ -271,6 +271,18 @@ describeBackends('a model stepped and run over sequences at batch 1 keeps one pa
     expect(keptForms(backend)).toBe(keptBefore);
   });
 
+  for (const batch of [1, 5]) {
+    it(`a K of ≥ 1 MiB at batch ${batch}: no product of a forward and backward runs on XNNPACK (the weight gradients on the panel product too)`, () => {
+      const c: SequenceCase = { ...small, cell: 'lstm', batch, time: 3, inputSize: 2048, hidden: 32, seed: 513 };
+      const { tensors } = makeSequenceInputs(c);
+      const kernel = tf.tidy(() => tf.mul(tensors.kernel, 0.05));
+      const use = expectAsComposite(backend, c, { ...tensors, kernel });
+      expect([...use.rightIds], 'XNNPACK right operands').toEqual([]);
+      expect(use.prepared, 'operands prepared for XNNPACK').toEqual([]);
+      tf.dispose([...Object.values(tensors), kernel]);
+    });
+  }
+
   it('repeated batch-1 sequences (forward and gradients) hold no more tensors or memory than the first', () => {
     const c: SequenceCase = { ...small, cell: 'lstm', batch: 1, hidden: 32, seed: 512 };
     const { tensors } = makeSequenceInputs(c);

@@ -10,7 +10,7 @@ import type {
 } from '../cell_spec.js';
 import { previousHidden, type SequenceGeometry } from '../geometry.js';
 import { GEMV_MAX_ROWS, prepareRight, type HostMath } from '../host_math.js';
-import { inputProjection, kernelTransposedProduct, recurrentProduct, recurrentTransposedProduct, stepForms } from '../time_loops.js';
+import { inputProjection, kernelTransposedProduct, recurrentProduct, recurrentTransposedProduct, stepForms, weightGradientMath } from '../time_loops.js';
 import { weightGradients, type WeightGradients } from '../weight_gradients.js';
 import { allocate, subBuffer, type ArenaBuffer } from './arena.js';
 import type { SimdGateKernels } from './gate_kernels.js';
@@ -126,7 +126,7 @@ export function simdBackward(kernels: SimdGateKernels, cell: SimdCellSpec, host:
   }
   const projections: Array<[typeof dIn, typeof dIn]> = shared ? [[dIn, dInTransposed]] : [[dIn, dInTransposed], [dRec, dRecTransposed]];
   const options = weightGradientOptions(kernels, rows, G, a.inputGradient, projections);
-  const weights = weightGradients(math, g, G, a.x, () => kernelTransposedProduct(g, math, a, G), hPrev, dIn.view, dRec.view, options);
+  const weights = weightGradients(weightGradientMath(math, a), g, G, a.x, () => kernelTransposedProduct(g, math, a, G), hPrev, dIn.view, dRec.view, options);
   host.finishWeightGradients?.({
     g, variant, workspace: workspace.view, dInputProjection: dIn.view, dRecurrentKernel: weights.dRecurrentKernel, matmul: math.matmul.bind(math),
   });
