@@ -98,7 +98,7 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
  * collected heap and pays only for the garbage collections its own allocations cause. Returns the
  * samples (ms) of each column.
  */
-export async function timeInterleaved(columns: Prepared[], { reps, warmup }: TimingOptions): Promise<number[][]> {
+export async function timeInterleaved(columns: Array<Pick<Prepared, 'run'>>, { reps, warmup }: TimingOptions): Promise<number[][]> {
   for (const prepared of columns) for (let i = 0; i < warmup; i++) await prepared.run();
   const samples = columns.map(() => [] as number[]);
   for (let round = 0; round < reps; round++) {
