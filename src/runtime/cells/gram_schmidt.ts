@@ -7,23 +7,43 @@
  *   column is read once per block instead of once per column;
  * - one pass over memory both subtracts the previous projection and sums the next dot product
  *   (that sum needs the entries the subtraction has just written, which it reads in the same pass).
- * Plain loops over one Float64Array: no tensors, no allocation beyond the caller's array.
+ * Plain loops over one Float64Array, no tensors; where WebAssembly SIMD runs, the block projection
+ * (nearly all the work) runs as SIMD over a copy of the columns (gram_schmidt_simd.ts), to the
+ * same bits.
  */
+import { simdColumns } from './gram_schmidt_simd.js';
 
 const BLOCK = 4;
+
+/** Which loops project the blocks: SIMD where it runs ('auto'), or one of them (tests compare both). */
+export type GramSchmidtEngine = 'auto' | 'simd' | 'javascript';
 
 /**
  * Orthonormalises, in place, the `count` columns of length `length` stored one after another in
  * `columns` (column j at offset j·length), first to last. The R factor this implies has a positive
  * diagonal: the sign convention that makes Q of a Gaussian matrix uniformly distributed (Keras').
  */
-export function orthonormalizeColumns(columns: Float64Array, length: number, count: number): void {
-  if (columns.length < length * count) {
-    throw new Error(`orthonormalizeColumns: expected at least ${length}·${count} = ${length * count} values, got ${columns.length}`);
+export function orthonormalizeColumns(columns: Float64Array, length: number, count: number, engine: GramSchmidtEngine = 'auto'): void {
+  const size = length * count;
+  if (columns.length < size) {
+    throw new Error(`orthonormalizeColumns: expected at least ${length}·${count} = ${size} values, got ${columns.length}`);
   }
+  const simd = engine === 'javascript' ? null : simdColumns(length, count);
+  if (simd) {
+    simd.values.set(columns.subarray(0, size));
+    orthonormalizeBlocks(simd.values, length, count, (first) => simd.projectBlockOfFour(first));
+    columns.set(simd.values.subarray(0, size));
+  } else if (engine === 'simd') {
+    throw new Error('orthonormalizeColumns: WebAssembly SIMD is not available here');
+  } else {
+    orthonormalizeBlocks(columns, length, count, (first) => projectBlockOfFour(columns, length, first));
+  }
+}
+
+function orthonormalizeBlocks(columns: Float64Array, length: number, count: number, projectFullBlock: (first: number) => void): void {
   for (let first = 0; first < count; first += BLOCK) {
     const end = Math.min(first + BLOCK, count);
-    if (end - first === BLOCK) projectBlockOfFour(columns, length, first);
+    if (end - first === BLOCK && first > 0) projectFullBlock(first);
     else for (let j = first; j < end; j++) projectOut(columns, length, j, 0, first);
     for (let j = first; j < end; j++) {
       projectOut(columns, length, j, first, j);
@@ -53,9 +73,8 @@ function projectOut(c: Float64Array, length: number, j: number, from: number, to
   for (let i = 0; i < length; i++) c[v + i] -= dot * c[q + i];
 }
 
-/** projectOut(j, 0, first) for the four columns j = first..first+3, reading each finished column once. */
+/** projectOut(j, 0, first) for the four columns j = first..first+3 (first ≥ 1), reading each finished column once. */
 function projectBlockOfFour(c: Float64Array, length: number, first: number): void {
-  if (first === 0) return;
   const v0 = first * length, v1 = v0 + length, v2 = v1 + length, v3 = v2 + length;
   let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
   for (let i = 0; i < length; i++) {

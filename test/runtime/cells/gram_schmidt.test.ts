@@ -1,12 +1,13 @@
 /**
  * The host QR of the orthogonal initialiser against the textbook: modified Gram–Schmidt one column
- * at a time (written out here, independently of the blocked and fused loops). Bit-for-bit equality
+ * at a time (written out here, independently of the blocked and fused loops), with the block
+ * projection in JavaScript and in WebAssembly SIMD (Node 20 runs it). Bit-for-bit equality
  * at sizes that exercise full blocks of four, every tail length and square matrices means the
  * initial weights are exactly those of the column-by-column loop the initialiser ran before;
  * the factorisation itself is checked by QᵀQ = I and QᵀA upper triangular with a positive diagonal.
  */
 import { describe, expect, it } from 'vitest';
-import { orthonormalizeColumns } from '../../../src/runtime/cells/gram_schmidt.js';
+import { orthonormalizeColumns, type GramSchmidtEngine } from '../../../src/runtime/cells/gram_schmidt.js';
 
 /** Standard normal samples from a fixed linear congruential generator (Box–Muller). */
 function gaussian(n: number, seed: number): Float64Array {
@@ -44,21 +45,21 @@ function columnDot(x: Float64Array, j: number, y: Float64Array, l: number, lengt
   return sum;
 }
 
-describe('orthonormalizeColumns', () => {
+describe.each(['javascript', 'simd'] as GramSchmidtEngine[])('orthonormalizeColumns (%s)', (engine) => {
   // [length, count]: one column; tails of 3, 2, 1 after full blocks; square; LSTM- and GRU-shaped.
   const sizes: Array<[number, number]> = [[1, 1], [5, 3], [13, 6], [21, 5], [40, 9], [7, 7], [33, 33], [28, 7], [60, 20], [64, 16]];
 
   it.each(sizes)('equals the textbook column-by-column loop bit for bit (%i × %i)', (length, count) => {
     const a = gaussian(length * count, length * 31 + count);
     const blocked = Float64Array.from(a);
-    orthonormalizeColumns(blocked, length, count);
+    orthonormalizeColumns(blocked, length, count, engine);
     expect(Array.from(blocked)).toEqual(Array.from(textbookGramSchmidt(a, length, count)));
   });
 
   it.each([[200, 51], [64, 64], [37, 37]] as Array<[number, number]>)('gives Q of A = QR: QᵀQ = I, QᵀA upper triangular with a positive diagonal (%i × %i)', (length, count) => {
     const a = gaussian(length * count, count);
     const q = Float64Array.from(a);
-    orthonormalizeColumns(q, length, count);
+    orthonormalizeColumns(q, length, count, engine);
     let orthogonality = 0, belowDiagonal = 0, smallestDiagonal = Infinity;
     for (let j = 0; j < count; j++) {
       for (let l = 0; l < count; l++) {
@@ -74,6 +75,6 @@ describe('orthonormalizeColumns', () => {
   });
 
   it('refuses an array too short for length × count, naming both', () => {
-    expect(() => orthonormalizeColumns(new Float64Array(11), 4, 3)).toThrow(/at least 4·3 = 12 values, got 11/);
+    expect(() => orthonormalizeColumns(new Float64Array(11), 4, 3, engine)).toThrow(/at least 4·3 = 12 values, got 11/);
   });
 });
