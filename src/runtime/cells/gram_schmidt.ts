@@ -3,15 +3,15 @@
  * exactly the arithmetic of the textbook column-by-column loop (each column projected against the
  * finished ones in order, each dot product summed in index order), so its results are bit for bit
  * those of that loop; only the order in which memory is visited differs, for speed:
- * - blocks of four columns are projected against each finished column together, so that finished
- *   column is read once per block instead of once per column;
+ * - blocks of four columns (eight in SIMD) are projected against each finished column together,
+ *   so that finished column is read once per block instead of once per column;
  * - one pass over memory both subtracts the previous projection and sums the next dot product
  *   (that sum needs the entries the subtraction has just written, which it reads in the same pass).
  * Plain loops over one Float64Array, no tensors; where WebAssembly SIMD runs, the block projection
  * (nearly all the work) runs as SIMD over a copy of the columns (gram_schmidt_simd.ts), to the
  * same bits.
  */
-import { simdColumns } from './gram_schmidt_simd.js';
+import { SIMD_BLOCK, simdColumns } from './gram_schmidt_simd.js';
 
 const BLOCK = 4;
 
@@ -31,19 +31,20 @@ export function orthonormalizeColumns(columns: Float64Array, length: number, cou
   const simd = engine === 'javascript' ? null : simdColumns(length, count);
   if (simd) {
     simd.values.set(columns.subarray(0, size));
-    orthonormalizeBlocks(simd.values, length, count, (first) => simd.projectBlockOfFour(first));
+    orthonormalizeBlocks(simd.values, length, count, SIMD_BLOCK, (first) => simd.projectBlock(first));
     columns.set(simd.values.subarray(0, size));
   } else if (engine === 'simd') {
     throw new Error('orthonormalizeColumns: WebAssembly SIMD is not available here');
   } else {
-    orthonormalizeBlocks(columns, length, count, (first) => projectBlockOfFour(columns, length, first));
+    orthonormalizeBlocks(columns, length, count, BLOCK, (first) => projectBlockOfFour(columns, length, first));
   }
 }
 
-function orthonormalizeBlocks(columns: Float64Array, length: number, count: number, projectFullBlock: (first: number) => void): void {
-  for (let first = 0; first < count; first += BLOCK) {
-    const end = Math.min(first + BLOCK, count);
-    if (end - first === BLOCK && first > 0) projectFullBlock(first);
+/** Blocks of `block` columns: a full one projected on the finished columns by projectFullBlock, the rest column by column. */
+function orthonormalizeBlocks(columns: Float64Array, length: number, count: number, block: number, projectFullBlock: (first: number) => void): void {
+  for (let first = 0; first < count; first += block) {
+    const end = Math.min(first + block, count);
+    if (end - first === block && first > 0) projectFullBlock(first);
     else for (let j = first; j < end; j++) projectOut(columns, length, j, 0, first);
     for (let j = first; j < end; j++) {
       projectOut(columns, length, j, first, j);

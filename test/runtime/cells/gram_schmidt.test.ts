@@ -1,9 +1,10 @@
 /**
  * The host QR of the orthogonal initialiser against the textbook: modified Gram–Schmidt one column
  * at a time (written out here, independently of the blocked and fused loops), with the block
- * projection in JavaScript and in WebAssembly SIMD (Node 20 runs it). Bit-for-bit equality
- * at sizes that exercise full blocks of four, every tail length and square matrices means the
- * initial weights are exactly those of the column-by-column loop the initialiser ran before;
+ * projection in JavaScript and in WebAssembly SIMD (Node 20 runs it). Bit-for-bit equality at sizes
+ * that exercise full blocks (four columns in JavaScript, eight in SIMD), every tail length and
+ * square matrices means the initial weights are exactly those of the column-by-column loop the
+ * initialiser ran before;
  * the factorisation itself is checked by QᵀQ = I and QᵀA upper triangular with a positive diagonal.
  */
 import { describe, expect, it } from 'vitest';
@@ -46,8 +47,8 @@ function columnDot(x: Float64Array, j: number, y: Float64Array, l: number, lengt
 }
 
 describe.each(['javascript', 'simd'] as GramSchmidtEngine[])('orthonormalizeColumns (%s)', (engine) => {
-  // [length, count]: one column; tails of 3, 2, 1 after full blocks; square; LSTM- and GRU-shaped.
-  const sizes: Array<[number, number]> = [[1, 1], [5, 3], [13, 6], [21, 5], [40, 9], [7, 7], [33, 33], [28, 7], [60, 20], [64, 16]];
+  // [length, count]: one column; every tail length after full blocks of four and of eight; square; LSTM- and GRU-shaped.
+  const sizes: Array<[number, number]> = [[1, 1], [5, 3], [13, 6], [21, 5], [40, 9], [7, 7], [33, 33], [28, 7], [60, 20], [64, 16], [30, 23], [17, 19]];
 
   it.each(sizes)('equals the textbook column-by-column loop bit for bit (%i × %i)', (length, count) => {
     const a = gaussian(length * count, length * 31 + count);
