@@ -105,7 +105,7 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
  * columns alike. Each sample starts from a collected heap and pays only for the garbage collections
  * its own allocations cause. Returns the samples (ms per run) of each column.
  */
-export async function timeInterleaved(columns: Prepared[], { reps, warmup, minSampleMs = 0 }: TimingOptions): Promise<number[][]> {
+export async function timeInterleaved(columns: Array<Pick<Prepared, 'run'>>, { reps, warmup, minSampleMs = 0 }: TimingOptions): Promise<number[][]> {
   for (const prepared of columns) for (let i = 0; i < warmup; i++) await prepared.run();
   const runsPerSample: number[] = [];
   for (const prepared of columns) {

@@ -3,18 +3,22 @@
  * GRU and SimpleRNN, so construction arguments, defaults (hard-sigmoid gates, reset-before GRU),
  * weights (names, shapes, initialisers), getConfig / fromConfig, states and resetStates are
  * theirs; only `call` differs: the whole sequence runs through the runtime's sequence op
- * (fused_call.ts) instead of a per-step loop. Their class names stay 'LSTM', 'GRU', 'SimpleRNN',
- * so a saved model loads as tf.layers' layers anywhere, and as these after register().
+ * (fused_call.ts) instead of a per-step loop, and the default orthogonal recurrent initialiser
+ * computes the same matrices on the host (host_orthogonal.ts) instead of through tf.linalg.qr.
+ * Their class names stay 'LSTM', 'GRU', 'SimpleRNN', so a saved model loads as tf.layers' layers
+ * anywhere, and as these after register().
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { activationsFromLayersConfig } from '../runtime/importers/layers.js';
 import { fusedCall, type LayerKind, type RecurrentLayerState, type Variant } from './fused_call.js';
+import { useHostOrthogonal } from './host_orthogonal.js';
 import {
   LayersGRU,
   LayersGRUCell,
   LayersLSTM,
   LayersSimpleRNN,
   type GRULayerArgs,
+  type Initializer,
   type Kwargs,
   type LSTMLayerArgs,
   type SimpleRNNLayerArgs,
@@ -23,6 +27,7 @@ import {
 type Shape = Array<number | null>;
 
 interface LayerCell {
+  recurrentInitializer: Initializer;
   activation: { getClassName(): string };
   recurrentActivation?: { getClassName(): string };
   resetAfter?: boolean;
@@ -51,6 +56,7 @@ function fusedLayer<Base extends RecurrentLayerClass>(Base: Base, kind: LayerKin
     constructor(...args: any[]) {
       super(...args);
       variantOf(kind, this.cell as LayerCell);
+      useHostOrthogonal(this.cell as LayerCell);
     }
 
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
@@ -99,7 +105,9 @@ export class FusedGRU extends fusedLayer(LayersGRU, 'GRU') {
   constructor(args: FusedGRULayerArgs) {
     super({ ...args, resetAfter: false } as GRULayerArgs);
     // tf.layers' GRU built a reset-before cell; ours replaces it before anything is built.
-    (this as { cell: unknown }).cell = new FusedGRUCell(args);
+    const cell = new FusedGRUCell(args);
+    useHostOrthogonal(cell);
+    (this as { cell: unknown }).cell = cell;
   }
 }
 

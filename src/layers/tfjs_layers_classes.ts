@@ -1,14 +1,16 @@
 /**
  * The one module that reaches into @tensorflow/tfjs-layers beyond its public API: its recurrent
- * layer and cell classes (not exported by the package; read from the serialization registry,
- * where tfjs-layers registers them when it loads) and their types (from its dist typings).
+ * layer and cell classes and its Orthogonal initialiser (not exported by the package; read from
+ * the serialization registry, where tfjs-layers registers them when it loads) and their types
+ * (from its dist typings).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import type { GRU, GRUCell, LSTM, SimpleRNN } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
 import type { LayerVariable } from '@tensorflow/tfjs-layers/dist/variables.js';
+import type { Initializer, Orthogonal } from '@tensorflow/tfjs-layers/dist/initializers.js';
 
-export type { GRU, GRUCell, LayerVariable, LSTM, SimpleRNN };
+export type { GRU, GRUCell, Initializer, LayerVariable, LSTM, SimpleRNN };
 export type { GRULayerArgs, LSTMLayerArgs, SimpleRNNLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
 export type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 
@@ -31,6 +33,7 @@ export const LayersLSTM = layersClass<typeof LSTM>('LSTM');
 export const LayersGRU = layersClass<typeof GRU>('GRU');
 export const LayersGRUCell = layersClass<typeof GRUCell>('GRUCell');
 export const LayersSimpleRNN = layersClass<typeof SimpleRNN>('SimpleRNN');
+export const LayersOrthogonal = layersClass<typeof Orthogonal>('Orthogonal');
 
 /** Replaces the registry entry of `className` (what deserialization builds); returns the previous one. */
 export function replaceRegisteredClass(className: string, entry: ClassEntry | undefined): ClassEntry | undefined {
