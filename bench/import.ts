@@ -3,7 +3,7 @@
  * (fromLayersLayer, cellFromLayersLayer) and from tf.basicLSTMCell weights (cellFromBasicLSTMCell),
  * each import followed by dispose, next to two references: building a fresh cell and overwriting
  * its weights (what every importer did before it built the cell from the weights directly; by
- * default only up to H = 512, its orthogonal initialiser takes a minute at 1024) and copying the
+ * default only up to H = 512; its orthogonal initialiser takes ~0.9 s at 1024) and copying the
  * three weight tensors (what an import that copies would cost at least). Columns are interleaved
  * round by round; the median of the rounds is reported, and each column's tensor count is checked
  * to come back where it started (no leak).
