@@ -3,10 +3,10 @@
  * hands the saved inputs, the forward outputs (the opaque workspace included) and the upstream
  * gradients to the matching *Grad kernel of the active backend, which runs the whole BPTT at once.
  *
- * A sequence kernel's workspace buffer and a step's weights are not among the tensors the engine
- * saves (it would clone them, per call): ops.ts appends them to the tape node's saved tensors (the
- * `attached` names), so they arrive here after the saved inputs and outputs, and the engine
- * disposes them with the tape.
+ * The weights and a sequence kernel's workspace buffer are not among the tensors the engine saves
+ * (it would clone them, per call): ops.ts appends them to the tape node's saved tensors (the
+ * `attached` names: the weights as handles on their data, one per tape), so they arrive here after
+ * the saved inputs and outputs, and the engine disposes them with the tape.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
@@ -34,8 +34,8 @@ interface FusedGradientSpec {
   hasMask: boolean;
   /**
    * Grad kernel inputs that ops.ts appends to the tape node's saved tensors itself instead of the
-   * engine saving (cloning) them: a host sequence kernel's workspace (when it has one), and a
-   * step's weights, one kept copy per tape shared by all the steps that use them.
+   * engine saving (cloning) them, in this order: the weights, one handle on their data per tape
+   * shared by every node that uses them, then a host sequence kernel's workspace (when it has one).
    */
   attached: string[];
 }
@@ -53,7 +53,7 @@ function sequenceSpec(kind: CellKind): FusedGradientSpec {
     savedOutputs: ['output', 'workspace'],
     upstream: ['dOutput', ...carries.map((c) => `d${c}T`)],
     hasMask: true,
-    attached: ['workspace'],
+    attached: ['kernel', 'recurrentKernel', 'workspace'],
   };
 }
 
@@ -108,7 +108,7 @@ function gradConfig(spec: FusedGradientSpec): GradConfig {
         if (attachedTensors[i] !== undefined) gradInputs[name] = attachedTensors[i];
       });
       // A sequence's workspaceBuffer (ops.ts), present for host kernels only.
-      const workspaceBuffer = spec.hasMask ? attachedTensors[0] : undefined;
+      const workspaceBuffer = spec.hasMask ? attachedTensors[spec.attached.indexOf('workspace')] : undefined;
       if (workspaceBuffer !== undefined && consumedWorkspaces.has(workspaceBuffer.dataId)) {
         throw new Error(
           `${spec.kernelName}: the workspace of this forward call was already overwritten by its gradient ` +

@@ -17,7 +17,7 @@ import { gruSequenceComposite, gruStepComposite } from './composite/gru.js';
 import { lstmSequenceComposite, lstmStepComposite } from './composite/lstm.js';
 import { rnnSequenceComposite, rnnStepComposite } from './composite/rnn.js';
 import type { GatedVariant, GruVariant } from './composite/activations.js';
-import { activeTape, attachToLastNode, gradientWillBeRecorded, unsupportedEngineError, type GradientTape } from './tfjs_internals.js';
+import { activeTape, attachToLastNode, gradientWillBeRecorded, sharedHandle, unsupportedEngineError, type GradientTape } from './tfjs_internals.js';
 import { allocateWorkspace } from './workspace_allocators.js';
 // The fused kernels and their gradients, registered once for the backends that have them.
 import './register.js';
@@ -99,32 +99,41 @@ function runFusedSequence(kind: CellKind, inputs: NamedTensorMap, options: Seque
   const workspaceBuffer = tape ? allocateWorkspace(kernelName, d0 * d1, inputs.h0.shape[1]!) : null;
   const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? empty, workspaceBuffer: workspaceBuffer ?? empty }, attrs);
   empty.dispose();
-  if (workspaceBuffer && !attachToLastNode(tape!, outputs[0], workspaceBuffer)) throw unsupportedEngineError(kernelName);
+  // In the order of gradients.ts' `attached`: the weights (a handle per tape), then the workspace.
+  if (tape) {
+    const attached = [savedWeight(tape, inputs.kernel), savedWeight(tape, inputs.recurrentKernel), ...(workspaceBuffer ? [workspaceBuffer] : [])];
+    if (!attached.every((tensor) => attachToLastNode(tape, outputs[0], tensor))) throw unsupportedEngineError(kernelName);
+  }
   outputs[outputs.length - 1].dispose();
   return outputs.slice(0, -1);
 }
 
-/** Per gradient tape: the kept copy of each weight (by dataId) that its step nodes share. */
+/** Per gradient tape: the kept handle on each weight's data (by dataId) that its nodes share. */
 const savedWeightsByTape = new WeakMap<GradientTape, Map<object, Tensor>>();
 
 /**
- * The copy of `weight` saved for the backward of every step recorded on `tape`: made once per tape
- * (the engine would clone the weights for every step: T copies of K and R for one sequence of
- * legacy steps, real copies on wasm), disposed with the tape (a second dispose is a no-op). A
- * weight reassigned mid-tape has a new dataId, hence its own copy.
+ * `weight` as saved for the backward of every fused node recorded on `tape`: a second handle on
+ * the weight's data, made once per tape and disposed with it (a second dispose is a no-op). The
+ * engine would clone the weights for every node (T copies of K and R for one sequence of legacy
+ * steps, real copies on wasm), and a copy has a new dataId, so the backward's forms of the weights
+ * (Kᵀ, Rᵀ, packed once per weight lifetime: host/prepared_weights.ts) would be prepared again at
+ * every training call. A handle needs no copy: tfjs never changes a live dataId's values (a
+ * Variable's assign gives the Variable a new dataId, and the handle keeps the old values alive for
+ * the backward). Nothing is recorded for it: the fused Grad kernels have no gradient of their own,
+ * so no higher-order gradient reaches the weights through what they read.
  */
 function savedWeight(tape: GradientTape, weight: Tensor): Tensor {
-  let copies = savedWeightsByTape.get(tape);
-  if (!copies) {
-    copies = new Map();
-    savedWeightsByTape.set(tape, copies);
+  let handles = savedWeightsByTape.get(tape);
+  if (!handles) {
+    handles = new Map();
+    savedWeightsByTape.set(tape, handles);
   }
-  let copy = copies.get(weight.dataId);
-  if (!copy || copy.isDisposed) {
-    copy = tf.keep(tf.clone(weight));
-    copies.set(weight.dataId, copy);
+  let handle = handles.get(weight.dataId);
+  if (!handle || handle.isDisposed) {
+    handle = tf.keep(sharedHandle(weight));
+    handles.set(weight.dataId, handle);
   }
-  return copy;
+  return handle;
 }
 
 /**
@@ -149,7 +158,6 @@ function runFusedStep(kind: CellKind, inputs: NamedTensorMap, variant: Partial<C
 function runRecordedStep(kernelName: string, inputs: NamedTensorMap, attrs: StepAttrs): Tensor[] {
   const tape = activeTape();
   if (!tape) throw unsupportedEngineError(kernelName);
-  // Copies first: making one records an Identity node, and the step's node must be the last.
   const weights = [savedWeight(tape, inputs.kernel), savedWeight(tape, inputs.recurrentKernel)];
   const outputs = runFused(kernelName, inputs, attrs);
   if (!weights.every((weight) => attachToLastNode(tape, outputs[0], weight))) throw unsupportedEngineError(kernelName);

@@ -222,11 +222,10 @@ describeBackends('prepared weights of real tensors', (backend) => {
     expect(forms()).toBe(kept + (backend === 'cpu' ? 1 : 2));
     recurrentKernel.dispose();
     expect(forms(), 'the forms of R released with R').toBe(kept + (backend === 'cpu' ? 0 : 1));
-    // The backward's Rᵀ and Kᵀ are keyed to the tape's copies of the weights: real copies on wasm,
-    // gone with the tape; on cpu a copy shares its weight's data, so both stay with the live
-    // weights (beside the forward's stacked [K; R]).
+    // The backward's Rᵀ and Kᵀ are keyed to the weights themselves (the tape saves handles on
+    // their data, not copies), so they stay with the live weights, beside the forward's forms.
     const grads = tf.grads((k: tf.Tensor, r: tf.Tensor) => tf.sum(step(k, r).h))([kernel, t.recurrentKernel]);
-    expect(forms()).toBe(kept + (backend === 'cpu' ? 3 : 2));
+    expect(forms()).toBe(kept + (backend === 'cpu' ? 3 : 4));
     tf.dispose([...grads, kernel, x, ...Object.values(t)]);
     expect(forms()).toBe(kept);
   });
