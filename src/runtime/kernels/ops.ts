@@ -96,6 +96,8 @@ function runFusedSequence(kind: CellKind, inputs: NamedTensorMap, options: Seque
   const [d0, d1] = inputs.x.shape;
   // Without a tape to attach to, the kernel returns its workspace as an output (cloned when saved).
   const tape = attrs.saveForBackward ? activeTape() : null;
+  // The weights reach the backward only through the tape node (gradients.ts: attached).
+  if (attrs.saveForBackward && !tape) throw unsupportedEngineError(kernelName);
   const workspaceBuffer = tape ? allocateWorkspace(kernelName, d0 * d1, inputs.h0.shape[1]!) : null;
   const outputs = runFused(kernelName, { ...inputs, mask: options.mask ?? empty, workspaceBuffer: workspaceBuffer ?? empty }, attrs);
   empty.dispose();
