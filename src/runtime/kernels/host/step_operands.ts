@@ -64,13 +64,13 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
   private readonly native: HostTensorIO['product'];
 
   /**
-   * The product of a batch-1/2 step where its prepared operands beat a GEMV over the weights as
-   * stored (HostMath.preparedGemv): the cpu backend's SIMD panel product, and the same product
-   * where the backend multiplies in place (wasm) instead of XNNPACK: each weight form packed once per
-   * lifetime into its memory, it streams big stacks faster than XNNPACK's GEMV (3×H1024: 7.4 vs
-   * 10.8 ms a step), and the weights are read once. Undefined without WebAssembly SIMD.
+   * Our SIMD panel product (HostMath.preparedGemv: its prepared operands beat a GEMV over the
+   * weights as stored): the cpu backend's own, and on wasm in place of XNNPACK (onPanel), each
+   * weight form packed once per lifetime into its memory and x, h read in place; it streams big
+   * stacks faster than XNNPACK's GEMV (3×H1024: 7.4 vs 10.8 ms a step). Undefined without
+   * WebAssembly SIMD.
    */
-  private readonly gemv: HostMath | undefined;
+  private readonly panel: HostMath | undefined;
   /** The operands of panelForms, made on first use. */
   private panelOperands: BackendStepOperands | undefined;
 
@@ -80,7 +80,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
     const { io, backend, math } = call;
     this.native = io.product && math === io.math?.(backend) ? io.product : undefined;
     const simd = math.preparedGemv ? math : this.native ? simdHostMath() : null;
-    this.gemv = simd?.preparedGemv ? simd : undefined;
+    this.panel = simd?.preparedGemv ? simd : undefined;
   }
 
   /**
@@ -89,8 +89,8 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
    * measured, GEMV and GEMM (16×[512, 2048]: 0.81 vs 1.03 ms; 1024×[512, 2048]: 50 vs 63 ms).
    */
   panelForms(): WeightForms | undefined {
-    if (!this.gemv || this.formMath === this.gemv) return undefined;
-    return (this.panelOperands ??= new BackendStepOperands(this.call, this.gemv));
+    if (!this.panel || this.formMath === this.panel) return undefined;
+    return (this.panelOperands ??= new BackendStepOperands(this.call, this.panel));
   }
 
   /** WeightForms.math: the HostMath the forms are prepared on. */
@@ -112,7 +112,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
 
   secondProduct(operand: Float32Array, product: Float32Array): void {
     const rows = this.call.inputs[this.call.carryNames[0]].shape[0];
-    const math = this.onPanel(rows) ? this.gemv! : this.call.math;
+    const math = this.onPanel(rows) ? this.panel! : this.call.math;
     this.secondOn(math, false).run(operand, product, rows);
   }
 
@@ -166,7 +166,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
    */
   kernelTransposed(): PreparedMatmul {
     const { kernel } = this.call.inputs;
-    const math = this.gemv && kernel.shape[0] * this.gates >= PANEL_GEMM_MIN_WEIGHT_FLOATS ? this.gemv : this.formMath;
+    const math = this.panel && kernel.shape[0] * this.gates >= PANEL_GEMM_MIN_WEIGHT_FLOATS ? this.panel : this.formMath;
     return this.prepared([kernel.dataId], KERNEL_FORM, this.gates, kernel.shape[0], true, math);
   }
 
@@ -216,7 +216,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
    * 0.46–0.50 ms), at ≤ GEMV_MAX_ROWS on cpu (above, one GEMM over the stacked [K; R] on the same product).
    */
   private onPanel(rows: number): boolean {
-    return this.gemv !== undefined && (rows <= GEMV_MAX_ROWS || this.native !== undefined);
+    return this.panel !== undefined && (rows <= GEMV_MAX_ROWS || this.native !== undefined);
   }
 
   private get gates(): number {
@@ -241,7 +241,7 @@ export class BackendStepOperands implements StepOperands, OperandSource<WeightFo
    * where the backend keeps it.
    */
   private streamed(a: TensorInfo, b: TensorInfo, form: WeightForm, width: number, c: Float32Array, accumulate: boolean): void {
-    const times = this.prepared([b.dataId], form, b.shape[0], width, false, this.gemv!);
+    const times = this.prepared([b.dataId], form, b.shape[0], width, false, this.panel!);
     times.run(this.view(a), c, a.shape[0], accumulate); // viewed after preparing (which reads b)
   }
 
